@@ -1,0 +1,171 @@
+/**
+ * A route's `match` → compiled predicates, and the Hono pattern that narrows
+ * candidates (a superset of what the predicate accepts, or none).
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routematch
+ */
+import type { HeaderMatcherConfig, QueryParameterMatcherConfig } from '../config/schema/matchers.js'
+import type { RouteConfig } from '../config/schema/route.js'
+import { compileStringMatcher, describeStringMatcher, fullMatchRegex } from './strings.js'
+import type { HeaderPredicate, MatchRequest, PathPredicate, QueryPredicate, RouteMatch, StringMatch } from './types.js'
+
+/** Characters that are literal in every Hono router; anything else falls back to "always a candidate". */
+const HONO_LITERAL = /^[A-Za-z0-9/_.~%-]*$/
+
+export function compilePathPredicate(match: RouteConfig['match']): PathPredicate {
+  const caseSensitive = match.case_sensitive !== false
+  const fold = caseSensitive ? (s: string) => s : (s: string) => s.toLowerCase()
+  const literal = (s: string) => caseSensitive && HONO_LITERAL.test(s)
+  if (match.prefix !== undefined) {
+    // "the prefix must match the beginning of the :path header" — a plain string prefix: /api matches /apiary.
+    const want = fold(match.prefix)
+    return {
+      kind: 'prefix', value: match.prefix, caseSensitive,
+      test: (path) => fold(path).startsWith(want),
+      honoPattern: literal(match.prefix) ? (match.prefix.startsWith('/') ? `${match.prefix}*` : undefined) : undefined,
+    }
+  }
+  if (match.path !== undefined) {
+    // "the path must exactly match the :path header once the query string is removed"
+    const want = fold(match.path)
+    return {
+      kind: 'path', value: match.path, caseSensitive,
+      test: (path) => fold(stripQuery(path)) === want,
+      honoPattern: literal(match.path) && match.path.startsWith('/') ? match.path : undefined,
+    }
+  }
+  if (match.path_separated_prefix !== undefined) {
+    // "the path must exactly match or start with the prefix followed by /" (query removed)
+    const want = fold(match.path_separated_prefix)
+    return {
+      kind: 'path_separated_prefix', value: match.path_separated_prefix, caseSensitive,
+      test: (path) => {
+        const p = fold(stripQuery(path))
+        return p === want || p.startsWith(want + '/')
+      },
+      honoPattern: literal(match.path_separated_prefix) ? `${match.path_separated_prefix}/*` : undefined,
+    }
+  }
+  // "the regex must match the :path header once the query string is removed" — a full match.
+  const re = fullMatchRegex(match.safe_regex!.regex, !caseSensitive)
+  return { kind: 'safe_regex', value: match.safe_regex!.regex, caseSensitive, test: (path) => re.test(stripQuery(path)), honoPattern: undefined }
+}
+
+export const stripQuery = (path: string) => {
+  const q = path.indexOf('?')
+  return q < 0 ? path : path.slice(0, q)
+}
+
+/**
+ * Envoy's HeaderUtility::matchHeaders: an absent header matches only
+ * `present_match: false` (or, inverted, `present_match: true`); several values
+ * are joined with "," before matching.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-headermatcher
+ */
+export function compileHeaderMatcher(h: HeaderMatcherConfig): HeaderPredicate {
+  const name = h.name.toLowerCase()
+  const invert = h.invert_match === true
+  let test: StringMatch
+  let describe: string
+  let isPresent = false
+  if (h.present_match !== undefined) {
+    isPresent = true
+    test = () => h.present_match!
+    describe = h.present_match ? 'present' : 'absent'
+  } else if (h.string_match) {
+    test = compileStringMatcher(h.string_match)
+    describe = describeStringMatcher(h.string_match)
+  } else if (h.exact_match !== undefined) {
+    const want = h.exact_match
+    test = want === '' ? () => true : (v) => v === want
+    describe = `exact ${JSON.stringify(want)}`
+  } else if (h.safe_regex_match) {
+    const re = fullMatchRegex(h.safe_regex_match.regex)
+    test = (v) => re.test(v)
+    describe = `regex ${JSON.stringify(h.safe_regex_match.regex)}`
+  } else if (h.prefix_match !== undefined) {
+    test = (v) => v.startsWith(h.prefix_match!)
+    describe = `prefix ${JSON.stringify(h.prefix_match)}`
+  } else if (h.suffix_match !== undefined) {
+    test = (v) => v.endsWith(h.suffix_match!)
+    describe = `suffix ${JSON.stringify(h.suffix_match)}`
+  } else if (h.contains_match !== undefined) {
+    test = (v) => v.includes(h.contains_match!)
+    describe = `contains ${JSON.stringify(h.contains_match)}`
+  } else if (h.range_match) {
+    const { start, end } = h.range_match
+    test = (v) => /^-?\d+$/.test(v) && Number(v) >= start && Number(v) < end
+    describe = `in [${start}, ${end})`
+  } else {
+    // No match specifier: the header only has to be present.
+    test = () => true
+    describe = 'present'
+  }
+  const missingMatches = isPresent ? (invert ? h.present_match === true : h.present_match === false) : false
+  const treatMissingAsEmpty = h.treat_missing_header_as_empty === true
+  return {
+    name,
+    describe: `header ${name} ${invert ? 'not ' : ''}${describe}`,
+    test: (request) => {
+      const value = getAllValues(request, name)
+      if (value === null) {
+        if (!treatMissingAsEmpty) return missingMatches
+        return test('') !== invert
+      }
+      return test(value) !== invert
+    },
+  }
+}
+
+/**
+ * The header as Envoy sees it for matching. Envoy joins repeated headers with
+ * ","; fetch's Headers joins them with ", ", so undo that.
+ * Pseudo-headers `:path`, `:method`, `:authority` and `:scheme` are read from the request.
+ */
+function getAllValues(request: MatchRequest, name: string): string | null {
+  if (name.startsWith(':')) {
+    if (name === ':method') return request.method
+    if (name === ':path') return request.path
+    if (name === ':authority') return request.authority
+    if (name === ':scheme') return request.scheme
+    return null
+  }
+  const v = request.headers.get(name)
+  return v === null || name === 'set-cookie' ? v : v.replaceAll(', ', ',')
+}
+
+/** https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-queryparametermatcher */
+export function compileQueryMatcher(q: QueryParameterMatcherConfig): QueryPredicate {
+  let test: (v: string) => boolean
+  let describe: string
+  // Envoy's QueryParameterMatcher::matches: an absent parameter never matches;
+  // present_match (whatever its value) or no matcher means "present".
+  if (q.string_match && !q.present_match) {
+    test = compileStringMatcher(q.string_match)
+    describe = describeStringMatcher(q.string_match)
+  } else if (q.value !== undefined && q.value !== '') {
+    // v2: `value` with `regex: true` is a full-match regex, else an exact value.
+    const want = q.value
+    const re = q.regex ? fullMatchRegex(want) : undefined
+    test = re ? (v) => re.test(v) : (v) => v === want
+    describe = re ? `regex ${JSON.stringify(want)}` : `exact ${JSON.stringify(want)}`
+  } else {
+    test = () => true
+    describe = 'present'
+  }
+  return {
+    name: q.name,
+    describe: `query ${q.name} ${describe}`,
+    test: (params) => {
+      const v = params.get(q.name)
+      return v === null ? false : test(v)
+    },
+  }
+}
+
+export function compileRouteMatch(match: RouteConfig['match']): RouteMatch {
+  return {
+    path: compilePathPredicate(match),
+    headers: (match.headers ?? []).map(compileHeaderMatcher),
+    queryParameters: (match.query_parameters ?? []).map(compileQueryMatcher),
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The checks Envoy makes across a config's parts, after each part is valid on
+ * its own: routed clusters exist, names and domains are unique, traffic
+ * shifting weights add up. Paths are in the v3 form; `load` maps them back.
+ *
+ * They run on the normalized document even when parts of it failed the
+ * schemas, so one run reports every error; anything malformed is skipped here
+ * (the schemas already report it).
+ */
+import type { ConfigIssue, ConfigPath } from './issues.js'
+import { didYouMean } from './suggest.js'
+
+type Issue = Omit<ConfigIssue, 'line' | 'column'>
+
+// The document is not validated as a whole here: read it defensively.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any
+const list = (v: Loose): Loose[] => (Array.isArray(v) ? v : [])
+const str = (v: Loose): string | undefined => (typeof v === 'string' ? v : undefined)
+const num = (v: Loose): number | undefined => {
+  const x = v !== null && typeof v === 'object' ? v.value : v
+  return typeof x === 'number' ? x : typeof x === 'string' && /^\d+$/.test(x) ? Number(x) : undefined
+}
+
+export function crossCheck(config: Loose): Issue[] {
+  const issues: Issue[] = []
+  const error = (path: ConfigPath, code: string, message: string) => issues.push({ severity: 'error', code, path, message })
+  const warn = (path: ConfigPath, code: string, message: string) => issues.push({ severity: 'warning', code, path, message })
+
+  const clusters = list(config?.static_resources?.clusters)
+  const listeners = list(config?.static_resources?.listeners)
+  const clusterNames = new Set<string>()
+  clusters.forEach((c, i) => {
+    const name = str(c?.name)
+    if (name === undefined) return
+    const path = ['static_resources', 'clusters', i, 'name']
+    // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto: "name must be unique across all clusters"
+    if (clusterNames.has(name)) error(path, 'duplicate_cluster', `duplicate cluster name "${name}"`)
+    clusterNames.add(name)
+    const endpoints = list(c?.load_assignment?.endpoints).flatMap((l) => list(l?.lb_endpoints))
+    if (endpoints.length === 0 && c.type !== 'EDS') warn(path, 'empty_cluster', `cluster "${name}" has no endpoints: requests routed to it get 503 "no healthy upstream"`)
+  })
+  const knownClusters = [...clusterNames]
+  const checkCluster = (name: string, path: ConfigPath) => {
+    if (clusterNames.has(name)) return
+    const hint = didYouMean(name, knownClusters)
+    error(path, 'missing_cluster', `route names cluster "${name}", which is not defined${hint ? ` (did you mean "${hint}"?)` : ''}`)
+  }
+
+  const listenerNames = new Set<string>()
+  listeners.forEach((l, li) => {
+    const lpath = ['static_resources', 'listeners', li]
+    const lname = str(l?.name)
+    if (lname !== undefined) {
+      if (listenerNames.has(lname)) error([...lpath, 'name'], 'duplicate_listener', `duplicate listener name "${lname}"`)
+      listenerNames.add(lname)
+    }
+    const chains = list(l?.filter_chains)
+    if (chains.length > 1) warn([...lpath, 'filter_chains'], 'filter_chains', 'several filter chains: edgevoy serves the first (Cloudflare terminates TLS, so SNI and filter_chain_match cannot choose)')
+    chains.forEach((chain, fi) =>
+      list(chain?.filters).forEach((f, ni) => {
+        const rc = f?.typed_config?.route_config
+        if (!rc || typeof rc !== 'object') return
+        const rcPath = [...lpath, 'filter_chains', fi, 'filters', ni, 'typed_config', 'route_config']
+        const vhostNames = new Set<string>()
+        const domains = new Map<string, string>()
+        list(rc.virtual_hosts).forEach((vh, vi) => {
+          const vpath = [...rcPath, 'virtual_hosts', vi]
+          const vname = str(vh?.name)
+          if (vname !== undefined && vhostNames.has(vname)) error([...vpath, 'name'], 'duplicate_virtual_host', `duplicate virtual host name "${vname}"`)
+          if (vname !== undefined) vhostNames.add(vname)
+          list(vh?.domains).forEach((d, di) => {
+            if (typeof d !== 'string') return
+            const key = d.toLowerCase()
+            // Envoy: "Only unique values for domains are permitted. Duplicate entry of domain …"
+            const other = domains.get(key)
+            if (other !== undefined) error([...vpath, 'domains', di], 'duplicate_domain', `domain "${d}" is already used by virtual host "${other}"; Envoy requires domains to be unique within a route configuration`)
+            else domains.set(key, vname ?? `#${vi}`)
+            if (d !== '*' && d.slice(1, -1).includes('*')) error([...vpath, 'domains', di], 'invalid_domain', `domain "${d}": a wildcard may only be a prefix (*.example.com) or a suffix (example.*)`)
+          })
+          const routeNames = new Set<string>()
+          list(vh?.routes).forEach((r, ri) => {
+            const rpath = [...vpath, 'routes', ri]
+            const rname = str(r?.name)
+            if (rname !== undefined) {
+              if (routeNames.has(rname)) warn([...rpath, 'name'], 'duplicate_route_name', `route name "${rname}" is used twice in this virtual host; the admin API addresses the first`)
+              routeNames.add(rname)
+            }
+            const action = r?.route
+            if (!action || typeof action !== 'object') return
+            const cluster = str(action.cluster)
+            if (cluster !== undefined) checkCluster(cluster, [...rpath, 'route', 'cluster'])
+            const wc = action.weighted_clusters
+            if (wc && typeof wc === 'object') {
+              const entries = list(wc.clusters)
+              entries.forEach((c, ci) => str(c?.name) !== undefined && checkCluster(c.name, [...rpath, 'route', 'weighted_clusters', 'clusters', ci, 'name']))
+              const weights = entries.map((c) => num(c?.weight))
+              if (weights.some((w) => w === undefined)) return
+              const sum = weights.reduce((s: number, w) => s + w!, 0)
+              const total = num(wc.total_weight)
+              if (total !== undefined && sum !== total)
+                error([...rpath, 'route', 'weighted_clusters'], 'weights', `weighted_clusters weights add up to ${sum}, not total_weight ${total}`)
+              else if (sum === 0) error([...rpath, 'route', 'weighted_clusters'], 'weights', 'weighted_clusters weights add up to 0')
+            }
+          })
+        })
+      }),
+    )
+  })
+  return issues
+}

@@ -1,0 +1,107 @@
+/**
+ * Building blocks for Envoy message schemas.
+ *
+ * Envoy rejects a field its protos don't have; edgevoy does too, with a
+ * suggestion. Fields Envoy has but edgevoy does not act on are either
+ * warnings (the answer to a request stays the same) or errors (ignoring them
+ * would change routing), so nothing is ever dropped silently.
+ */
+import { z } from 'zod'
+import { didYouMean } from '../suggest.js'
+
+/**
+ * While `collecting` is true, ignored fields raise warning issues; a second
+ * parse with it false yields the data when warnings were the only issues.
+ * (zod has no warnings, and a refinement can't see its absolute path.)
+ */
+export const warningMode = { collecting: true }
+
+export const WARNING = 'edgevoy_warning'
+
+export interface EnvoyObjectOptions {
+  /** Envoy fields edgevoy accepts and does not act on: a warning each. */
+  readonly ignored?: readonly string[]
+  /** Envoy fields whose meaning edgevoy can't honour and would change routing: an error each. */
+  readonly unsupported?: Readonly<Record<string, string>>
+  /** Why an ignored field is ignored, when it deserves more than the default. */
+  readonly notes?: Readonly<Record<string, string>>
+}
+
+/**
+ * A z.object over an Envoy message: known keys validated by `shape`,
+ * ignored keys warned about, anything else an `unknown_field` error.
+ */
+export function envoyObject<S extends z.ZodRawShape>(shape: S, options: EnvoyObjectOptions = {}) {
+  const known = Object.keys(shape)
+  const ignored = new Set(options.ignored ?? [])
+  const unsupported = options.unsupported ?? {}
+  const candidates = [...known, ...ignored, ...Object.keys(unsupported)]
+  return z
+    .object(shape)
+    .catchall(z.unknown())
+    .superRefine((value, ctx) => {
+      for (const key of Object.keys(value)) {
+        if (key in shape) continue
+        if (key in unsupported) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `${key} is not supported by edgevoy: ${unsupported[key]}`, params: { kind: 'unsupported_field' } })
+        } else if (ignored.has(key)) {
+          if (!warningMode.collecting) continue
+          const note = options.notes?.[key] ?? 'edgevoy reads it but does not act on it'
+          ctx.addIssue({ code: 'custom', path: [key], message: `${key} is ignored: ${note}`, params: { kind: WARNING } })
+        } else {
+          const hint = didYouMean(key, candidates)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `unknown field "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+            params: { kind: 'unknown_field' },
+          })
+        }
+      }
+    })
+}
+
+/**
+ * An Envoy enum. Proto JSON enum names are upper case; v2-era configs wrote
+ * some in lower case (`type: "strict_dns"`), which Envoy accepted, so case is
+ * ignored where `caseInsensitive` is set.
+ */
+export function envoyEnum<const T extends readonly [string, ...string[]]>(values: T, options: { caseInsensitive?: boolean } = {}) {
+  return z.string().transform((raw, ctx): T[number] => {
+    const value = options.caseInsensitive ? raw.toUpperCase() : raw
+    if ((values as readonly string[]).includes(value)) return value as T[number]
+    const hint = didYouMean(raw, values)
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid value "${raw}": expected one of ${values.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      params: { kind: 'invalid_enum' },
+    })
+    return z.NEVER
+  })
+}
+
+/**
+ * A protobuf `Duration` in proto-JSON form (`"0.25s"`) or as `{seconds, nanos}`, in milliseconds.
+ * https://protobuf.dev/programming-guides/json/ (Duration)
+ */
+export const duration = z
+  .union([
+    z.string().regex(/^\d+(\.\d{1,9})?s$/, 'expected a duration like "0.25s" or "15s"'),
+    z.object({ seconds: z.coerce.number().int().nonnegative().optional(), nanos: z.number().int().nonnegative().optional() }),
+    z.number().nonnegative(),
+  ])
+  .transform((d) => {
+    if (typeof d === 'string') return Number(d.slice(0, -1)) * 1000
+    if (typeof d === 'number') return d * 1000
+    return (d.seconds ?? 0) * 1000 + (d.nanos ?? 0) / 1e6
+  })
+
+/** uint32 as proto-JSON writes it: a number or a decimal string. */
+export const uint32 = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).pipe(z.number().int().min(0).max(0xffffffff))
+
+/** `google.protobuf.UInt32Value` / `BoolValue`: plain or wrapped in `{ value }`. */
+export const wrapped = <T extends z.ZodType>(inner: T) =>
+  z.union([inner, z.object({ value: inner })]).transform((v) => (v !== null && typeof v === 'object' && 'value' in (v as object) ? (v as { value: z.output<T> }).value : (v as z.output<T>)))
+
+/** A `google.protobuf.Struct` / `Any`: kept as written, interpreted by a later stage. */
+export const opaque = z.record(z.string(), z.unknown())

@@ -1,0 +1,147 @@
+/**
+ * `config.listener.v3.Listener` and the HTTP connection manager inside it.
+ * v3 shapes only: `normalize` has already rewritten v2 forms (`config`,
+ * `envoy.*` names, `filter_chains` as one mapping) and maps error paths back.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
+ */
+import { z } from 'zod'
+import { duration, envoyEnum, envoyObject, opaque, uint32, wrapped } from './envoy-object.js'
+import { routeConfiguration } from './route.js'
+
+export const socketAddress = envoyObject(
+  {
+    address: z.string().min(1),
+    port_value: uint32.pipe(z.number().max(65535)).optional(),
+    named_port: z.string().optional(),
+    protocol: envoyEnum(['TCP', 'UDP'], { caseInsensitive: true }).optional(),
+    resolver_name: z.string().optional(),
+    ipv4_compat: z.boolean().optional(),
+  },
+)
+
+export const address = envoyObject(
+  { socket_address: socketAddress },
+  { unsupported: { pipe: 'Workers have no unix sockets', envoy_internal_address: 'internal listeners are not implemented' } },
+)
+
+export const HCM_NAMES = ['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager'] as const
+export const HCM_TYPES = [
+  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  'type.googleapis.com/envoy.config.filter.network.http_connection_manager.v2.HttpConnectionManager',
+] as const
+
+/** An `http_filters` entry; its config is interpreted by `src/filters/`. */
+export const httpFilter = envoyObject({
+  name: z.string().min(1),
+  typed_config: opaque.optional(),
+  is_optional: z.boolean().optional(),
+  disabled: z.boolean().optional(),
+})
+
+export const httpConnectionManager = envoyObject(
+  {
+    '@type': z.string().optional(),
+    stat_prefix: z.string().default(''),
+    codec_type: envoyEnum(['AUTO', 'HTTP1', 'HTTP2', 'HTTP3'], { caseInsensitive: true }).optional(),
+    route_config: routeConfiguration.optional(),
+    rds: opaque.optional(),
+    http_filters: z.array(httpFilter).default([]),
+    access_log: z.array(opaque).optional(),
+    tracing: opaque.optional(),
+    generate_request_id: wrapped(z.boolean()).optional(),
+    preserve_external_request_id: z.boolean().optional(),
+    use_remote_address: wrapped(z.boolean()).optional(),
+    xff_num_trusted_hops: uint32.optional(),
+    skip_xff_append: z.boolean().optional(),
+    strip_matching_host_port: z.boolean().optional(),
+    strip_any_host_port: z.boolean().optional(),
+    request_timeout: duration.optional(),
+    stream_idle_timeout: duration.optional(),
+    server_name: z.string().optional(),
+    upgrade_configs: z.array(opaque).optional(),
+    local_reply_config: opaque.optional(),
+  },
+  {
+    ignored: [
+      'add_user_agent', 'common_http_protocol_options', 'http_protocol_options', 'http2_protocol_options', 'http3_protocol_options',
+      'server_header_transformation', 'scheme_header_transformation', 'max_request_headers_kb', 'request_headers_timeout',
+      'drain_timeout', 'delayed_close_timeout', 'internal_address_config', 'via', 'forward_client_cert_details',
+      'set_current_client_cert_details', 'proxy_100_continue', 'represent_ipv4_remote_address_as_ipv4_mapped_ipv6',
+      'normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action', 'request_id_extension', 'always_set_request_id_in_response',
+      'stream_error_on_invalid_http_message', 'path_normalization_options', 'strip_trailing_host_dot', 'proxy_status_config',
+      'typed_header_validation_config', 'append_x_forwarded_port', 'append_local_overload', 'early_header_mutation_extensions',
+      'original_ip_detection_extensions', 'user_agent', 'access_log_options',
+    ],
+    notes: {
+      normalize_path: 'Cloudflare normalizes the URL before the Worker sees it',
+      merge_slashes: 'Cloudflare normalizes the URL before the Worker sees it',
+      common_http_protocol_options: 'Cloudflare owns the downstream connections',
+      http2_protocol_options: 'Cloudflare owns the downstream connections',
+    },
+    unsupported: { scoped_routes: 'scoped RDS is not implemented' },
+  },
+).superRefine((h, ctx) => {
+  if (h.route_config === undefined && h.rds === undefined)
+    ctx.addIssue({ code: 'custom', message: 'the HTTP connection manager needs route_config (or rds)', params: { kind: 'missing_route_config' } })
+})
+export type HttpConnectionManagerConfig = z.output<typeof httpConnectionManager>
+
+/** A network filter. Only the HTTP connection manager is understood; its config is checked here. */
+export const networkFilter = envoyObject({
+  name: z.string().min(1),
+  typed_config: opaque.optional(),
+}).transform((f, ctx) => {
+  const typeUrl = typeof f.typed_config?.['@type'] === 'string' ? (f.typed_config['@type'] as string) : undefined
+  const isHcm = (HCM_NAMES as readonly string[]).includes(f.name) || (typeUrl !== undefined && (HCM_TYPES as readonly string[]).includes(typeUrl))
+  if (!isHcm) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['name'],
+      message: `network filter "${f.name}" is not supported: edgevoy is an HTTP proxy and needs envoy.filters.network.http_connection_manager`,
+      params: { kind: 'unsupported_filter' },
+    })
+    return z.NEVER
+  }
+  const key = 'typed_config'
+  const parsed = httpConnectionManager.safeParse(f.typed_config ?? {})
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [key, ...issue.path] } as Parameters<typeof ctx.addIssue>[0])
+    return z.NEVER
+  }
+  return { name: f.name, httpConnectionManager: parsed.data }
+})
+
+export const filterChain = envoyObject(
+  {
+    filters: z.array(networkFilter).min(1),
+    name: z.string().optional(),
+    filter_chain_match: opaque.optional(),
+  },
+  {
+    ignored: ['transport_socket', 'tls_context', 'use_proxy_proto', 'metadata', 'transport_socket_connect_timeout'],
+    notes: {
+      transport_socket: 'Cloudflare terminates TLS for the Worker',
+      tls_context: 'Cloudflare terminates TLS for the Worker',
+    },
+  },
+)
+
+export const listener = envoyObject(
+  {
+    name: z.string().min(1).optional(),
+    address: address,
+    filter_chains: z.array(filterChain).min(1),
+    per_connection_buffer_limit_bytes: wrapped(uint32).optional(),
+  },
+  {
+    ignored: [
+      'listener_filters', 'listener_filters_timeout', 'continue_on_listener_filters_timeout', 'traffic_direction', 'stat_prefix',
+      'socket_options', 'tcp_fast_open_queue_length', 'drain_type', 'transparent', 'freebind', 'reuse_port', 'enable_reuse_port',
+      'connection_balance_config', 'use_original_dst', 'access_log', 'metadata', 'default_filter_chain', 'udp_listener_config',
+      'bind_to_port', 'enable_mptcp', 'ignore_global_conn_limit', 'additional_addresses', 'max_connections_to_accept_per_socket_event',
+    ],
+    notes: { default_filter_chain: 'edgevoy serves the first filter chain' },
+  },
+)
+export type ListenerConfig = z.output<typeof listener>
+

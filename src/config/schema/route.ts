@@ -1,0 +1,188 @@
+/**
+ * `config.route.v3`: RouteConfiguration → VirtualHost → Route.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto
+ */
+import { z } from 'zod'
+import { duration, envoyEnum, envoyObject, opaque, uint32, wrapped } from './envoy-object.js'
+import { fractionalPercent, headerMatcher, headerMutationFields, queryParameterMatcher, re2Pattern, regexMatcher } from './matchers.js'
+
+const NOT_ROUTING = 'it does not change which route or cluster a request takes'
+
+export const routeMatch = envoyObject(
+  {
+    prefix: z.string().optional(),
+    path: z.string().optional(),
+    safe_regex: regexMatcher.optional(),
+    path_separated_prefix: z
+      .string()
+      .regex(/^\/(?:[^?#]*[^/?#])?$/, 'path_separated_prefix must start with "/", not end with "/", and have no "?" or "#"')
+      .optional(),
+    case_sensitive: wrapped(z.boolean()).optional(),
+    headers: z.array(headerMatcher).optional(),
+    query_parameters: z.array(queryParameterMatcher).optional(),
+    grpc: z.object({}).passthrough().optional(),
+  },
+  {
+    unsupported: {
+      connect_matcher: 'Workers cannot accept HTTP CONNECT',
+      path_match_policy: 'URI-template path matching is not implemented',
+      runtime_fraction: 'Envoy runtime is not available, so the fraction of matching requests would differ',
+      tls_context: 'Cloudflare terminates TLS; the Worker cannot see client certificates',
+      dynamic_metadata: 'dynamic metadata matching is not implemented',
+      filter_state: 'filter state matching is not implemented',
+    },
+  },
+).superRefine((m, ctx) => {
+  const specifiers = ['prefix', 'path', 'safe_regex', 'path_separated_prefix'].filter((k) => (m as Record<string, unknown>)[k] !== undefined)
+  if (specifiers.length !== 1)
+    ctx.addIssue({
+      code: 'custom',
+      message: `a route match needs exactly one path specifier of prefix, path, safe_regex, path_separated_prefix (got ${specifiers.length ? specifiers.join(', ') : 'none'})`,
+      params: { kind: 'path_specifier' },
+    })
+})
+
+const regexRewrite = envoyObject({ pattern: regexMatcher, substitution: z.string() })
+
+export const weightedClusterEntry = envoyObject(
+  {
+    name: z.string().min(1),
+    weight: wrapped(uint32),
+    typed_per_filter_config: opaque.optional(),
+    host_rewrite_literal: z.string().optional(),
+    ...headerMutationFields,
+  },
+  { ignored: ['metadata_match'], notes: { metadata_match: 'subset load balancing is not implemented' } },
+)
+
+export const routeAction = envoyObject(
+  {
+    cluster: z.string().min(1).optional(),
+    cluster_header: z.string().min(1).optional(),
+    weighted_clusters: envoyObject(
+      {
+        clusters: z.array(weightedClusterEntry).min(1),
+        /** Deprecated in v3; when set, the weights must add up to it (v2 default 100). */
+        total_weight: wrapped(uint32).optional(),
+        runtime_key_prefix: z.string().optional(),
+      },
+      { ignored: ['header_name', 'random_value_specifier'] },
+    ).optional(),
+    prefix_rewrite: z.string().optional(),
+    regex_rewrite: regexRewrite.optional(),
+    host_rewrite_literal: z.string().optional(),
+    timeout: duration.optional(),
+    idle_timeout: duration.optional(),
+    retry_policy: opaque.optional(),
+    hash_policy: z.array(opaque).optional(),
+    cors: opaque.optional(),
+    priority: z.string().optional(),
+    max_stream_duration: opaque.optional(),
+    cluster_not_found_response_code: envoyEnum(['SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR']).optional(),
+    request_mirror_policies: z.array(opaque).optional(),
+    rate_limits: z.array(opaque).optional(),
+    upgrade_configs: z.array(opaque).optional(),
+  },
+  {
+    ignored: [
+      'auto_host_rewrite', 'host_rewrite_header', 'host_rewrite_path_regex', 'metadata_match', 'include_vh_rate_limits',
+      'internal_redirect_policy', 'max_internal_redirects', 'hedge_policy', 'max_grpc_timeout', 'grpc_timeout_offset',
+      'append_x_forwarded_host', 'early_data_policy', 'inline_cluster_specifier_plugin', 'cluster_specifier_plugin',
+      'request_mirror_policy', 'retry_policy_typed_config',
+    ],
+    notes: {
+      auto_host_rewrite: 'Workers send the endpoint host as Host anyway; the authority travels in x-forwarded-host',
+      request_mirror_policies: 'mirroring is not implemented',
+      hedge_policy: 'request hedging is not implemented',
+    },
+  },
+).superRefine((a, ctx) => {
+  const targets = ['cluster', 'cluster_header', 'weighted_clusters'].filter((k) => (a as Record<string, unknown>)[k] !== undefined)
+  if (targets.length !== 1)
+    ctx.addIssue({ code: 'custom', message: `a route action needs exactly one of cluster, cluster_header, weighted_clusters (got ${targets.length ? targets.join(', ') : 'none'})`, params: { kind: 'cluster_specifier' } })
+  if (a.prefix_rewrite !== undefined && a.regex_rewrite !== undefined)
+    ctx.addIssue({ code: 'custom', message: 'prefix_rewrite and regex_rewrite are mutually exclusive', path: ['regex_rewrite'] })
+})
+
+export const redirectAction = envoyObject({
+  https_redirect: z.boolean().optional(),
+  scheme_redirect: z.string().optional(),
+  host_redirect: z.string().optional(),
+  port_redirect: uint32.optional(),
+  path_redirect: z.string().optional(),
+  prefix_rewrite: z.string().optional(),
+  regex_rewrite: regexRewrite.optional(),
+  response_code: envoyEnum(['MOVED_PERMANENTLY', 'FOUND', 'SEE_OTHER', 'TEMPORARY_REDIRECT', 'PERMANENT_REDIRECT'], { caseInsensitive: true }).optional(),
+  strip_query: z.boolean().optional(),
+}).superRefine((r, ctx) => {
+  const paths = ['path_redirect', 'prefix_rewrite', 'regex_rewrite'].filter((k) => (r as Record<string, unknown>)[k] !== undefined)
+  if (paths.length > 1) ctx.addIssue({ code: 'custom', message: `path_redirect, prefix_rewrite and regex_rewrite are mutually exclusive (got ${paths.join(', ')})` })
+  if (r.https_redirect && r.scheme_redirect !== undefined) ctx.addIssue({ code: 'custom', message: 'https_redirect and scheme_redirect are mutually exclusive' })
+})
+
+export const directResponseAction = envoyObject({
+  status: uint32.pipe(z.number().min(200).max(599)),
+  body: envoyObject(
+    { inline_string: z.string().optional(), inline_bytes: z.string().optional() },
+    { unsupported: { filename: 'a Worker has no filesystem: use inline_string', environment_variable: 'a Worker has no process environment: use inline_string' } },
+  ).optional(),
+})
+
+export const route = envoyObject(
+  {
+    name: z.string().optional(),
+    match: routeMatch,
+    route: routeAction.optional(),
+    redirect: redirectAction.optional(),
+    direct_response: directResponseAction.optional(),
+    typed_per_filter_config: opaque.optional(),
+    ...headerMutationFields,
+  },
+  {
+    ignored: ['metadata', 'decorator', 'tracing', 'per_request_buffer_limit_bytes', 'stat_prefix', 'request_headers_to_add_timing'],
+    notes: { metadata: NOT_ROUTING, decorator: NOT_ROUTING },
+    unsupported: { filter_action: 'filter actions are not implemented', non_forwarding_action: 'non-forwarding actions are not implemented' },
+  },
+).superRefine((r, ctx) => {
+  const actions = ['route', 'redirect', 'direct_response'].filter((k) => (r as Record<string, unknown>)[k] !== undefined)
+  if (actions.length !== 1)
+    ctx.addIssue({ code: 'custom', message: `a route needs exactly one action of route, redirect, direct_response (got ${actions.length ? actions.join(', ') : 'none'})`, params: { kind: 'route_action' } })
+})
+export type RouteConfig = z.output<typeof route>
+
+export const virtualHost = envoyObject(
+  {
+    name: z.string().min(1),
+    domains: z.array(z.string().min(1)).min(1),
+    routes: z.array(route).default([]),
+    require_tls: envoyEnum(['NONE', 'EXTERNAL_ONLY', 'ALL'], { caseInsensitive: true }).optional(),
+    cors: opaque.optional(),
+    retry_policy: opaque.optional(),
+    hedge_policy: opaque.optional(),
+    rate_limits: z.array(opaque).optional(),
+    typed_per_filter_config: opaque.optional(),
+    ...headerMutationFields,
+  },
+  {
+    ignored: ['include_request_attempt_count', 'include_attempt_count_in_response', 'virtual_clusters', 'per_request_buffer_limit_bytes', 'metadata', 'request_mirror_policies', 'retry_policy_typed_config'],
+    notes: { virtual_clusters: 'virtual cluster stats are not collected' },
+  },
+)
+export type VirtualHostConfig = z.output<typeof virtualHost>
+
+export const routeConfiguration = envoyObject(
+  {
+    name: z.string().optional(),
+    virtual_hosts: z.array(virtualHost).default([]),
+    internal_only_headers: z.array(z.string()).optional(),
+    ignore_port_in_host_matching: z.boolean().optional(),
+    ...headerMutationFields,
+  },
+  {
+    ignored: ['validate_clusters', 'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'request_mirror_policies', 'typed_per_filter_config', 'metadata', 'ignore_path_parameters_in_path_matching', 'vhds', 'cluster_specifier_plugins', 'request_headers_to_add_timing'],
+    notes: { validate_clusters: 'edgevoy always checks that routed clusters exist' },
+  },
+)
+export type RouteConfigurationConfig = z.output<typeof routeConfiguration>
+
+export { fractionalPercent }

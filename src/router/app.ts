@@ -1,0 +1,73 @@
+/**
+ * A Listener of a Snapshot → a Hono app. The app closes over the snapshot, so
+ * every request reads exactly one config from start to end; a new snapshot
+ * gets a new app.
+ *
+ * The pipeline is Envoy's: the route is resolved first (filters read it for
+ * per-route config), then the `http_filters` in order, then the router filter
+ * carries out the route's action.
+ */
+import { Hono } from 'hono'
+import type { Listener, Snapshot } from '../compile/types.js'
+import { ProxyError, isProxyError } from '../errors.js'
+import { buildFilterChain } from '../filters/index.js'
+import type { ClusterManager } from '../upstream/cluster-manager.js'
+import { decideRoute, type RouteDecision } from './decide.js'
+import { runAction } from './action.js'
+import { buildRouteIndex, type RouteIndex } from './route-index.js'
+
+export interface RouterDeps {
+  readonly fetch: typeof fetch
+  readonly bindings: Readonly<Record<string, Fetcher | undefined>>
+  readonly clusters: ClusterManager
+  readonly random: () => number
+  readonly now: () => number
+  /** One line per request (dev mode). */
+  readonly log?: ((line: string) => void) | undefined
+}
+
+export type ProxyEnv = {
+  Variables: {
+    decision: RouteDecision
+    snapshot: Snapshot
+    listener: Listener
+    /** Set when the response came from an upstream host. */
+    upstreamHost: string | undefined
+  }
+}
+
+export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: RouterDeps): Hono<ProxyEnv> {
+  const indexes = new Map<string, RouteIndex>()
+  for (const vh of listener.routeTable.virtualHosts) indexes.set(vh.name, buildRouteIndex(vh))
+
+  const app = new Hono<ProxyEnv>()
+  app.use(async (c, next) => {
+    const start = deps.now()
+    c.set('snapshot', snapshot)
+    c.set('listener', listener)
+    c.set('upstreamHost', undefined)
+    try {
+      const decision = decideRoute(listener.routeTable, indexes, c.req.raw)
+      c.set('decision', decision)
+      // No virtual host or no route: Envoy answers 404 (response flag NR).
+      if (!decision.route) c.res = new ProxyError('no_route').toResponse()
+      else await next()
+    } finally {
+      c.header('x-edgevoy-config-version', snapshot.version)
+      if (deps.log) {
+        const id = c.get('decision')?.requestId ?? c.req.header('x-request-id') ?? '-'
+        deps.log(`[${listener.name}] ${c.req.method} ${new URL(c.req.url).pathname} -> ${c.res.status} upstream=${c.get('upstreamHost') ?? '-'} ${Math.round(deps.now() - start)}ms id=${id}`)
+      }
+    }
+  })
+  for (const filter of buildFilterChain(listener, deps)) app.use(filter)
+  app.all('*', (c) => runAction(c, deps))
+  app.onError((err, c) => {
+    const res = isProxyError(err) ? err.toResponse() : new ProxyError('internal', { cause: err }).toResponse()
+    if (!isProxyError(err)) console.error('edgevoy: internal error', err)
+    res.headers.set('x-edgevoy-config-version', snapshot.version)
+    c.res = res
+    return res
+  })
+  return app
+}
