@@ -1,0 +1,119 @@
+/**
+ * Sends one request to one upstream Host and returns its response, streaming
+ * both bodies (nothing is buffered), the way Envoy's router filter does.
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter
+ */
+import type { Cluster, Host } from '../compile/types'
+import { ProxyError } from '../errors'
+import { isWebSocketUpgrade, stripHopByHop } from './headers'
+
+export interface ForwardRequest {
+  /** The downstream request; its body is a stream and is never buffered. */
+  readonly request: Request
+  /** The chosen endpoint. */
+  readonly host: Host
+  readonly cluster: Cluster
+  /** Path and query to send, already rewritten by the router. */
+  readonly path: string
+  /** Upstream request headers (from `prepareUpstreamHeaders`, then the router's mutations). */
+  readonly headers: Headers
+  /** Whole-request timeout (Envoy route `timeout`, default 15 s); 0 disables it. */
+  readonly timeoutMs: number
+  /** Aborts the upstream request, e.g. when the downstream client goes away. */
+  readonly signal?: AbortSignal
+}
+
+export interface ForwardDeps {
+  fetch: typeof fetch
+  /** Workers service bindings by name, for hosts with a `binding`. */
+  bindings?: Record<string, Fetcher | undefined>
+  now: () => number
+}
+
+/** Statuses whose responses cannot carry a body (the Response constructor rejects one). */
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304])
+
+/**
+ * Forwards `req` and resolves with the upstream response once its headers arrive.
+ * Rejects with `ProxyError('upstream_timeout')` (504) or
+ * `ProxyError('upstream_connect_failure')` (503) before headers. After headers,
+ * a timeout or upstream failure errors the body stream, so the client sees a
+ * reset, never a clean but truncated body.
+ */
+export async function forward(req: ForwardRequest, deps: ForwardDeps): Promise<Response> {
+  const { request, host, timeoutMs } = req
+  const controller = new AbortController()
+  let timedOut = false
+  // Envoy's route timeout spans until the response is complete, so the timer
+  // keeps running while the body streams; firing then errors the body.
+  const timer =
+    timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true
+          controller.abort(new ProxyError('upstream_timeout'))
+        }, timeoutMs)
+      : undefined
+  const stopTimer = (): void => {
+    if (timer !== undefined) clearTimeout(timer)
+  }
+  const onDownstreamAbort = () => controller.abort(new ProxyError('downstream_disconnect'))
+  if (req.signal?.aborted) onDownstreamAbort()
+  req.signal?.addEventListener('abort', onDownstreamAbort, { once: true })
+
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null
+  const upstreamRequest = new Request(host.origin + req.path, {
+    method: request.method,
+    headers: req.headers,
+    body: hasBody ? withDeclaredLength(request.body!, req.headers) : null,
+    redirect: 'manual',
+    signal: controller.signal,
+  })
+  const binding = host.binding !== undefined ? deps.bindings?.[host.binding] : undefined
+
+  const sentAt = deps.now()
+  let response: Response
+  try {
+    response = binding ? await binding.fetch(upstreamRequest) : await deps.fetch(upstreamRequest)
+  } catch (cause) {
+    stopTimer()
+    if (timedOut) throw new ProxyError('upstream_timeout', { cause })
+    if (req.signal?.aborted) throw new ProxyError('downstream_disconnect', { cause })
+    throw new ProxyError('upstream_connect_failure', { cause })
+  }
+  const serviceTime = String(Math.max(0, Math.floor(deps.now() - sentAt)))
+
+  if (response.status === 101 || response.webSocket) {
+    // A WebSocket upgrade: the socket is the body, and the timeout no longer applies
+    // (Envoy disables the route timeout for upgrades once established).
+    stopTimer()
+    return withServiceTime(response, serviceTime, isWebSocketUpgrade(request.headers))
+  }
+
+  const headers = stripHopByHop(new Headers(response.headers))
+  headers.set('x-envoy-upstream-service-time', serviceTime)
+  const body = NULL_BODY_STATUS.has(response.status) || response.body === null ? null : response.body
+  if (body === null) stopTimer()
+  return new Response(body, { status: response.status, statusText: response.statusText, headers })
+}
+
+/**
+ * workerd sends a JS stream body chunked and drops `Content-Length`; a
+ * FixedLengthStream (a native pipe) keeps the declared length, as Envoy keeps
+ * it for HTTP/1 upstreams, and errors the upload if the body disagrees.
+ */
+function withDeclaredLength(body: ReadableStream, headers: Headers): ReadableStream {
+  const declared = headers.get('content-length')
+  if (declared === null || !/^\d{1,15}$/.test(declared)) return body
+  return body.pipeThrough(new FixedLengthStream(Number(declared)))
+}
+
+/** The 101 response with `x-envoy-upstream-service-time`, keeping its WebSocket. */
+function withServiceTime(response: Response, serviceTime: string, keepUpgrade: boolean): Response {
+  const headers = stripHopByHop(new Headers(response.headers), { keepUpgrade })
+  headers.set('x-envoy-upstream-service-time', serviceTime)
+  try {
+    return new Response(null, { status: response.status, headers, webSocket: response.webSocket })
+  } catch {
+    return response
+  }
+}

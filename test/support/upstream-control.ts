@@ -1,0 +1,71 @@
+/**
+ * A control channel to the test upstreams, for code that cannot reach the Node
+ * objects (tests inside workerd). Served by global-setup on 127.0.0.1:
+ *
+ *   GET  /upstreams                 { [id]: UpstreamState }
+ *   GET  /upstreams/:id             UpstreamState
+ *   POST /upstreams/:id             start a new upstream named :id (or return the existing one)
+ *   POST /upstreams/:id/kill        stop listening, destroy sockets (connects are refused)
+ *   POST /upstreams/:id/restart     listen again on the same port
+ *   POST /upstreams/:id/behavior    body: UpstreamBehavior JSON (replaces the previous one)
+ *
+ * Every call answers the upstream's state. `controlClient()` wraps it with fetch.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Upstream } from './upstream-server'
+import type { UpstreamBehavior, UpstreamState } from './upstream-types'
+import { startUpstream } from './upstream-server'
+
+const stateOf = (u: Upstream): UpstreamState => ({
+  id: u.id,
+  port: u.port,
+  requests: u.requests,
+  listening: u.listening,
+  behavior: { ...u.behavior },
+})
+
+/** Serves the control API over `upstreams` (which it adds to on `POST /upstreams/:id`). */
+export async function startControlServer(upstreams: Map<string, Upstream>): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    void route(req, res).catch((error: unknown) => reply(res, 500, { error: String(error) }))
+  })
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req)
+    const [, root, id, action] = new URL(req.url ?? '/', 'http://control').pathname.split('/')
+    if (root !== 'upstreams') return reply(res, 404, { error: 'not found' })
+    if (id === undefined || id === '') {
+      return reply(res, 200, Object.fromEntries([...upstreams].map(([k, u]) => [k, stateOf(u)])))
+    }
+    let upstream = upstreams.get(id)
+    if (req.method === 'POST' && action === undefined && !upstream) {
+      upstream = await startUpstream({ id })
+      upstreams.set(id, upstream)
+    }
+    if (!upstream) return reply(res, 404, { error: `no upstream ${id}` })
+    if (req.method === 'POST' && action === 'kill') await upstream.kill()
+    else if (req.method === 'POST' && action === 'restart') await upstream.restart()
+    else if (req.method === 'POST' && action === 'behavior') upstream.setBehavior(JSON.parse(body || '{}') as UpstreamBehavior)
+    else if (action !== undefined) return reply(res, 404, { error: `unknown action ${action}` })
+    reply(res, 200, stateOf(upstream))
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let text = ''
+  for await (const chunk of req as AsyncIterable<Buffer>) text += chunk.toString('utf8')
+  return text
+}
+
+function reply(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(JSON.stringify(value))
+}
