@@ -34,6 +34,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   }
 
   const { cluster, weighted } = pickCluster(c, action, deps)
+  c.set('upstreamCluster', cluster.name)
   const host = deps.clusters.chooseHost(cluster, { request })
   if (!host) throw new ProxyError('no_healthy_upstream')
   c.set('upstreamHost', host.address)

@@ -33,6 +33,8 @@ export type ProxyEnv = {
     listener: Listener
     /** Set when the response came from an upstream host. */
     upstreamHost: string | undefined
+    /** The cluster the route action picked. */
+    upstreamCluster: string | undefined
   }
 }
 
@@ -46,6 +48,7 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
     c.set('snapshot', snapshot)
     c.set('listener', listener)
     c.set('upstreamHost', undefined)
+    c.set('upstreamCluster', undefined)
     try {
       const decision = decideRoute(listener.routeTable, indexes, c.req.raw)
       c.set('decision', decision)

@@ -28,9 +28,12 @@ export function routeMatches(route: Route, request: MatchRequest, query: () => U
   return true
 }
 
-export function buildRouteIndex(vhost: VirtualHost): RouteIndex {
+/** Below this many routes a scan is as fast as any index. */
+const INDEX_THRESHOLD = 8
+
+export function buildRouteIndex(vhost: VirtualHost, options: { threshold?: number } = {}): RouteIndex {
   const routes = vhost.routes
-  if (routes.length <= 8) return linearIndex(routes)
+  if (routes.length <= (options.threshold ?? INDEX_THRESHOLD)) return linearIndex(routes)
   const router: Router<number> = new SmartRouter({ routers: [new RegExpRouter(), new TrieRouter()] })
   const always: number[] = []
   for (const r of routes) {
