@@ -1,0 +1,89 @@
+/**
+ * `edgevoy dev -c FILE` — serve one listener of a config locally, in workerd
+ * through Miniflare, exactly as the deployed Worker would run it.
+ */
+import { join } from 'node:path'
+import { formatIssue } from '../config/issues.js'
+import { parseFlags, parsePort, parseResolve, printHelp, UsageError } from './args.js'
+import { readConfig, reportErrors } from './read-config.js'
+import { LOCAL_HOST, portsInUse } from './ports.js'
+import { findAdminToken } from './dev-vars.js'
+
+const HELP = `Usage: edgevoy dev -c FILE [--port N] [--listener NAME] [options]
+
+Serve one listener of an Envoy config on 127.0.0.1, in workerd (Miniflare),
+with one log line per proxied request. Ctrl-C or SIGTERM stops it.
+
+Options:
+  -c, --config FILE        the Envoy config (YAML or JSON)
+  -p, --port N             local port (default 8080), whatever port the listener names
+  -l, --listener NAME      which listener to serve (default: the first)
+  --resolve HOST=IP[:PORT] resolve an endpoint hostname locally (repeatable, or
+                           comma-separated); a name given twice becomes two hosts,
+                           as with STRICT_DNS. Without a port, the config's port is kept.
+  --admin-token T          admin API token (else $ADMIN_TOKEN, else ADMIN_TOKEN in .dev.vars)
+  --persist                keep KV/Durable Object state in .edgevoy/state across runs
+  -h, --help               this help
+`
+
+export async function runDev(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    config: { type: 'string', short: 'c' },
+    port: { type: 'string', short: 'p' },
+    listener: { type: 'string', short: 'l' },
+    resolve: { type: 'string', multiple: true },
+    'admin-token': { type: 'string' },
+    persist: { type: 'boolean' },
+  })
+  if (values.help) return printHelp(HELP)
+  if (!values.config) throw new UsageError('missing -c FILE (see edgevoy dev --help)')
+  const port = parsePort(values.port, '--port', 8080)
+  const resolve = parseResolve(values.resolve ?? [])
+
+  const result = readConfig(values.config, resolve)
+  if (!result.ok) return reportErrors(result)
+  for (const w of result.warnings) process.stderr.write(`${formatIssue(w, values.config)}\n`)
+
+  const listeners = result.snapshot.listeners
+  const listener = values.listener ? listeners.find((l) => l.name === values.listener) : listeners[0]
+  if (!listener) {
+    const names = listeners.map((l) => `"${l.name}"`).join(', ')
+    throw new UsageError(values.listener ? `no listener "${values.listener}" in ${values.config}; it has ${names || 'none'}` : `${values.config} has no listeners`)
+  }
+
+  // Compose/Kubernetes service names (no dot) will not resolve on this machine: say how to map them.
+  const unresolved = new Set([...result.snapshot.clusters.values()].flatMap((c) => c.hosts.map((h) => h.hostname)).filter((h) => !h.includes('.') && !h.includes(':') && h !== 'localhost'))
+  for (const host of unresolved) process.stderr.write(`edgevoy: hint: "${host}" looks like a docker-compose name; map it with --resolve ${host}=127.0.0.1[:PORT]\n`)
+
+  const taken = await portsInUse([port])
+  if (taken.length) throw new Error(`${taken[0]}; pick another with --port`)
+
+  // Loaded only now: a bad config or a busy port is reported without loading Miniflare.
+  const [{ bundleWorker }, { listenerWorker, miniflareOptions }, { startMiniflare, StopSignal }] = await Promise.all([
+    import('./bundle.js'),
+    import('./miniflare-options.js'),
+    import('./runtime.js'),
+  ])
+  const stop = new StopSignal()
+  const bundle = await bundleWorker()
+  const admin = findAdminToken(values['admin-token'])
+  const mf = await startMiniflare(
+    miniflareOptions({
+      workers: [listenerWorker(bundle, { name: 'edgevoy', configText: result.text, listener: listener.name, port, resolve, adminToken: admin?.token })],
+      onLine: (line, _tag, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`),
+      persistDir: values.persist ? join(process.cwd(), '.edgevoy/state') : undefined,
+    }),
+    [port],
+    stop,
+  )
+
+  const index = listeners.indexOf(listener)
+  const several = listeners.length > 1 ? ` (${index === 0 ? 'first' : `#${index + 1}`} of ${listeners.length} listeners; pick another with --listener)` : ''
+  process.stdout.write(`edgevoy: listener "${listener.name}" serving on http://${LOCAL_HOST}:${port}${several}\n`)
+  if (admin) process.stdout.write(`edgevoy: admin API on http://${LOCAL_HOST}:${port}/__admin (token from ${admin.source})\n`)
+
+  const signal = await stop.promise
+  process.stdout.write(`edgevoy: ${signal}, stopping\n`)
+  await mf.dispose()
+  return 0
+}

@@ -1,0 +1,41 @@
+/**
+ * One Envoy of the mesh = one workerd process (Miniflare), one Worker per
+ * listener on its own port, plus a Worker on the admin port if the mesh
+ * file gives one.
+ */
+import type { Miniflare } from 'miniflare'
+import type { Bundle } from './bundle.js'
+import type { HopLog } from './hop-log.js'
+import type { MeshPlan, PlannedProxy } from './mesh-plan.js'
+import { adminPortWorker, listenerWorker, miniflareOptions } from './miniflare-options.js'
+import { startMiniflare, type StopSignal } from './runtime.js'
+
+/** One Envoy config = one workerd process, one Worker per listener (+ the admin port). */
+export function startProxy(p: PlannedProxy, plan: MeshPlan, bundle: Bundle, adminToken: string, log: HopLog, stop: StopSignal): Promise<Miniflare> {
+  const byLabel = new Map(p.listeners.map((l) => [l.label, l]))
+  const workers = p.listeners.map((l) =>
+    listenerWorker(bundle, {
+      name: l.label,
+      configText: p.text,
+      listener: l.listener,
+      port: l.port,
+      resolve: plan.resolve,
+      adminToken,
+      // One Envoy's listeners share its config store, as they share one Envoy's admin.
+      storageId: p.name,
+      authorityWorker: p.listeners[0]!.label,
+      logTag: l.label,
+    }),
+  )
+  const ports = p.listeners.map((l) => l.port)
+  if (p.admin !== undefined && p.listeners[0]) {
+    workers.push(adminPortWorker(`${p.name} admin`, p.listeners[0].label, p.admin))
+    ports.push(p.admin)
+  }
+  const onLine = (line: string, tag: string | undefined, stream: 'stdout' | 'stderr') => {
+    const listener = tag ? byLabel.get(tag) : undefined
+    if (listener) log.workerLine(listener.label, listener.listener, line, stream)
+    else if (line.trim()) log.line(p.name, line, stream)
+  }
+  return startMiniflare(miniflareOptions({ workers, onLine }), ports, stop)
+}

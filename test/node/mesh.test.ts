@@ -1,0 +1,108 @@
+/**
+ * `npm start` (`edgevoy start`): the article's whole mesh on this machine —
+ * front proxy → A's sidecar → A → (A's egress → B's sidecar → B, A's egress
+ * → C's sidecar → C) — started, checked and stopped as a user would.
+ * Uses the mesh's fixed ports (8080-8083, 8786-8791, 9901), so its cases
+ * run one after another in this one file.
+ * x-request-id travels the whole path, as Envoy's request-id handling does:
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#x-request-id
+ */
+import { describe, expect, it } from 'vitest'
+import { commandOf, descendants, isAlive, isPortFree, listenOn, runCli, runCliToEnd, stopCli, type Cli } from './cli-process'
+
+const MESH_PORTS = [8080, 8081, 8082, 8083, 8786, 8788, 8789, 8790, 8791, 9901]
+const LISTENERS = ['front-envoy:8080', 'service_a_envoy:8786', 'service_a_envoy:8788', 'service_a_envoy:8791', 'service_b_envoy:8789', 'service_c_envoy:8790']
+const SERVICES = ['service_a-1', 'service_b-1', 'service_c-1']
+
+interface Answer {
+  service: string
+  instance: string
+  request_id: string | null
+  traceparent: string | null
+  calls: (Answer & { status: number; url: string })[]
+}
+
+async function startMesh(args: string[] = []): Promise<Cli> {
+  const busy = (await Promise.all(MESH_PORTS.map(async (p) => ((await isPortFree(p)) ? [] : [p])))).flat()
+  if (busy.length) throw new Error(`mesh ports already in use: ${busy.join(', ')} (another \`npm start\` running?)`)
+  const cli = runCli(['start', ...args], { ADMIN_TOKEN: 'mesh-test-token' })
+  await cli.waitFor('curl -s localhost:8080/ | jq', 50_000)
+  return cli
+}
+
+/** Stop with `signal`; then no descendant process and no mesh port may remain. */
+async function stopMesh(cli: Cli, signal: NodeJS.Signals): Promise<void> {
+  const children = descendants(cli.child.pid!)
+  expect(await stopCli(cli, signal)).toBe(0)
+  expect(cli.output()).toContain('edgevoy start: stopped')
+  await new Promise((r) => setTimeout(r, 200))
+  expect(children.filter(isAlive).map(commandOf)).toEqual([])
+  const busy = (await Promise.all(MESH_PORTS.map(async (p) => ((await isPortFree(p)) ? [] : [p])))).flat()
+  expect(busy).toEqual([])
+}
+
+/** Output lines for `label` that carry request id `id`. */
+const linesFor = (output: string, label: string, id: string) =>
+  output.split('\n').filter((l) => l.startsWith(`${label} `) && l.includes(`id=${id}`))
+
+describe('edgevoy start: the article mesh', () => {
+  // One mesh start covers it all (each start costs seconds): A scaled to 2 instances, as with
+  // `npm start -- --replicas a=2`, so the same run shows the sidecar's round-robin.
+  it('answers curl :8080/ with A calling B and C under one request id, logged at every hop; A\'s 2 instances alternate; admin on 9901; Ctrl-C stops all', async () => {
+    const cli = await startMesh(['--replicas', 'a=2'])
+    try {
+      // The table names every hop.
+      for (const label of [...LISTENERS, ...SERVICES, 'service_a-2', 'front-envoy admin']) expect(cli.output()).toContain(`  ${label} `)
+
+      const res = await fetch('http://127.0.0.1:8080/')
+      expect(res.status).toBe(200)
+      const a = (await res.json()) as Answer
+      expect(a.service).toBe('service_a')
+      const id = a.request_id!
+      expect(id).toBeTruthy()
+      expect(a.calls.map((c) => [c.service, c.status, c.request_id])).toEqual([
+        ['service_b', 200, id],
+        ['service_c', 200, id],
+      ])
+      expect(a.calls.map((c) => c.traceparent)).toEqual([a.traceparent, a.traceparent])
+
+      // One line per hop with that id: 6 proxy listeners and 3 services (A as whichever instance answered).
+      const hops = [...LISTENERS, a.instance, 'service_b-1', 'service_c-1']
+      const everyHop = () => hops.every((label) => linesFor(cli.output(), label, id).length === 1)
+      for (let i = 0; i < 40 && !everyHop(); i++) await new Promise((r) => setTimeout(r, 50))
+      for (const label of hops) expect(linesFor(cli.output(), label, id), `${label}\n${cli.output()}`).toHaveLength(1)
+      expect(linesFor(cli.output(), 'front-envoy:8080', id)[0]).toMatch(/GET \/ -> 200 upstream=127\.0\.0\.1:8786 \d+ms/)
+
+      // A's cluster resolves service_a to both instances: ROUND_ROBIN alternates them.
+      const instances = [a.instance]
+      for (let i = 0; i < 3; i++) instances.push(((await (await fetch('http://127.0.0.1:8080/')).json()) as Answer).instance)
+      expect(new Set(instances)).toEqual(new Set(['service_a-1', 'service_a-2']))
+      for (let i = 1; i < instances.length; i++) expect(instances[i]).not.toBe(instances[i - 1])
+
+      // Envoy's admin port, as in the article's compose file; the token guards it.
+      const denied = await fetch('http://127.0.0.1:9901/clusters')
+      expect(denied.status).toBe(401)
+      const clusters = await fetch('http://127.0.0.1:9901/clusters', { headers: { authorization: 'Bearer mesh-test-token' } })
+      expect(clusters.status).toBe(200)
+      expect(await clusters.text()).toContain('service_a')
+
+      await stopMesh(cli, 'SIGINT')
+    } finally {
+      cli.child.kill('SIGKILL')
+    }
+  })
+
+  it('refuses to start when a mesh port is taken, naming the holder, and starts nothing', async () => {
+    const holder = await listenOn(8083)
+    try {
+      const { code, output } = await runCliToEnd(['start'])
+      expect(code).toBe(1)
+      expect(output).toContain(`port 8083 is already in use by pid ${process.pid} (`)
+      expect(output).toContain('nothing started')
+      const others = MESH_PORTS.filter((p) => p !== 8083)
+      expect((await Promise.all(others.map(isPortFree))).every(Boolean)).toBe(true)
+    } finally {
+      holder.close()
+    }
+  })
+})
