@@ -1,0 +1,90 @@
+/**
+ * `envoy.filters.http.jwt_authn`: the first rule whose match fits the request
+ * (or the route's `requirement_name`) says which tokens must verify. Failures
+ * are Envoy's local replies: 401 (403 for a disallowed audience) with the
+ * reason as body and `www-authenticate: Bearer realm="<scheme>://<host><path>"`,
+ * plus `, error="invalid_token"` unless the token was simply missing.
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/jwt_authn_filter
+ */
+import type { RouteMatch } from '../../compile/types.js'
+import { compileRouteMatch } from '../../compile/match.js'
+import type { JwtAuthenticationConfig, JwtPerRouteConfig, JwtRequirementConfig } from '../../config/schema/filters/jwt-authn.js'
+import { setDynamicMetadata } from '../metadata.js'
+import { editRequestHeaders } from '../request.js'
+import type { FilterContext, FilterDeps, FilterFactory } from '../types.js'
+import { JwtProvider, type JwksFetcher } from './provider.js'
+import { evaluate, type VerifiedJwt } from './requirements.js'
+import { JWT_STATUS } from './status.js'
+
+export const JWT_AUTHN = 'envoy.filters.http.jwt_authn'
+
+function ruleMatches(m: RouteMatch, c: FilterContext): boolean {
+  const request = c.get('decision').match
+  if (!m.path.test(request.path)) return false
+  if (!m.headers.every((h) => h.test(request))) return false
+  if (!m.queryParameters.length) return true
+  const q = new URL(c.req.url).searchParams
+  return m.queryParameters.every((p) => p.test(q))
+}
+
+function applyVerified(c: FilterContext, verified: readonly VerifiedJwt[]): void {
+  const edits: ((h: Headers) => void)[] = []
+  for (const { provider, jwt, found } of verified) {
+    const p = provider.config
+    if (!p.forward && found.header) edits.push((h) => h.delete(found.header!))
+    if (p.forward_payload_header) {
+      const padded = p.pad_forward_payload_header ? jwt.payloadSegment + '='.repeat((4 - (jwt.payloadSegment.length % 4)) % 4) : jwt.payloadSegment
+      edits.push((h) => h.set(p.forward_payload_header!, padded))
+    }
+    for (const { header_name, claim_name } of p.claim_to_headers ?? []) {
+      const v = jwt.payload[claim_name]
+      if (['string', 'number', 'boolean'].includes(typeof v)) edits.push((h) => h.set(header_name, String(v)))
+    }
+    if (p.payload_in_metadata) setDynamicMetadata(c, JWT_AUTHN, p.payload_in_metadata, jwt.payload)
+  }
+  if (edits.length) editRequestHeaders(c, (h) => edits.forEach((e) => e(h)))
+}
+
+/** Fetches JWKS through the snapshot's cluster (a chosen host, or its service binding), else straight to the URI. */
+function jwksFetcher(c: FilterContext, deps: FilterDeps): JwksFetcher {
+  return (uri, clusterName, init) => {
+    const cluster = clusterName !== undefined ? c.get('snapshot')?.clusters.get(clusterName) : undefined
+    const host = cluster ? deps.clusters?.chooseHost(cluster) : undefined
+    if (!host) return deps.fetch(uri, init)
+    const u = new URL(uri)
+    const target = `${host.origin}${u.pathname}${u.search}`
+    const binding = host.binding !== undefined ? deps.bindings?.[host.binding] : undefined
+    return binding ? binding.fetch(target, init) : deps.fetch(target, init)
+  }
+}
+
+export const jwtAuthnFilter: FilterFactory<JwtAuthenticationConfig, JwtPerRouteConfig> = {
+  name: JWT_AUTHN,
+  statName: 'jwt_authn',
+  create(config, { deps, count }) {
+    const providers = new Map(Object.entries(config.providers).map(([name, p]) => [name, new JwtProvider(name, p, deps, count)]))
+    const rules = (config.rules ?? []).map((r) => ({ match: compileRouteMatch(r.match), requires: r.requires ?? (r.requirement_name ? config.requirement_map?.[r.requirement_name] : undefined) }))
+    return async (c, next, perRoute) => {
+      if (config.bypass_cors_preflight && c.req.method === 'OPTIONS' && c.req.header('origin') && c.req.header('access-control-request-method')) return next()
+      // PerRouteConfig { disabled: true }: this route is not verified.
+      if (perRoute?.disabled) return next()
+      let requirement: JwtRequirementConfig | undefined
+      if (perRoute?.requirement_name !== undefined) requirement = config.requirement_map?.[perRoute.requirement_name]
+      else requirement = rules.find((r) => ruleMatches(r.match, c))?.requires
+      // No rule applies: Envoy does not verify the request.
+      if (!requirement) return next()
+      const outcome = await evaluate(requirement, providers, c.req.raw, jwksFetcher(c, deps))
+      if (outcome.status === 'Ok') {
+        count('allowed')
+        applyVerified(c, outcome.verified)
+        return next()
+      }
+      count('denied')
+      const { scheme, authority, path } = c.get('decision').match
+      let challenge = `Bearer realm="${scheme}://${authority}${path}"`
+      if (outcome.status !== 'JwtMissed') challenge += ', error="invalid_token"'
+      const status = outcome.status === 'JwtAudienceNotAllowed' ? 403 : 401
+      return c.text(JWT_STATUS[outcome.status], status, { 'www-authenticate': challenge })
+    }
+  },
+}

@@ -1,0 +1,65 @@
+/**
+ * Builds a listener app from an Envoy config object, the way the Worker does
+ * (loadConfig → compileConfig → buildListenerApp), with an injected clock and
+ * randomness, forwarding to the real test upstreams.
+ */
+import { compileConfig } from '../../src/compile/index'
+import { formatIssue } from '../../src/config/issues'
+import { loadConfig } from '../../src/config/load'
+import { buildListenerApp } from '../../src/router/app'
+import { ClusterManager } from '../../src/upstream/cluster-manager'
+
+export interface Harness {
+  fetch(path: string, init?: RequestInit & { env?: Record<string, unknown> }): Promise<Response>
+  advance(ms: number): void
+  setRandom(value: number): void
+}
+
+export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'
+
+/** A bootstrap with one listener: these virtual hosts and http_filters, cluster `upstream` on 127.0.0.1:port. */
+export function bootstrap(port: number, virtualHosts: unknown[], httpFilters: unknown[]): Record<string, unknown> {
+  return {
+    static_resources: {
+      listeners: [
+        {
+          name: 'edge',
+          address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
+          filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM_TYPE, stat_prefix: 'ingress', route_config: { name: 'r', virtual_hosts: virtualHosts }, http_filters: httpFilters } }] }],
+        },
+      ],
+      clusters: [
+        {
+          name: 'upstream',
+          type: 'STATIC',
+          connect_timeout: '1s',
+          load_assignment: { cluster_name: 'upstream', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
+        },
+      ],
+    },
+  }
+}
+
+export function harness(config: Record<string, unknown>, start = 1_700_000_000_000): Harness {
+  const loaded = loadConfig(JSON.stringify(config))
+  if (!loaded.ok) throw new Error(loaded.errors.map((e) => formatIssue(e)).join('\n'))
+  const snapshot = compileConfig(loaded.config)
+  let now = start
+  let random = 0.5
+  const deps = {
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+    bindings: {},
+    random: () => random,
+    now: () => now,
+    sleep: async (ms: number) => void (now += ms),
+  }
+  const app = buildListenerApp(snapshot, snapshot.listeners[0]!, { ...deps, clusters: new ClusterManager(deps) })
+  return {
+    fetch: async (path, init = {}) => {
+      const { env, ...rest } = init
+      return app.fetch(new Request(`http://edge.example.com${path}`, rest), env ?? {})
+    },
+    advance: (ms) => void (now += ms),
+    setRandom: (v) => void (random = v),
+  }
+}
