@@ -54,7 +54,7 @@ const requestArb = fc.record({
 })
 
 describe('indexed router ≡ first-match linear scan', () => {
-  it('agrees on every request over 1,000 random route tables', () => {
+  it('agrees on every request over 1,000 random route tables', { timeout: 120_000 }, () => {
     let decisions = 0
     let matched = 0
     fc.assert(

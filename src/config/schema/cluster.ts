@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { duration, envoyEnum, envoyObject, opaque, uint32, wrapped } from './envoy-object.js'
+import { circuitBreakers, commonLbConfig, healthCheck, outlierDetection } from './health.js'
 import { address } from './listener.js'
 
 export const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'MAGLEV', 'CLUSTER_PROVIDED'] as const
@@ -55,10 +56,10 @@ export const cluster = envoyObject(
     load_assignment: clusterLoadAssignment.optional(),
     metadata: metadata.optional(),
     transport_socket: opaque.optional(),
-    health_checks: z.array(opaque).optional(),
-    outlier_detection: opaque.optional(),
-    circuit_breakers: opaque.optional(),
-    common_lb_config: opaque.optional(),
+    health_checks: z.array(healthCheck).optional(),
+    outlier_detection: outlierDetection.optional(),
+    circuit_breakers: circuitBreakers.optional(),
+    common_lb_config: commonLbConfig.optional(),
     round_robin_lb_config: opaque.optional(),
     least_request_lb_config: opaque.optional(),
     ring_hash_lb_config: opaque.optional(),

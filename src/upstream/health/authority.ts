@@ -1,0 +1,52 @@
+/**
+ * The contract between isolates and the health authority: the Durable Object
+ * (src/state/health-authority.ts) that runs a cluster's active health checks
+ * on an alarm loop and is the one place every isolate reads them from.
+ * One authority per cluster name, so clusters shard across objects.
+ */
+import type { HealthCheckPolicy } from '../../compile/resilience.js'
+import type { Cluster, HostHealthStatus } from '../../compile/types.js'
+import type { ClusterHealthReport } from './flags.js'
+
+/** What the authority checks for one cluster (sent by an isolate that uses the cluster). */
+export interface HealthTarget {
+  readonly cluster: string
+  readonly hash: string
+  readonly hosts: readonly { readonly address: string; readonly origin: string; readonly hostname: string }[]
+  /** The first `health_checks` entry; undefined: nothing to check, overrides only. */
+  readonly check: HealthCheckPolicy | undefined
+}
+
+/** The authority's RPC surface (a Durable Object stub satisfies it). */
+export interface HealthAuthority {
+  /** The cluster's report, or 'unregistered' when the authority holds no target for this hash. */
+  poll(hash: string): Promise<ClusterHealthReport | 'unregistered'>
+  register(target: HealthTarget): Promise<void>
+  /** An upstream answered with `x-envoy-immediate-health-check-fail`. */
+  reportImmediateFail(address: string): Promise<void>
+  /** Admin: override the endpoint's health_status (DRAINING, UNHEALTHY, …), or clear it with null. */
+  setOverride(address: string, status: HostHealthStatus | null): Promise<ClusterHealthReport | 'unknown_host'>
+}
+
+/** The authority of a cluster, by name (e.g. `ns.get(ns.idFromName(name))`). */
+export type HealthAuthorityResolver = (cluster: string) => HealthAuthority
+
+export function healthTarget(cluster: Cluster, check: HealthCheckPolicy | undefined): HealthTarget {
+  return {
+    cluster: cluster.name,
+    hash: cluster.hash,
+    hosts: cluster.hosts.map((h) => ({ address: h.address, origin: h.origin, hostname: h.hostname })),
+    check,
+  }
+}
+
+/** The part of a Durable Object namespace binding the resolver uses. */
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown
+  get(id: never): unknown
+}
+
+/** Resolver over a Durable Object namespace binding (`HEALTH`): one authority per cluster name. */
+export function namespaceResolver(ns: DurableObjectNamespaceLike): HealthAuthorityResolver {
+  return (cluster) => ns.get(ns.idFromName(`cluster:${cluster}`) as never) as HealthAuthority
+}

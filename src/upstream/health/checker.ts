@@ -1,0 +1,94 @@
+/**
+ * One HTTP active health check and the threshold state machine around it.
+ * A host turns unhealthy after `unhealthy_threshold` failures in a row and
+ * healthy again after `healthy_threshold` passes; a timeout counts as a failure.
+ * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/health_checking
+ */
+import type { HealthCheckPolicy } from '../../compile/resilience.js'
+
+export interface CheckedHost {
+  readonly address: string
+  readonly origin: string
+  readonly hostname: string
+}
+
+export type CheckResult = 'pass' | 'fail' | 'timeout' | 'immediate_fail'
+
+/** Sends the check request; a status in `expected_statuses` passes. */
+export async function runHealthCheck(host: CheckedHost, check: HealthCheckPolicy, fetcher: typeof fetch): Promise<CheckResult> {
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, check.timeoutMs)
+  try {
+    const res = await fetcher(host.origin + check.path, {
+      method: check.method,
+      // Envoy sends the cluster name as Host unless `host` is set; fetch() sends the URL's host anyway.
+      headers: { 'user-agent': 'Envoy/HC', 'x-envoy-expected-rq-timeout-ms': String(check.timeoutMs), ...(check.host ? { 'x-forwarded-host': check.host } : {}) },
+      redirect: 'manual',
+      signal: controller.signal,
+    })
+    await res.body?.cancel().catch(() => undefined)
+    if (res.headers.has('x-envoy-immediate-health-check-fail')) return 'immediate_fail'
+    return check.expectedStatuses.some(([start, end]) => res.status >= start && res.status < end) ? 'pass' : 'fail'
+  } catch {
+    return timedOut ? 'timeout' : 'fail'
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Per-host state the authority keeps. Hosts start healthy (see README: Envoy waits for a first pass). */
+export interface HostCheckState {
+  failed: boolean
+  timedOut: boolean
+  immediateFail: boolean
+  consecutiveFailures: number
+  consecutiveSuccesses: number
+  checks: number
+  lastPassAt: number | undefined
+  nextCheckAt: number
+}
+
+export function newHostCheckState(now: number): HostCheckState {
+  return { failed: false, timedOut: false, immediateFail: false, consecutiveFailures: 0, consecutiveSuccesses: 0, checks: 0, lastPassAt: undefined, nextCheckAt: now }
+}
+
+/** Applies one result; returns the state's next check time. */
+export function applyCheckResult(s: HostCheckState, result: CheckResult, check: HealthCheckPolicy, now: number, random: () => number): void {
+  s.checks++
+  if (result === 'pass') {
+    s.consecutiveSuccesses++
+    s.consecutiveFailures = 0
+    s.lastPassAt = now
+    if (s.failed && s.consecutiveSuccesses >= check.healthyThreshold) {
+      s.failed = false
+      s.timedOut = false
+      s.immediateFail = false
+    }
+  } else {
+    s.consecutiveFailures++
+    s.consecutiveSuccesses = 0
+    if (result === 'immediate_fail') markImmediateFail(s)
+    else if (s.consecutiveFailures >= check.unhealthyThreshold) {
+      s.failed = true
+      s.timedOut = result === 'timeout'
+    }
+  }
+  s.nextCheckAt = now + nextInterval(s, check, random)
+}
+
+/** The sidecar said "fail me now": unhealthy until healthy_threshold passes. */
+export function markImmediateFail(s: HostCheckState): void {
+  s.failed = true
+  s.immediateFail = true
+  s.consecutiveSuccesses = 0
+}
+
+/** interval (or unhealthy_interval) plus Envoy's jitter: up to interval_jitter, plus up to interval_jitter_percent of the interval. */
+function nextInterval(s: HostCheckState, check: HealthCheckPolicy, random: () => number): number {
+  const base = s.failed ? check.unhealthyIntervalMs : check.intervalMs
+  return base + random() * check.intervalJitterMs + (random() * base * check.intervalJitterPercent) / 100
+}

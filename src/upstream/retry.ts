@@ -1,0 +1,96 @@
+/**
+ * The router's retry policy: which outcomes are retried, how many times, the
+ * back-off between tries, and the `x-envoy-*` request headers that override
+ * the route's policy and timeouts.
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on
+ * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_routing#retry-semantics
+ *
+ * Trust: Envoy honours the x-envoy-* request headers only from internal
+ * callers. edgevoy is the edge, so by default no caller is trusted (and
+ * proxy-headers.ts strips x-envoy-* before forwarding anyway); a deployment
+ * can name its internal callers with `RetryHeaderTrust` (e.g. requests that
+ * came through a Workers service binding), and only then are they read.
+ */
+import type { RetryPolicy } from '../compile/resilience.js'
+import { compileRetryPolicy } from '../compile/resilience.js'
+import type { RetryPolicyConfig } from '../config/schema/retry.js'
+
+/** Decides whether a downstream request may steer retries and timeouts with x-envoy-* headers. */
+export type RetryHeaderTrust = (request: Request) => boolean
+
+/** Never: every caller of an edge proxy is external. */
+export const NEVER_TRUSTED: RetryHeaderTrust = () => false
+
+/** How one attempt ended, as the retry policy classifies it. */
+export type AttemptOutcome =
+  | { readonly kind: 'response'; readonly status: number; readonly headers: Headers }
+  /** No response: fetch() rejected (workerd reports refused connects and resets alike) or the per-try timeout fired. */
+  | { readonly kind: 'no_response'; readonly reason: 'connect_failure' | 'per_try_timeout' }
+
+export interface EffectiveTimeouts {
+  readonly routeTimeoutMs: number
+  readonly perTryTimeoutMs: number
+}
+
+const EMPTY: RetryPolicyConfig = {}
+
+/**
+ * The retry policy for this request: the route's (else the virtual host's),
+ * with a trusted caller's x-envoy-retry-on / x-envoy-max-retries applied.
+ * Undefined when nothing asks for retries.
+ */
+export function effectiveRetryPolicy(routePolicy: RetryPolicyConfig | undefined, request: Request, trusted: boolean): RetryPolicy | undefined {
+  const base = routePolicy ? compileRetryPolicy(routePolicy) : undefined
+  if (!trusted) return base?.retryOn.size ? base : undefined
+  const onHeader = request.headers.get('x-envoy-retry-on')
+  const maxHeader = request.headers.get('x-envoy-max-retries')
+  if (onHeader === null && maxHeader === null) return base?.retryOn.size ? base : undefined
+  const policy = base ?? compileRetryPolicy(EMPTY)
+  const retryOn = new Set(policy.retryOn)
+  // The header's conditions are added to the route's (Envoy ORs them).
+  for (const item of (onHeader ?? '').split(',')) if (item.trim()) retryOn.add(item.trim())
+  const max = maxHeader !== null && /^\d{1,4}$/.test(maxHeader.trim()) ? Number(maxHeader.trim()) : policy.numRetries
+  return retryOn.size ? { ...policy, retryOn, numRetries: max } : undefined
+}
+
+/** Route and per-try timeouts, with a trusted caller's x-envoy-upstream-rq-*timeout-ms. */
+export function effectiveTimeouts(routeTimeoutMs: number, policy: RetryPolicy | undefined, request: Request, trusted: boolean): EffectiveTimeouts {
+  const ms = (name: string): number | undefined => {
+    const v = trusted ? request.headers.get(name) : null
+    return v !== null && /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : undefined
+  }
+  return {
+    routeTimeoutMs: ms('x-envoy-upstream-rq-timeout-ms') ?? routeTimeoutMs,
+    perTryTimeoutMs: ms('x-envoy-upstream-rq-per-try-timeout-ms') ?? policy?.perTryTimeoutMs ?? 0,
+  }
+}
+
+/** Whether `outcome` is retriable under `policy` (attempt counts and breakers are the caller's). */
+export function shouldRetry(policy: RetryPolicy, outcome: AttemptOutcome): boolean {
+  const on = policy.retryOn
+  if (outcome.kind === 'no_response') {
+    // 5xx and gateway-error include "no response at all"; reset covers
+    // disconnects and read timeouts; connect-failure cannot be told apart
+    // from a reset through fetch(), so it covers both (see README).
+    if (on.has('5xx') || on.has('gateway-error') || on.has('reset')) return true
+    return on.has('connect-failure')
+  }
+  const { status, headers } = outcome
+  // An upstream that says it is overloaded is not retried (Envoy: x-envoy-overloaded).
+  if (headers.get('x-envoy-overloaded') !== null) return false
+  if (on.has('5xx') && status >= 500) return true
+  // gateway-error is 502, 503, 504 only: a plain 500 is not retried.
+  if (on.has('gateway-error') && status >= 502 && status <= 504) return true
+  if (on.has('retriable-4xx') && status === 409) return true
+  if (on.has('retriable-status-codes') && policy.retriableStatusCodes.has(status)) return true
+  return false
+}
+
+/**
+ * Envoy's fully jittered exponential back-off: a uniform wait in
+ * [0, base × (2^attempt − 1)], capped at max (default 10 × base).
+ */
+export function backOffMs(policy: RetryPolicy, retryNumber: number, random: () => number): number {
+  const ceiling = Math.min(policy.backOffMaxMs, policy.backOffBaseMs * (2 ** Math.min(retryNumber, 20) - 1))
+  return Math.floor(random() * ceiling)
+}

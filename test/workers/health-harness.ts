@@ -1,0 +1,116 @@
+/**
+ * Builds a listener app from an Envoy v3 config (as JSON) with its own
+ * ClusterManager, so a test file owns its upstream state, and sends requests
+ * through it with a real ExecutionContext and the real HEALTH Durable Object.
+ */
+import { createExecutionContext, env } from 'cloudflare:test'
+import { compileConfig } from '../../src/compile'
+import type { Snapshot } from '../../src/compile/types'
+import { loadConfig } from '../../src/config/load'
+import { buildListenerApp } from '../../src/router/app'
+import { ClusterManager } from '../../src/upstream/cluster-manager'
+import type { EchoBody } from '../support/upstream-types'
+
+export interface Endpoint {
+  port: number
+  priority?: number
+  /** EDS health_status. */
+  health_status?: string
+}
+
+export interface ClusterSpec {
+  name: string
+  endpoints: Endpoint[]
+  extra?: Record<string, unknown>
+}
+
+export interface RouteSpec {
+  timeout?: string
+  retry_policy?: Record<string, unknown>
+}
+
+export function envoyConfig(cluster: ClusterSpec, route: RouteSpec = {}): string {
+  const byPriority = new Map<number, Endpoint[]>()
+  for (const e of cluster.endpoints) byPriority.set(e.priority ?? 0, [...(byPriority.get(e.priority ?? 0) ?? []), e])
+  return JSON.stringify({
+    static_resources: {
+      listeners: [
+        {
+          name: 'edge',
+          address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typed_config: {
+                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    stat_prefix: 'edge',
+                    route_config: {
+                      name: 'local',
+                      virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: cluster.name, ...route } }] }],
+                    },
+                    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters: [
+        {
+          name: cluster.name,
+          type: 'STATIC',
+          connect_timeout: '0.25s',
+          lb_policy: 'ROUND_ROBIN',
+          load_assignment: {
+            cluster_name: cluster.name,
+            endpoints: [...byPriority.entries()].map(([priority, eps]) => ({
+              priority,
+              lb_endpoints: eps.map((e) => ({ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: e.port } } }, ...(e.health_status ? { health_status: e.health_status } : {}) })),
+            })),
+          },
+          ...cluster.extra,
+        },
+      ],
+    },
+  })
+}
+
+export interface Proxy {
+  readonly snapshot: Snapshot
+  readonly clusters: ClusterManager
+  fetch(path: string, init?: RequestInit): Promise<Response>
+}
+
+export function proxyFor(configJson: string, options: { health?: boolean } = {}): Proxy {
+  const loaded = loadConfig(configJson)
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors, null, 2))
+  const snapshot = compileConfig(loaded.config)
+  const clusters = new ClusterManager({ random: Math.random, now: Date.now })
+  const app = buildListenerApp(snapshot, snapshot.listeners[0]!, {
+    fetch: (input, init) => fetch(input, init),
+    bindings: {},
+    clusters,
+    random: Math.random,
+    now: Date.now,
+  })
+  const workerEnv = options.health ? { HEALTH: (env as { HEALTH: DurableObjectNamespace }).HEALTH } : {}
+  return {
+    snapshot,
+    clusters,
+    fetch: async (path, init) => app.fetch(new Request(`http://edge.test${path}`, init), workerEnv, createExecutionContext()),
+  }
+}
+
+/** The echo body's upstream id, or the status for non-echo answers. */
+export async function answeredBy(res: Response): Promise<string> {
+  if (res.status !== 200) {
+    await res.body?.cancel()
+    return `status:${res.status}`
+  }
+  return ((await res.json()) as EchoBody).id
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
