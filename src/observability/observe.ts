@@ -1,0 +1,145 @@
+/**
+ * The observability middleware, outermost in a listener's app: it gives the
+ * request its `x-request-id` and trace context before routing, and once the
+ * response is decided writes the access log, the stats, the Analytics Engine
+ * point and the Zipkin span.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import type { Listener, Snapshot } from '../compile/types.js'
+import { isProxyError } from '../errors.js'
+import type { ProxyEnv } from '../router/app.js'
+import { buildAccessLoggers, type LogSinks } from './access-log/loggers.js'
+import type { LogRecord } from './access-log/record.js'
+import { analyticsBinding, writeRequestPoint } from './analytics.js'
+import { recordStats } from './record-stats.js'
+import { isolateStats, type StatsSink } from './stats.js'
+import { tracingConfig, shouldSample } from './tracing/config.js'
+import { extractTrace, injectTrace, startSpan, type TraceContext } from './tracing/context.js'
+import { hopSpan } from './tracing/span.js'
+import { collectorUrl, ZipkinExporter } from './tracing/zipkin.js'
+
+export interface ObserveDeps {
+  readonly fetch: typeof fetch
+  readonly now: () => number
+  readonly random: () => number
+  /** Default: this isolate's store (what /__admin/stats serves). */
+  readonly stats?: StatsSink
+  /** Default: this isolate's exporter. */
+  readonly zipkin?: ZipkinExporter
+  /** Default: console.log / console.error. */
+  readonly logSinks?: LogSinks
+}
+
+/** Fields the compiled snapshot may carry from the bootstrap (Envoy: `tracing`, `node.cluster`). */
+type BootstrapExtras = { readonly bootstrapTracing?: unknown; readonly serviceCluster?: string }
+
+let isolateExporter: ZipkinExporter | undefined
+
+export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDeps): MiddlewareHandler<ProxyEnv> {
+  const hcm = listener.connectionManager
+  const extras = snapshot as Snapshot & BootstrapExtras
+  const loggers = buildAccessLoggers(hcm.access_log as unknown[] | undefined, deps.logSinks)
+  const tracing = tracingConfig(hcm.tracing, extras.bootstrapTracing)
+  const stats = deps.stats ?? isolateStats
+  const generateId = hcm.generate_request_id !== false
+  const serviceName = extras.serviceCluster ?? listener.name
+
+  return async (c, next) => {
+    const startTime = deps.now()
+    const original = c.req.raw
+    const headers = new Headers(original.headers)
+    let requestId = headers.get('x-request-id') || undefined
+    // Envoy generates the id at the connection manager, so the log, the trace and the upstream all see the same one.
+    if (!requestId && generateId) headers.set('x-request-id', (requestId = crypto.randomUUID()))
+    let trace: TraceContext | undefined
+    if (tracing) {
+      const incoming = extractTrace(original.headers)
+      trace = startSpan(incoming, shouldSample(tracing, original.headers.has('x-envoy-force-trace'), incoming?.sampled, deps.random), deps.random)
+      injectTrace(headers, trace)
+    }
+    if (requestId !== (original.headers.get('x-request-id') || undefined) || trace) c.req.raw = new Request(original, { headers })
+
+    await next()
+
+    const record = buildRecord(c, original, startTime, deps.now(), requestId, trace, await localReplySize(c))
+    for (const log of loggers) log(record)
+    recordStats(stats, listener.statPrefix, record)
+    const analytics = analyticsBinding(c.env)
+    if (analytics) writeRequestPoint(analytics, listener.name, record)
+
+    const zipkin = tracing?.zipkin
+    if (trace?.sampled && zipkin) {
+      const url = collectorUrl(snapshot, zipkin)
+      if (!url) return
+      const exporter = deps.zipkin ?? (isolateExporter ??= new ZipkinExporter(deps.fetch))
+      exporter.add(hopSpan(trace, record, { serviceName, name: tracing.operationName, tags: tracing.tags }))
+      waitUntil(c, exporter.flush(url, zipkin.collectorHostname))
+    }
+  }
+}
+
+/** Envoy's `%RESPONSE_FLAGS%`: from the ProxyError that produced the answer, NR for no route, and any a filter set. */
+export function responseFlags(c: Context<ProxyEnv>): string[] {
+  const flags: string[] = []
+  const set = (c.var as { responseFlags?: readonly string[] }).responseFlags
+  if (set) flags.push(...set)
+  if (isProxyError(c.error) && c.error.flag && !flags.includes(c.error.flag)) flags.push(c.error.flag)
+  const decision = c.get('decision') as ProxyEnv['Variables']['decision'] | undefined
+  if (decision && !decision.route && !flags.includes('NR')) flags.push('NR')
+  return flags
+}
+
+/** Size of a body edgevoy made itself (local reply, redirect, direct response): small and in memory. */
+async function localReplySize(c: Context<ProxyEnv>): Promise<number | undefined> {
+  if (c.res.body === null) return 0
+  const local = isProxyError(c.error) || c.get('upstreamHost') === undefined
+  if (c.res.headers.has('content-length') || !local) return undefined
+  return (await c.res.clone().arrayBuffer()).byteLength
+}
+
+function buildRecord(
+  c: Context<ProxyEnv>,
+  request: Request,
+  startTime: number,
+  end: number,
+  requestId: string | undefined,
+  trace: TraceContext | undefined,
+  localSize: number | undefined,
+): LogRecord {
+  const res = c.res
+  const flags = responseFlags(c)
+  const upstreamHost = c.get('upstreamHost')
+  const length = (h: Headers) => {
+    const v = h.get('content-length')
+    return v === null ? undefined : Number(v)
+  }
+  const details = isProxyError(c.error) ? c.error.code : flags.includes('NR') ? 'route_not_found' : upstreamHost ? 'via_upstream' : undefined
+  return {
+    startTime,
+    durationMs: Math.max(0, Math.round(end - startTime)),
+    request,
+    requestId,
+    responseCode: res.status,
+    responseHeaders: res.headers,
+    responseFlags: flags,
+    responseCodeDetails: details,
+    upstreamHost,
+    upstreamCluster: c.get('upstreamCluster'),
+    upstreamFailure: flags.includes('UF') ? 'connection_failure' : undefined,
+    routeName: (c.get('decision') as ProxyEnv['Variables']['decision'] | undefined)?.route?.name,
+    bytesReceived: length(request.headers) ?? 0,
+    bytesSent: length(res.headers) ?? localSize,
+    protocol: (request as { cf?: { httpProtocol?: string } }).cf?.httpProtocol ?? 'HTTP/1.1',
+    clientIp: request.headers.get('cf-connecting-ip') ?? undefined,
+    traceId: trace?.traceId,
+  }
+}
+
+/** After the response: the Worker's ctx when there is one (app.request() in tests has none). */
+function waitUntil(c: Context<ProxyEnv>, promise: Promise<void>): void {
+  try {
+    c.executionCtx.waitUntil(promise)
+  } catch {
+    void promise
+  }
+}
