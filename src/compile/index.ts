@@ -34,6 +34,8 @@ export function compileConfig(config: EnvoyConfig, options: CompileOptions = {})
     listeners,
     clusters,
     createdAt: (options.now ?? Date.now)(),
+    bootstrapTracing: config.bootstrap.tracing,
+    serviceCluster: typeof config.bootstrap.node?.cluster === 'string' ? config.bootstrap.node.cluster : undefined,
   })
 }
 

@@ -209,4 +209,8 @@ export interface Snapshot {
   readonly listeners: readonly Listener[]
   readonly clusters: ReadonlyMap<string, Cluster>
   readonly createdAt: number
+  /** The bootstrap's `tracing` as written (the HCM's own `tracing.provider` takes precedence). */
+  readonly bootstrapTracing: unknown
+  /** `node.cluster`: the service name spans are reported under. */
+  readonly serviceCluster: string | undefined
 }
