@@ -1,11 +1,24 @@
 /**
- * The Worker entry: every request goes to the listener this Worker serves.
+ * The Worker entry. Admin requests (ADMIN_PREFIX, ADMIN_HOST) go to the admin
+ * app and never upstream; every other request goes to the listener this
+ * Worker serves, compiled from the latest published config.
  * https://developers.cloudflare.com/workers/runtime-apis/handlers/fetch/
  */
-import { servingFor } from './state/serving.js'
+import { adminApp, isAdminRequest } from './admin/app.js'
+import type { StateEnv } from './state/env.js'
+import { servingForRequest } from './state/refresh.js'
+
+export { ConfigAuthority } from './admin/authority.js'
+export { HealthAuthority } from './state/health-authority.js'
 
 export default {
-  fetch(request, env, ctx) {
-    return servingFor(env).fetch(request, env, ctx)
+  async fetch(request, env, ctx) {
+    if (isAdminRequest(request, env)) {
+      // Fail closed: with no token configured the admin API does not exist (404, as if absent).
+      if (!env.ADMIN_TOKEN) return new Response(null, { status: 404 })
+      return adminApp(env).fetch(request, env, ctx)
+    }
+    const serving = await servingForRequest(env, ctx)
+    return serving.fetch(request, env, ctx)
   },
-} satisfies ExportedHandler<EdgevoyEnv>
+} satisfies ExportedHandler<StateEnv>

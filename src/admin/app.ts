@@ -1,0 +1,109 @@
+/**
+ * The admin API: a Hono app under a prefix that proxied traffic cannot use
+ * (`ADMIN_PREFIX`, default `/__admin`), optionally only for one hostname
+ * (`ADMIN_HOST`). It fails closed: without an ADMIN_TOKEN it answers 404 as
+ * if absent; a wrong or missing token gets 401. Nothing under the prefix is
+ * ever forwarded upstream.
+ */
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { StateEnv } from '../state/env.js'
+import { refreshSeconds } from '../state/env.js'
+import { currentServing, ISOLATE_STARTED, isolateState } from '../state/serving.js'
+import { checkToken } from './auth.js'
+import { configRoutes } from './config-routes.js'
+import type { AdminEnv } from './context.js'
+import { parseWith } from './context.js'
+import { AdminError, errorResponse } from './errors.js'
+import { explainRoute } from './explain.js'
+import { openApiDocument } from './openapi.js'
+import { resourceRoutes } from './resource-routes.js'
+import { RouteQuery } from './schemas.js'
+import { clustersJson, clustersText, configDump } from './views.js'
+
+export const DEFAULT_ADMIN_PREFIX = '/__admin'
+/** Request bodies above this are refused with 413 (a config is rarely over a few hundred KiB). */
+export const ADMIN_BODY_LIMIT = 1024 * 1024
+const VERSION = '0.1.0'
+
+export function adminPrefix(env: StateEnv): string {
+  const p = (env.ADMIN_PREFIX || DEFAULT_ADMIN_PREFIX).replace(/\/+$/, '')
+  return p.startsWith('/') ? p : `/${p}`
+}
+
+/** Is this request for the admin API (its prefix, and its host if ADMIN_HOST is set)? */
+export function isAdminRequest(request: Request, env: StateEnv): boolean {
+  const url = new URL(request.url)
+  const prefix = adminPrefix(env)
+  if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return false
+  if (!env.ADMIN_HOST) return true
+  const host = (request.headers.get('host') ?? url.host).toLowerCase().replace(/:\d+$/, '')
+  return host === env.ADMIN_HOST.toLowerCase()
+}
+
+function buildAdminApp(prefix: string): Hono<AdminEnv> {
+  const api = new Hono<AdminEnv>()
+  api.use(async (c, next) => {
+    // Fail closed: no token configured means no admin API, not an open one.
+    if (!c.env.ADMIN_TOKEN) return c.body(null, 404)
+    await checkToken(c.req.header('authorization') ?? null, c.env.ADMIN_TOKEN)
+    await next()
+    c.header('cache-control', 'no-store')
+  })
+  api.use(bodyLimit({ maxSize: ADMIN_BODY_LIMIT, onError: () => errorResponse(413, 'payload_too_large', `request bodies are limited to ${ADMIN_BODY_LIMIT} bytes`) }))
+  api.route('/', configRoutes)
+  api.route('/', resourceRoutes)
+
+  api.get('/clusters', (c) => {
+    const serving = currentServing(c.env)
+    if (c.req.query('format') === 'text') return c.text(clustersText(serving))
+    return c.json(clustersJson(serving))
+  })
+  api.get('/config_dump', (c) => c.json(configDump(currentServing(c.env))))
+  api.get('/route', (c) => {
+    const params = new URL(c.req.url).searchParams
+    const query = parseWith(RouteQuery, Object.fromEntries([...params].filter(([k]) => !k.startsWith('header.'))), 'route query')
+    const headers = Object.fromEntries([...params].filter(([k]) => k.startsWith('header.')).map(([k, v]) => [k.slice(7).toLowerCase(), v]))
+    const serving = currentServing(c.env)
+    return c.json(explainRoute(serving.listener, serving.snapshot.version, query, headers))
+  })
+  api.get('/server_info', (c) => c.json(serverInfo(c.env)))
+  api.get('/ready', (c) => c.json(serverInfo(c.env)))
+  api.get('/openapi.json', (c) => c.json(openApiDocument(prefix)))
+
+  api.notFound(() => errorResponse(404, 'not_found', 'no such admin endpoint (see openapi.json)'))
+  api.onError((err) => {
+    if (err instanceof AdminError) return err.toResponse()
+    console.error('edgevoy admin: internal error', err)
+    return errorResponse(500, 'internal', err instanceof Error ? err.message : String(err))
+  })
+  const app = new Hono<AdminEnv>().route(prefix, api)
+  app.notFound(() => errorResponse(404, 'not_found', 'no such admin endpoint (see openapi.json)'))
+  app.onError((err) => (err instanceof AdminError ? err.toResponse() : errorResponse(500, 'internal', String(err))))
+  return app
+}
+
+function serverInfo(env: StateEnv) {
+  const s = isolateState(env)
+  const serving = s.stored ?? s.base
+  return {
+    version: VERSION,
+    state: 'LIVE' as const,
+    config_version: serving.snapshot.version,
+    config_source: serving.version > 0 ? ('published' as const) : ('bundled' as const),
+    config_updated: serving.updatedAt,
+    uptime_current_epoch: `${Math.floor((Date.now() - ISOLATE_STARTED) / 1000)}s`,
+    refresh_seconds: refreshSeconds(env),
+    config_problem: s.problem ? { ...s.problem, errors: [...s.problem.errors] } : null,
+  }
+}
+
+const apps = new Map<string, Hono<AdminEnv>>()
+
+/** The admin app for this env's prefix (built once per prefix). */
+export function adminApp(env: StateEnv): Hono<AdminEnv> {
+  const prefix = adminPrefix(env)
+  let app = apps.get(prefix)
+  if (!app) apps.set(prefix, (app = buildAdminApp(prefix)))
+  return app
+}

@@ -1,0 +1,69 @@
+/**
+ * What the admin handlers share: the authority stub, If-Match parsing, body
+ * reading (JSON, or YAML by Content-Type), and turning an authority write
+ * into a response — installing the new version in this isolate at once, so
+ * the next request here is served by it.
+ */
+import type { Context } from 'hono'
+import { parse as parseYaml } from 'yaml'
+import type { z } from 'zod'
+import type { StateEnv } from '../state/env.js'
+import { install } from '../state/serving.js'
+import type { ConfigAuthority, Precondition, WriteResult } from './authority.js'
+import type { EditOp } from './edits.js'
+import { AdminError, requestIssues } from './errors.js'
+
+export type AdminEnv = { Bindings: StateEnv }
+export type AdminContext = Context<AdminEnv>
+
+export const YAML_TYPES = /^(application|text)\/(x-)?yaml\b/i
+
+/** The one config authority of this Worker (all writes go through it). */
+export function authority(c: AdminContext): DurableObjectStub<ConfigAuthority> {
+  const ns = c.env.CONFIG_AUTHORITY
+  if (!ns) throw new AdminError(503, 'no_config_authority', 'the CONFIG_AUTHORITY Durable Object binding is missing (see wrangler.toml)')
+  return ns.get(ns.idFromName('global'))
+}
+
+/** `If-Match: "3"` (or W/"3", 3, *) → the precondition; absent → none. */
+export function ifMatchOf(c: AdminContext): Precondition {
+  const raw = c.req.header('if-match')?.trim()
+  if (raw === undefined || raw === '') return undefined
+  if (raw === '*') return '*'
+  const m = /^(?:W\/)?"?(\d+)"?$/.exec(raw)
+  // An ETag this API never issued can match no version: a failed precondition, not a bad request.
+  return m ? Number(m[1]) : -1
+}
+
+export const etag = (version: number) => `"${version}"`
+
+/** The request body as a value: YAML when the Content-Type says so, JSON otherwise. */
+export async function readBody(c: AdminContext): Promise<{ value: unknown; text: string; yaml: boolean }> {
+  const text = await c.req.text()
+  const yaml = YAML_TYPES.test(c.req.header('content-type') ?? '')
+  try {
+    return { value: yaml ? parseYaml(text) : JSON.parse(text), text, yaml }
+  } catch (e) {
+    throw new AdminError(400, yaml ? 'invalid_yaml' : 'invalid_json', `the body is not valid ${yaml ? 'YAML' : 'JSON'}: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+/** Validate with a request schema, or 400 with every issue. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) throw new AdminError(400, 'invalid_request', `invalid ${what}`, requestIssues(parsed.error))
+  return parsed.data
+}
+
+/** Send an edit to the authority and answer with the new version (or its error). */
+export async function write(c: AdminContext, op: EditOp, note: string): Promise<Response> {
+  const result = (await authority(c).write(op, ifMatchOf(c), note)) as WriteResult
+  return answerWrite(c, result)
+}
+
+export function answerWrite(c: AdminContext, result: WriteResult): Response {
+  if (!result.ok) throw new AdminError(result.status, result.code, result.message, result.details, { etag: etag(result.current) })
+  install(c.env, result.published)
+  const { version } = result.published
+  return c.json({ version, created: result.created, warnings: result.warnings }, result.created ? 201 : 200, { etag: etag(version), 'x-edgevoy-config-version': String(version) })
+}

@@ -1,0 +1,47 @@
+/**
+ * `edgevoy` — the command line, in the style of Envoy's own (`envoy -c FILE`,
+ * `--mode validate`): one subcommand per job, each with `--help`.
+ * Every command returns its exit code; long-running ones resolve when stopped.
+ */
+
+export const USAGE = `edgevoy — an Envoy-compatible front proxy on Cloudflare Workers
+
+Usage:
+  edgevoy validate -c FILE [--target cloudflare|local]   check a config, print a summary
+  edgevoy dev -c FILE [--port N] [--listener NAME]        serve one listener locally (Miniflare)
+  edgevoy start [--mesh routes/mesh.yaml] [--replicas N]  run the article's whole mesh locally
+  edgevoy push -c FILE --url URL --token T               validate, then replace a running edgevoy's config
+  edgevoy pull --url URL --token T [-o FILE]             fetch a running edgevoy's config as YAML
+
+Run \`edgevoy <command> --help\` for a command's options.
+`
+
+/** Loaded on use: `validate` should not pay for loading Miniflare. */
+const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  validate: async () => (await import('./validate.js')).runValidate,
+  dev: async () => (await import('./dev.js')).runDev,
+  start: async () => (await import('./start.js')).runStart,
+  push: async () => (await import('./push.js')).runPush,
+  pull: async () => (await import('./pull.js')).runPull,
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE)
+    return command === undefined ? 1 : 0
+  }
+  const load = COMMANDS[command]
+  if (!load) {
+    process.stderr.write(`edgevoy: unknown command "${command}"\n\n${USAGE}`)
+    return 1
+  }
+  try {
+    return await (await load())(rest)
+  } catch (e) {
+    // Usage errors (bad flags) and unexpected failures both end here: one line, exit 1.
+    process.stderr.write(`edgevoy ${command}: ${e instanceof Error ? e.message : String(e)}\n`)
+    if (process.env.EDGEVOY_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
+    return 1
+  }
+}
