@@ -5,7 +5,11 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
  */
 import { z } from 'zod'
-import { duration, envoyEnum, envoyObject, opaque, uint32, wrapped } from './envoy-object.js'
+import { duration, envoyEnum, envoyObject, opaque, uint32, warningMode, WARNING, wrapped } from './envoy-object.js'
+import { FILTER_CONFIG_TYPE, routeFilterConfig } from './filters/common.js'
+import { corsPolicy } from './filters/cors.js'
+import { HTTP_FILTER_SCHEMAS, knownFilterName } from './filters/index.js'
+import { accessLog } from './access-log.js'
 import { routeConfiguration } from './route.js'
 
 export const socketAddress = envoyObject(
@@ -30,12 +34,30 @@ export const HCM_TYPES = [
   'type.googleapis.com/envoy.config.filter.network.http_connection_manager.v2.HttpConnectionManager',
 ] as const
 
-/** An `http_filters` entry; its config is interpreted by `src/filters/`. */
+/**
+ * An `http_filters` entry. Its typed_config is checked against the filter's
+ * schema (src/config/schema/filters/); an unknown filter is an error naming
+ * it, or a warning when `is_optional` (Envoy skips optional unknown filters).
+ */
 export const httpFilter = envoyObject({
   name: z.string().min(1),
   typed_config: opaque.optional(),
   is_optional: z.boolean().optional(),
   disabled: z.boolean().optional(),
+}).superRefine((f, ctx) => {
+  const typeUrl = typeof f.typed_config?.['@type'] === 'string' ? (f.typed_config['@type'] as string) : undefined
+  const known = knownFilterName(f.name, typeUrl)
+  if (known === undefined) {
+    const implemented = Object.keys(HTTP_FILTER_SCHEMAS).join(', ')
+    if (!f.is_optional)
+      ctx.addIssue({ code: 'custom', path: ['name'], message: `HTTP filter "${f.name}" is not implemented by edgevoy (have: ${implemented}); mark it is_optional: true to skip it`, params: { kind: 'unsupported_filter' } })
+    else if (warningMode.collecting)
+      ctx.addIssue({ code: 'custom', path: ['name'], message: `optional HTTP filter "${f.name}" is not implemented and is skipped`, params: { kind: WARNING } })
+    return
+  }
+  const parsed = HTTP_FILTER_SCHEMAS[known]!.config.safeParse(f.typed_config ?? {})
+  if (!parsed.success)
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['typed_config', ...issue.path] } as Parameters<typeof ctx.addIssue>[0])
 })
 
 export const httpConnectionManager = envoyObject(
@@ -46,7 +68,7 @@ export const httpConnectionManager = envoyObject(
     route_config: routeConfiguration.optional(),
     rds: opaque.optional(),
     http_filters: z.array(httpFilter).default([]),
-    access_log: z.array(opaque).optional(),
+    access_log: z.array(accessLog).optional(),
     tracing: opaque.optional(),
     generate_request_id: wrapped(z.boolean()).optional(),
     preserve_external_request_id: z.boolean().optional(),
@@ -83,8 +105,58 @@ export const httpConnectionManager = envoyObject(
 ).superRefine((h, ctx) => {
   if (h.route_config === undefined && h.rds === undefined)
     ctx.addIssue({ code: 'custom', message: 'the HTTP connection manager needs route_config (or rds)', params: { kind: 'missing_route_config' } })
+  checkPerRouteFilterConfigs(h, ctx)
 })
 export type HttpConnectionManagerConfig = z.output<typeof httpConnectionManager>
+
+/**
+ * The per-route side of http_filters: each filter's `typed_per_filter_config`
+ * on virtual hosts and routes (unwrapping `FilterConfig`), and the `cors`
+ * policies, checked against the filter's schemas so they fail at load time
+ * with a path and line rather than at the first request.
+ */
+function checkPerRouteFilterConfigs(
+  h: { http_filters: readonly { name: string; typed_config?: Record<string, unknown> | undefined }[]; route_config?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  const report = (schema: z.ZodType, raw: unknown, path: (string | number)[]) => {
+    const parsed = schema.safeParse(raw)
+    if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [...path, ...issue.path] } as Parameters<typeof ctx.addIssue>[0])
+  }
+  const filters = h.http_filters.flatMap((f) => {
+    const typeUrl = typeof f.typed_config?.['@type'] === 'string' ? (f.typed_config['@type'] as string) : undefined
+    const known = knownFilterName(f.name, typeUrl)
+    return known ? [{ name: f.name, schema: HTTP_FILTER_SCHEMAS[known]!.perRoute }] : []
+  })
+  const checkLevel = (level: Record<string, unknown>, path: (string | number)[]) => {
+    const per = level.typed_per_filter_config
+    if (isObject(per))
+      for (const f of filters) {
+        const raw = per[f.name]
+        if (!isObject(raw)) continue
+        const at = [...path, 'typed_per_filter_config', f.name]
+        if (raw['@type'] === FILTER_CONFIG_TYPE) {
+          report(routeFilterConfig, raw, at)
+          if (isObject(raw.config) && f.schema) report(f.schema, raw.config, [...at, 'config'])
+        } else if (f.schema && !(Object.keys(raw).length === 1 && raw.disabled === true)) report(f.schema, raw, at)
+      }
+  }
+  const rc = h.route_config
+  if (!isObject(rc) || !Array.isArray(rc.virtual_hosts)) return
+  rc.virtual_hosts.forEach((vh: unknown, i: number) => {
+    if (!isObject(vh)) return
+    const vhPath = ['route_config', 'virtual_hosts', i]
+    checkLevel(vh, vhPath)
+    if (isObject(vh.cors)) report(corsPolicy, vh.cors, [...vhPath, 'cors'])
+    if (!Array.isArray(vh.routes)) return
+    vh.routes.forEach((r: unknown, j: number) => {
+      if (!isObject(r)) return
+      checkLevel(r, [...vhPath, 'routes', j])
+      if (isObject(r.route) && isObject(r.route.cors)) report(corsPolicy, r.route.cors, [...vhPath, 'routes', j, 'route', 'cors'])
+    })
+  })
+}
 
 /** A network filter. Only the HTTP connection manager is understood; its config is checked here. */
 export const networkFilter = envoyObject({
