@@ -11,6 +11,7 @@ import { Hono } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import { buildFilterChain } from '../filters/index.js'
+import { observe } from '../observability/observe.js'
 import type { ClusterManager } from '../upstream/cluster-manager.js'
 import { decideRoute, type RouteDecision } from './decide.js'
 import { runAction } from './action.js'
@@ -43,6 +44,7 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
   for (const vh of listener.routeTable.virtualHosts) indexes.set(vh.name, buildRouteIndex(vh))
 
   const app = new Hono<ProxyEnv>()
+  app.use(observe(snapshot, listener, deps))
   app.use(async (c, next) => {
     const start = deps.now()
     c.set('snapshot', snapshot)
