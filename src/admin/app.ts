@@ -20,6 +20,10 @@ import { openApiDocument } from './openapi.js'
 import { resourceRoutes } from './resource-routes.js'
 import { RouteQuery } from './schemas.js'
 import { clustersJson, clustersText, configDump } from './views.js'
+import { statsRoutes } from '../observability/admin-routes.js'
+import { DASHBOARD_HTML } from '../observability/dashboard.js'
+import { setEndpointHealth } from '../upstream/health/admin.js'
+import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
 
 export const DEFAULT_ADMIN_PREFIX = '/__admin'
 /** Request bodies above this are refused with 413 (a config is rarely over a few hundred KiB). */
@@ -42,10 +46,13 @@ export function isAdminRequest(request: Request, env: StateEnv): boolean {
 }
 
 function buildAdminApp(prefix: string): Hono<AdminEnv> {
-  const api = new Hono<AdminEnv>()
+  const api = new Hono<AdminEnv>({ strict: false })
   api.use(async (c, next) => {
     // Fail closed: no token configured means no admin API, not an open one.
     if (!c.env.ADMIN_TOKEN) return c.body(null, 404)
+    // The dashboard page is static (it holds no data) and a browser cannot send
+    // a bearer token to open it; it asks for the token and sends it on its own calls.
+    if (c.req.method === 'GET' && new URL(c.req.url).pathname.replace(/\/+$/, '') === prefix) return c.html(DASHBOARD_HTML, 200, { 'cache-control': 'no-store' })
     await checkToken(c.req.header('authorization') ?? null, c.env.ADMIN_TOKEN)
     await next()
     c.header('cache-control', 'no-store')
@@ -67,6 +74,20 @@ function buildAdminApp(prefix: string): Hono<AdminEnv> {
     const serving = currentServing(c.env)
     return c.json(explainRoute(serving.listener, serving.snapshot.version, query, headers))
   })
+  // Drain (or fail, or restore) one endpoint for every isolate, through the cluster's health authority.
+  api.post('/clusters/:name/endpoints/:addr/health', async (c) => {
+    const ns = (c.env as { HEALTH?: DurableObjectNamespaceLike }).HEALTH
+    if (!ns) throw new AdminError(501, 'no_health_binding', 'the HEALTH Durable Object binding is not configured')
+    const cluster = currentServing(c.env).snapshot.clusters.get(c.req.param('name'))
+    const body = await c.req.json().catch(() => undefined)
+    const result = await setEndpointHealth(cluster, decodeURIComponent(c.req.param('addr')), body, namespaceResolver(ns))
+    if (result.status !== 200) {
+      const { error, message, ...details } = result.body as { error?: string; message?: string }
+      throw new AdminError(result.status, String(error ?? 'invalid'), String(message ?? ''), Object.keys(details).length ? [details] : [])
+    }
+    return c.json(result.body)
+  })
+  api.route('/', statsRoutes())
   api.get('/server_info', (c) => c.json(serverInfo(c.env)))
   api.get('/ready', (c) => c.json(serverInfo(c.env)))
   api.get('/openapi.json', (c) => c.json(openApiDocument(prefix)))

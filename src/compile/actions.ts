@@ -15,11 +15,18 @@ const REDIRECT_CODES = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEM
 
 type RegexRewriteConfig = { pattern: { regex: string }; substitution: string }
 
-/** RE2's `\1` in a substitution is `$1` in JS; a literal `$` must be `$$`. */
+/**
+ * RE2::GlobalReplace's rewrite string in JS replace() terms: `\N` is group N
+ * (`\0` the whole match, `$&`), `\\` a backslash, and a literal `$` is `$$`.
+ */
+export function re2Substitution(rewrite: string): string {
+  return rewrite.replace(/\$|\\(\d|\\)/g, (m, esc: string | undefined) => (m === '$' ? '$$' : esc === '\\' ? '\\' : esc === '0' ? '$&' : `$${esc}`))
+}
+
 function compileRegexRewrite(r: RegexRewriteConfig): PathRewrite {
   const compiled = compileRe2(r.pattern.regex)
   if (!compiled.ok) throw new Error(`regex passed validation but does not compile: ${compiled.message}`)
-  const substitution = r.substitution.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1')
+  const substitution = re2Substitution(r.substitution)
   return { kind: 'regex', pattern: new RegExp(compiled.source, compiled.flags + 'g'), substitution }
 }
 

@@ -46,7 +46,8 @@ export function compilePathPredicate(match: RouteConfig['match']): PathPredicate
     }
   }
   // "the regex must match the :path header once the query string is removed" — a full match.
-  const re = fullMatchRegex(match.safe_regex!.regex, !caseSensitive)
+  // case_sensitive is "ignored for safe_regex matching": use (?i) in the pattern.
+  const re = fullMatchRegex(match.safe_regex!.regex)
   return { kind: 'safe_regex', value: match.safe_regex!.regex, caseSensitive, test: (path) => re.test(stripQuery(path)), honoPattern: undefined }
 }
 

@@ -47,7 +47,7 @@ export function buildRouteIndex(vhost: VirtualHost, options: { threshold?: numbe
       const [found] = router.match('GET', pathname)
       const candidates = mergeSorted(found as [number, unknown][], always)
       let params: URLSearchParams | undefined = query
-      const q = () => (params ??= new URLSearchParams(request.path.slice(request.path.indexOf('?') + 1)))
+      const q = () => (params ??= queryOf(request.path))
       for (const i of candidates) {
         const r = routes[i]!
         if (routeMatches(r, request, q)) return r
@@ -62,11 +62,17 @@ export function linearIndex(routes: readonly Route[]): RouteIndex {
   return {
     select(request, _pathname, query) {
       let params: URLSearchParams | undefined = query
-      const q = () => (params ??= new URLSearchParams(request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : ''))
+      const q = () => (params ??= queryOf(request.path))
       for (const r of routes) if (routeMatches(r, request, q)) return r
       return undefined
     },
   }
+}
+
+/** The query string of `:path` as parameters (none when there is no `?`). */
+function queryOf(path: string): URLSearchParams {
+  const i = path.indexOf('?')
+  return new URLSearchParams(i < 0 ? '' : path.slice(i + 1))
 }
 
 /** Hono's matches (unordered across routers) merged with the always-candidates, ascending, deduplicated. */

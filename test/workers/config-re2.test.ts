@@ -175,6 +175,28 @@ describe('RE2 semantics carried into JS', () => {
     expect(full('(?i)k').test('\u212a')).toBe(true)
   })
 
+  it('a partial (?i) folds exactly like the JS i flag (checked in this runtime)', () => {
+    const chars = [...'kK\u212asSſσςΣθϑΘµμΜåÅ\u212bıIiİßẞǅǄǆ1_é']
+    for (const c of chars) {
+      const expanded = full(`x(?i:${c})`)
+      const flag = new RegExp(`^x${c}$`, 'ui')
+      for (const d of chars) expect(expanded.test(`x${d}`), `${c} vs ${d}`).toBe(flag.test(`x${d}`))
+    }
+  })
+
+  it('(?i)\\W folds before negating, as RE2 does: ſ and K are not non-word', () => {
+    expect(full('\\W').test('ſ')).toBe(true)
+    expect(full('(?i)\\W').test('ſ')).toBe(false)
+    expect(full('(?i)[[:^alpha:]]').test('\u212a')).toBe(false)
+  })
+
+  it('\\b stays ASCII under (?i), unlike the JS ui flag', () => {
+    const r = compileRe2('(?i)s\\b')
+    expect(r.ok && r.flags).toBe('u')
+    expect(r.ok && r.regex.test('Sſ')).toBe(true)
+    expect(full('(?i)\\pL\\b').test('a')).toBe(true)
+  })
+
   it('(?-i) turns folding off again for the rest of the group', () => {
     const re = full('(?i)a(?-i)b')
     expect(re.test('Ab')).toBe(true)

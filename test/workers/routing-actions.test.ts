@@ -7,6 +7,7 @@ import { describe, expect, inject, it } from 'vitest'
 import { testApp, type Echo } from '../support/app'
 import { anyHost, bootstrap, compileJson } from '../support/config'
 import { seededRandom } from '../support/hosts'
+import { re2Substitution } from '../../src/compile/actions'
 
 const ups = inject('upstreams')
 const json = async (r: Response) => (await r.json()) as Echo
@@ -221,5 +222,16 @@ describe('clusters and load balancing', () => {
     expect(slow.status).toBe(504)
     expect(await slow.text()).toBe('upstream request timeout')
     expect(Date.now() - t0).toBeLessThan(1500)
+  })
+})
+
+describe('regex_rewrite substitution (RE2::GlobalReplace rewrite syntax)', () => {
+  // https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/regex.proto#type-matcher-v3-regexmatchandsubstitute
+  it('maps \\N to groups, \\0 to the whole match, \\\\ to a backslash, and keeps $ literal', () => {
+    const sub = (path: string, re: RegExp, s: string) => path.replace(re, re2Substitution(s))
+    expect(sub('/users/42', /\/users\/([0-9]+)/, '/u/\\1')).toBe('/u/42')
+    expect(sub('/users/42', /[0-9]+/, '<\\0>')).toBe('/users/<42>')
+    expect(sub('/a', /a/, 'b\\\\c')).toBe('/b\\c')
+    expect(sub('/a', /a/, '$1$&')).toBe('/$1$&')
   })
 })

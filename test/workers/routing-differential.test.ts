@@ -24,7 +24,8 @@ const headerArb = fc.record({
   ),
   invert_match: fc.boolean(),
 })
-const queryArb = fc.record({ name: fc.constantFrom('q', 'r'), string_match: fc.record({ exact: fc.constantFrom('1', '2') }) })
+// Names and values that also occur in paths, so a query matcher read from the path would show.
+const queryArb = fc.record({ name: fc.constantFrom('q', 'r', 'a', '/a'), string_match: fc.record({ exact: fc.constantFrom('1', '2', '') }) })
 
 const matchArb = fc
   .record({
@@ -47,7 +48,7 @@ const matchArb = fc
 
 const requestArb = fc.record({
   path: pathArb,
-  query: fc.constantFrom('', '?q=1', '?q=2&r=1', '?r=2'),
+  query: fc.constantFrom('', '?q=1', '?q=2&r=1', '?r=2', '?a', '?%2Fa='),
   method: fc.constantFrom('GET', 'POST'),
   xa: fc.option(fc.constantFrom('1', '2'), { nil: undefined }),
   xb: fc.option(fc.constantFrom('1', 'GET'), { nil: undefined }),
