@@ -54,7 +54,7 @@ export function compileCluster(c: ClusterConfig, resolve: ResolveMap = {}): Clus
     hosts,
     connectTimeoutMs: connect_timeout ?? 5000,
     tls,
-    extensions: { ...extensions, ...(load_assignment?.policy ? { policy: load_assignment.policy } : {}) },
+    extensions: { ...extensions, ...(metadata ? { metadata } : {}), ...(load_assignment?.policy ? { policy: load_assignment.policy } : {}) },
     hash: hashJson({ c, resolved: hosts.map((h) => h.address) }),
   }
 }

@@ -4,9 +4,16 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter
  */
 import type { Context } from 'hono'
-import type { Cluster, ForwardAction, HeaderMutation, Route, WeightedCluster } from '../compile/types.js'
+import type { Cluster, ForwardAction, HeaderMutation, Host, Route, WeightedCluster } from '../compile/types.js'
 import { ProxyError } from '../errors.js'
-import { forward } from '../upstream/forward.js'
+import type { HashPolicyConfig } from '../config/schema/hash-policy.js'
+import type { RetryPolicyConfig } from '../config/schema/retry.js'
+import type { HealthLink } from '../upstream/cluster-manager.js'
+import { computeHash } from '../upstream/lb/index.js'
+import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
+import { DEFAULT_BUFFER_LIMIT_BYTES } from '../upstream/replay-body.js'
+import { NEVER_TRUSTED, effectiveRetryPolicy, effectiveTimeouts, type RetryHeaderTrust } from '../upstream/retry.js'
+import { sendWithRetries } from '../upstream/send.js'
 import { prepareUpstreamHeaders } from '../upstream/proxy-headers.js'
 import type { ProxyEnv, RouterDeps } from './app.js'
 import { applyHeaderLevels, type HeaderValueContext } from './headers.js'
@@ -35,26 +42,42 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
 
   const { cluster, weighted } = pickCluster(c, action, deps)
   c.set('upstreamCluster', cluster.name)
-  const host = deps.clusters.chooseHost(cluster, { request })
-  if (!host) throw new ProxyError('no_healthy_upstream')
-  c.set('upstreamHost', host.address)
-
   const path = rewritePath(route, action.pathRewrite, decision.match.path)
-  const headers = prepareUpstreamHeaders(request, {
-    originalAuthority: decision.match.authority,
-    authority: weighted?.hostRewrite ?? action.hostRewrite ?? decision.match.authority,
-    scheme: decision.match.scheme === 'https' ? 'https' : 'http',
-    ...(path !== decision.match.path ? { originalPath: decision.match.path } : {}),
-    timeoutMs: action.timeoutMs,
-  })
-  const hostCtx = { ...valueCtx, upstreamHost: host.address }
-  applyHeaderLevels(headers, [...(weighted ? [weighted.requestHeaders] : []), route.requestHeaders, vhost.requestHeaders, table.requestHeaders], hostCtx)
+  const trusted = ((deps as TrustDeps).trustEnvoyHeaders ?? NEVER_TRUSTED)(request)
+  const retry = effectiveRetryPolicy((action.extensions.retry_policy ?? vhost.extensions.retry_policy) as RetryPolicyConfig | undefined, request, trusted)
+  const timeouts = effectiveTimeouts(action.timeoutMs, retry, request, trusted)
+  const hashed = computeHash(action.extensions.hash_policy as readonly HashPolicyConfig[] | undefined, request, deps.random)
+  const health = healthLink(c)
+  deps.clusters.watchHealth(cluster, health)
+  let hostCtx: HeaderValueContext = valueCtx
+  const headersFor = (host: Host) => {
+    const headers = prepareUpstreamHeaders(request, {
+      originalAuthority: decision.match.authority,
+      authority: weighted?.hostRewrite ?? action.hostRewrite ?? decision.match.authority,
+      scheme: decision.match.scheme === 'https' ? 'https' : 'http',
+      ...(path !== decision.match.path ? { originalPath: decision.match.path } : {}),
+      timeoutMs: timeouts.routeTimeoutMs,
+    })
+    hostCtx = { ...valueCtx, upstreamHost: host.address }
+    applyHeaderLevels(headers, [...(weighted ? [weighted.requestHeaders] : []), route.requestHeaders, vhost.requestHeaders, table.requestHeaders], hostCtx)
+    return headers
+  }
 
-  const response = await forward(
-    { request, host, cluster, path, headers, timeoutMs: action.timeoutMs, signal: request.signal },
-    { fetch: deps.fetch, bindings: deps.bindings, now: deps.now },
+  const response = await sendWithRetries(
+    {
+      request, cluster, path, headersFor, retry,
+      routeTimeoutMs: timeouts.routeTimeoutMs,
+      perTryTimeoutMs: timeouts.perTryTimeoutMs,
+      bufferLimitBytes: bufferLimit(action.extensions.per_request_buffer_limit_bytes),
+      signal: request.signal,
+      hash: hashed.hash,
+      onHost: (host) => c.set('upstreamHost', host.address),
+    },
+    { fetch: deps.fetch, bindings: deps.bindings, now: deps.now, random: deps.random, sleep, clusters: deps.clusters, health },
   )
   applyHeaderLevels(response.headers, responseLevels(weighted?.responseHeaders), hostCtx)
+  // A sticky-session cookie the hash policy made up (cookie policy with ttl).
+  if (hashed.setCookie) response.headers.append('set-cookie', hashed.setCookie)
   return response
 }
 
@@ -90,4 +113,27 @@ function pickCluster(c: Context<ProxyEnv>, action: ForwardAction, deps: RouterDe
     pick -= w.weight
   }
   throw notFound()
+}
+
+/** Optional router dep: which downstream callers may steer retries/timeouts with x-envoy-* headers (default: none). */
+type TrustDeps = { readonly trustEnvoyHeaders?: RetryHeaderTrust }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+function bufferLimit(raw: unknown): number {
+  return typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? raw : DEFAULT_BUFFER_LIMIT_BYTES
+}
+
+/** The HEALTH Durable Object binding and this request's waitUntil, when the Worker has them. */
+function healthLink(c: Context<ProxyEnv>): HealthLink | undefined {
+  const ns = (c.env as { HEALTH?: DurableObjectNamespaceLike } | undefined)?.HEALTH
+  if (!ns) return undefined
+  let waitUntil: (p: Promise<unknown>) => void
+  try {
+    const ctx = c.executionCtx
+    waitUntil = (p) => ctx.waitUntil(p)
+  } catch {
+    return undefined
+  }
+  return { resolve: namespaceResolver(ns), waitUntil }
 }

@@ -8,6 +8,7 @@ import type { Host } from '../compile/types.js'
 import type { BreakerCounters } from './circuit-breaker.js'
 import type { ClusterState } from './cluster-manager.js'
 import { coarseHealth, type CoarseHealth, type HealthFlag } from './health/flags.js'
+import { lbStats } from './lb/stats.js'
 import type { EjectionReason } from './outlier.js'
 
 export interface HostStatus {
@@ -21,6 +22,9 @@ export interface HostStatus {
   readonly ejectionReason: EjectionReason | undefined
   readonly ejectedUntil: number | undefined
   /** From the health authority (active checks), when it has reported. */
+  /** This isolate's load-balancer picks of the host (`rq_total`) and requests in flight (`rq_active`). */
+  readonly picks: number
+  readonly active: number
   readonly activeCheck: { readonly consecutiveFailures: number; readonly consecutiveSuccesses: number; readonly checks: number; readonly lastPassAt: number | undefined } | undefined
 }
 
@@ -36,6 +40,7 @@ export interface ClusterStatus {
 }
 
 export function clusterStatus(s: ClusterState, flagsOf: (s: ClusterState, h: Host) => Set<HealthFlag>): ClusterStatus {
+  const lb = lbStats(s.cluster.name)
   return {
     name: s.cluster.name,
     hosts: s.cluster.hosts.map((h) => {
@@ -51,6 +56,8 @@ export function clusterStatus(s: ClusterState, flagsOf: (s: ClusterState, h: Hos
         ejections: outlier?.ejections ?? 0,
         ejectionReason: outlier?.reason,
         ejectedUntil: outlier?.ejectedUntil,
+        picks: lb[h.address]?.picks ?? 0,
+        active: lb[h.address]?.active ?? 0,
         activeCheck: r ? { consecutiveFailures: r.consecutiveFailures, consecutiveSuccesses: r.consecutiveSuccesses, checks: r.checks, lastPassAt: r.lastPassAt } : undefined,
       }
     }),

@@ -4,7 +4,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/load_balancers
  */
 import { describe, expect, it } from 'vitest'
-import type { LbPolicy } from '../../src/compile/types'
+import type { Host, LbPolicy } from '../../src/compile/types'
 import { LOAD_BALANCERS, createLoadBalancer } from '../../src/upstream/lb'
 import { seededRandom, testCluster, testHost } from '../support/hosts'
 
@@ -57,5 +57,36 @@ describe.each(POLICIES)('%s', (policy) => {
     const only = testHost({ port: 7000 })
     const lb = LOAD_BALANCERS[policy]([only], deps())
     for (let i = 0; i < 10; i++) expect(lb.chooseHost()).toBe(only)
+  })
+})
+
+/**
+ * The same contract when the request carries a hash (RING_HASH and MAGLEV
+ * pick by it, the others ignore it) and when the balancer knows its cluster
+ * (the locality and pick-counting wrappers are active).
+ */
+describe.each(POLICIES)('%s with a request hash and its cluster', (policy) => {
+  const hosts: Host[] = [1, 2, 3, 4].map((i) => ({ ...testHost({ port: 9100 + i }), locality: { region: i % 2 ? 'r1' : 'r2' } }))
+  const cluster = {
+    ...testCluster('common-with-cluster', hosts, policy),
+    extensions: { metadata: { filter_metadata: { edgevoy: { colo_regions: { colos: { AMS: 'r1' } } } } } },
+  }
+  const make = () => LOAD_BALANCERS[policy](hosts, { ...deps(), cluster })
+
+  it('only returns given hosts; with a fixed hash, never an excluded one', () => {
+    const lb = make()
+    for (let i = 0; i < 200; i++) {
+      const hash = BigInt(i) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn
+      expect(hosts).toContain(lb.chooseHost({ hash }))
+      const exclude = new Set([hosts[i % 4]!, hosts[(i + 1) % 4]!])
+      const host = lb.chooseHost({ hash, exclude })
+      expect(host).toBeDefined()
+      expect(exclude.has(host!)).toBe(false)
+    }
+    expect(lb.chooseHost({ hash: 1n, exclude: new Set(hosts) })).toBeUndefined()
+  })
+
+  it('reports its policy through the wrappers', () => {
+    expect(make().policy).toBe(policy)
   })
 })

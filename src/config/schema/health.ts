@@ -108,9 +108,9 @@ export const circuitBreakers = envoyObject({ thresholds: z.array(thresholds).opt
 export type CircuitBreakersConfig = z.output<typeof circuitBreakers>
 
 export const commonLbConfig = envoyObject(
-  { healthy_panic_threshold: percent.optional() },
+  { healthy_panic_threshold: percent.optional(), locality_weighted_lb_config: envoyObject({}).optional() },
   {
-    ignored: ['zone_aware_lb_config', 'locality_weighted_lb_config', 'update_merge_window', 'ignore_new_hosts_until_first_hc', 'close_connections_on_host_set_change', 'consistent_hashing_lb_config', 'override_host_status'],
+    ignored: ['zone_aware_lb_config', 'update_merge_window', 'ignore_new_hosts_until_first_hc', 'close_connections_on_host_set_change', 'consistent_hashing_lb_config', 'override_host_status'],
   },
 )
 export type CommonLbConfig = z.output<typeof commonLbConfig>

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod'
 import { duration, envoyEnum, envoyObject, opaque, uint32, wrapped } from './envoy-object.js'
+import { hashPolicy } from './hash-policy.js'
+import { retryPolicy } from './retry.js'
 import { fractionalPercent, headerMatcher, headerMutationFields, queryParameterMatcher, re2Pattern, regexMatcher } from './matchers.js'
 
 const NOT_ROUTING = 'it does not change which route or cluster a request takes'
@@ -73,8 +75,8 @@ export const routeAction = envoyObject(
     host_rewrite_literal: z.string().optional(),
     timeout: duration.optional(),
     idle_timeout: duration.optional(),
-    retry_policy: opaque.optional(),
-    hash_policy: z.array(opaque).optional(),
+    retry_policy: retryPolicy.optional(),
+    hash_policy: z.array(hashPolicy).optional(),
     cors: opaque.optional(),
     priority: z.string().optional(),
     max_stream_duration: opaque.optional(),
@@ -157,7 +159,7 @@ export const virtualHost = envoyObject(
     routes: z.array(route).default([]),
     require_tls: envoyEnum(['NONE', 'EXTERNAL_ONLY', 'ALL'], { caseInsensitive: true }).optional(),
     cors: opaque.optional(),
-    retry_policy: opaque.optional(),
+    retry_policy: retryPolicy.optional(),
     hedge_policy: opaque.optional(),
     rate_limits: z.array(opaque).optional(),
     typed_per_filter_config: opaque.optional(),

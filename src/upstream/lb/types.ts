@@ -4,13 +4,18 @@
  * membership or health changes, the caller builds a new balancer from the new
  * host set (Envoy recomputes LB state on membership change, not per pick).
  */
-import type { Host, LbPolicy } from '../../compile/types'
+import type { Cluster, Host, LbPolicy } from '../../compile/types'
 
 export interface LbContext {
   /** Hosts to skip, e.g. a retry that must land on another host. */
   readonly exclude?: ReadonlySet<Host>
   /** The downstream request, for policies that hash on it (RING_HASH, MAGLEV). */
   readonly request?: Request
+  /**
+   * The route's `hash_policy` result (see hash-policy.ts), for RING_HASH and
+   * MAGLEV. Absent: they hash a random number, as Envoy does.
+   */
+  readonly hash?: bigint
 }
 
 export interface LoadBalancer {
@@ -24,6 +29,11 @@ export interface LbDeps {
   /** Uniform in [0, 1). */
   random: () => number
   now: () => number
+  /**
+   * The cluster the balancer serves: its raw `*_lb_config`, `common_lb_config`
+   * and name (pick counters). Absent: every policy uses Envoy's defaults.
+   */
+  cluster?: Cluster
 }
 
 export type LoadBalancerFactory = (hosts: readonly Host[], deps: LbDeps) => LoadBalancer
