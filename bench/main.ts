@@ -1,0 +1,73 @@
+/**
+ * `npm run bench`: every figure beside its baseline and goal, in one run.
+ * Sections run in a fixed order, each bounded in time; compile and memory
+ * run in fresh child processes so they see a cold isolate. Results go to
+ * stdout as a table and to bench/results/latest.json.
+ */
+import { execFileSync } from 'node:child_process'
+import { cpus } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ROOT } from './bundle.js'
+import { measureBundle, measureEval } from './coldstart.js'
+import { buildRouteIndexProposed } from './proto-route-index.js'
+import { buildSegmentIndex } from './proto-segment-index.js'
+import { printReport } from './report.js'
+import { DEFAULT_IMPLS, ROUTE_COUNTS, routingSlopes, runRoutingCase, type RoutingCase } from './routing.js'
+import { runRuntime, type RuntimeResult } from './runtime.js'
+
+const quick = process.argv.includes('--quick')
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+const wants = (s: string) => !only || only.includes(s)
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`)
+
+function child(script: string, flags: string[] = []): unknown {
+  const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', join(ROOT, 'bench', script)], { cwd: ROOT, timeout: 240_000, maxBuffer: 16 << 20 })
+  return JSON.parse(out.toString())
+}
+
+async function section<T>(name: string, f: () => T | Promise<T>): Promise<T | { error: string }> {
+  const t = performance.now()
+  log(`${name}…`)
+  try {
+    const r = await f()
+    log(`${name} done in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+    return r
+  } catch (e) {
+    log(`${name} FAILED: ${(e as Error).message}`)
+    return { error: (e as Error).message.split('\n').slice(0, 4).join(' ') }
+  }
+}
+
+const started = performance.now()
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadavg: (await import('node:os')).loadavg(),
+  },
+}
+
+if (wants('bundle')) results.bundle = await section('bundle size', measureBundle)
+if (wants('eval')) results.eval = await section('module evaluation', () => measureEval(quick ? 3 : 7))
+if (wants('compile')) results.compile = await section('config compile (fresh process)', () => child('compile-child.ts'))
+if (wants('routing'))
+  results.routing = await section('routing', () => {
+    const cases: RoutingCase[] = []
+    for (const n of ROUTE_COUNTS) {
+      cases.push(runRoutingCase(n, { ...DEFAULT_IMPLS, 'hono-trie': buildRouteIndexProposed, segment: buildSegmentIndex }, quick ? 300 : 1200))
+      log(`  routing ${n} routes measured`)
+    }
+    return { cases, slopes: routingSlopes(cases) }
+  })
+if (wants('memory')) results.memory = await section('memory (fresh process, --expose-gc)', () => child('memory-child.ts', ['--expose-gc']))
+if (wants('runtime'))
+  results.runtime = await section('runtime (Miniflare + wrk)', (): Promise<RuntimeResult> => runRuntime({ seconds: quick ? 3 : 10, connections: 16, rounds: quick ? 1 : 2 }))
+results.totalSeconds = (performance.now() - started) / 1000
+
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
+writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n')
+process.stdout.write(printReport(results))
+log(`wrote bench/results/latest.json (${(results.totalSeconds as number).toFixed(0)} s)`)

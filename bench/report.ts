@@ -1,0 +1,114 @@
+/** The results object → the Markdown tables `npm run bench` prints (and BENCHMARKS.md quotes). */
+import { fmt } from './stats.js'
+import type { RoutingCase } from './routing.js'
+import type { RuntimeResult } from './runtime.js'
+import type { BundleResult } from './coldstart.js'
+
+type Any = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const row = (cells: readonly unknown[]) => `| ${cells.map((c) => String(c)).join(' | ')} |`
+const table = (head: readonly string[], rows: readonly (readonly unknown[])[]) =>
+  [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n')
+const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`
+const ok = (holds: boolean) => (holds ? 'yes' : '**no**')
+const failed = (x: unknown): x is { error: string } => typeof x === 'object' && x !== null && 'error' in x && !('cases' in x)
+
+export function printReport(r: Any): string {
+  const out: string[] = []
+  const goals: [string, string, boolean][] = []
+  const m = r.machine
+  out.push(`## edgevoy benchmarks — ${r.date}\n\nMachine: ${m.nproc} × ${m.cpu}, Node ${m.node}, load average at start ${m.loadavg.map((x: number) => x.toFixed(2)).join(' ')}\n`)
+
+  if (r.routing && !failed(r.routing)) {
+    const cases = r.routing.cases as RoutingCase[]
+    const names = Object.keys(cases[0]!.impls)
+    out.push('### Routing decision (virtual host + route), ns per request, Node — speed-up is against the linear scan\n')
+    out.push(
+      table(
+        ['routes', 'vhosts', ...names.flatMap((n) => (n === 'linear' ? [`${n} p50`, `${n} p99`] : [`${n} p50`, `${n} p99`, `${n} speed-up p50 / p99`, `${n} build ms`]))],
+        cases.map((c) => {
+          const l = c.impls.linear!
+          return [
+            c.routes,
+            c.virtualHosts,
+            ...names.flatMap((n) => {
+              const i = c.impls[n]!
+              return n === 'linear' ? [fmt(i.medianNs), fmt(i.p99Ns)] : [fmt(i.medianNs), fmt(i.p99Ns), `${fmt(l.medianNs / i.medianNs)}× / ${fmt(l.p99Ns / i.p99Ns)}×`, fmt(c.buildMs[n]!)]
+            }),
+          ]
+        }),
+      ),
+    )
+    const s = r.routing.slopes as Record<string, number>
+    out.push(`\nSlope of log(p50) vs log(routes), 10 → 10,000 routes (1 = linear, 0 = flat): ${Object.entries(s).map(([n, v]) => `${n} ${fmt(v)}`).join(', ')}.`)
+    const byKind = cases.at(-1)!
+    out.push(`At ${byKind.routes} routes, p50 by request kind — ${Object.entries(byKind.impls).map(([n, i]) => `${n}: ${Object.entries(i.byKind).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`).join('; ')} ns.\n`)
+    const big = cases.at(-1)!
+    goals.push(['routing: 10k routes ≥ 20× faster than linear (p50)', `${fmt(big.impls.linear!.medianNs / big.impls.edgevoy!.medianNs)}×`, big.impls.linear!.medianNs / big.impls.edgevoy!.medianNs >= 20])
+    goals.push(['routing: 10k routes p50 < 2 µs', `${fmt(big.impls.edgevoy!.medianNs / 1000)} µs`, big.impls.edgevoy!.medianNs < 2000])
+    goals.push(['routing: sub-linear growth (slope < 1)', fmt(s.edgevoy!), s.edgevoy! < 1])
+  } else if (r.routing) out.push(`### Routing\n\nfailed: ${r.routing.error}\n`)
+
+  out.push('### Cold start\n')
+  const cold: unknown[][] = []
+  const b = r.bundle as BundleResult | { error: string } | undefined
+  if (b && !failed(b)) {
+    cold.push(['bundle (wrangler --dry-run, gzip)', kib(b.wranglerGzipBytes), `bare Worker ${kib(b.bareGzipBytes)}`, '≤ 150 KiB', ok(b.wranglerGzipBytes <= 150 * 1024)])
+    cold.push(['  of which zod / yaml / hono (raw bytes in bundle)', `${kib(b.byPackage.zod ?? 0)} / ${kib(b.byPackage.yaml ?? 0)} / ${kib(b.byPackage.hono ?? 0)}`, `whole bundle ${kib(b.wranglerBytes)} raw`, '', ''])
+    cold.push(['  zod → zod/mini (same schema, gzip)', `${kib(b.zod.classicGzipBytes)} → ${kib(b.zod.miniGzipBytes)}`, `saves ${kib(b.zod.classicGzipBytes - b.zod.miniGzipBytes)}`, '', ''])
+    goals.push(['bundle ≤ 150 KiB gzip', kib(b.wranglerGzipBytes), b.wranglerGzipBytes <= 150 * 1024])
+  } else if (b) cold.push(['bundle', `failed: ${b.error}`, '', '', ''])
+  if (r.eval && !failed(r.eval)) cold.push(['module evaluation (Node, fresh process)', `${fmt(r.eval.edgevoyMs)} ms`, `bare Worker ${fmt(r.eval.bareMs)} ms (${fmt(r.eval.edgevoyMs / r.eval.bareMs)}×)`, '—', ''])
+  if (r.compile && !failed(r.compile)) {
+    const c = r.compile
+    const phases = (p: Any) => `parse ${fmt(p.parseMs)} + validate ${fmt(p.validateMs)} + compile ${fmt(p.compileMs)} + index ${fmt(p.indexMs)}`
+    cold.push(['seed config: load + compile + index, first run', `${fmt(c.seed.cold.totalMs)} ms`, phases(c.seed.cold), '≤ 2 ms', ok(c.seed.cold.totalMs <= 2)])
+    cold.push(['seed config, warm (median of 20)', `${fmt(c.seed.warm.totalMs)} ms`, phases(c.seed.warm), '≤ 2 ms', ok(c.seed.warm.totalMs <= 2)])
+    cold.push([`${c.large.routes} routes / ${c.large.clusters} clusters (${kib(c.large.bytes)} JSON), first run`, `${fmt(c.large.cold.totalMs)} ms`, phases(c.large.cold), '≤ 100 ms', ok(c.large.cold.totalMs <= 100)])
+    cold.push(['  same, warm', `${fmt(c.large.warm.totalMs)} ms`, phases(c.large.warm), '≤ 100 ms', ok(c.large.warm.totalMs <= 100)])
+    goals.push(['seed compile ≤ 2 ms (first run / warm)', `${fmt(c.seed.cold.totalMs)} / ${fmt(c.seed.warm.totalMs)} ms`, c.seed.cold.totalMs <= 2])
+    goals.push(['10k routes compile ≤ 100 ms', `${fmt(c.large.cold.totalMs)} ms`, c.large.cold.totalMs <= 100])
+  }
+  out.push(table(['figure', 'edgevoy', 'baseline / detail', 'goal', 'holds'], cold) + '\n')
+
+  const rt = r.runtime as RuntimeResult | { error: string } | undefined
+  if (rt && !failed(rt)) {
+    const a = rt.cases['a bare worker']
+    out.push(`### Through workerd (Miniflare), ${rt.tool}, 1 thread, ${rt.connections} connections, ${rt.seconds} s per case per round\n`)
+    out.push(
+      table(
+        ['case', 'req/s', 'p50 ms', 'p99 ms', 'workerd CPU µs/req', 'req/s vs a', 'p99 vs a', 'first request ms', 'errors'],
+        Object.entries(rt.cases).map(([name, c]) => [name, fmt(c.rps), fmt(c.p50Ms), fmt(c.p99Ms), c.cpuUsPerRequest === undefined ? '—' : fmt(c.cpuUsPerRequest), a ? fmt(c.rps / a.rps) : '—', a ? fmt(c.p99Ms / a.p99Ms) : '—', fmt(rt.firstRequestMs[name] ?? NaN), c.errors]),
+      ) + '\n',
+    )
+    const heap = rt.heapMiB
+    if ('error' in heap) out.push(`workerd isolate heap: not readable (${String(heap.error)})\n`)
+    else {
+      out.push(`workerd isolate heap (V8 usedSize from the inspector after the load runs, no forced GC): ${Object.entries(heap).map(([k, v]) => `${k} ${fmt(v)} MiB`).join(', ')}\n`)
+      if (heap.big !== undefined) goals.push(['memory in workerd: 10k-route isolate heap ≤ 32 MiB', `${fmt(heap.big)} MiB`, heap.big <= 32])
+    }
+    const bb = rt.cases['b edgevoy seed']
+    const cc = rt.cases['c edgevoy 10k']
+    if (a && bb) {
+      goals.push(['b/a throughput ≥ 0.85', fmt(bb.rps / a.rps), bb.rps / a.rps >= 0.85])
+      goals.push(['b/a p99 ≤ 1.2×', fmt(bb.p99Ms / a.p99Ms), bb.p99Ms / a.p99Ms <= 1.2])
+    }
+    if (a && cc) goals.push(['c/a throughput (10k routes; goal as b/a)', fmt(cc.rps / a.rps), cc.rps / a.rps >= 0.85])
+  } else if (rt) out.push(`### Through workerd\n\nfailed: ${rt.error}\n`)
+
+  const mem = r.memory
+  if (mem && !failed(mem)) {
+    out.push('### Memory, 10k routes / 1k clusters (V8 heap in Node with --expose-gc, approximating a workerd isolate)\n')
+    out.push(table(['figure', 'MiB', 'goal', 'holds'], [
+      ['retained by snapshot + route indexes', fmt(mem.retainedMiB), '≤ 32 MiB', ok(mem.retainedMiB <= 32)],
+      ['heap used after load (incl. empty-process baseline ' + fmt(mem.baselineMiB) + ')', fmt(mem.heapUsedMiB), '', ''],
+      ['peak heap used while loading (sampled, includes garbage)', fmt(mem.peakMiB), '< 128 MiB isolate limit', ok(mem.peakMiB < 128)],
+    ]) + '\n')
+    goals.push(['memory: retained ≤ 32 MiB', `${fmt(mem.retainedMiB)} MiB`, mem.retainedMiB <= 32])
+  }
+
+  out.push('### Goals\n')
+  out.push(table(['goal', 'measured', 'holds'], goals.map(([g, v, h]) => [g, v, ok(h)])))
+  out.push(`\nTotal run time: ${fmt(r.totalSeconds)} s\n`)
+  return out.join('\n') + '\n'
+}

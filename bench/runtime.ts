@@ -1,0 +1,259 @@
+/**
+ * Per-request overhead through the real runtime: one Miniflare (one workerd
+ * process) serving three Workers on their own sockets — a bare pass-through,
+ * edgevoy with the seed config, edgevoy with 10,000 routes — and the upstream
+ * itself, all driven by wrk for a bounded time against one local upstream.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer, request as httpRequest, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { Log, LogLevel, Miniflare } from 'miniflare'
+import { bundle, ROOT, TMP } from './bundle.js'
+import { generateConfig, BENCH_UPSTREAM_HOST } from './gen-config.js'
+
+export interface LoadResult {
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  requests: number
+  errors: number
+  /** workerd CPU (user+sys) per request, µs; undefined for the upstream alone. */
+  cpuUsPerRequest: number | undefined
+}
+
+export interface RuntimeResult {
+  tool: string
+  seconds: number
+  connections: number
+  cases: Record<string, LoadResult>
+  /** V8 heap used per Worker isolate, MiB, read from workerd's inspector after the load runs (no forced GC). */
+  heapMiB: Record<string, number> | { error: string }
+  /** First request to a fresh isolate (module already evaluated; includes edgevoy's config compile), ms. */
+  firstRequestMs: Record<string, number>
+}
+
+const CPU_TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
+
+function ensureWrk(): string {
+  try {
+    return execFileSync('which', ['wrk']).toString().trim()
+  } catch {
+    process.stderr.write('wrk is missing: apt-get install -y wrk …\n')
+    execFileSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq wrk'], { stdio: 'ignore', timeout: 180_000 })
+    return execFileSync('which', ['wrk']).toString().trim()
+  }
+}
+
+async function startUpstream(): Promise<Server> {
+  const body = Buffer.from('{"ok":true,"from":"upstream"}\n')
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body))
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return server
+}
+
+/**
+ * `Runtime.getHeapUsage` of each Worker's isolate over workerd's inspector
+ * (one V8 isolate per Worker). `ws` comes with Miniflare; Node 20 has no
+ * WebSocket global without a flag.
+ */
+async function heapUsage(inspectorPort: number, workers: readonly string[]): Promise<Record<string, number>> {
+  const wsModule = 'ws'
+  const { default: WebSocket } = (await import(wsModule)) as { default: new (url: string) => { on(e: string, f: (x: unknown) => void): void; send(s: string): void; close(): void } }
+  const out: Record<string, number> = {}
+  for (const name of workers) {
+    const ws = new WebSocket(`ws://127.0.0.1:${inspectorPort}/core:user:${name}`)
+    await new Promise((resolve, reject) => (ws.on('open', resolve), ws.on('error', reject)))
+    const reply = await new Promise<{ result?: { usedSize?: number } }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`inspector of ${name} did not answer`)), 10_000)
+      ws.on('message', (d) => {
+        const m = JSON.parse(String(d)) as { id?: number; result?: { usedSize?: number } }
+        if (m.id === 1) (clearTimeout(timer), resolve(m))
+      })
+      ws.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage', params: {} }))
+    })
+    ws.close()
+    out[name] = (reply.result?.usedSize ?? NaN) / 2 ** 20
+  }
+  return out
+}
+
+/** One GET with exactly these headers (fetch() would not let us set Host). */
+function get(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers, timeout: 120_000 }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d) => (body += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('timeout', () => req.destroy(new Error(`${url}: no answer in 120 s`)))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** workerd processes started by this process (Miniflare spawns one). */
+function workerdPids(): number[] {
+  const pids: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[1]) === process.pid && stat.includes('(workerd)')) pids.push(Number(d))
+    } catch {
+      // The process went away while we looked.
+    }
+  }
+  return pids
+}
+
+function cpuTicks(pids: readonly number[]): number {
+  let total = 0
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    total += Number(fields[11]) + Number(fields[12])
+  }
+  return total
+}
+
+/** A wrk script that cycles through requests (path + Host + headers). */
+function wrkScript(name: string, reqs: readonly { path: string; host: string; headers: Record<string, string> }[]): string {
+  const lua = [
+    'local reqs = {}',
+    'init = function(args)',
+    ...reqs.map((r) => `  table.insert(reqs, wrk.format("GET", ${JSON.stringify(r.path)}, { ${Object.entries({ Host: r.host, ...r.headers }).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(', ')} }))`),
+    'end',
+    'local i = 0',
+    'request = function() i = i % #reqs + 1; return reqs[i] end',
+  ].join('\n')
+  const path = join(TMP, `${name}.lua`)
+  writeFileSync(path, lua)
+  return path
+}
+
+function parseWrk(out: string): { rps: number; p50Ms: number; p99Ms: number; requests: number; errors: number } {
+  const ms = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000, m: 60000 }[unit] ?? NaN)
+  const pct = (p: string) => {
+    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)`, 'm').exec(out)
+    return m ? ms(m[1]!, m[2]!) : NaN
+  }
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0)
+  return { rps, p50Ms: pct('50'), p99Ms: pct('99'), requests, errors }
+}
+
+function runWrk(wrk: string, url: string, script: string, seconds: number, connections: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(wrk, ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '--latency', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.stderr.on('data', (d) => (out += d))
+    const kill = setTimeout(() => p.kill('SIGKILL'), (seconds + 15) * 1000)
+    p.on('close', () => (clearTimeout(kill), resolve(out)))
+    p.on('error', reject)
+  })
+}
+
+export async function runRuntime(options: { seconds: number; connections: number; rounds: number }): Promise<RuntimeResult> {
+  const wrk = ensureWrk()
+  const upstream = await startUpstream()
+  const upPort = (upstream.address() as AddressInfo).port
+  const upstreamUrl = `http://127.0.0.1:${upPort}`
+  const edgevoy = await bundle(join(ROOT, 'src/index.ts'), 'worker')
+  const bare = await bundle(join(ROOT, 'bench/workers/bare.mjs'), 'bare')
+  const seedText = readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8')
+  const big = generateConfig(10000, { clusters: 1000, upstreamPort: upPort, withRetries: true })
+  const ports = { bare: 0, seed: 0, big: 0, inspector: 0 }
+  const freePort = async () => {
+    const s = createServer()
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+    const p = (s.address() as AddressInfo).port
+    await new Promise((r) => s.close(r))
+    return p
+  }
+  for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort()
+  const worker = (name: string, b: { path: string; text: string }, bindings: Record<string, string>, port: number) => ({
+    name,
+    modules: [{ type: 'ESModule' as const, path: b.path, contents: b.text }],
+    modulesRoot: TMP,
+    compatibilityDate: '2026-04-01',
+    bindings,
+    unsafeDirectSockets: [{ host: '127.0.0.1', port }],
+  })
+  const mf = new Miniflare({
+    log: new Log(LogLevel.WARN),
+    cf: false,
+    inspectorPort: ports.inspector,
+    workers: [
+      worker('bare', bare, { UPSTREAM: upstreamUrl }, ports.bare),
+      worker('seed', edgevoy, { EDGEVOY_CONFIG: seedText, EDGEVOY_RESOLVE: JSON.stringify({ service_a_envoy: [`127.0.0.1:${upPort}`] }) }, ports.seed),
+      worker('big', edgevoy, { EDGEVOY_CONFIG: big.text, EDGEVOY_RESOLVE: JSON.stringify({ [BENCH_UPSTREAM_HOST]: [`127.0.0.1:${upPort}`] }) }, ports.big),
+    ],
+  })
+  try {
+    await mf.ready
+    const pids = workerdPids()
+    // Requests late in the big virtual host's table (GETs; a wrk script cannot set :method per request here).
+    const late = big.requests.filter((r) => r.kind === 'late' && r.authority === 'api.example.com' && !(':method' in r.headers))
+    const reqs = late.map((r) => ({ path: r.path, host: r.authority, headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => !k.startsWith(':'))) }))
+    const script = wrkScript('late', reqs)
+    const urls: Record<string, string> = {
+      'd upstream': upstreamUrl,
+      'a bare worker': `http://127.0.0.1:${ports.bare}`,
+      'b edgevoy seed': `http://127.0.0.1:${ports.seed}`,
+      'c edgevoy 10k': `http://127.0.0.1:${ports.big}`,
+    }
+    const firstRequestMs: Record<string, number> = {}
+    for (const [name, url] of Object.entries(urls)) {
+      const r = reqs[0]!
+      const t = performance.now()
+      const res = await get(url + r.path, { host: r.host, ...r.headers })
+      firstRequestMs[name] = performance.now() - t
+      if (res.status !== 200) throw new Error(`${name}: ${r.path} answered ${res.status}: ${res.body.slice(0, 200)}`)
+    }
+    const acc: Record<string, LoadResult[]> = {}
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [name, url] of Object.entries(urls)) {
+        await runWrk(wrk, url, script, 1, options.connections) // warm the connection pool and the JIT
+        const before = cpuTicks(pids)
+        const out = await runWrk(wrk, url, script, options.seconds, options.connections)
+        const ticks = cpuTicks(pids) - before
+        const r = parseWrk(out)
+        if (!Number.isFinite(r.rps)) throw new Error(`could not read wrk's output for ${name}:\n${out}`)
+        ;(acc[name] ??= []).push({ ...r, cpuUsPerRequest: name.startsWith('d') ? undefined : (ticks * CPU_TICK_US) / r.requests })
+      }
+    }
+    const heapMiB = await heapUsage(ports.inspector, ['bare', 'seed', 'big']).catch((e: Error) => ({ error: e.message }))
+    // Rounds alternate the cases; report each case's mean over rounds.
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+    const cases = Object.fromEntries(
+      Object.entries(acc).map(([name, rs]) => [
+        name,
+        {
+          rps: mean(rs.map((r) => r.rps)),
+          p50Ms: mean(rs.map((r) => r.p50Ms)),
+          p99Ms: mean(rs.map((r) => r.p99Ms)),
+          requests: rs.reduce((a, r) => a + r.requests, 0),
+          errors: rs.reduce((a, r) => a + r.errors, 0),
+          cpuUsPerRequest: rs[0]!.cpuUsPerRequest === undefined ? undefined : mean(rs.map((r) => r.cpuUsPerRequest!)),
+        },
+      ]),
+    )
+    return { tool: `wrk (${wrk})`, seconds: options.seconds, connections: options.connections, cases, heapMiB, firstRequestMs }
+  } finally {
+    await mf.dispose()
+    upstream.closeAllConnections()
+    await new Promise((r) => upstream.close(r))
+  }
+}
