@@ -33,7 +33,7 @@ function compileRegexRewrite(r: RegexRewriteConfig): PathRewrite {
 const pathRewrite = (a: { prefix_rewrite?: string | undefined; regex_rewrite?: RegexRewriteConfig | undefined }): PathRewrite | undefined =>
   a.prefix_rewrite !== undefined ? { kind: 'prefix', prefix: a.prefix_rewrite } : a.regex_rewrite ? compileRegexRewrite(a.regex_rewrite) : undefined
 
-export function compileAction(r: RouteConfig): RouteAction {
+export function compileAction(r: RouteConfig, vhostBufferLimit?: number): RouteAction {
   if (r.direct_response) {
     const body = r.direct_response.body
     const text = body?.inline_string ?? (body?.inline_bytes !== undefined ? atob(body.inline_bytes) : undefined)
@@ -54,8 +54,10 @@ export function compileAction(r: RouteConfig): RouteAction {
   }
   const a = r.route!
   const { retry_policy, hash_policy, cors, rate_limits, request_mirror_policies, idle_timeout, max_stream_duration, upgrade_configs, priority, cluster_not_found_response_code } = a
+  // The route's buffer limit, else its virtual host's (Envoy: the most specific wins).
+  const per_request_buffer_limit_bytes = r.per_request_buffer_limit_bytes ?? vhostBufferLimit
   const extensions = Object.fromEntries(
-    Object.entries({ retry_policy, hash_policy, cors, rate_limits, request_mirror_policies, idle_timeout, max_stream_duration, upgrade_configs, priority, cluster_not_found_response_code })
+    Object.entries({ retry_policy, hash_policy, cors, rate_limits, request_mirror_policies, idle_timeout, max_stream_duration, upgrade_configs, priority, cluster_not_found_response_code, per_request_buffer_limit_bytes })
       .filter(([, v]) => v !== undefined),
   )
   const target: Extract<RouteAction, { type: 'route' }>['target'] =

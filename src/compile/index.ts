@@ -88,7 +88,7 @@ function compileVirtualHost(vh: VirtualHostConfig, path: (string | number)[]): V
         name: r.name ?? `#${i}`,
         index: i,
         match: compileRouteMatch(r.match),
-        action: compileAction(r),
+        action: compileAction(r, vh.per_request_buffer_limit_bytes),
         requestHeaders: m.request,
         responseHeaders: m.response,
         perFilterConfig: r.typed_per_filter_config ?? {},

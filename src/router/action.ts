@@ -12,7 +12,7 @@ import type { HealthLink } from '../upstream/cluster-manager.js'
 import { computeHash } from '../upstream/lb/index.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
 import { DEFAULT_BUFFER_LIMIT_BYTES } from '../upstream/replay-body.js'
-import { NEVER_TRUSTED, effectiveRetryPolicy, effectiveTimeouts, type RetryHeaderTrust } from '../upstream/retry.js'
+import { NEVER_TRUSTED, effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
 import { prepareUpstreamHeaders } from '../upstream/proxy-headers.js'
 import type { ProxyEnv, RouterDeps } from './app.js'
@@ -43,7 +43,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   const { cluster, weighted } = pickCluster(c, action, deps)
   c.set('upstreamCluster', cluster.name)
   const path = rewritePath(route, action.pathRewrite, decision.match.path)
-  const trusted = ((deps as TrustDeps).trustEnvoyHeaders ?? NEVER_TRUSTED)(request)
+  const trusted = (deps.trustEnvoyHeaders ?? NEVER_TRUSTED)(request)
   const retry = effectiveRetryPolicy((action.extensions.retry_policy ?? vhost.extensions.retry_policy) as RetryPolicyConfig | undefined, request, trusted)
   const timeouts = effectiveTimeouts(action.timeoutMs, retry, request, trusted)
   const hashed = computeHash(action.extensions.hash_policy as readonly HashPolicyConfig[] | undefined, request, deps.random)
@@ -114,9 +114,6 @@ function pickCluster(c: Context<ProxyEnv>, action: ForwardAction, deps: RouterDe
   }
   throw notFound()
 }
-
-/** Optional router dep: which downstream callers may steer retries/timeouts with x-envoy-* headers (default: none). */
-type TrustDeps = { readonly trustEnvoyHeaders?: RetryHeaderTrust }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 

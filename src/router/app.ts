@@ -13,6 +13,7 @@ import { ProxyError, isProxyError } from '../errors.js'
 import { buildFilterChain } from '../filters/index.js'
 import { observe } from '../observability/observe.js'
 import type { ClusterManager } from '../upstream/cluster-manager.js'
+import type { RetryHeaderTrust } from '../upstream/retry.js'
 import { decideRoute, type RouteDecision } from './decide.js'
 import { runAction } from './action.js'
 import { buildRouteIndex, type RouteIndex } from './route-index.js'
@@ -25,6 +26,12 @@ export interface RouterDeps {
   readonly now: () => number
   /** One line per request (dev mode). */
   readonly log?: ((line: string) => void) | undefined
+  /**
+   * Which downstream callers may steer retries and timeouts with x-envoy-*
+   * headers. Default: none — edgevoy is the edge, and Envoy trusts them only
+   * from internal callers.
+   */
+  readonly trustEnvoyHeaders?: RetryHeaderTrust | undefined
 }
 
 export type ProxyEnv = {

@@ -235,3 +235,21 @@ describe('regex_rewrite substitution (RE2::GlobalReplace rewrite syntax)', () =>
     expect(sub('/a', /a/, '$1$&')).toBe('/$1$&')
   })
 })
+
+describe('per_request_buffer_limit_bytes', () => {
+  // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-route-per-request-buffer-limit-bytes
+  it("is the route's, else its virtual host's", () => {
+    const snap = compileJson(
+      bootstrap({
+        virtual_hosts: [{ name: 'v', domains: ['*'], per_request_buffer_limit_bytes: 2048, routes: [
+          { match: { prefix: '/own' }, route: { cluster: 'a' }, per_request_buffer_limit_bytes: 64 },
+          { match: { prefix: '/' }, route: { cluster: 'a' } },
+        ] }],
+        clusters: { a: [ups.a!] },
+      }),
+    )
+    const [own, inherited] = snap.listeners[0]!.routeTable.virtualHosts[0]!.routes
+    expect(own!.action.type === 'route' && own!.action.extensions.per_request_buffer_limit_bytes).toBe(64)
+    expect(inherited!.action.type === 'route' && inherited!.action.extensions.per_request_buffer_limit_bytes).toBe(2048)
+  })
+})

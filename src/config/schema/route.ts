@@ -138,10 +138,12 @@ export const route = envoyObject(
     redirect: redirectAction.optional(),
     direct_response: directResponseAction.optional(),
     typed_per_filter_config: opaque.optional(),
+    /** How much of a request body is buffered so a retry can replay it (Envoy: the listener's buffer limit). */
+    per_request_buffer_limit_bytes: wrapped(uint32).optional(),
     ...headerMutationFields,
   },
   {
-    ignored: ['metadata', 'decorator', 'tracing', 'per_request_buffer_limit_bytes', 'stat_prefix', 'request_headers_to_add_timing'],
+    ignored: ['metadata', 'decorator', 'tracing', 'stat_prefix', 'request_headers_to_add_timing'],
     notes: { metadata: NOT_ROUTING, decorator: NOT_ROUTING },
     unsupported: { filter_action: 'filter actions are not implemented', non_forwarding_action: 'non-forwarding actions are not implemented' },
   },
@@ -163,10 +165,11 @@ export const virtualHost = envoyObject(
     hedge_policy: opaque.optional(),
     rate_limits: z.array(opaque).optional(),
     typed_per_filter_config: opaque.optional(),
+    per_request_buffer_limit_bytes: wrapped(uint32).optional(),
     ...headerMutationFields,
   },
   {
-    ignored: ['include_request_attempt_count', 'include_attempt_count_in_response', 'virtual_clusters', 'per_request_buffer_limit_bytes', 'metadata', 'request_mirror_policies', 'retry_policy_typed_config'],
+    ignored: ['include_request_attempt_count', 'include_attempt_count_in_response', 'virtual_clusters', 'metadata', 'request_mirror_policies', 'retry_policy_typed_config'],
     notes: { virtual_clusters: 'virtual cluster stats are not collected' },
   },
 )
