@@ -41,6 +41,7 @@ export const cloudflareRateLimitFilter: FilterFactory<CloudflareRateLimitConfig,
         return next()
       }
       count('over_limit')
+      c.set('responseFlags', [...(c.get('responseFlags') ?? []), 'RL'])
       return c.text('', 429, { 'x-envoy-ratelimited': 'true' })
     }
   },

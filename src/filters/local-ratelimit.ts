@@ -71,6 +71,8 @@ export const localRateLimitFilter: FilterFactory<LocalRateLimitConfig, LocalRate
         return next()
       }
       count('enforced')
+      // %RESPONSE_FLAGS% RL: "the request was rate-limited locally by the HTTP rate limit filter".
+      c.set('responseFlags', [...(c.get('responseFlags') ?? []), 'RL'])
       const status = Number(cfg.status?.code ?? 429) || 429
       const res = c.text('local_rate_limited', status as 429, { 'x-envoy-ratelimited': 'true' })
       for (const h of cfg.response_headers_to_add ?? []) {

@@ -43,6 +43,8 @@ export type ProxyEnv = {
     upstreamHost: string | undefined
     /** The cluster the route action picked. */
     upstreamCluster: string | undefined
+    /** Envoy response flags a filter set for its local reply (e.g. RL), for %RESPONSE_FLAGS%. */
+    responseFlags: readonly string[] | undefined
   }
 }
 

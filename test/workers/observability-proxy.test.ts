@@ -55,7 +55,7 @@ ${hcmExtra}
                 route: { cluster: svc_a }
               - match: { prefix: "/" }
                 route: { cluster: svc_a }
-          http_filters: [ { name: envoy.filters.http.router } ]
+${hcmExtra.includes('http_filters:') ? '' : '          http_filters: [ { name: envoy.filters.http.router } ]'}
   clusters:${cluster('svc_a', upstreams.a!)}${cluster('svc_down', unusedPort)}
 `
 }
@@ -159,19 +159,24 @@ describe('access log', () => {
     expect(lines[0]).toBe(`1000 ${res.headers.get('content-length') ?? '-'} ${res.headers.get('content-type')}`)
   })
 
-  it('gives a 429 from a rate-limit ProxyError the RL flag', async () => {
-    // What the local_ratelimit filter throws, behind observe() and an onError like the listener's.
-    const snapshot = compileText(config(FILE_LOG('%RESPONSE_CODE% %RESPONSE_FLAGS%')))
-    const lines: string[] = []
-    const app = new Hono<ProxyEnv>()
-    app.use(observe(snapshot, snapshot.listeners[0]!, { fetch, now: Date.now, random: Math.random, stats: new StatsStore(), logSinks: { stdout: (l) => lines.push(l), stderr: () => {} } }))
-    app.all('*', () => {
-      throw new ProxyError('rate_limited')
-    })
-    app.onError((err) => (err instanceof ProxyError ? err.toResponse() : new Response(null, { status: 500 })))
-    const res = await app.request('http://edge.example.com/limited')
+  it('gives the 429 of the real local_ratelimit filter the RL flag', async () => {
+    // https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#config-access-log-format-response-flags
+    // RL: "The request was rate-limited locally by the HTTP rate limit filter".
+    const { send, lines } = listenerApp(FILE_LOG('%RESPONSE_CODE% %RESPONSE_FLAGS%\n').replace(/$/, `
+          http_filters:
+          - name: envoy.filters.http.local_ratelimit
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit
+              stat_prefix: rl
+              token_bucket: { max_tokens: 1, tokens_per_fill: 1, fill_interval: 60s }
+              filter_enabled: { default_value: { numerator: 100, denominator: HUNDRED } }
+              filter_enforced: { default_value: { numerator: 100, denominator: HUNDRED } }
+          - name: envoy.filters.http.router`))
+    expect((await send('/limited')).status).toBe(200)
+    const res = await send('/limited')
     expect(res.status).toBe(429)
-    expect(lines).toEqual(['429 RL'])
+    expect(res.headers.get('x-envoy-ratelimited')).toBe('true')
+    expect(lines).toEqual(['200 -', '429 RL'])
   })
 })
 
