@@ -9,7 +9,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { StateEnv } from '../state/env.js'
 import { refreshSeconds } from '../state/env.js'
-import { currentServing, ISOLATE_STARTED, isolateState } from '../state/serving.js'
+import { currentServing, ISOLATE_STARTED, isolateState, upstreamStatus } from '../state/serving.js'
 import { checkToken } from './auth.js'
 import { configRoutes } from './config-routes.js'
 import type { AdminEnv } from './context.js'
@@ -21,6 +21,9 @@ import { resourceRoutes } from './resource-routes.js'
 import { RouteQuery } from './schemas.js'
 import { clustersJson, clustersText, configDump } from './views.js'
 import { statsRoutes } from '../observability/admin-routes.js'
+import { isolateStats } from '../observability/stats.js'
+import { syncUpstreamStats } from '../observability/upstream-stats.js'
+import type { MiddlewareHandler } from 'hono'
 import { DASHBOARD_HTML } from '../observability/dashboard.js'
 import { setEndpointHealth } from '../upstream/health/admin.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
@@ -87,6 +90,9 @@ function buildAdminApp(prefix: string): Hono<AdminEnv> {
     }
     return c.json(result.body)
   })
+  // Retries, overflows and ejections are counted by the cluster manager: copy them in before stats are read.
+  api.use('/stats/*', syncStats)
+  api.use('/stats', syncStats)
   api.route('/', statsRoutes())
   api.get('/server_info', (c) => c.json(serverInfo(c.env)))
   api.get('/ready', (c) => c.json(serverInfo(c.env)))
@@ -102,6 +108,12 @@ function buildAdminApp(prefix: string): Hono<AdminEnv> {
   app.notFound(() => errorResponse(404, 'not_found', 'no such admin endpoint (see openapi.json)'))
   app.onError((err) => (err instanceof AdminError ? err.toResponse() : errorResponse(500, 'internal', String(err))))
   return app
+}
+
+const syncStats: MiddlewareHandler<AdminEnv> = async (c, next) => {
+  const snapshot = currentServing(c.env).snapshot
+  syncUpstreamStats(isolateStats, [...snapshot.clusters.values()].map(upstreamStatus), Date.now())
+  await next()
 }
 
 function serverInfo(env: StateEnv) {

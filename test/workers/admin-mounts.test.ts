@@ -5,7 +5,8 @@
  * https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--stats-prometheus
  */
 import { createExecutionContext, env } from 'cloudflare:test'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
+import { controlClient } from '../support/control-client'
 import worker from '../../src/index'
 import type { StateEnv } from '../../src/state/env'
 
@@ -36,5 +37,36 @@ describe('admin mounts', () => {
     const unknown = await call('/__admin/clusters/nope/endpoints/1.2.3.4:80/health', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"health_status":"DRAINING"}' })
     expect(unknown.status).toBe(404)
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('unknown_cluster')
+  })
+})
+
+describe('upstream stats in /stats', () => {
+  it('shows retries counted by the cluster manager under Envoy\'s name', async () => {
+    // https://www.envoyproxy.io/docs/envoy/latest/configuration/upstream/cluster_manager/cluster_stats (upstream_rq_retry)
+    const control = controlClient(inject('upstreamControl'))
+    const { port } = await control.start('admin-mounts-503')
+    await control.setBehavior('admin-mounts-503', { status: 503 })
+    const config = {
+      static_resources: {
+        listeners: [{ name: 'edge', address: { socket_address: { address: '0.0.0.0', port_value: 8080 } }, filter_chains: [{ filters: [{
+          name: 'envoy.filters.network.http_connection_manager',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+            stat_prefix: 'edge',
+            route_config: { virtual_hosts: [{ name: 'main', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'flaky_stats', retry_policy: { retry_on: '5xx', num_retries: 2 } } }] }] },
+            http_filters: [{ name: 'envoy.filters.http.router' }],
+          },
+        }] }] }],
+        clusters: [{ name: 'flaky_stats', type: 'STATIC', load_assignment: { cluster_name: 'flaky_stats', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] } }],
+      },
+    }
+    const put = await call('/__admin/config', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(config) })
+    expect(put.status).toBe(200)
+    const res = await call('/x')
+    expect(res.status).toBe(503)
+    await res.arrayBuffer()
+    const text = await (await call('/__admin/stats?filter=flaky_stats', { headers: auth })).text()
+    expect(text).toMatch(/^cluster\.flaky_stats\.upstream_rq_retry: 2$/m)
+    expect(text).toMatch(/^cluster\.flaky_stats\.membership_total: 1$/m)
   })
 })
