@@ -10,6 +10,7 @@ import { Miniflare } from 'miniflare'
 import { dirname, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { WORKER_BUILD_OPTIONS } from '../../src/cli/bundle'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -57,16 +58,8 @@ export interface ObservabilityWorker {
 
 export async function startObservabilityWorker(configText: string): Promise<ObservabilityWorker> {
   const result = await build({
+    ...WORKER_BUILD_OPTIONS,
     stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts', sourcefile: 'observability-entry.ts' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['workerd', 'worker', 'browser'],
-    loader: { '.yaml': 'text', '.yml': 'text' },
-    target: 'es2022',
-    external: ['cloudflare:*'],
-    write: false,
-    logLevel: 'silent',
   })
   const stdout: string[] = []
   const mf = new Miniflare({
