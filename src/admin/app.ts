@@ -11,9 +11,11 @@ import type { StateEnv } from '../state/env.js'
 import { refreshSeconds } from '../state/env.js'
 import { currentServing, ISOLATE_STARTED, isolateState, upstreamStatus } from '../state/serving.js'
 import { checkToken } from './auth.js'
+import { xdsAdminRoutes } from '../xds/admin-routes.js'
+import type { NodeConfigStorage, NodePutResult, StoredNodeConfig } from '../xds/nodes.js'
 import { configRoutes } from './config-routes.js'
-import type { AdminEnv } from './context.js'
-import { parseWith } from './context.js'
+import type { AdminContext, AdminEnv } from './context.js'
+import { authority, parseWith } from './context.js'
 import { AdminError, errorResponse } from './errors.js'
 import { explainRoute } from './explain.js'
 import { openApiDocument } from './openapi.js'
@@ -63,6 +65,7 @@ function buildAdminApp(prefix: string): Hono<AdminEnv> {
   api.use(bodyLimit({ maxSize: ADMIN_BODY_LIMIT, onError: () => errorResponse(413, 'payload_too_large', `request bodies are limited to ${ADMIN_BODY_LIMIT} bytes`) }))
   api.route('/', configRoutes)
   api.route('/', resourceRoutes)
+  api.route('/', xdsAdminRoutes(nodeStore))
 
   api.get('/clusters', (c) => {
     const serving = currentServing(c.env)
@@ -114,6 +117,15 @@ const syncStats: MiddlewareHandler<AdminEnv> = async (c, next) => {
   const snapshot = currentServing(c.env).snapshot
   syncUpstreamStats(isolateStats, [...snapshot.clusters.values()].map(upstreamStatus), Date.now())
   await next()
+}
+
+/** The config authority as the xDS node store (RPC to the Durable Object). */
+function nodeStore(c: AdminContext): NodeConfigStorage {
+  const a = authority(c)
+  return {
+    get: async (node) => (await a.getNode(node)) as StoredNodeConfig | undefined,
+    put: async (node, json, ifMatch) => (await a.putNode(node, json, ifMatch)) as NodePutResult,
+  }
 }
 
 function serverInfo(env: StateEnv) {

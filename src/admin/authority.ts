@@ -13,6 +13,7 @@ import type { ConfigIssue } from '../config/issues.js'
 import { validateConfig } from '../config/load.js'
 import type { StateEnv } from '../state/env.js'
 import { baseConfigJson, PUBLISHED_KEY, type PublishedConfig } from '../state/published.js'
+import { sqlNodeStore, type NodeConfigStorage, type NodePutResult, type StoredNodeConfig } from '../xds/nodes.js'
 import { applyEdit, type EditOp } from './edits.js'
 
 /** Versions kept for GET /config/versions and rollback (the issue asks for at least 50). */
@@ -34,6 +35,8 @@ export type WriteResult =
 
 export class ConfigAuthority extends DurableObject<StateEnv> {
   #published: Promise<void> = Promise.resolve()
+  /** One config per mesh node, served over REST xDS (src/xds); same serialization as edge writes. */
+  readonly #nodes: NodeConfigStorage
 
   constructor(ctx: DurableObjectState, env: StateEnv) {
     super(ctx, env)
@@ -43,6 +46,16 @@ export class ConfigAuthority extends DurableObject<StateEnv> {
       created_at TEXT NOT NULL,
       note TEXT NOT NULL
     )`)
+    this.#nodes = sqlNodeStore(ctx.storage.sql)
+  }
+
+  getNode(node: string): StoredNodeConfig | undefined {
+    return this.#nodes.get(node) as StoredNodeConfig | undefined
+  }
+
+  /** Store an already validated node config (src/xds/nodes.ts putNodeConfig validates). */
+  putNode(node: string, json: unknown, ifMatch?: number | '*'): NodePutResult {
+    return this.#nodes.put(node, json, ifMatch) as NodePutResult
   }
 
   /** The latest version, or version 0: the Worker's bundled config. */

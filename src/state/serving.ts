@@ -69,7 +69,25 @@ export function pickListener(snapshot: Snapshot, name: string | undefined): List
   return listener
 }
 
+/**
+ * A config with no listeners yet (a bootstrap that gets them from a control
+ * plane through dynamic_resources) serves 503 until the first version arrives.
+ */
+const NO_LISTENER: Listener = Object.freeze({
+  name: '(none yet)',
+  address: '',
+  port: 0,
+  statPrefix: '',
+  routeTable: Object.freeze({ name: '', virtualHosts: [], findVirtualHost: () => undefined, requestHeaders: { add: [], remove: [] }, responseHeaders: { add: [], remove: [] } }),
+  httpFilters: [],
+  connectionManager: {},
+})
+
 export function serve(snapshot: Snapshot, listenerName: string | undefined, deps: Omit<RouterDeps, 'clusters'>): Pick<Serving, 'snapshot' | 'listener' | 'fetch'> {
+  if (snapshot.listeners.length === 0 && !listenerName) {
+    const body = 'no listener yet: waiting for the first config from the control plane (dynamic_resources)'
+    return { snapshot, listener: NO_LISTENER, fetch: () => new Response(body, { status: 503, headers: { 'content-type': 'text/plain', 'x-edgevoy-config-version': snapshot.version } }) }
+  }
   const listener = pickListener(snapshot, listenerName)
   const app = buildListenerApp(snapshot, listener, { ...deps, clusters })
   return { snapshot, listener, fetch: app.fetch }

@@ -8,6 +8,7 @@
  *   POST /upstreams/:id/kill        stop listening, destroy sockets (connects are refused)
  *   POST /upstreams/:id/restart     listen again on the same port
  *   POST /upstreams/:id/behavior    body: UpstreamBehavior JSON (replaces the previous one)
+ *   POST /control-planes/:id        start an xDS control plane named :id (control-plane.ts) → { port }
  *
  * Every call answers the upstream's state. `controlClient()` wraps it with fetch.
  */
@@ -17,6 +18,7 @@ import type { AddressInfo } from 'node:net'
 import type { Upstream } from './upstream-server'
 import type { UpstreamBehavior, UpstreamState } from './upstream-types'
 import { startUpstream } from './upstream-server'
+import { startControlPlane, type ControlPlane } from './control-plane'
 
 const stateOf = (u: Upstream): UpstreamState => ({
   id: u.id,
@@ -28,6 +30,7 @@ const stateOf = (u: Upstream): UpstreamState => ({
 
 /** Serves the control API over `upstreams` (which it adds to on `POST /upstreams/:id`). */
 export async function startControlServer(upstreams: Map<string, Upstream>): Promise<{ port: number; close(): Promise<void> }> {
+  const planes = new Map<string, ControlPlane>()
   const server = createServer((req, res) => {
     void route(req, res).catch((error: unknown) => reply(res, 500, { error: String(error) }))
   })
@@ -35,6 +38,11 @@ export async function startControlServer(upstreams: Map<string, Upstream>): Prom
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req)
     const [, root, id, action] = new URL(req.url ?? '/', 'http://control').pathname.split('/')
+    if (root === 'control-planes' && id && req.method === 'POST') {
+      const plane = planes.get(id) ?? (await startControlPlane())
+      planes.set(id, plane)
+      return reply(res, 200, { port: plane.port })
+    }
     if (root !== 'upstreams') return reply(res, 404, { error: 'not found' })
     if (id === undefined || id === '') {
       return reply(res, 200, Object.fromEntries([...upstreams].map(([k, u]) => [k, stateOf(u)])))
@@ -55,7 +63,10 @@ export async function startControlServer(upstreams: Map<string, Upstream>): Prom
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await Promise.all([...planes.values()].map((p) => p.close()))
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
   }
 }
 

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { envoyObject, opaque } from './envoy-object.js'
 import { cluster } from './cluster.js'
+import { dynamicResources } from './dynamic.js'
 import { address, listener } from './listener.js'
 
 const admin = envoyObject(
@@ -24,7 +25,7 @@ export const bootstrap = envoyObject(
   {
     node: opaque.optional(),
     static_resources: staticResources.optional(),
-    dynamic_resources: opaque.optional(),
+    dynamic_resources: dynamicResources.optional(),
     admin: admin.optional(),
     tracing: opaque.optional(),
   },

@@ -1,0 +1,68 @@
+/**
+ * Where a bootstrap's `dynamic_resources` say to poll: for CDS (and the EDS it
+ * implies) and LDS (and RDS), the one REST cluster named in
+ * `api_config_source.cluster_names`, reached at its first endpoint. RDS and
+ * EDS go to the same control plane as the LDS/CDS that named them (what
+ * `ads: {}`-less sidecar configs do in practice; their own config_source is
+ * not read).
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/config_source.proto#config-core-v3-apiconfigsource
+ */
+
+type Json = Record<string, unknown>
+
+export interface XdsSource {
+  /** `http(s)://host:port`; requests go to `${baseUrl}/v3/discovery:<kind>`. */
+  readonly baseUrl: string
+  readonly clusterName: string
+  readonly refreshDelayMs: number
+  /** Envoy's default for REST sources is 1s. */
+  readonly requestTimeoutMs: number
+}
+
+export type XdsSources =
+  | { readonly ok: true; readonly cds?: XdsSource; readonly lds?: XdsSource; readonly refreshDelayMs: number }
+  | { readonly ok: false; readonly message: string }
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Proto-JSON Duration ("1.5s", { seconds, nanos }) in ms. */
+export function durationMs(d: unknown, fallback: number): number {
+  if (typeof d === 'string' && /^\d+(\.\d+)?s$/.test(d)) return Number(d.slice(0, -1)) * 1000
+  if (typeof d === 'number') return d * 1000
+  if (isObject(d)) return Number(d.seconds ?? 0) * 1000 + Number(d.nanos ?? 0) / 1e6
+  return fallback
+}
+
+function sourceOf(seed: Json, configSource: unknown, what: string): XdsSource | string {
+  const api = isObject(configSource) && isObject(configSource.api_config_source) ? configSource.api_config_source : undefined
+  if (!api) return `${what} has no api_config_source`
+  const clusterName = Array.isArray(api.cluster_names) ? String(api.cluster_names[0]) : ''
+  const sr = isObject(seed.static_resources) ? seed.static_resources : {}
+  const cluster = (Array.isArray(sr.clusters) ? sr.clusters : []).find((c): c is Json => isObject(c) && c.name === clusterName)
+  if (!cluster) return `${what} names cluster "${clusterName}", which is not in static_resources.clusters`
+  const la = isObject(cluster.load_assignment) ? cluster.load_assignment : {}
+  const lle = (la.endpoints as Json[] | undefined)?.[0]
+  const lb = (lle?.lb_endpoints as Json[] | undefined)?.[0]
+  const sa = ((lb?.endpoint as Json | undefined)?.address as Json | undefined)?.socket_address as Json | undefined
+  if (!sa || typeof sa.address !== 'string') return `cluster "${clusterName}" has no endpoint address to reach the control plane at`
+  const scheme = cluster.transport_socket ? 'https' : 'http'
+  const port = sa.port_value === undefined ? '' : `:${String(sa.port_value)}`
+  return {
+    baseUrl: `${scheme}://${sa.address}${port}`,
+    clusterName,
+    refreshDelayMs: durationMs(api.refresh_delay, 1000),
+    requestTimeoutMs: durationMs(api.request_timeout, 1000),
+  }
+}
+
+/** The REST sources of a (validated) seed bootstrap, or why there are none. */
+export function xdsSources(seed: Json): XdsSources {
+  const dr = isObject(seed.dynamic_resources) ? seed.dynamic_resources : undefined
+  if (!dr || (!dr.cds_config && !dr.lds_config)) return { ok: false, message: 'the bootstrap has no dynamic_resources.cds_config or lds_config' }
+  const cds = dr.cds_config ? sourceOf(seed, dr.cds_config, 'dynamic_resources.cds_config') : undefined
+  const lds = dr.lds_config ? sourceOf(seed, dr.lds_config, 'dynamic_resources.lds_config') : undefined
+  if (typeof cds === 'string') return { ok: false, message: cds }
+  if (typeof lds === 'string') return { ok: false, message: lds }
+  const refreshDelayMs = Math.min(cds?.refreshDelayMs ?? Infinity, lds?.refreshDelayMs ?? Infinity)
+  return { ok: true, ...(cds ? { cds } : {}), ...(lds ? { lds } : {}), refreshDelayMs }
+}
