@@ -10,13 +10,19 @@ import type { MeshPlan, PlannedProxy } from './mesh-plan.js'
 import { adminPortWorker, listenerWorker, miniflareOptions } from './miniflare-options.js'
 import { startMiniflare, type StopSignal } from './runtime.js'
 
+/** With `--xds`: the bootstrap a sidecar starts with instead of its file, and the control plane's token. */
+export interface XdsFeed {
+  readonly bootstrap: string
+  readonly token: string
+}
+
 /** One Envoy config = one workerd process, one Worker per listener (+ the admin port). */
-export function startProxy(p: PlannedProxy, plan: MeshPlan, bundle: Bundle, adminToken: string, log: HopLog, stop: StopSignal): Promise<Miniflare> {
+export function startProxy(p: PlannedProxy, plan: MeshPlan, bundle: Bundle, adminToken: string, log: HopLog, stop: StopSignal, xds?: XdsFeed): Promise<Miniflare> {
   const byLabel = new Map(p.listeners.map((l) => [l.label, l]))
   const workers = p.listeners.map((l) =>
     listenerWorker(bundle, {
       name: l.label,
-      configText: p.text,
+      configText: xds?.bootstrap ?? p.text,
       listener: l.listener,
       port: l.port,
       resolve: plan.resolve,
@@ -25,6 +31,7 @@ export function startProxy(p: PlannedProxy, plan: MeshPlan, bundle: Bundle, admi
       storageId: p.name,
       authorityWorker: p.listeners[0]!.label,
       logTag: l.label,
+      ...(xds ? { xdsToken: xds.token } : {}),
     }),
   )
   const ports = p.listeners.map((l) => l.port)

@@ -6,6 +6,7 @@
 import type { Miniflare } from 'miniflare'
 import type { HopLog } from './hop-log.js'
 import type { MeshPlan, PlannedProxy } from './mesh-plan.js'
+import { XDS_REFRESH_DELAY, type XdsRoles } from './mesh-xds.js'
 import { listeningPid } from './ports.js'
 import type { RunningService } from './services.js'
 
@@ -16,14 +17,16 @@ export interface RunningProxy {
 
 const pidOf = (p: RunningProxy) => (p.proxy.listeners[0] ? listeningPid(p.proxy.listeners[0].port) : undefined)
 
-export function printMeshTable(plan: MeshPlan, proxies: readonly RunningProxy[], services: readonly RunningService[], admin: { token: string; source: string }): void {
+export function printMeshTable(plan: MeshPlan, proxies: readonly RunningProxy[], services: readonly RunningService[], admin: { token: string; source: string }, xds?: XdsRoles): void {
+  const fedOverXds = new Set(xds?.sidecars.map((p) => p.name))
   const rows: string[][] = [['HOP', 'LISTENS ON', 'SERVES', 'FORWARDS TO', 'PID']]
   for (const p of proxies) {
     const pid = String(pidOf(p) ?? '?')
     for (const l of p.proxy.listeners) {
       const mapped = l.port === l.configPort ? '' : ` (config: ${l.configPort})`
       const targets = l.clusters.map((c) => `${c} -> ${endpointsOf(p.proxy, c)}`).join('; ')
-      rows.push([l.label, `127.0.0.1:${l.port}${mapped}`, `listener ${l.listener}`, targets, pid])
+      const via = fedOverXds.has(p.proxy.name) ? ` (xDS node ${p.proxy.name})` : ''
+      rows.push([l.label, `127.0.0.1:${l.port}${mapped}`, `listener ${l.listener}${via}`, targets, pid])
     }
     if (p.proxy.admin !== undefined) rows.push([`${p.proxy.name} admin`, `127.0.0.1:${p.proxy.admin}`, 'admin API', `${p.proxy.listeners[0]?.label ?? ''}/__admin`, pid])
   }
@@ -44,10 +47,23 @@ export function printMeshTable(plan: MeshPlan, proxies: readonly RunningProxy[],
     ...(adminPort !== undefined
       ? [`  admin:  curl -s -H 'authorization: Bearer ${admin.token}' localhost:${adminPort}/clusters   (token: ${admin.source === 'random' ? 'random for this run; set ADMIN_TOKEN to choose it' : `from ${admin.source}`})`]
       : []),
+    ...(xds ? xdsLines(xds, admin.token) : []),
     '  stop one hop: kill PID (as `docker stop` would); Ctrl-C stops everything',
     '',
   ]
   process.stdout.write(`${out.join('\n')}\n`)
+}
+
+/** With `--xds`: where the sidecars' config comes from, and how to change one live. */
+function xdsLines(xds: XdsRoles, token: string): string[] {
+  const cp = xds.controlPlane
+  const example = xds.sidecars.find((p) => p.name.includes('_b')) ?? xds.sidecars[0]
+  return [
+    `  xDS:    ${xds.sidecars.map((p) => p.name).join(', ')} take their config from ${cp.name}'s admin (127.0.0.1:${cp.admin}/xds/v3/discovery:*), polled every ${XDS_REFRESH_DELAY}; ${cp.name} itself is static`,
+    ...(example
+      ? [`  edit:   curl -X PUT -H 'authorization: Bearer ${token}' -H 'content-type: application/yaml' localhost:${cp.admin}/nodes/${example.name}/config --data-binary @${example.file}   (applies within ${XDS_REFRESH_DELAY})`]
+      : []),
+  ]
 }
 
 function endpointsOf(proxy: PlannedProxy, clusterName: string): string {

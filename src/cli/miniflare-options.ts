@@ -38,6 +38,8 @@ export interface ListenerWorker {
   readonly logTag?: string
   /** Worker whose config authority (Durable Object) this one uses: listeners of one Envoy share one. Default: its own. */
   readonly authorityWorker?: string
+  /** Bearer token for the xDS control plane (XDS_TOKEN), when the config has dynamic_resources. */
+  readonly xdsToken?: string
 }
 
 /** Marks the start of a tagged console line: `\x1f<tag>\x1f<message>`. */
@@ -74,6 +76,9 @@ export function listenerWorker(bundle: Bundle, w: ListenerWorker): WorkerOptions
   }
   if (w.resolve && Object.keys(w.resolve).length) bindings.EDGEVOY_RESOLVE = JSON.stringify(w.resolve)
   if (w.adminToken) bindings.ADMIN_TOKEN = w.adminToken
+  if (w.xdsToken) bindings.XDS_TOKEN = w.xdsToken
+  // The authority and the xDS poller live in one Worker per Envoy, so its listeners poll and publish once.
+  const shared = w.authorityWorker && w.authorityWorker !== w.name ? { scriptName: w.authorityWorker } : {}
   return {
     name: w.name,
     modules: modules(bundle, w.logTag),
@@ -82,7 +87,9 @@ export function listenerWorker(bundle: Bundle, w: ListenerWorker): WorkerOptions
     bindings,
     kvNamespaces: { CONFIG: `edgevoy-config-${w.storageId ?? w.name}` },
     durableObjects: {
-      CONFIG_AUTHORITY: { className: 'ConfigAuthority', useSQLite: true, ...(w.authorityWorker && w.authorityWorker !== w.name ? { scriptName: w.authorityWorker } : {}) },
+      CONFIG_AUTHORITY: { className: 'ConfigAuthority', useSQLite: true, ...shared },
+      // Started by the Worker only when its config has REST dynamic_resources (src/state/xds-poller.ts).
+      XDS_POLLER: { className: 'XdsPoller', useSQLite: true, ...shared },
     },
     unsafeDirectSockets: [{ host: LOCAL_HOST, port: w.port }],
   }

@@ -11,12 +11,14 @@ import { ROOT } from './bundle.js'
 import { findAdminToken } from './dev-vars.js'
 import { HopLog } from './hop-log.js'
 import { loadMesh, withReplicas } from './mesh-config.js'
-import { planMesh } from './mesh-plan.js'
+import { planMesh, type PlannedProxy } from './mesh-plan.js'
+import type { XdsFeed } from './mesh-proxy.js'
+import { sidecarBootstrap, storeNodeConfigs, waitForXdsConfig, XDS_REFRESH_DELAY, xdsRoles } from './mesh-xds.js'
 import { portsInUse } from './ports.js'
 import type { RunningService } from './services.js'
 import type { RunningProxy } from './mesh-table.js'
 
-const HELP = `Usage: edgevoy start [--mesh routes/mesh.yaml] [--replicas N | --replicas service_a=2]
+const HELP = `Usage: edgevoy start [--mesh routes/mesh.yaml] [--replicas N | --replicas service_a=2] [--xds]
 
 Run the article's service mesh locally, without Docker: services A, B and C
 (mesh/service.mjs) and, in front of each, edgevoy serving the article's Envoy
@@ -30,6 +32,9 @@ Options:
                        for one service; the service's hostname resolves to all
                        of them, so its cluster round-robins
   --admin-token T      admin API token (else $ADMIN_TOKEN, .dev.vars, or a random one)
+  --xds                the sidecars take their config over REST xDS from the front
+                       proxy's admin API (polled every ${XDS_REFRESH_DELAY}) instead of from their files;
+                       change one live with PUT localhost:9901/nodes/<sidecar>/config
   -h, --help           this help
 `
 
@@ -38,6 +43,7 @@ export async function runStart(argv: string[]): Promise<number> {
     mesh: { type: 'string', default: join(ROOT, 'routes/mesh.yaml') },
     replicas: { type: 'string', multiple: true },
     'admin-token': { type: 'string' },
+    xds: { type: 'boolean' },
   })
   if (values.help) return printHelp(HELP)
 
@@ -54,6 +60,11 @@ export async function runStart(argv: string[]): Promise<number> {
     return 1
   }
   const plan = planned.plan
+  const roles = values.xds ? xdsRoles(plan) : undefined
+  if (typeof roles === 'string') {
+    process.stderr.write(`edgevoy start: ${roles}\n`)
+    return 1
+  }
   for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`)
 
   const taken = await portsInUse([...plan.ports.keys()])
@@ -85,17 +96,28 @@ export async function runStart(argv: string[]): Promise<number> {
     for (const s of started) if (s.status === 'fulfilled') services.push(s.value)
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
     if (failed) throw failed.reason
-    const runtimes = await Promise.allSettled(plan.proxies.map((p) => startProxy(p, plan, bundle, admin.token, log, stop)))
-    for (const [i, r] of runtimes.entries()) if (r.status === 'fulfilled') proxies.push({ proxy: plan.proxies[i]!, mf: r.value })
-    const failedProxy = runtimes.find((s): s is PromiseRejectedResult => s.status === 'rejected')
-    if (failedProxy) throw failedProxy.reason
+    const startProxies = async (list: readonly PlannedProxy[], feed?: (p: PlannedProxy) => XdsFeed) => {
+      const runtimes = await Promise.allSettled(list.map((p) => startProxy(p, plan, bundle, admin.token, log, stop, feed?.(p))))
+      for (const [i, r] of runtimes.entries()) if (r.status === 'fulfilled') proxies.push({ proxy: list[i]!, mf: r.value })
+      const failedProxy = runtimes.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+      if (failedProxy) throw failedProxy.reason
+    }
+    if (roles) {
+      // The control plane first, holding every sidecar's config before any sidecar asks for it.
+      await startProxies([roles.controlPlane])
+      await storeNodeConfigs(roles, admin.token)
+      await startProxies(roles.sidecars, (p) => ({ bootstrap: sidecarBootstrap(p.name, roles.controlPlane.admin), token: admin.token }))
+      await Promise.all(roles.sidecars.map((p) => waitForXdsConfig(p, admin.token)))
+    } else {
+      await startProxies(plan.proxies)
+    }
   } catch (e) {
     process.stderr.write(`edgevoy start: ${e instanceof Error ? e.message : String(e)}; stopping what started\n`)
     await stopAll()
     return 1
   }
 
-  if (!stop.received) printMeshTable(plan, proxies, services, admin)
+  if (!stop.received) printMeshTable(plan, proxies, services, admin, roles)
   const unwatch = watchProxies(proxies, log, () => stopping)
   const signal = await stop.promise
   process.stdout.write(`edgevoy start: ${signal}, stopping the mesh\n`)

@@ -84,7 +84,8 @@ const NO_LISTENER: Listener = Object.freeze({
 })
 
 export function serve(snapshot: Snapshot, listenerName: string | undefined, deps: Omit<RouterDeps, 'clusters'>): Pick<Serving, 'snapshot' | 'listener' | 'fetch'> {
-  if (snapshot.listeners.length === 0 && !listenerName) {
+  // Also when EDGEVOY_LISTENER names one: it arrives with the first version (the local mesh's xDS sidecars).
+  if (snapshot.listeners.length === 0) {
     const body = 'no listener yet: waiting for the first config from the control plane (dynamic_resources)'
     return { snapshot, listener: NO_LISTENER, fetch: () => new Response(body, { status: 503, headers: { 'content-type': 'text/plain', 'x-edgevoy-config-version': snapshot.version } }) }
   }

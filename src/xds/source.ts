@@ -11,7 +11,12 @@
 type Json = Record<string, unknown>
 
 export interface XdsSource {
-  /** `http(s)://host:port`; requests go to `${baseUrl}/v3/discovery:<kind>`. */
+  /**
+   * `http(s)://host:port[/prefix]`; requests go to `${baseUrl}/v3/discovery:<kind>`.
+   * The prefix comes from the xDS cluster's `metadata.filter_metadata.edgevoy.path_prefix`
+   * (an edgevoy extension: Envoy's REST path is fixed), e.g. `/__admin/xds` to
+   * poll another edgevoy's admin xDS directly.
+   */
   readonly baseUrl: string
   readonly clusterName: string
   readonly refreshDelayMs: number
@@ -47,12 +52,22 @@ function sourceOf(seed: Json, configSource: unknown, what: string): XdsSource | 
   if (!sa || typeof sa.address !== 'string') return `cluster "${clusterName}" has no endpoint address to reach the control plane at`
   const scheme = cluster.transport_socket ? 'https' : 'http'
   const port = sa.port_value === undefined ? '' : `:${String(sa.port_value)}`
+  const prefix = pathPrefixOf(cluster)
+  if (prefix === undefined) return `cluster "${clusterName}": metadata.filter_metadata.edgevoy.path_prefix must be a path starting with "/"`
   return {
-    baseUrl: `${scheme}://${sa.address}${port}`,
+    baseUrl: `${scheme}://${sa.address}${port}${prefix}`,
     clusterName,
     refreshDelayMs: durationMs(api.refresh_delay, 1000),
     requestTimeoutMs: durationMs(api.request_timeout, 1000),
   }
+}
+
+/** The xDS cluster's `edgevoy.path_prefix` without its trailing slash ('' when absent), or undefined when malformed. */
+function pathPrefixOf(cluster: Json): string | undefined {
+  const meta = isObject(cluster.metadata) && isObject(cluster.metadata.filter_metadata) ? cluster.metadata.filter_metadata.edgevoy : undefined
+  const prefix = isObject(meta) ? meta.path_prefix : undefined
+  if (prefix === undefined) return ''
+  return typeof prefix === 'string' && prefix.startsWith('/') && !/[?#]/.test(prefix) ? prefix.replace(/\/+$/, '') : undefined
 }
 
 /** The REST sources of a (validated) seed bootstrap, or why there are none. */

@@ -92,6 +92,53 @@ describe('edgevoy start: the article mesh', () => {
     }
   })
 
+  // The sidecars as REST xDS clients of the front proxy's admin API (polling every refresh_delay):
+  // https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#rest-json-polling-subscriptions
+  it('--xds: the sidecars take their config from the front proxy; a PUT of B\'s node config shows in A\'s call to B within seconds; Ctrl-C stops all', async () => {
+    const cli = await startMesh(['--xds', '--replicas', 'a=1'])
+    try {
+      for (const label of ['service_a_envoy:8788', 'service_b_envoy:8789', 'service_c_envoy:8790']) {
+        expect(cli.output()).toMatch(new RegExp(`  ${label} .*\\(xDS node ${label.split(':')[0]}\\)`))
+      }
+      expect(cli.output()).toContain("front-envoy's admin (127.0.0.1:9901/xds/v3/discovery:*), polled every 1s")
+
+      const a = (await (await fetch('http://127.0.0.1:8080/')).json()) as Answer
+      expect(a.calls.map((c) => [c.service, c.status])).toEqual([
+        ['service_b', 200],
+        ['service_c', 200],
+      ])
+
+      // B's sidecar now answers by itself: a new version of node service_b_envoy on the front's admin.
+      const route = { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'b via xds' } } }
+      const hcm = {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+        stat_prefix: 'ingress',
+        route_config: { name: 'b', virtual_hosts: [{ name: 'b', domains: ['*'], routes: [route] }] },
+        http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+      }
+      const listener = { name: 'service-b-svc-http-listener', address: { socket_address: { address: '0.0.0.0', port_value: 8789 } }, filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] }] }
+      const put = await fetch('http://127.0.0.1:9901/nodes/service_b_envoy/config', {
+        method: 'PUT',
+        headers: { authorization: 'Bearer mesh-test-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ static_resources: { listeners: [listener] } }),
+      })
+      expect(put.status, await put.clone().text()).toBe(200)
+
+      const callToB = async () => ((await (await fetch('http://127.0.0.1:8080/')).json()) as Answer & { calls: { body?: string }[] }).calls[0]!
+      let b = await callToB()
+      const deadline = Date.now() + 3000
+      while (b.body !== 'b via xds' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200))
+        b = await callToB()
+      }
+      expect(b).toMatchObject({ status: 200, body: 'b via xds' })
+
+      await stopMesh(cli, 'SIGINT')
+    } finally {
+      cli.child.kill('SIGKILL')
+    }
+  })
+
   it('refuses to start when a mesh port is taken, naming the holder, and starts nothing', async () => {
     const holder = await listenOn(8083)
     try {
