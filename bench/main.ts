@@ -10,7 +10,6 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from './bundle.js'
 import { measureBundle, measureEval } from './coldstart.js'
-import { buildRouteIndexProposed } from './proto-route-index.js'
 import { buildSegmentIndex } from './proto-segment-index.js'
 import { printReport } from './report.js'
 import { DEFAULT_IMPLS, ROUTE_COUNTS, routingSlopes, runRoutingCase, type RoutingCase } from './routing.js'
@@ -57,7 +56,7 @@ if (wants('routing'))
   results.routing = await section('routing', () => {
     const cases: RoutingCase[] = []
     for (const n of ROUTE_COUNTS) {
-      cases.push(runRoutingCase(n, { ...DEFAULT_IMPLS, 'hono-trie': buildRouteIndexProposed, segment: buildSegmentIndex }, quick ? 300 : 1200))
+      cases.push(runRoutingCase(n, { ...DEFAULT_IMPLS, segment: buildSegmentIndex }, quick ? 300 : 1200))
       log(`  routing ${n} routes measured`)
     }
     return { cases, slopes: routingSlopes(cases) }

@@ -1,6 +1,10 @@
 /**
- * The route index this benchmark proposes for src/router/route-index.ts: a
- * trie of path segments built from the compiled routes themselves, no Hono.
+ * A comparison for src/router/route-index.ts (which keeps Hono's TrieRouter as
+ * the narrowing index): a trie of path segments built from the compiled
+ * routes themselves, no Hono. Its answers are checked against the linear scan
+ * on the benchmark's requests only — it is not covered by the differential
+ * property test (test/workers/routing-differential.test.ts), so it is not a
+ * drop-in replacement as it stands.
  *
  * Each node stands for the path so far ("/api/v1/"). It holds the routes that
  * any longer path matches (`prefix: /api/v1/`), prefixes ending inside the

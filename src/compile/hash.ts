@@ -7,11 +7,34 @@ export function hashJson(value: unknown): string {
   return cyrb53(stableStringify(value)).toString(36)
 }
 
+/**
+ * JSON with every object's keys in sorted order, so key order does not change
+ * the hash. The native JSON.stringify does the work; the replacer only swaps
+ * in a key-sorted copy of objects whose keys are not already sorted.
+ */
+/**
+ * Hash of text as it is. The snapshot hashes its config's JSON this way:
+ * normalize copies keys in source order, so the same config text always gives
+ * the same hash, and a 2 MB config is one native JSON.stringify away (a
+ * key-sorting walk over it cost ~0.2 s).
+ */
+export function hashText(text: string): string {
+  return cyrb53(text).toString(36)
+}
+
 export function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`
-  return JSON.stringify(value) ?? 'null'
+  return JSON.stringify(value, sortKeys) ?? 'null'
+}
+
+function sortKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
+  const keys = Object.keys(value)
+  let sorted = true
+  for (let i = 1; i < keys.length && sorted; i++) if (keys[i - 1]! > keys[i]!) sorted = false
+  if (sorted) return value
+  const out: Record<string, unknown> = {}
+  for (const k of keys.sort()) out[k] = (value as Record<string, unknown>)[k]
+  return out
 }
 
 /** cyrb53 (public domain): a fast 53-bit string hash. */

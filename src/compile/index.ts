@@ -9,7 +9,7 @@ import type { RouteConfigurationConfig, VirtualHostConfig } from '../config/sche
 import { compileAction } from './actions.js'
 import { compileCluster, type ResolveMap } from './clusters.js'
 import { deepFreeze } from './freeze.js'
-import { hashJson } from './hash.js'
+import { hashText } from './hash.js'
 import { compileHeaderMutations } from './headers.js'
 import { compileRouteMatch } from './match.js'
 import type { Cluster, HttpFilterConfig, Listener, Route, RouteTable, Snapshot, VirtualHost } from './types.js'
@@ -30,7 +30,7 @@ export function compileConfig(config: EnvoyConfig, options: CompileOptions = {})
   const listeners = (sr?.listeners ?? []).map((l, i) => compileListener(l, i))
   return deepFreeze({
     version: options.version ?? 'bundled',
-    hash: hashJson(config.json),
+    hash: hashText(JSON.stringify(config.json) ?? ''),
     listeners,
     clusters,
     createdAt: (options.now ?? Date.now)(),

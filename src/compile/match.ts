@@ -5,23 +5,25 @@
  */
 import type { HeaderMatcherConfig, QueryParameterMatcherConfig } from '../config/schema/matchers.js'
 import type { RouteConfig } from '../config/schema/route.js'
+import { literalPattern, regexHonoPattern } from './hono-pattern.js'
 import { compileStringMatcher, describeStringMatcher, fullMatchRegex } from './strings.js'
 import type { HeaderPredicate, MatchRequest, PathPredicate, QueryPredicate, RouteMatch, StringMatch } from './types.js'
-
-/** Characters that are literal in every Hono router; anything else falls back to "always a candidate". */
-const HONO_LITERAL = /^[A-Za-z0-9/_.~%-]*$/
 
 export function compilePathPredicate(match: RouteConfig['match']): PathPredicate {
   const caseSensitive = match.case_sensitive !== false
   const fold = caseSensitive ? (s: string) => s : (s: string) => s.toLowerCase()
-  const literal = (s: string) => caseSensitive && HONO_LITERAL.test(s)
+  // A case-insensitive route's pattern is lowercased and matched against the lowercased path.
+  const pattern = (kind: 'prefix' | 'path' | 'path_separated_prefix', value: string) => ({
+    honoPattern: literalPattern(kind, fold(value)),
+    honoFoldCase: !caseSensitive,
+  })
   if (match.prefix !== undefined) {
     // "the prefix must match the beginning of the :path header" — a plain string prefix: /api matches /apiary.
     const want = fold(match.prefix)
     return {
       kind: 'prefix', value: match.prefix, caseSensitive,
       test: (path) => fold(path).startsWith(want),
-      honoPattern: literal(match.prefix) ? (match.prefix.startsWith('/') ? `${match.prefix}*` : undefined) : undefined,
+      ...pattern('prefix', match.prefix),
     }
   }
   if (match.path !== undefined) {
@@ -30,7 +32,7 @@ export function compilePathPredicate(match: RouteConfig['match']): PathPredicate
     return {
       kind: 'path', value: match.path, caseSensitive,
       test: (path) => fold(stripQuery(path)) === want,
-      honoPattern: literal(match.path) && match.path.startsWith('/') ? match.path : undefined,
+      ...pattern('path', match.path),
     }
   }
   if (match.path_separated_prefix !== undefined) {
@@ -42,13 +44,14 @@ export function compilePathPredicate(match: RouteConfig['match']): PathPredicate
         const p = fold(stripQuery(path))
         return p === want || p.startsWith(want + '/')
       },
-      honoPattern: literal(match.path_separated_prefix) ? `${match.path_separated_prefix}/*` : undefined,
+      ...pattern('path_separated_prefix', match.path_separated_prefix),
     }
   }
   // "the regex must match the :path header once the query string is removed" — a full match.
   // case_sensitive is "ignored for safe_regex matching": use (?i) in the pattern.
-  const re = fullMatchRegex(match.safe_regex!.regex)
-  return { kind: 'safe_regex', value: match.safe_regex!.regex, caseSensitive, test: (path) => re.test(stripQuery(path)), honoPattern: undefined }
+  const source = match.safe_regex!.regex
+  const re = fullMatchRegex(source)
+  return { kind: 'safe_regex', value: source, caseSensitive, test: (path) => re.test(stripQuery(path)), honoPattern: regexHonoPattern(source), honoFoldCase: false }
 }
 
 export const stripQuery = (path: string) => {

@@ -6,10 +6,23 @@ import type { StringMatcherConfig } from '../config/schema/matchers.js'
 import { compileRe2FullMatch } from '../config/re2.js'
 import type { StringMatch } from './types.js'
 
+/**
+ * Compiled full-match regexes by pattern: configs repeat the same safe_regex
+ * across virtual hosts and recompiles, and translating RE2 is the costly part.
+ * Sharing is safe: the RegExps have no 'g'/'y' flag, so `test` keeps no state.
+ */
+const compiled = new Map<string, RegExp>()
+const MAX_CACHED = 10_000
+
 /** A safe_regex that already passed validation; compiling it again cannot fail. */
 export function fullMatchRegex(pattern: string, ignoreCase = false): RegExp {
+  const key = (ignoreCase ? 'i:' : 's:') + pattern
+  const hit = compiled.get(key)
+  if (hit) return hit
   const r = compileRe2FullMatch(pattern, { ignoreCase })
   if (!r.ok) throw new Error(`regex passed validation but does not compile: ${r.message}`)
+  if (compiled.size >= MAX_CACHED) compiled.clear()
+  compiled.set(key, r.regex)
   return r.regex
 }
 

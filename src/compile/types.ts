@@ -56,6 +56,8 @@ export interface PathPredicate {
   readonly test: (path: string) => boolean
   /** Pattern for Hono's router that matches a superset of `test`, or undefined: always a candidate. */
   readonly honoPattern: string | undefined
+  /** The pattern is lowercase and is matched against the lowercased path (case-insensitive routes). */
+  readonly honoFoldCase?: boolean
 }
 
 export interface RouteMatch {

@@ -53,47 +53,64 @@ export interface Normalized {
   readonly rewrites: readonly string[]
 }
 
+/**
+ * Where a node the rewrites moved or created came from: under `parent` (a node
+ * of the copy, or another moved node) at `key`. Nodes the rewrites did not
+ * touch need no record — their source path is their parent's plus their key —
+ * so the copy stays a plain copy (no path per node: a 10,000-route config has
+ * hundreds of thousands of nodes).
+ */
+interface Origin {
+  readonly parent: object
+  readonly key: string | number
+}
+
 export function normalize(input: unknown): Normalized {
-  const origin = new Map<object, ConfigPath>()
+  const origin = new Map<object, Origin>()
+  /** Nodes the rewrites created that have no place in the source (errors inside point at their nearest placed ancestor). */
+  const unplaced = new Set<object>()
   const rewrites = new Set<string>()
 
-  const copy = (value: unknown, path: ConfigPath): unknown => {
+  const copy = (value: unknown): unknown => {
     if (Array.isArray(value)) {
-      const out = value.map((v, i) => copy(v, [...path, i]))
-      origin.set(out, path)
+      const out: unknown[] = new Array(value.length)
+      for (let i = 0; i < value.length; i++) out[i] = copy(value[i])
       return out
     }
     if (isObject(value)) {
       const out: Json = {}
-      for (const [k, v] of Object.entries(value)) out[k] = copy(v, [...path, k])
-      origin.set(out, path)
+      for (const k of Object.keys(value)) out[k] = copy(value[k])
       return out
     }
     return value
+  }
+  const movedFrom = (node: unknown, parent: object, key: string | number) => {
+    if (typeof node === 'object' && node !== null) origin.set(node, { parent, key })
   }
 
   const rename = (obj: Json, from: string, to: string, why: string) => {
     if (from in obj && !(to in obj)) {
       obj[to] = obj[from]
+      movedFrom(obj[to], obj, from)
       delete obj[from]
       rewrites.add(why)
     }
   }
 
-  const doc = copy(input, [])
+  const doc = copy(input)
   const each = (v: unknown, f: (o: Json) => void) => Array.isArray(v) && v.forEach((x) => isObject(x) && f(x))
 
   const routeMatch = (m: Json) => {
     if (typeof m.regex === 'string' && !('safe_regex' in m)) {
       m.safe_regex = { regex: m.regex }
-      origin.set(m.safe_regex as object, [...(origin.get(m) ?? []), 'regex'])
+      movedFrom(m.safe_regex, m, 'regex')
       delete m.regex
       rewrites.add('match.regex → match.safe_regex')
     }
     each(m.headers, (h) => {
       if (typeof h.regex_match === 'string' && !('safe_regex_match' in h)) {
         h.safe_regex_match = { regex: h.regex_match }
-        origin.set(h.safe_regex_match as object, [...(origin.get(h) ?? []), 'regex_match'])
+        movedFrom(h.safe_regex_match, h, 'regex_match')
         delete h.regex_match
         rewrites.add('headers[].regex_match → safe_regex_match')
       }
@@ -119,6 +136,7 @@ export function normalize(input: unknown): Normalized {
       const cfg = f.config
       if (typeUrl && !('@type' in cfg)) cfg['@type'] = typeUrl
       f.typed_config = cfg
+      movedFrom(cfg, f, 'config')
       delete f.config
       rewrites.add('config → typed_config')
     }
@@ -135,7 +153,9 @@ export function normalize(input: unknown): Normalized {
     if (isObject(l.filter_chains)) {
       const chain = l.filter_chains
       l.filter_chains = [chain]
-      origin.set(l.filter_chains as object, origin.get(chain) ?? [])
+      // Both the new list and the chain in it are, in the source, `filter_chains` itself.
+      movedFrom(l.filter_chains, l, 'filter_chains')
+      movedFrom(chain, l, 'filter_chains')
       rewrites.add('filter_chains as a mapping → a list')
     }
     each(l.filter_chains, (chain) =>
@@ -162,16 +182,23 @@ export function normalize(input: unknown): Normalized {
     if (Array.isArray(c.hosts) && !('load_assignment' in c)) {
       const hosts = c.hosts
       const lbEndpoints = hosts.map((address) => ({ endpoint: { address } }))
-      c.load_assignment = { cluster_name: c.name, endpoints: [{ lb_endpoints: lbEndpoints }] }
-      const at = origin.get(hosts) ?? []
-      origin.set(c.load_assignment as object, at)
-      lbEndpoints.forEach((e, i) => origin.set(e, [...at, i]) && origin.set(e.endpoint, [...at, i]))
+      const endpoints = [{ lb_endpoints: lbEndpoints }]
+      c.load_assignment = { cluster_name: c.name, endpoints }
+      movedFrom(hosts, c, 'hosts')
+      movedFrom(c.load_assignment, c, 'hosts')
+      unplaced.add(endpoints).add(endpoints[0]!).add(lbEndpoints)
+      lbEndpoints.forEach((e, i) => {
+        movedFrom(e, hosts, i)
+        movedFrom(e.endpoint, hosts, i)
+        movedFrom(e.endpoint.address, hosts, i)
+      })
       delete c.hosts
       rewrites.add('cluster hosts → load_assignment')
     }
     if (isObject(c.tls_context) && !('transport_socket' in c)) {
       c.transport_socket = { name: 'envoy.transport_sockets.tls', typed_config: c.tls_context }
-      origin.set(c.transport_socket as object, origin.get(c.tls_context) ?? [])
+      movedFrom(c.transport_socket, c, 'tls_context')
+      movedFrom(c.tls_context, c, 'tls_context')
       delete c.tls_context
       rewrites.add('cluster tls_context → transport_socket')
     }
@@ -183,15 +210,32 @@ export function normalize(input: unknown): Normalized {
   }
 
   const sourcePathOf = (v3Path: ConfigPath): ConfigPath => {
+    // Source paths of the nodes on this walk; a moved node's is found from its recorded parent.
+    const placed = new Map<object, ConfigPath>()
+    const pathOf = (node: object): ConfigPath | undefined => {
+      const known = placed.get(node)
+      if (known) return known
+      const o = origin.get(node)
+      const base = o && pathOf(o.parent)
+      return base && [...base, o.key]
+    }
     let node: unknown = doc
+    let here: ConfigPath | undefined = []
     let best: ConfigPath = []
     let rest: ConfigPath = v3Path
+    if (typeof doc === 'object' && doc !== null) placed.set(doc, here)
     for (let i = 0; i < v3Path.length; i++) {
       if (!isObject(node) && !Array.isArray(node)) break
+      const parentPath: ConfigPath | undefined = here
       node = (node as Record<string | number, unknown>)[v3Path[i] as string | number]
-      const at = typeof node === 'object' && node !== null ? origin.get(node) : undefined
-      if (at) {
-        best = at
+      here = undefined
+      if (typeof node === 'object' && node !== null) {
+        if (origin.has(node)) here = pathOf(node)
+        else if (!unplaced.has(node) && parentPath) here = [...parentPath, v3Path[i]!]
+        if (here) placed.set(node, here)
+      }
+      if (here) {
+        best = here
         rest = v3Path.slice(i + 1)
       }
     }

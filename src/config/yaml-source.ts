@@ -4,6 +4,10 @@
  * by the same code (YAML 1.2 is a superset of JSON). Anchors, aliases and
  * `<<` merge keys resolve, since Envoy configs use them to share cluster and
  * route fragments; duplicate keys are errors rather than last-one-wins.
+ *
+ * Text that is JSON takes `JSON.parse` (about 100× faster than building the
+ * YAML document of a 2 MB config); the positioned YAML document is then built
+ * only if an issue needs a line number.
  */
 import { isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml'
 import type { Document, Node as YamlNode, Pair } from 'yaml'
@@ -23,6 +27,53 @@ export interface SourceDoc {
 }
 
 export function parseSource(text: string): SourceDoc {
+  const value = parseJson(text)
+  if (value === NOT_JSON) return parseYaml(text)
+  let positioned: SourceDoc | undefined
+  return { value, syntaxErrors: [], locate: (path) => (positioned ??= parseYaml(text)).locate(path) }
+}
+
+const NOT_JSON = Symbol('not JSON')
+
+/** The value of JSON text, or NOT_JSON (then YAML decides: it reports syntax errors and duplicate keys). */
+function parseJson(text: string): unknown {
+  const first = text.match(/^\s*(.)/)?.[1]
+  if (first !== '{' && first !== '[') return NOT_JSON
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return NOT_JSON
+  }
+  // JSON.parse keeps the last of duplicate keys silently; YAML (uniqueKeys) reports them.
+  return keysInText(text) === keysInValue(value) ? value : NOT_JSON
+}
+
+/** How many object keys valid JSON text writes (a string followed by ":"). */
+function keysInText(s: string): number {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) !== 34) continue
+    for (i++; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c === 92) i++
+      else if (c === 34) break
+    }
+    let j = i + 1
+    for (let c = s.charCodeAt(j); c === 32 || c === 10 || c === 13 || c === 9; c = s.charCodeAt(++j));
+    if (s.charCodeAt(j) === 58) n++
+  }
+  return n
+}
+
+function keysInValue(v: unknown): number {
+  let n = 0
+  if (Array.isArray(v)) for (const x of v) n += keysInValue(x)
+  else if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) n += 1 + keysInValue((v as Record<string, unknown>)[k])
+  return n
+}
+
+function parseYaml(text: string): SourceDoc {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true })
   const at = (offset: number): SourcePosition => {
