@@ -27,12 +27,30 @@ export interface Re2Options {
 
 /** Validate an RE2 pattern and translate it into an equivalent JS RegExp (flag 'u'; no 'g'/'y'). */
 export function compileRe2(pattern: string, options?: Re2Options): Re2Result {
-  return build(pattern, options, (s) => s)
+  return cached('p', pattern, options, (s) => s)
 }
 
 /** Anchored full-match version, as Envoy's safe_regex route match requires the whole path to match: ^(?:pattern)$ */
 export function compileRe2FullMatch(pattern: string, options?: Re2Options): Re2Result {
-  return build(pattern, options, (s) => `^(?:${s})$`)
+  return cached('f', pattern, options, (s) => `^(?:${s})$`)
+}
+
+/**
+ * Every safe_regex is translated when the config is validated and again when
+ * it is compiled: remember results by pattern (they are immutable; the RegExps
+ * carry no g/y state). Bounded, so a stream of configs cannot grow it forever.
+ */
+const CACHE_LIMIT = 20_000
+const cache = new Map<string, Re2Result>()
+function cached(kind: string, pattern: string, options: Re2Options | undefined, wrap: (s: string) => string): Re2Result {
+  const key = `${kind}${options?.ignoreCase ? 'i' : ''}\u0000${pattern}`
+  let result = cache.get(key)
+  if (result === undefined) {
+    if (cache.size >= CACHE_LIMIT) cache.clear()
+    result = build(pattern, options, wrap)
+    cache.set(key, result)
+  }
+  return result
 }
 
 function build(pattern: string, options: Re2Options | undefined, wrap: (s: string) => string): Re2Result {

@@ -36,7 +36,8 @@ export interface ConfigProblem {
 }
 
 export interface IsolateState {
-  /** Identity of the env the base config came from. */
+  /** The base config text and the vars it was compiled with: a different one means a new base. */
+  readonly text: string
   readonly key: string
   readonly base: Serving
   stored: Serving | undefined
@@ -55,6 +56,8 @@ export function upstreamStatus(cluster: Cluster): ClusterStatus {
 /** When this isolate started serving, for /server_info's uptime. */
 export const ISOLATE_STARTED = Date.now()
 let state: IsolateState | undefined
+/** The env object `state` was last checked against: workerd hands the same one to every request. */
+let stateEnv: object | undefined
 
 /** Load and compile config text, or throw with every error. */
 export function compileText(text: string, options: { version?: string; resolve?: Record<string, string[]> } = {}): Snapshot {
@@ -128,9 +131,13 @@ export class ConfigRejected extends Error {
 
 /** This isolate's state for this env, creating it (and compiling the base config) on first use. */
 export function isolateState(env: StateEnv): IsolateState {
+  // The per-request fast path: the same env object as last time means the same base config,
+  // so nothing as large as the config text is compared on every request.
+  if (state && env === stateEnv) return state
   const text = baseConfigText(env)
-  const key = `${text.length}:${env.EDGEVOY_LISTENER ?? ''}:${env.EDGEVOY_RESOLVE ?? ''}:${text}`
-  if (state?.key === key) return state
+  const key = `${env.EDGEVOY_LISTENER ?? ''}:${env.EDGEVOY_RESOLVE ?? ''}`
+  stateEnv = env
+  if (state && state.key === key && state.text === text) return state
   const loaded = loadConfig(text)
   if (!loaded.ok) throw new Error(`invalid Envoy config:\n${loaded.errors.map((e) => formatIssue(e)).join('\n')}`)
   const resolve = resolveOf(env)
@@ -141,7 +148,7 @@ export function isolateState(env: StateEnv): IsolateState {
     version: 0,
     updatedAt: new Date().toISOString(),
   }
-  state = { key, base, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
+  state = { text, key, base, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
   return state
 }
 
