@@ -141,7 +141,8 @@ export function isolateState(env: StateEnv): IsolateState {
   const loaded = loadConfig(text)
   if (!loaded.ok) throw new Error(`invalid Envoy config:\n${loaded.errors.map((e) => formatIssue(e)).join('\n')}`)
   const resolve = resolveOf(env)
-  const snapshot = compileConfig(loaded.config, resolve ? { resolve } : {})
+  // Version 0 is the base config (bundled, or EDGEVOY_CONFIG): the same number the admin API's ETag and history use.
+  const snapshot = compileConfig(loaded.config, { version: '0', ...(resolve ? { resolve } : {}) })
   const base: Serving = {
     ...serve(snapshot, env.EDGEVOY_LISTENER || undefined, routerDeps(env)),
     config: loaded.config.json,

@@ -60,7 +60,8 @@ describe('isolates and the published config', () => {
     const slowEnv = { ...testEnv, EDGEVOY_CONFIG: yamlTo(upstreams.a!), CONFIG_REFRESH_SECONDS: '5' } as StateEnv
     const first = await call('/x', {}, slowEnv)
     expect(await upstreamOf(first)).toBe('a')
-    expect(first.headers.get('x-edgevoy-config-version')).toBe('bundled')
+    // The base config is version 0, as its ETag says.
+    expect(first.headers.get('x-edgevoy-config-version')).toBe('0')
     // The check ran beside the request (ctx.waitUntil); it may have finished already.
     await isolateState(slowEnv).inflight
     const next = await call('/x', {}, slowEnv)
