@@ -3,78 +3,32 @@
  * --admin-token T` in a child process, driven with fetch (and the `push` /
  * `pull` commands), against real upstreams on 127.0.0.1.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { runPull } from '../../src/cli/pull'
 import { runPush } from '../../src/cli/push'
+import { edgeYaml } from '../support/edge-yaml'
+import { freePort, runCli, stopCli, type Cli } from './cli-process'
 
 const upstreams = inject('upstreams')
 const TOKEN = 'dev-admin-token'
 const dir = mkdtempSync(join(tmpdir(), 'edgevoy-admin-'))
 
-const configTo = (cluster: string, port: number) => `
-static_resources:
-  listeners:
-  - name: edge
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: edge
-          route_config:
-            virtual_hosts:
-            - name: main
-              domains: ["*"]
-              routes:
-              - name: all
-                match: { prefix: "/" }
-                route: { cluster: ${cluster} }
-          http_filters: [{ name: envoy.filters.http.router }]
-  clusters:
-  - name: ${cluster}
-    type: STATIC
-    load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }] }
-`
+const configTo = edgeYaml
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-/** Start `edgevoy dev` and resolve once it prints that it serves. */
-async function startDev(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['bin/edgevoy.mjs', 'dev', ...args], { cwd: process.cwd(), env: { ...process.env, ADMIN_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  const deadline = Date.now() + 45_000
-  while (!out.includes('serving on')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`edgevoy dev did not start:\n${out}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  return { child, output: () => out }
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return
-  const exited = new Promise((r) => child.once('exit', r))
-  child.kill('SIGTERM')
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
+/** Start `edgevoy dev` (without any ADMIN_TOKEN from the environment) and resolve once it serves. */
+async function startDev(args: string[]): Promise<Cli> {
+  const cli = runCli(['dev', ...args], { ADMIN_TOKEN: '' })
+  await cli.waitFor('serving on', 45_000)
+  return cli
 }
 
 const upstreamId = async (res: Response) => ((await res.json()) as { id: string }).id
 
 describe('edgevoy dev --admin-token', () => {
-  let dev: ChildProcess | undefined
+  let dev: Cli | undefined
   let url = ''
   const admin = (path: string, init: RequestInit = {}) =>
     fetch(`${url}/__admin${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers as Record<string, string>) } })
@@ -84,9 +38,11 @@ describe('edgevoy dev --admin-token', () => {
     writeFileSync(file, configTo('svc_a', upstreams.a!))
     const port = await freePort()
     url = `http://127.0.0.1:${port}`
-    dev = (await startDev(['-c', file, '--port', String(port), '--admin-token', TOKEN])).child
+    dev = await startDev(['-c', file, '--port', String(port), '--admin-token', TOKEN])
   })
-  afterAll(() => stop(dev))
+  afterAll(async () => {
+    if (dev) await stopCli(dev)
+  })
 
   it('PUT /config changes routing for the very next request; GET returns it; rollback restores', async () => {
     expect(await upstreamId(await fetch(`${url}/x`))).toBe('a')
@@ -145,7 +101,7 @@ describe('edgevoy dev without a token', () => {
     const file = join(dir, 'plain.yaml')
     writeFileSync(file, configTo('svc_a', upstreams.a!))
     const port = await freePort()
-    const { child } = await startDev(['-c', file, '--port', String(port)])
+    const cli = await startDev(['-c', file, '--port', String(port)])
     try {
       for (const path of ['/__admin', '/__admin/config', '/__admin/server_info']) {
         const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })
@@ -153,7 +109,7 @@ describe('edgevoy dev without a token', () => {
       }
       expect(await upstreamId(await fetch(`http://127.0.0.1:${port}/proxied`))).toBe('a')
     } finally {
-      await stop(child)
+      await stopCli(cli)
     }
   })
 })

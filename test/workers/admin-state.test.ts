@@ -12,6 +12,7 @@ import type { StateEnv } from '../../src/state/env'
 import { PUBLISHED_KEY } from '../../src/state/published'
 import { isolateState } from '../../src/state/serving'
 import type { EchoBody } from '../support/upstream-types'
+import { edgeYaml } from '../support/edge-yaml'
 
 const upstreams = inject('upstreams')
 const TOKEN = 'admin-state-token'
@@ -26,31 +27,7 @@ const admin = (path: string, init: RequestInit = {}) => call(`/__admin${path}`, 
 const putConfig = (config: unknown) => admin('/config', { method: 'PUT', body: JSON.stringify(config), headers: { 'content-type': 'application/json' } })
 const upstreamOf = async (res: Response) => ((await res.json()) as EchoBody).id
 
-const yamlTo = (port: number) => `
-static_resources:
-  listeners:
-  - name: edge
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: edge
-          route_config:
-            virtual_hosts:
-            - name: main
-              domains: ["*"]
-              routes:
-              - name: all
-                match: { prefix: "/" }
-                route: { cluster: up }
-          http_filters: [{ name: envoy.filters.http.router }]
-  clusters:
-  - name: up
-    type: STATIC
-    load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }] }
-`
+const yamlTo = (port: number) => edgeYaml('up', port)
 
 describe('isolates and the published config', () => {
   it('refreshes in the background at the interval: the request that triggers the check is not held up', async () => {
