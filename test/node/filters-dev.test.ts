@@ -6,27 +6,17 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/jwt_authn_filter
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/local_rate_limit_filter
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startJwksServer, type JwksServer } from '../support/jwks-server'
 import { createSigner, jwks, type TestSigner } from '../support/jwt-signer'
+import { freePort, runCli, stopCli, type Cli } from './cli-process'
 
 const upstreams = inject('upstreams')
 const ORIGIN = 'https://app.example.com'
 let jwksServer: JwksServer
 let signer: TestSigner
-let child: ChildProcess
+let cli: Cli | undefined
 let base: string
-let output = ''
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 const token = (claims: Record<string, unknown>) => {
   const now = Math.floor(Date.now() / 1000)
@@ -38,26 +28,12 @@ beforeAll(async () => {
   jwksServer = await startJwksServer(jwks(signer))
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
-  child = spawn(
-    process.execPath,
-    ['bin/edgevoy.mjs', 'dev', '-c', 'routes/examples/edge-policies.yaml', '--port', String(port), '--resolve', `service_a=127.0.0.1:${upstreams.a}`, '--resolve', `auth.example.com=127.0.0.1:${jwksServer.port}`],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-  )
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
-  // Bounded wait for "serving on".
-  for (let i = 0; i < 400 && !output.includes('serving on'); i++) {
-    if (child.exitCode !== null) throw new Error(`edgevoy dev exited ${child.exitCode}:\n${output}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  if (!output.includes('serving on')) throw new Error(`edgevoy dev did not start:\n${output}`)
+  cli = runCli(['dev', '-c', 'routes/examples/edge-policies.yaml', '--port', String(port), '--resolve', `service_a=127.0.0.1:${upstreams.a}`, '--resolve', `auth.example.com=127.0.0.1:${jwksServer.port}`])
+  await cli.waitFor('serving on')
 })
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM')
-    await new Promise((r) => child.once('exit', r))
-  }
+  if (cli) await stopCli(cli)
   await jwksServer?.close()
 })
 
