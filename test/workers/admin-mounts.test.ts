@@ -7,6 +7,7 @@
 import { createExecutionContext, env } from 'cloudflare:test'
 import { describe, expect, inject, it } from 'vitest'
 import { controlClient } from '../support/control-client'
+import { anyHost, bootstrap } from '../support/config'
 import worker from '../../src/index'
 import type { StateEnv } from '../../src/state/env'
 
@@ -46,20 +47,10 @@ describe('upstream stats in /stats', () => {
     const control = controlClient(inject('upstreamControl'))
     const { port } = await control.start('admin-mounts-503')
     await control.setBehavior('admin-mounts-503', { status: 503 })
-    const config = {
-      static_resources: {
-        listeners: [{ name: 'edge', address: { socket_address: { address: '0.0.0.0', port_value: 8080 } }, filter_chains: [{ filters: [{
-          name: 'envoy.filters.network.http_connection_manager',
-          typed_config: {
-            '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-            stat_prefix: 'edge',
-            route_config: { virtual_hosts: [{ name: 'main', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'flaky_stats', retry_policy: { retry_on: '5xx', num_retries: 2 } } }] }] },
-            http_filters: [{ name: 'envoy.filters.http.router' }],
-          },
-        }] }] }],
-        clusters: [{ name: 'flaky_stats', type: 'STATIC', load_assignment: { cluster_name: 'flaky_stats', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] } }],
-      },
-    }
+    const config = bootstrap({
+      virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'flaky_stats', retry_policy: { retry_on: '5xx', num_retries: 2 } } }]),
+      clusters: { flaky_stats: [port] },
+    })
     const put = await call('/__admin/config', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(config) })
     expect(put.status).toBe(200)
     const res = await call('/x')
