@@ -13,6 +13,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { readBody, reply } from './http-json'
 
 const TYPE_URLS: Record<string, string> = {
   listeners: 'type.googleapis.com/envoy.config.listener.v3.Listener',
@@ -70,15 +71,4 @@ export async function startControlPlane(): Promise<ControlPlane> {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = ''
-  for await (const chunk of req as AsyncIterable<Buffer>) text += chunk.toString('utf8')
-  return text
-}
-
-function reply(res: ServerResponse, status: number, value: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' })
-  res.end(JSON.stringify(value))
 }

@@ -15,6 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { readBody, reply } from './http-json'
 import type { Upstream } from './upstream-server'
 import type { UpstreamBehavior, UpstreamState } from './upstream-types'
 import { startUpstream } from './upstream-server'
@@ -68,15 +69,4 @@ export async function startControlServer(upstreams: Map<string, Upstream>): Prom
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  let text = ''
-  for await (const chunk of req as AsyncIterable<Buffer>) text += chunk.toString('utf8')
-  return text
-}
-
-function reply(res: ServerResponse, status: number, value: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' })
-  res.end(JSON.stringify(value))
 }
