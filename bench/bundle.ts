@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { WORKER_BUILD_OPTIONS } from '../src/cli/bundle.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const TMP = mkdtempSync(join(tmpdir(), 'edgevoy-bench-'))
@@ -26,20 +27,12 @@ const cloudflareStub: Plugin = {
 
 export async function bundle(entry: string, name: string, options: { stubCloudflare?: boolean; minify?: boolean } = {}): Promise<{ path: string; text: string; metafile: Metafile }> {
   const result = await build({
+    ...WORKER_BUILD_OPTIONS,
     entryPoints: [entry],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['workerd', 'worker', 'browser'],
-    loader: { '.yaml': 'text', '.yml': 'text' },
-    target: 'es2022',
-    external: options.stubCloudflare ? [] : ['cloudflare:*'],
+    external: options.stubCloudflare ? [] : [...WORKER_BUILD_OPTIONS.external],
     plugins: options.stubCloudflare ? [cloudflareStub] : [],
-    write: false,
     metafile: true,
     minify: options.minify === true,
-    logLevel: 'silent',
-    legalComments: 'none',
   })
   const text = result.outputFiles[0]!.text
   const path = join(TMP, `${name}.mjs`)
