@@ -24,9 +24,15 @@ export const socketAddress = envoyObject(
 )
 
 export const address = envoyObject(
-  { socket_address: socketAddress },
-  { unsupported: { pipe: 'Workers have no unix sockets', envoy_internal_address: 'internal listeners are not implemented' } },
+  // Optional in the shape so that a pipe or internal address gets its own message, not "socket_address is missing".
+  { socket_address: socketAddress.optional() },
+  { unsupported: { pipe: 'pipe (unix socket) addresses are not supported: Workers have no unix sockets; use a socket_address', envoy_internal_address: 'internal listeners are not implemented' } },
 )
+  .superRefine((a, ctx) => {
+    if (a.socket_address === undefined && !('pipe' in a) && !('envoy_internal_address' in a))
+      ctx.addIssue({ code: 'custom', path: ['socket_address'], message: 'required field is missing (expected a mapping)', params: { kind: 'missing_field' } })
+  })
+  .transform((a) => a as typeof a & { socket_address: NonNullable<typeof a.socket_address> })
 
 export const HCM_NAMES = ['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager'] as const
 export const HCM_TYPES = [
