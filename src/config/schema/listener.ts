@@ -9,7 +9,7 @@ import { duration, envoyEnum, envoyObject, opaque, uint32, warningMode, WARNING,
 import { FILTER_CONFIG_TYPE, routeFilterConfig } from './filters/common.js'
 import { corsPolicy } from './filters/cors.js'
 import { HTTP_FILTER_SCHEMAS, knownFilterName } from './filters/index.js'
-import { accessLog } from './access-log.js'
+import { accessLogList } from './access-log.js'
 import { routeConfiguration } from './route.js'
 
 export const socketAddress = envoyObject(
@@ -74,7 +74,7 @@ export const httpConnectionManager = envoyObject(
     route_config: routeConfiguration.optional(),
     rds: opaque.optional(),
     http_filters: z.array(httpFilter).default([]),
-    access_log: z.array(accessLog).optional(),
+    access_log: accessLogList.optional(),
     tracing: opaque.optional(),
     generate_request_id: wrapped(z.boolean()).optional(),
     preserve_external_request_id: z.boolean().optional(),
@@ -193,11 +193,11 @@ export const filterChain = envoyObject(
   {
     filters: z.array(networkFilter).min(1),
     name: z.string().optional(),
-    filter_chain_match: opaque.optional(),
   },
   {
-    ignored: ['transport_socket', 'tls_context', 'use_proxy_proto', 'metadata', 'transport_socket_connect_timeout'],
+    ignored: ['transport_socket', 'tls_context', 'use_proxy_proto', 'metadata', 'transport_socket_connect_timeout', 'filter_chain_match'],
     notes: {
+      filter_chain_match: 'edgevoy serves the listener\'s first filter chain to every request (Cloudflare terminates TLS, so SNI cannot choose)',
       transport_socket: 'Cloudflare terminates TLS for the Worker',
       tls_context: 'Cloudflare terminates TLS for the Worker',
     },
