@@ -73,7 +73,9 @@ export function shouldRetry(policy: RetryPolicy, outcome: AttemptOutcome): boole
     // disconnects and read timeouts; connect-failure cannot be told apart
     // from a reset through fetch(), so it covers both (see README).
     if (on.has('5xx') || on.has('gateway-error') || on.has('reset')) return true
-    return on.has('connect-failure')
+    // A per-try timeout is a read timeout, not a connection failure: connect-failure
+    // alone does not retry it (Envoy router_filter docs, x-envoy-retry-on).
+    return on.has('connect-failure') && outcome.reason !== 'per_try_timeout'
   }
   const { status, headers } = outcome
   // An upstream that says it is overloaded is not retried (Envoy: x-envoy-overloaded).
