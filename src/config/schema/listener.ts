@@ -10,6 +10,7 @@ import { FILTER_CONFIG_TYPE, routeFilterConfig } from './filters/common.js'
 import { corsPolicy } from './filters/cors.js'
 import { HTTP_FILTER_SCHEMAS, knownFilterName } from './filters/index.js'
 import { accessLogList } from './access-log.js'
+import { configSource } from './dynamic.js'
 import { routeConfiguration } from './route.js'
 
 export const socketAddress = envoyObject(
@@ -72,7 +73,7 @@ export const httpConnectionManager = envoyObject(
     stat_prefix: z.string().default(''),
     codec_type: envoyEnum(['AUTO', 'HTTP1', 'HTTP2', 'HTTP3'], { caseInsensitive: true }).optional(),
     route_config: routeConfiguration.optional(),
-    rds: opaque.optional(),
+    rds: envoyObject({ config_source: configSource, route_config_name: z.string().min(1) }).optional(),
     http_filters: z.array(httpFilter).default([]),
     access_log: accessLogList.optional(),
     tracing: opaque.optional(),
