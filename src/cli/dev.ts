@@ -18,7 +18,9 @@ with one log line per proxied request. Ctrl-C or SIGTERM stops it.
 Options:
   -c, --config FILE        the Envoy config (YAML or JSON)
   -p, --port N             local port (default 8080), whatever port the listener names
-  -l, --listener NAME      which listener to serve (default: the first)
+  -l, --listener NAME      which listener to serve (default: the first); with REST
+                           dynamic_resources, the LDS listener to serve once it arrives
+                           (the control plane's token from $XDS_TOKEN)
   --resolve HOST=IP[:PORT] resolve an endpoint hostname locally (repeatable, or
                            comma-separated); a name given twice becomes two hosts,
                            as with STRICT_DNS. Without a port, the config's port is kept.
