@@ -84,7 +84,9 @@ beforeAll(async () => {
   setPods([pod(0), pod(1)])
   control = await startControlPlane()
   await storeNode(control.url, 'gateway')
-  sync = await startSync(api, control.url, ['gateway'])
+  await storeNode(control.url, 'service-a')
+  api.setPods(NS, 'serviceb', { name: 'envoy-web', port: 8789 }, [{ name: 'serviceb-1', ip: '10.4.0.1' }])
+  sync = await startSync(api, control.url, ['gateway', 'service-a'])
   await until('the first write', async () => ((await nodeState(control.url, 'gateway')).endpoints.service_a?.length === 2) || undefined)
 
   const source = { resource_api_version: 'V3', api_config_source: { api_type: 'REST', transport_api_version: 'V3', cluster_names: ['edgevoy_xds'], refresh_delay: `${REFRESH_MS / 1000}s` } }
@@ -123,6 +125,15 @@ afterAll(async () => {
 })
 
 describe('pods from the Kubernetes API reach the gateway over edgevoy xDS', () => {
+  it('one k8s-sync keeps several nodes and Services current: A\'s sidecar gets B\'s pods, C (no slices yet) stays as stored', async () => {
+    const s = await until('service-a written', async () => {
+      const state = await nodeState(control.url, 'service-a')
+      return state.endpoints.service_b?.length ? state : undefined
+    })
+    expect(s.endpoints).toEqual({ service_a: ['127.0.0.1:8081'], service_b: ['10.4.0.1:8789'], service_c: [] })
+    expect(s.version).toBe(2)
+  })
+
   it('balances over A\'s two pods', async () => {
     const seen = new Map<string, number>()
     for (let i = 0; i < 10; i++) {
@@ -138,13 +149,18 @@ describe('pods from the Kubernetes API reach the gateway over edgevoy xDS', () =
   it('scaling A from 2 to 3 pods reaches the gateway within 2 refresh delays, with no request failing', async () => {
     const traffic = load()
     await new Promise((r) => setTimeout(r, 300))
+    const before = (await nodeState(control.url, 'gateway')).version
     const scaledAt = Date.now()
     setPods([pod(0), pod(1), pod(2)])
+    // When k8s-sync's write landed (the node's version moved), to split the delay into its two halves.
+    const writtenAt = await until('k8s-sync\'s write', async () => ((await nodeState(control.url, 'gateway')).version > before ? Date.now() : undefined), 10_000, 10)
     await until('a request to pod-3', () => traffic.samples.some((s) => s.body === 'pod-3') || undefined, 15_000)
     await new Promise((r) => setTimeout(r, 500))
     await traffic.stop()
     const firstAtPod3 = traffic.samples.find((s) => s.body === 'pod-3')!.at - scaledAt
-    console.log(`k8s-sync mesh: pod-3 got its first request ${firstAtPod3} ms after the scale-up (refresh_delay ${REFRESH_MS} ms, ${traffic.samples.length} requests)`)
+    console.log(
+      `k8s-sync mesh: pod-3 got its first request ${firstAtPod3} ms after the scale-up (k8s-sync wrote it after ≤${writtenAt - scaledAt} ms; refresh_delay ${REFRESH_MS} ms, ${traffic.samples.length} requests)`,
+    )
     expect(traffic.samples.filter((s) => s.status !== 200)).toEqual([])
     expect(firstAtPod3).toBeLessThan(2 * REFRESH_MS + SLACK_MS)
     const after = traffic.samples.filter((s) => s.at > scaledAt + firstAtPod3)
