@@ -30,11 +30,11 @@ export interface KubeClient {
    * Resolves when the server ends the stream; rejects on a non-2xx answer
    * (KubeApiError), a connection error, or abort.
    */
-  watch(path: string, onEvent: (event: unknown) => void, signal?: AbortSignal): Promise<void>
+  watch(path: string, onEvent: (event: unknown) => void, signal?: AbortSignal, idleTimeoutMs?: number): Promise<void>
 }
 
 export function kubeClient(target: KubeTarget): KubeClient {
-  const open = (path: string, signal?: AbortSignal) =>
+  const open = (path: string, signal?: AbortSignal, idleTimeoutMs?: number) =>
     new Promise<IncomingMessage>((resolve, reject) => {
       const url = new URL(target.server + path)
       const token = target.token()
@@ -47,6 +47,8 @@ export function kubeClient(target: KubeTarget): KubeClient {
           : httpRequest(url, options)
       req.once('response', resolve)
       req.once('error', reject)
+      // A connection that died without a FIN never ends the stream: give up after this much silence.
+      if (idleTimeoutMs) req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no data from the API server for ${idleTimeoutMs / 1000} s`)))
       req.end()
     })
 
@@ -74,8 +76,8 @@ export function kubeClient(target: KubeTarget): KubeClient {
       for await (const chunk of res) text += chunk
       return JSON.parse(text) as unknown
     },
-    async watch(path, onEvent, signal) {
-      const res = await open(path, signal)
+    async watch(path, onEvent, signal, idleTimeoutMs) {
+      const res = await open(path, signal, idleTimeoutMs)
       if ((res.statusCode ?? 0) >= 300) throw await failure(res)
       res.setEncoding('utf8')
       let buffered = ''

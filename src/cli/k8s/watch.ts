@@ -89,6 +89,7 @@ export async function watchEndpointSlices(o: SliceWatchOptions): Promise<void> {
         const list = (await o.client.getJson(`${base}?${selector}`, o.signal)) as { metadata?: { resourceVersion?: string }; items?: EndpointSlice[] }
         slices = new Map((list.items ?? []).map((s) => [s.metadata?.name ?? '', s]))
         resourceVersion = list.metadata?.resourceVersion ?? ''
+        backoff = initial
         o.onChange(slices)
       } catch (e) {
         if (o.signal.aborted) return
@@ -120,7 +121,7 @@ export async function watchEndpointSlices(o: SliceWatchOptions): Promise<void> {
         else if (event.type === 'ADDED' || event.type === 'MODIFIED') slices.set(name, object as EndpointSlice)
         else return
         o.onChange(slices)
-      }, o.signal)
+      }, o.signal, ((o.watchTimeoutSeconds ?? 300) + 60) * 1000)
       // The server closed the stream (timeoutSeconds, restart): resume from the last resourceVersion,
       // at once, unless it keeps closing immediately (then back off, not spin).
       if (events === 0 && Date.now() - started < 1000) await pause('the watch closed at once')
@@ -129,6 +130,8 @@ export async function watchEndpointSlices(o: SliceWatchOptions): Promise<void> {
       if (gone || (e instanceof KubeApiError && e.status === 410)) {
         o.log(`${what}: resourceVersion ${resourceVersion} is gone (410); listing again`)
         resourceVersion = undefined
+        // A 410 right after a fresh list would otherwise loop list → watch → 410 without pause.
+        if (events === 0 && Date.now() - started < 1000) await pause('410 on a fresh watch')
         continue
       }
       if (isFatal(e)) fatal(e)
