@@ -10,7 +10,7 @@ import { parse, parseAllDocuments } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { cloudflareWarnings } from '../../src/cli/cloudflare-checks.js'
 import { readConfig } from '../../src/cli/read-config.js'
-import { GATEWAY, generateManifests, MESH, NAMESPACE, SIDECAR_PORT_NAME } from '../../src/cli/k8s/manifests.js'
+import { ADMIN_HOST_PLACEHOLDER, GATEWAY, generateManifests, MESH, NAMESPACE, SIDECAR_PORT_NAME, TOKEN_PLACEHOLDER } from '../../src/cli/k8s/manifests.js'
 import { k8sClusters } from '../../src/cli/k8s/targets.js'
 import { loadConfig } from '../../src/config/load.js'
 import { ROOT } from './cli-process.js'
@@ -171,6 +171,27 @@ describe('deploy/kubernetes', () => {
     expect([...secrets].sort()).toEqual(['cloudflared-credentials', 'edgevoy-admin-token'])
     for (const name of secrets) expect(doc, `docs/kubernetes.md creates secret ${name}`).toMatch(new RegExp(`create secret generic ${name}\\b`))
     for (const name of configMaps) expect(all('ConfigMap').map((c) => c.metadata.name), name).toContain(name)
+  })
+})
+
+describe('the xDS bootstraps', () => {
+  it('the init container fills in exactly the placeholders the bootstraps carry, and the result is a valid REST-xDS bootstrap', () => {
+    for (const n of [...MESH, GATEWAY]) {
+      const d = one('Deployment', n.k8s)
+      const init = d.spec.template.spec.initContainers.find((c: Json) => c.name === 'envoy-config')
+      const script = init.command.at(-1) as string
+      expect(script).toContain(`s|${TOKEN_PLACEHOLDER}|\${EDGEVOY_ADMIN_TOKEN}|g`)
+      expect(script).toContain(`s|${ADMIN_HOST_PLACEHOLDER}|\${EDGEVOY_ADMIN_HOST}|g`)
+      expect(init.env.map((e: Json) => e.valueFrom.secretKeyRef?.name ?? e.valueFrom.configMapKeyRef?.name).sort()).toEqual(['edgevoy-admin-token', 'edgevoy-edge'])
+      const template = envoyConfigOf(one('ConfigMap', `sidecar-config-${n.k8s}`, 'xds'))
+      const rendered = template.replaceAll(TOKEN_PLACEHOLDER, 's3cret').replaceAll(ADMIN_HOST_PLACEHOLDER, 'edge.example.com')
+      expect(rendered).not.toContain('@EDGEVOY')
+      const config = v3(rendered)
+      expect(config.dynamic_resources.lds_config.api_config_source).toMatchObject({ api_type: 'REST', cluster_names: ['edgevoy_xds'] })
+      const xdsRoute = config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0]
+      expect(xdsRoute.route.prefix_rewrite).toBe('/__admin/xds/v3/discovery')
+      expect(xdsRoute.request_headers_to_add[0].header).toEqual({ key: 'authorization', value: 'Bearer s3cret' })
+    }
   })
 })
 
