@@ -12,6 +12,7 @@ import type { JwtAuthenticationConfig, JwtPerRouteConfig, JwtRequirementConfig }
 import { setDynamicMetadata } from '../metadata.js'
 import { editRequestHeaders } from '../request.js'
 import type { FilterContext, FilterDeps, FilterFactory } from '../types.js'
+import { claimHeaderValue, identityHeaderNames } from './claims.js'
 import { JwtProvider, type JwksFetcher } from './provider.js'
 import { evaluate, type VerifiedJwt } from './requirements.js'
 import { JWT_STATUS } from './status.js'
@@ -37,8 +38,8 @@ function applyVerified(c: FilterContext, verified: readonly VerifiedJwt[]): void
       edits.push((h) => h.set(p.forward_payload_header!, padded))
     }
     for (const { header_name, claim_name } of p.claim_to_headers ?? []) {
-      const v = jwt.payload[claim_name]
-      if (['string', 'number', 'boolean'].includes(typeof v)) edits.push((h) => h.set(header_name, String(v)))
+      const v = claimHeaderValue(jwt.payload, claim_name)
+      if (v !== undefined) edits.push((h) => h.set(header_name, v))
     }
     if (p.payload_in_metadata) setDynamicMetadata(c, JWT_AUTHN, p.payload_in_metadata, jwt.payload)
   }
@@ -64,7 +65,12 @@ export const jwtAuthnFilter: FilterFactory<JwtAuthenticationConfig, JwtPerRouteC
   create(config, { deps, count }) {
     const providers = new Map(Object.entries(config.providers).map(([name, p]) => [name, new JwtProvider(name, p, deps, count)]))
     const rules = (config.rules ?? []).map((r) => ({ match: compileRouteMatch(r.match), requires: r.requires ?? (r.requirement_name ? config.requirement_map?.[r.requirement_name] : undefined) }))
+    const identityHeaders = identityHeaderNames(Object.values(config.providers))
     return async (c, next, perRoute) => {
+      // Before anything else, whatever the outcome: a client's own x-jwt-payload or
+      // claim header must never pass for a verified one (Envoy's sanitizeHeaders).
+      // Envoy strips them only when a requirement applies; edgevoy whenever the filter runs.
+      if (identityHeaders.some((n) => c.req.raw.headers.has(n))) editRequestHeaders(c, (h) => identityHeaders.forEach((n) => h.delete(n)))
       if (config.bypass_cors_preflight && c.req.method === 'OPTIONS' && c.req.header('origin') && c.req.header('access-control-request-method')) return next()
       // PerRouteConfig { disabled: true }: this route is not verified.
       if (perRoute?.disabled) return next()

@@ -70,8 +70,9 @@ export class JwtProvider {
     if (this.config.issuer !== undefined && this.config.issuer !== '' && payload.iss !== this.config.issuer) return { status: 'JwtUnknownIssuer' }
     const now = Math.floor(this.deps.now() / 1000)
     const skew = this.config.clock_skew_seconds ?? DEFAULT_SKEW_S
-    if (typeof payload.nbf === 'number' && now + skew < payload.nbf) return { status: 'JwtNotYetValid' }
-    if (typeof payload.exp === 'number' && now > payload.exp + skew) return { status: 'JwtExpired' }
+    // Jwt::verifyTimeConstraint: nbf/exp are numbers here (parseJwt refused other types); exp 0 = none.
+    if (now + skew < jwt.times.nbf) return { status: 'JwtNotYetValid' }
+    if (jwt.times.exp && now > jwt.times.exp + skew) return { status: 'JwtExpired' }
     const wanted = audiences ?? this.config.audiences ?? []
     if (wanted.length) {
       const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
