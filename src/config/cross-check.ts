@@ -47,6 +47,10 @@ export function crossCheck(config: Loose): Issue[] {
     error(path, 'missing_cluster', `route names cluster "${name}", which is not defined${hint ? ` (did you mean "${hint}"?)` : ''}`)
   }
 
+  // A Worker serves one listener: a config with none (and no LDS to bring one) would answer 503 to everything.
+  if (listeners.length === 0 && !config?.dynamic_resources?.lds_config)
+    error([], 'no_listeners', 'the config has no listeners (static_resources.listeners) and no dynamic_resources.lds_config: edgevoy would have nothing to serve')
+
   const listenerNames = new Set<string>()
   listeners.forEach((l, li) => {
     const lpath = ['static_resources', 'listeners', li]
