@@ -1,0 +1,66 @@
+/**
+ * `edgevoy validate` and `edgevoy push` with input that would serve nothing,
+ * run as a user runs them: an empty file, `{}`, `null`, a config without a
+ * listener, 10,000-deep nesting and duplicate keys are errors (exit 1), and
+ * push sends nothing. The admin API refuses the same bodies
+ * (test/workers/admin-input.test.ts): one rule everywhere.
+ * Envoy's `--mode validate` refuses a Bootstrap it could not serve:
+ * https://www.envoyproxy.io/docs/envoy/latest/operations/cli#cmdoption-mode
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCliToEnd } from './cli-process'
+
+const tmp = mkdtempSync(join(tmpdir(), 'edgevoy-input-'))
+const write = (name: string, text: string) => {
+  const file = join(tmp, name)
+  writeFileSync(file, text)
+  return file
+}
+
+const CASES: [string, string, RegExp][] = [
+  ['empty.yaml', '', /the config is empty/],
+  ['blank.yaml', '\n   \n# only a comment\n', /the config is empty/],
+  ['braces.json', '{}', /no listeners/],
+  ['null.json', 'null', /the config is empty/],
+  ['list.yaml', '- a\n- b\n', /must be a mapping/],
+  ['clusters-only.yaml', 'static_resources:\n  clusters:\n    - name: a\n      type: STATIC\n', /no listeners/],
+  ['deep.json', '{"static_resources":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}', /nests deeper than 100 levels/],
+  ['duplicate.json', '{"static_resources": {}, "static_resources": {}}', /unique/i],
+]
+
+describe('edgevoy validate', () => {
+  it.each(CASES)('%s → exit 1, not OK', async (name, text, message) => {
+    const { code, output } = await runCliToEnd(['validate', '-c', write(name, text)])
+    expect(code).toBe(1)
+    expect(output).toMatch(message)
+    expect(output).not.toMatch(/: OK/)
+  })
+})
+
+describe('edgevoy push', () => {
+  let requests = 0
+  let url = ''
+  const server = createServer((req, res) => {
+    requests++
+    req.resume()
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"version":1,"warnings":[]}')
+  })
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  it.each(CASES)('%s → exit 1 and nothing is sent', async (name, text, message) => {
+    const before = requests
+    const { code, output } = await runCliToEnd(['push', '-c', write(`push-${name}`, text), '--url', url, '--token', 't'])
+    expect(code).toBe(1)
+    expect(output).toMatch(message)
+    expect(requests).toBe(before)
+  })
+})
