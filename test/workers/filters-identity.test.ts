@@ -170,3 +170,67 @@ describe('claim values that are not valid header values', () => {
     expect(atob(String(echo.headers['x-org']))).toBe('{"full":"Acme"}')
   })
 })
+
+describe('rate-limit descriptors after jwt_authn read the verified claim header', () => {
+  const LRL = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit'
+  const on = { numerator: 100, denominator: 'HUNDRED' }
+  let rl: Harness
+
+  beforeAll(() => {
+    // One request a minute per user (request_headers on the claim header), 100 for everyone else.
+    const route = {
+      name: 'all',
+      match: { prefix: '/' },
+      route: {
+        cluster: 'upstream',
+        rate_limits: [
+          { actions: [{ request_headers: { header_name: 'x-user-email', descriptor_key: 'user' } }] },
+          { actions: [{ header_value_match: { descriptor_key: 'admin', descriptor_value: 'yes', headers: [{ name: 'x-user-email', string_match: { exact: 'admin@example.com' } }] } }] },
+        ],
+      },
+    }
+    rl = harness(
+      bootstrap(upstreams.a!, [{ name: 'api', domains: ['*'], routes: [route] }], [
+        {
+          name: 'envoy.filters.http.jwt_authn',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
+            providers: { auth: { issuer: ISS, local_jwks: { inline_string: jwks(signer) }, claim_to_headers: [{ header_name: 'x-user-email', claim_name: 'email' }] } },
+            rules: [{ match: { prefix: '/' }, requires: { allow_missing: {} } }],
+          },
+        },
+        {
+          name: 'envoy.filters.http.local_ratelimit',
+          typed_config: {
+            '@type': LRL,
+            stat_prefix: 'per_user',
+            token_bucket: { max_tokens: 100, fill_interval: '60s' },
+            descriptors: [
+              { entries: [{ key: 'user', value: '' }], token_bucket: { max_tokens: 1, fill_interval: '60s' } },
+              { entries: [{ key: 'admin', value: 'yes' }], token_bucket: { max_tokens: 1, fill_interval: '60s' } },
+            ],
+            filter_enabled: { default_value: on },
+            filter_enforced: { default_value: on },
+          },
+        },
+        { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+      ]),
+      T0,
+    )
+  })
+
+  it('a client forging a victim\'s x-user-email cannot spend the victim\'s bucket', async () => {
+    for (let i = 0; i < 3; i++) expect((await rl.fetch('/x', { headers: { 'x-user-email': 'victim@example.com' } })).status).toBe(200)
+    const victim = await signer.sign(claims({ email: 'victim@example.com' }))
+    expect((await rl.fetch('/x', { headers: bearer(victim) })).status).toBe(200)
+    // The verified claim is what the descriptor keys on: the victim's second request is limited.
+    expect((await rl.fetch('/x', { headers: bearer(victim) })).status).toBe(429)
+  })
+
+  it('header_value_match sees the header jwt_authn wrote, not the one the client sent', async () => {
+    for (let i = 0; i < 3; i++) expect((await rl.fetch('/y', { headers: { 'x-user-email': 'admin@example.com' } })).status).toBe(200)
+    const admin = await signer.sign(claims({ email: 'admin@example.com' }))
+    expect((await rl.fetch('/y', { headers: bearer(admin) })).status).toBe(200)
+    expect((await rl.fetch('/y', { headers: bearer(admin) })).status).toBe(429)
+  })
+})
