@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCliToEnd } from './cli-process'
+import { ROOT, runCliToEnd } from './cli-process'
 
 const tmp = mkdtempSync(join(tmpdir(), 'edgevoy-input-'))
 const write = (name: string, text: string) => {
@@ -45,9 +45,14 @@ describe('edgevoy validate', () => {
 describe('edgevoy push', () => {
   let requests = 0
   let url = ''
+  const seen: string[] = []
+  // Stands in for an admin API whose Worker serves a listener the pushed config lacks.
   const server = createServer((req, res) => {
     requests++
+    seen.push(req.url ?? '')
     req.resume()
+    if (!(req.url ?? '').includes('force=true'))
+      return void res.writeHead(409, { 'content-type': 'application/json' }).end('{"error":{"code":"listener_missing","message":"the config has no listener \\"edge\\"","details":[]}}')
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"version":1,"warnings":[]}')
   })
   beforeAll(async () => {
@@ -62,5 +67,15 @@ describe('edgevoy push', () => {
     expect(code).toBe(1)
     expect(output).toMatch(message)
     expect(requests).toBe(before)
+  })
+
+  it('a 409 listener_missing is reported (exit 1); --force sends ?force=true', async () => {
+    const file = `${ROOT}/routes/front-envoy.yaml`
+    const refused = await runCliToEnd(['push', '-c', file, '--url', url, '--token', 't'])
+    expect(refused.code).toBe(1)
+    expect(refused.output).toMatch(/409 listener_missing/)
+    const forced = await runCliToEnd(['push', '-c', file, '--url', url, '--token', 't', '--force'])
+    expect(forced.code).toBe(0)
+    expect(seen.at(-1)).toBe('/__admin/config?force=true')
   })
 })
