@@ -23,6 +23,7 @@ export const cloudflareRateLimitFilter: FilterFactory<CloudflareRateLimitConfig,
     return async (c, next, perRoute) => {
       const cfg = perRoute ?? config
       const count = (s: string) => incrementStat(`${cfg.stat_prefix}.cloudflare_rate_limit.${s}`)
+      // key.request_header, key.generic_key, else the client address (key.remote_address, or no key).
       const key = cfg.key?.request_header ? c.req.header(cfg.key.request_header) : cfg.key?.generic_key ?? clientAddress(c.req.raw)
       // No key (e.g. the header is absent): nothing to count, as an Envoy descriptor that is not generated.
       if (key === undefined) return next()

@@ -36,7 +36,8 @@ export function formatHeaderValue(value: string, ctx: HeaderValueContext): strin
       case 'HOSTNAME':
         return 'edgevoy'
       default:
-        return whole
+        // An Envoy operator edgevoy does not fill in (validate warned): empty, never the literal text.
+        return ''
     }
   })
 }

@@ -12,6 +12,7 @@ import type { JwtAuthenticationConfig, JwtPerRouteConfig, JwtRequirementConfig }
 import { setDynamicMetadata } from '../metadata.js'
 import { editRequestHeaders } from '../request.js'
 import type { FilterContext, FilterDeps, FilterFactory } from '../types.js'
+import { claimHeaderValue, identityHeaderNames } from './claims.js'
 import { JwtProvider, type JwksFetcher } from './provider.js'
 import { evaluate, type VerifiedJwt } from './requirements.js'
 import { JWT_STATUS } from './status.js'
@@ -37,8 +38,8 @@ function applyVerified(c: FilterContext, verified: readonly VerifiedJwt[]): void
       edits.push((h) => h.set(p.forward_payload_header!, padded))
     }
     for (const { header_name, claim_name } of p.claim_to_headers ?? []) {
-      const v = jwt.payload[claim_name]
-      if (['string', 'number', 'boolean'].includes(typeof v)) edits.push((h) => h.set(header_name, String(v)))
+      const v = claimHeaderValue(jwt.payload, claim_name)
+      if (v !== undefined) edits.push((h) => h.set(header_name, v))
     }
     if (p.payload_in_metadata) setDynamicMetadata(c, JWT_AUTHN, p.payload_in_metadata, jwt.payload)
   }
@@ -64,13 +65,21 @@ export const jwtAuthnFilter: FilterFactory<JwtAuthenticationConfig, JwtPerRouteC
   create(config, { deps, count }) {
     const providers = new Map(Object.entries(config.providers).map(([name, p]) => [name, new JwtProvider(name, p, deps, count)]))
     const rules = (config.rules ?? []).map((r) => ({ match: compileRouteMatch(r.match), requires: r.requires ?? (r.requirement_name ? config.requirement_map?.[r.requirement_name] : undefined) }))
-    return async (c, next, perRoute) => {
-      if (config.bypass_cors_preflight && c.req.method === 'OPTIONS' && c.req.header('origin') && c.req.header('access-control-request-method')) return next()
+    const identityHeaders = identityHeaderNames(Object.values(config.providers))
+    /** Which requirement applies, found on the request as the client sent it (Envoy: findVerifier, then verify). */
+    const requirementOf = (c: FilterContext, perRoute: JwtPerRouteConfig | undefined): JwtRequirementConfig | undefined => {
+      if (config.bypass_cors_preflight && c.req.method === 'OPTIONS' && c.req.header('origin') && c.req.header('access-control-request-method')) return undefined
       // PerRouteConfig { disabled: true }: this route is not verified.
-      if (perRoute?.disabled) return next()
-      let requirement: JwtRequirementConfig | undefined
-      if (perRoute?.requirement_name !== undefined) requirement = config.requirement_map?.[perRoute.requirement_name]
-      else requirement = rules.find((r) => ruleMatches(r.match, c))?.requires
+      if (perRoute?.disabled) return undefined
+      if (perRoute?.requirement_name !== undefined) return config.requirement_map?.[perRoute.requirement_name]
+      return rules.find((r) => ruleMatches(r.match, c))?.requires
+    }
+    return async (c, next, perRoute) => {
+      const requirement = requirementOf(c, perRoute)
+      // Then, whatever the outcome: a client's own x-jwt-payload or claim header must
+      // never pass for a verified one (Envoy's sanitizeHeaders, before extracting tokens).
+      // Envoy strips them only when a requirement applies; edgevoy whenever the filter runs.
+      if (identityHeaders.some((n) => c.req.raw.headers.has(n))) editRequestHeaders(c, (h) => identityHeaders.forEach((n) => h.delete(n)))
       // No rule applies: Envoy does not verify the request.
       if (!requirement) return next()
       const outcome = await evaluate(requirement, providers, c.req.raw, jwksFetcher(c, deps))

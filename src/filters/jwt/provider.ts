@@ -14,6 +14,13 @@ import { parseJwt, type ParsedJwt } from './token.js'
 const DEFAULT_CACHE_MS = 600_000
 const DEFAULT_FETCH_TIMEOUT_MS = 5_000
 const DEFAULT_SKEW_S = 60
+/**
+ * A JWKS larger than this is refused (JwksFetchFail) without being read whole:
+ * a key set is a few KiB, and a provider's URI must not be able to make every
+ * isolate buffer and parse megabytes. edgevoy's bound; Envoy's async client
+ * buffers the response up to the cluster's buffer limits.
+ */
+export const MAX_JWKS_BYTES = 256 * 1024
 
 export interface FoundToken {
   readonly token: string
@@ -70,8 +77,9 @@ export class JwtProvider {
     if (this.config.issuer !== undefined && this.config.issuer !== '' && payload.iss !== this.config.issuer) return { status: 'JwtUnknownIssuer' }
     const now = Math.floor(this.deps.now() / 1000)
     const skew = this.config.clock_skew_seconds ?? DEFAULT_SKEW_S
-    if (typeof payload.nbf === 'number' && now + skew < payload.nbf) return { status: 'JwtNotYetValid' }
-    if (typeof payload.exp === 'number' && now > payload.exp + skew) return { status: 'JwtExpired' }
+    // Jwt::verifyTimeConstraint: nbf/exp are numbers here (parseJwt refused other types); exp 0 = none.
+    if (now + skew < jwt.times.nbf) return { status: 'JwtNotYetValid' }
+    if (jwt.times.exp && now > jwt.times.exp + skew) return { status: 'JwtExpired' }
     const wanted = audiences ?? this.config.audiences ?? []
     if (wanted.length) {
       const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
@@ -98,7 +106,8 @@ export class JwtProvider {
     const remote = this.config.remote_jwks!
     try {
       const res = await fetchJwks(remote.http_uri.uri, remote.http_uri.cluster, { signal: AbortSignal.timeout(remote.http_uri.timeout ?? DEFAULT_FETCH_TIMEOUT_MS) })
-      const keys = res.ok ? parseJwks(await res.text()) : (await res.body?.cancel(), undefined)
+      const text = res.ok ? await readLimited(res, MAX_JWKS_BYTES) : (await res.body?.cancel(), undefined)
+      const keys = text !== undefined ? parseJwks(text) : undefined
       if (!keys) {
         this.count('jwks_fetch_failed')
         return undefined
@@ -111,4 +120,33 @@ export class JwtProvider {
       return undefined
     }
   }
+}
+
+/** The body as text, or undefined (and the rest cancelled) once it is over `limit` bytes. */
+async function readLimited(res: Response, limit: number): Promise<string | undefined> {
+  if (Number(res.headers.get('content-length') ?? 0) > limit) {
+    await res.body?.cancel()
+    return undefined
+  }
+  if (!res.body) return ''
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      return undefined
+    }
+    chunks.push(value)
+  }
+  const all = new Uint8Array(size)
+  let at = 0
+  for (const c of chunks) {
+    all.set(c, at)
+    at += c.byteLength
+  }
+  return new TextDecoder().decode(all)
 }
