@@ -1,0 +1,112 @@
+/**
+ * use_remote_address, x-forwarded-for / x-forwarded-proto and internal vs
+ * external requests, written as the attack: a client forges x-forwarded-proto,
+ * x-envoy-force-trace, x-envoy-original-path, x-envoy-upstream-rq-timeout-ms,
+ * x-envoy-internal and x-request-id. `CF-Connecting-IP` is the remote address
+ * (Cloudflare sets it); the request URL's scheme is the real one.
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#x-forwarded-proto
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#x-forwarded-for
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/header_sanitizing
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/best_practices/edge
+ */
+import { describe, expect, inject, it } from 'vitest'
+import { edgeListener } from '../support/edge-listener'
+
+const upstream = inject('upstreams').a!
+const CLIENT = '203.0.113.7'
+const routes = [
+  { match: { prefix: '/https-only', headers: [{ name: ':scheme', string_match: { exact: 'https' } }] }, direct_response: { status: 200, body: { inline_string: 'https only' } } },
+  { match: { prefix: '/https-only' }, direct_response: { status: 200, body: { inline_string: 'http' } } },
+  { match: { prefix: '/go' }, redirect: { path_redirect: '/there' } },
+  { match: { prefix: '/' }, route: { cluster: 'echo', timeout: '5s' } },
+]
+const edge = (hcm: Record<string, unknown> = {}, isInternal?: (r: Request) => boolean) => edgeListener({ upstream, routes, hcm: { use_remote_address: true, ...hcm }, isInternal })
+const forgedHttps = { 'cf-connecting-ip': CLIENT, 'x-forwarded-proto': 'https' }
+
+describe('use_remote_address: true — a forged x-forwarded-proto changes nothing', () => {
+  const { send, echo, lines } = edge()
+  it('scheme matching, redirects and the upstream all see the real scheme (http)', async () => {
+    expect(await (await send('/https-only', { headers: forgedHttps })).text()).toBe('http')
+    const redirect = await send('/go', { headers: forgedHttps })
+    expect(redirect.headers.get('location')).toBe('http://edge.example.com/there')
+    const body = await echo(await send('/x', { headers: forgedHttps }))
+    expect(body.headers['x-forwarded-proto']).toBe('http')
+    expect(lines.at(-1)).toMatch(/ http 200$/)
+  })
+  it('over https the real scheme is https', async () => {
+    expect(await (await send('', { url: 'https://edge.example.com/https-only', headers: { 'cf-connecting-ip': CLIENT, 'x-forwarded-proto': 'http' } })).text()).toBe('https only')
+  })
+  it('appends the remote address to x-forwarded-for and sets x-envoy-external-address', async () => {
+    lines.length = 0
+    const body = await echo(await send('/x', { headers: { 'cf-connecting-ip': CLIENT, 'x-forwarded-for': '198.51.100.1' } }))
+    expect(body.headers['x-forwarded-for']).toBe(`198.51.100.1, ${CLIENT}`)
+    expect(body.headers['x-envoy-external-address']).toBe(CLIENT)
+    expect(lines.at(-1)!.split(' ')[3]).toBe(CLIENT)
+  })
+})
+
+describe('use_remote_address: true — forged x-envoy-* control headers from an external client have no effect', () => {
+  const { send, echo, lines } = edge({ tracing: { random_sampling: { value: 0 } } })
+  it('x-envoy-upstream-rq-timeout-ms: 1 does not cut a 300 ms answer; x-envoy-retry-on never reaches the upstream', async () => {
+    const body = await echo(await send('/slow/300', { headers: { 'cf-connecting-ip': CLIENT, 'x-envoy-upstream-rq-timeout-ms': '1', 'x-envoy-retry-on': '5xx', 'x-envoy-max-retries': '9' } }))
+    expect(body.headers['x-envoy-upstream-rq-timeout-ms']).toBeUndefined()
+    expect(body.headers['x-envoy-retry-on']).toBeUndefined()
+    expect(body.headers['x-envoy-max-retries']).toBeUndefined()
+    expect(body.headers['x-envoy-expected-rq-timeout-ms']).toBe('5000')
+  })
+  it('x-envoy-force-trace does not force sampling (random_sampling 0)', async () => {
+    const body = await echo(await send('/x', { headers: { 'cf-connecting-ip': CLIENT, 'x-envoy-force-trace': 'true' } }))
+    expect(body.headers['x-b3-sampled']).toBe('0')
+    expect(body.headers['x-envoy-force-trace']).toBeUndefined()
+  })
+  it('x-envoy-original-path reaches neither the access log nor the upstream; x-envoy-internal is dropped', async () => {
+    lines.length = 0
+    const body = await echo(await send('/real', { headers: { 'cf-connecting-ip': CLIENT, 'x-envoy-original-path': '/forged', 'x-envoy-internal': 'true' } }))
+    expect(body.headers['x-envoy-original-path']).toBeUndefined()
+    expect(body.headers['x-envoy-internal']).toBeUndefined()
+    expect(lines.at(-1)!.split(' ').slice(0, 2)).toEqual(['/real', '/real'])
+  })
+  it('the client x-request-id is replaced (preserve_external_request_id defaults to false); log and upstream agree', async () => {
+    lines.length = 0
+    const body = await echo(await send('/x', { headers: { 'cf-connecting-ip': CLIENT, 'x-request-id': 'chosen-by-client' } }))
+    expect(body.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(lines.at(-1)!.split(' ')[2]).toBe(body.headers['x-request-id'])
+  })
+})
+
+describe('an internal caller (RouterDeps.trustEnvoyHeaders) keeps its x-envoy-* headers', () => {
+  const internal = (r: Request) => r.headers.get('x-test-caller') === 'sidecar'
+  const { send, echo } = edge({ tracing: { random_sampling: { value: 0 } } }, internal)
+  it('x-envoy-upstream-rq-timeout-ms cuts the answer (504), x-envoy-force-trace samples, x-envoy-internal: true goes upstream', async () => {
+    const headers = { 'x-test-caller': 'sidecar', 'x-envoy-upstream-rq-timeout-ms': '100' }
+    expect((await send('/slow/1000', { headers })).status).toBe(504)
+    const body = await echo(await send('/x', { headers: { 'x-test-caller': 'sidecar', 'x-envoy-force-trace': 'true', 'x-request-id': 'kept-internal' } }))
+    expect(body.headers['x-b3-sampled']).toBe('1')
+    expect(body.headers['x-envoy-internal']).toBe('true')
+    expect(body.headers['x-request-id']).toBe('kept-internal')
+    expect(body.headers['x-envoy-external-address']).toBeUndefined()
+  })
+})
+
+describe("use_remote_address: false (Envoy's default) behaves as Envoy's", () => {
+  const { send, echo, lines } = edgeListener({ upstream, routes, hcm: { tracing: { random_sampling: { value: 0 } } } })
+  it("trusts the client's x-forwarded-proto, does not append x-forwarded-for, keeps the client's x-request-id", async () => {
+    expect(await (await send('/https-only', { headers: forgedHttps })).text()).toBe('https only')
+    const body = await echo(await send('/x', { headers: { ...forgedHttps, 'x-forwarded-for': '198.51.100.1', 'x-request-id': 'client-id' } }))
+    expect(body.headers['x-forwarded-proto']).toBe('https')
+    expect(body.headers['x-forwarded-for']).toBe('198.51.100.1')
+    expect(body.headers['x-envoy-external-address']).toBeUndefined()
+    expect(body.headers['x-request-id']).toBe('client-id')
+  })
+  it('the request is still external: retry/timeout/force-trace headers are removed, edge-only x-envoy-original-path is kept', async () => {
+    lines.length = 0
+    const body = await echo(await send('/x', { headers: { 'x-envoy-force-trace': '1', 'x-envoy-upstream-rq-timeout-ms': '1', 'x-envoy-original-path': '/client-said' } }))
+    expect(body.headers['x-b3-sampled']).toBe('0')
+    expect(body.headers['x-envoy-upstream-rq-timeout-ms']).toBeUndefined()
+    expect(body.headers['x-envoy-original-path']).toBe('/client-said')
+    expect(lines.at(-1)!.split(' ')[1]).toBe('/client-said')
+  })
+  it('without x-forwarded-proto the real scheme is set', async () => {
+    expect((await echo(await send('/x'))).headers['x-forwarded-proto']).toBe('http')
+  })
+})
