@@ -229,9 +229,8 @@ export const listener = envoyObject(
     code: 'custom',
     path: ['filter_chains', 0, 'filters', 0],
     message:
-      `listener${l.name ? ` "${l.name}"` : ''} binds ${bind} but its HTTP connection manager lacks use_remote_address: true, so client-sent ` +
-      'x-forwarded-proto decides the scheme (require_tls, redirects, scheme matching), x-forwarded-for is not appended, and edge-only headers ' +
-      '(x-envoy-original-path, x-envoy-decorator-operation) are kept. Envoy\'s edge best practices set it on every listener that faces the internet: ' +
+      `listener${l.name ? ` "${l.name}"` : ''} binds ${bind} without use_remote_address: true: if it faces the internet, clients choose ` +
+      'x-forwarded-proto (require_tls, redirects) and keep edge-only x-envoy-* headers. Envoy\'s edge best practices set it: ' +
       'https://www.envoyproxy.io/docs/envoy/latest/configuration/best_practices/edge',
     params: { kind: WARNING },
   })
