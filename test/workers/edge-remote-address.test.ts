@@ -10,6 +10,8 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/best_practices/edge
  */
 import { describe, expect, inject, it } from 'vitest'
+import { loadConfig } from '../../src/config/load'
+import { bootstrap } from '../support/config'
 import { edgeListener } from '../support/edge-listener'
 
 const upstream = inject('upstreams').a!
@@ -108,5 +110,34 @@ describe("use_remote_address: false (Envoy's default) behaves as Envoy's", () =>
   })
   it('without x-forwarded-proto the real scheme is set', async () => {
     expect((await echo(await send('/x'))).headers['x-forwarded-proto']).toBe('http')
+  })
+})
+
+describe('validate', () => {
+  const warnings = (address: string, hcm: Record<string, unknown>) => {
+    const doc = bootstrap({ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 } }] }], hcm }) as { static_resources: { listeners: { address: { socket_address: { address: string } } }[] } }
+    doc.static_resources.listeners[0]!.address.socket_address.address = address
+    const r = loadConfig(JSON.stringify(doc))
+    expect(r.ok).toBe(true)
+    return r.warnings.map((w) => w.message).filter((m) => m.includes('use_remote_address'))
+  }
+  it("warns, citing Envoy's edge best practices, when a listener that can face the internet lacks use_remote_address: true", () => {
+    for (const address of ['0.0.0.0', '::', '198.51.100.20']) {
+      const found = warnings(address, {})
+      expect(found).toHaveLength(1)
+      expect(found[0]).toContain('https://www.envoyproxy.io/docs/envoy/latest/configuration/best_practices/edge')
+    }
+  })
+  it('is quiet with use_remote_address: true, or on loopback / private addresses', () => {
+    expect(warnings('0.0.0.0', { use_remote_address: true })).toEqual([])
+    expect(warnings('0.0.0.0', { use_remote_address: { value: true } })).toEqual([])
+    for (const address of ['127.0.0.1', '10.1.2.3', '192.168.0.5', '::1']) expect(warnings(address, {})).toEqual([])
+  })
+  it('acts on normalize_path / merge_slashes / path_with_escaped_slashes_action instead of warning them away', () => {
+    const doc = bootstrap({ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 } }] }], hcm: { use_remote_address: true, normalize_path: true, merge_slashes: true, path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT' } })
+    const r = loadConfig(JSON.stringify(doc))
+    expect(r.warnings.map((w) => w.message)).toEqual([])
+    const bad = loadConfig(JSON.stringify(bootstrap({ virtual_hosts: [], hcm: { path_with_escaped_slashes_action: 'UNESCAPE' } })))
+    expect(bad.errors[0]?.message).toMatch(/expected one of/)
   })
 })
