@@ -73,3 +73,16 @@ describe('Connection-nominated headers', () => {
     expect(body.headers['x-forwarded-host']).toBe('edge.example.com')
   })
 })
+
+describe('WebSocket upgrades', () => {
+  it('keep Upgrade and Connection through the connection manager stage and the filters: 101 with a working socket', async () => {
+    const res = await send('/ws', { headers: { 'cf-connecting-ip': CLIENT, upgrade: 'websocket', connection: 'Upgrade, x-client-hop', 'x-client-hop': '1' } })
+    expect(res.status).toBe(101)
+    const ws = res.webSocket!
+    ws.accept()
+    const message = new Promise<string>((resolve) => ws.addEventListener('message', (e) => resolve(String(e.data))))
+    ws.send('through the edge')
+    expect(await message).toBe('through the edge')
+    ws.close(1000, 'done')
+  })
+})
