@@ -168,6 +168,12 @@ export interface DownstreamPolicy {
   /** `merge_slashes` (default false). */
   readonly mergeSlashes: boolean
   readonly escapedSlashes: EscapedSlashesAction
+  /**
+   * `internal_address_config` as CIDR ranges: a request whose trusted remote
+   * address is in one is internal. Empty (no internal_address_config): none is,
+   * as in Envoy ≥ 1.36.
+   */
+  readonly internalAddresses: readonly { readonly addressPrefix: string; readonly prefixLen: number | undefined }[]
   /** `use_remote_address` (default false). */
   readonly useRemoteAddress: boolean
   readonly xffNumTrustedHops: number

@@ -10,11 +10,13 @@
  *
  * The remote address is `CF-Connecting-IP` (Cloudflare sets it to the
  * connecting client; Miniflare sets it to the local peer unless the client
- * sent one). The real scheme is the request URL's. No address is internal
- * (Envoy ≥ 1.36 without internal_address_config); a deployment marks internal
- * callers it knows (a service binding) with `isInternal`.
+ * sent one). The real scheme is the request URL's. A request is internal when
+ * its trusted address is in internal_address_config (none without it, as in
+ * Envoy ≥ 1.36), or when the deployment says so (`isInternal`, e.g. a
+ * service binding).
  */
 import type { DownstreamPolicy, Listener } from '../compile/types.js'
+import { cidr } from '../filters/rbac-match.js'
 import { isWebSocketUpgrade, stripHopByHop } from '../upstream/headers.js'
 import { normalizePathname } from './path-normalize.js'
 
@@ -53,6 +55,7 @@ export function prepareDownstream(
   policy: DownstreamPolicy,
   internalOnlyHeaders: readonly string[],
   isInternal?: InternalCaller,
+  inRanges: (ip: string) => boolean = internalRanges(policy),
 ): { request: Request; info: DownstreamInfo } {
   const url = new URL(request.url)
   const normalized = normalizePathname(url.pathname, policy)
@@ -65,20 +68,26 @@ export function prepareDownstream(
   const peer = request.headers.get('cf-connecting-ip')?.trim() || undefined
   const realScheme = url.protocol.slice(0, -1)
   let remoteAddress: string | undefined
+  // Only a request whose x-forwarded-for names one address (or none, with
+  // use_remote_address) may be internal: Envoy's "allow trusted address checks".
+  let trustable: boolean
   if (policy.useRemoteAddress) {
+    trustable = !headers.has('x-forwarded-for')
     // Trusted proxies in front (xff_num_trusted_hops) put the client in XFF, before we append.
-    if (policy.xffNumTrustedHops > 0) remoteAddress = lastXffAddress(headers, policy.xffNumTrustedHops - 1)
+    if (policy.xffNumTrustedHops > 0) remoteAddress = lastXff(headers, policy.xffNumTrustedHops - 1).address
     remoteAddress ??= peer
     if (!policy.skipXffAppend && peer) appendXff(headers, peer)
     // The previous hop is not trusted to say the scheme unless it is a trusted proxy.
     if (policy.xffNumTrustedHops === 0 || !headers.has('x-forwarded-proto')) headers.set('x-forwarded-proto', realScheme)
   } else {
-    remoteAddress = lastXffAddress(headers, policy.xffNumTrustedHops)
+    const found = lastXff(headers, policy.xffNumTrustedHops)
+    remoteAddress = found.address
+    trustable = found.single
   }
   if (!headers.has('x-forwarded-proto')) headers.set('x-forwarded-proto', realScheme)
-  remoteAddress ??= peer
 
-  const internal = isInternal?.(request) === true
+  const internal = isInternal?.(request) === true || (trustable && remoteAddress !== undefined && inRanges(remoteAddress))
+  remoteAddress ??= peer
   const edge = !internal && policy.useRemoteAddress
   headers.delete('x-envoy-internal')
   if (internal) headers.set('x-envoy-internal', 'true')
@@ -104,14 +113,21 @@ export function prepareDownstream(
 
 /**
  * Envoy's Utility::getLastAddressFromXFF: the address `skip` entries from the
- * right of x-forwarded-for, if it is a valid IP.
+ * right of x-forwarded-for, if it is a valid IP; `single` when the header
+ * holds exactly that one address.
  */
-export function lastXffAddress(headers: Headers, skip: number): string | undefined {
+export function lastXff(headers: Headers, skip: number): { address: string | undefined; single: boolean } {
   const xff = headers.get('x-forwarded-for')
-  if (xff === null) return undefined
+  if (xff === null) return { address: undefined, single: false }
   const entries = xff.split(',')
   const entry = entries[entries.length - 1 - skip]?.trim()
-  return entry && isIp(entry) ? entry : undefined
+  return entry && isIp(entry) ? { address: entry, single: entries.length === 1 && skip === 0 } : { address: undefined, single: false }
+}
+
+/** internal_address_config's ranges as one predicate. */
+function internalRanges(policy: DownstreamPolicy): (ip: string) => boolean {
+  const ranges = policy.internalAddresses.map((r) => cidr({ address_prefix: r.addressPrefix, prefix_len: r.prefixLen }))
+  return (ip) => ranges.some((inRange) => inRange(ip))
 }
 
 function appendXff(headers: Headers, address: string): void {
@@ -125,6 +141,8 @@ function isIp(s: string): boolean {
   return s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s)
 }
 
-/** The listener's preparation, as one call. */
-export const prepareFor = (listener: Listener, isInternal?: InternalCaller) => (request: Request) =>
-  prepareDownstream(request, listener.downstream, listener.routeTable.internalOnlyHeaders, isInternal)
+/** The listener's preparation, as one call (its internal ranges compiled once). */
+export function prepareFor(listener: Listener, isInternal?: InternalCaller): (request: Request) => { request: Request; info: DownstreamInfo } {
+  const inRanges = internalRanges(listener.downstream)
+  return (request) => prepareDownstream(request, listener.downstream, listener.routeTable.internalOnlyHeaders, isInternal, inRanges)
+}

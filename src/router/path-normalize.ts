@@ -22,7 +22,7 @@ const ESCAPED_SLASH = /%2f|%5c/i
 /** RFC 3986 §2.3 unreserved characters: percent-decoding them never changes meaning (§6.2.2.2). */
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/
 
-export function normalizePathname(pathname: string, policy: DownstreamPolicy): NormalizeResult {
+export function normalizePathname(pathname: string, policy: Pick<DownstreamPolicy, 'normalizePath' | 'mergeSlashes' | 'escapedSlashes'>): NormalizeResult {
   let path = pathname
   let redirect = false
   if (policy.escapedSlashes !== 'KEEP_UNCHANGED' && ESCAPED_SLASH.test(path)) {

@@ -83,7 +83,7 @@ const NO_LISTENER: Listener = Object.freeze({
   statPrefix: '',
   routeTable: Object.freeze({ name: '', virtualHosts: [], findVirtualHost: () => undefined, requestHeaders: { add: [], remove: [] }, responseHeaders: { add: [], remove: [] }, internalOnlyHeaders: [] }),
   httpFilters: [],
-  downstream: Object.freeze({ normalizePath: false, mergeSlashes: false, escapedSlashes: 'KEEP_UNCHANGED', useRemoteAddress: false, xffNumTrustedHops: 0, skipXffAppend: false, generateRequestId: true, preserveExternalRequestId: false }),
+  downstream: Object.freeze({ normalizePath: false, mergeSlashes: false, escapedSlashes: 'KEEP_UNCHANGED', internalAddresses: [], useRemoteAddress: false, xffNumTrustedHops: 0, skipXffAppend: false, generateRequestId: true, preserveExternalRequestId: false }),
   connectionManager: {},
 })
 

@@ -90,6 +90,32 @@ describe('an internal caller (RouterDeps.trustEnvoyHeaders) keeps its x-envoy-* 
   })
 })
 
+describe('internal_address_config', () => {
+  const tenNet = { internal_address_config: { cidr_ranges: [{ address_prefix: '10.0.0.0', prefix_len: 8 }] } }
+  it('a remote address in cidr_ranges, with no x-forwarded-for, is internal: its x-envoy-* headers count', async () => {
+    const { send, echo } = edge(tenNet)
+    expect((await send('/slow/1000', { headers: { 'cf-connecting-ip': '10.1.2.3', 'x-envoy-upstream-rq-timeout-ms': '100' } })).status).toBe(504)
+    expect((await echo(await send('/x', { headers: { 'cf-connecting-ip': '10.1.2.3' } }))).headers['x-envoy-internal']).toBe('true')
+  })
+  it('the same address with an x-forwarded-for (a proxied request), or an address outside the ranges, is external', async () => {
+    const { send, echo } = edge(tenNet)
+    const proxied = await echo(await send('/x', { headers: { 'cf-connecting-ip': '10.1.2.3', 'x-forwarded-for': '203.0.113.7', 'x-envoy-retry-on': '5xx' } }))
+    expect(proxied.headers['x-envoy-internal']).toBeUndefined()
+    expect(proxied.headers['x-envoy-retry-on']).toBeUndefined()
+    expect((await echo(await send('/x', { headers: { 'cf-connecting-ip': CLIENT } }))).headers['x-envoy-internal']).toBeUndefined()
+  })
+  it('without internal_address_config no address is internal (Envoy ≥ 1.36), not even a private one', async () => {
+    const { send, echo } = edge()
+    expect((await echo(await send('/x', { headers: { 'cf-connecting-ip': '10.1.2.3' } }))).headers['x-envoy-internal']).toBeUndefined()
+  })
+  it('with use_remote_address: false a single forged private x-forwarded-for makes a request internal — as in Envoy, and why validate warns', async () => {
+    const { send, echo } = edgeListener({ upstream, routes, hcm: { internal_address_config: {} } })
+    expect((await echo(await send('/x', { headers: { 'cf-connecting-ip': CLIENT, 'x-forwarded-for': '192.168.1.5' } }))).headers['x-envoy-internal']).toBe('true')
+    const fixed = edge({ internal_address_config: {} })
+    expect((await fixed.echo(await fixed.send('/x', { headers: { 'cf-connecting-ip': CLIENT, 'x-forwarded-for': '192.168.1.5' } }))).headers['x-envoy-internal']).toBeUndefined()
+  })
+})
+
 describe("use_remote_address: false (Envoy's default) behaves as Envoy's", () => {
   const { send, echo, lines } = edgeListener({ upstream, routes, hcm: { tracing: { random_sampling: { value: 0 } } } })
   it("trusts the client's x-forwarded-proto, does not append x-forwarded-for, keeps the client's x-request-id", async () => {

@@ -28,6 +28,18 @@ export const address = envoyObject(
   { unsupported: { pipe: 'Workers have no unix sockets', envoy_internal_address: 'internal listeners are not implemented' } },
 )
 
+/**
+ * Which downstream addresses are internal. Absent: none (Envoy ≥ 1.36);
+ * present without cidr_ranges: RFC 1918 / RFC 4193 and loopback.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto#extensions-filters-network-http-connection-manager-v3-httpconnectionmanager-internaladdressconfig
+ */
+const internalAddressConfig = envoyObject(
+  {
+    cidr_ranges: z.array(envoyObject({ address_prefix: z.string().min(1), prefix_len: wrapped(uint32).optional() })).optional(),
+  },
+  { ignored: ['unix_sockets'], notes: { unix_sockets: 'Workers have no unix sockets' } },
+)
+
 export const HCM_NAMES = ['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager'] as const
 export const HCM_TYPES = [
   'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -75,6 +87,7 @@ export const httpConnectionManager = envoyObject(
     use_remote_address: wrapped(z.boolean()).optional(),
     xff_num_trusted_hops: uint32.optional(),
     skip_xff_append: z.boolean().optional(),
+    internal_address_config: internalAddressConfig.optional(),
     normalize_path: wrapped(z.boolean()).optional(),
     merge_slashes: z.boolean().optional(),
     path_with_escaped_slashes_action: envoyEnum(['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'], { caseInsensitive: true }).optional(),
@@ -90,7 +103,7 @@ export const httpConnectionManager = envoyObject(
     ignored: [
       'add_user_agent', 'common_http_protocol_options', 'http_protocol_options', 'http2_protocol_options', 'http3_protocol_options',
       'server_header_transformation', 'scheme_header_transformation', 'max_request_headers_kb', 'request_headers_timeout',
-      'drain_timeout', 'delayed_close_timeout', 'internal_address_config', 'via', 'forward_client_cert_details',
+      'drain_timeout', 'delayed_close_timeout', 'via', 'forward_client_cert_details',
       'set_current_client_cert_details', 'proxy_100_continue', 'represent_ipv4_remote_address_as_ipv4_mapped_ipv6',
       'request_id_extension', 'always_set_request_id_in_response',
       'stream_error_on_invalid_http_message', 'path_normalization_options', 'strip_trailing_host_dot', 'proxy_status_config',
@@ -98,7 +111,6 @@ export const httpConnectionManager = envoyObject(
       'original_ip_detection_extensions', 'user_agent', 'access_log_options',
     ],
     notes: {
-      internal_address_config: 'no downstream address is internal (Envoy 1.36+ without internal_address_config); a deployment names its internal callers in code (RouterDeps.trustEnvoyHeaders)',
       common_http_protocol_options: 'Cloudflare owns the downstream connections',
       http2_protocol_options: 'Cloudflare owns the downstream connections',
     },
