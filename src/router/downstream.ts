@@ -60,6 +60,8 @@ export function prepareDownstream(
   const url = new URL(request.url)
   const normalized = normalizePathname(url.pathname, policy)
   if (normalized.action !== 'reject' && normalized.pathname !== url.pathname) url.pathname = normalized.pathname
+  // gRPC clients cannot follow a redirect: Envoy rejects them instead.
+  const pathAction = normalized.action === 'redirect' && request.headers.get('content-type')?.startsWith('application/grpc') ? 'reject' : normalized.action
 
   const headers = new Headers(request.headers)
   // Envoy keeps Connection and Upgrade on an upgrade request and drops them otherwise.
@@ -108,7 +110,7 @@ export function prepareDownstream(
     signal: request.signal,
     cf: request.cf,
   } as RequestInit)
-  return { request: prepared, info: { remoteAddress, internal, edge, pathAction: normalized.action } }
+  return { request: prepared, info: { remoteAddress, internal, edge, pathAction } }
 }
 
 /**

@@ -66,6 +66,8 @@ describe('path_with_escaped_slashes_action', () => {
     expect((await send(res.headers.get('location')!)).status).toBe(403)
     // Nothing escaped: no redirect.
     expect((await send('/public')).status).toBe(200)
+    // A gRPC client cannot follow a redirect: Envoy rejects it.
+    expect((await send('/%2Fadmin', { method: 'POST', headers: { 'content-type': 'application/grpc' }, body: '' })).status).toBe(400)
   })
 
   it('UNESCAPE_AND_FORWARD: unescaped before rbac and routing; the upstream gets the unescaped path', async () => {
