@@ -105,7 +105,8 @@ export function prepareDownstream(
   const prepared = new Request(url.toString(), {
     method: request.method,
     headers,
-    body: request.body,
+    // A GET or HEAD body is never forwarded (forward.ts), and a Request cannot be built with one.
+    body: request.method === 'GET' || request.method === 'HEAD' ? null : request.body,
     redirect: request.redirect,
     signal: request.signal,
     cf: request.cf,

@@ -74,6 +74,14 @@ describe('Connection-nominated headers', () => {
   })
 })
 
+describe('bodies', () => {
+  it('a request body streams through the connection manager stage untouched', async () => {
+    const body = await echo(await send('/upload', { method: 'POST', headers: { 'cf-connecting-ip': CLIENT, 'content-type': 'text/plain' }, body: 'x'.repeat(100_000) }))
+    expect(body.method).toBe('POST')
+    expect(body.bodyBytes).toBe(100_000)
+  })
+})
+
 describe('WebSocket upgrades', () => {
   it('keep Upgrade and Connection through the connection manager stage and the filters: 101 with a working socket', async () => {
     const res = await send('/ws', { headers: { 'cf-connecting-ip': CLIENT, upgrade: 'websocket', connection: 'Upgrade, x-client-hop', 'x-client-hop': '1' } })
