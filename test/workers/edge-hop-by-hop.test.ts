@@ -82,6 +82,18 @@ describe('bodies', () => {
   })
 })
 
+describe('the downstream signal', () => {
+  it('survives the rebuilt request: a client that goes away cancels the upstream request', async () => {
+    const controller = new AbortController()
+    const started = Date.now()
+    const pending = send('/slow/3000', { headers: { 'cf-connecting-ip': CLIENT }, signal: controller.signal })
+    setTimeout(() => controller.abort(), 100)
+    const outcome = await pending.then((r) => r.status, () => 'aborted')
+    expect(outcome === 499 || outcome === 'aborted').toBe(true)
+    expect(Date.now() - started).toBeLessThan(2500)
+  })
+})
+
 describe('WebSocket upgrades', () => {
   it('keep Upgrade and Connection through the connection manager stage and the filters: 101 with a working socket', async () => {
     const res = await send('/ws', { headers: { 'cf-connecting-ip': CLIENT, upgrade: 'websocket', connection: 'Upgrade, x-client-hop', 'x-client-hop': '1' } })
