@@ -86,9 +86,9 @@ describe('the downstream signal', () => {
   it('survives the rebuilt request: a client that goes away cancels the upstream request', async () => {
     const controller = new AbortController()
     const started = Date.now()
-    const pending = send('/slow/3000', { headers: { 'cf-connecting-ip': CLIENT }, signal: controller.signal })
+    const pending = Promise.resolve(send('/slow/3000', { headers: { 'cf-connecting-ip': CLIENT }, signal: controller.signal }))
     setTimeout(() => controller.abort(), 100)
-    const outcome = await pending.then((r) => r.status, () => 'aborted')
+    const outcome = await pending.then((r: Response) => r.status, () => 'aborted')
     expect(outcome === 499 || outcome === 'aborted').toBe(true)
     expect(Date.now() - started).toBeLessThan(2500)
   })
