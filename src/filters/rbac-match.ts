@@ -35,8 +35,7 @@ function parseIp(ip: string): { v6: boolean; bits: bigint } | undefined {
   return { v6: true, bits: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n) }
 }
 
-/** A CIDR range as a predicate over an IP string (also used for internal_address_config). */
-export function cidr(range: { address_prefix: string; prefix_len?: number | undefined }): (ip: string | undefined) => boolean {
+function cidr(range: { address_prefix: string; prefix_len?: number | undefined }): (ip: string | undefined) => boolean {
   const base = parseIp(range.address_prefix)
   if (!base) return () => false
   const width = base.v6 ? 128 : 32

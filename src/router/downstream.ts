@@ -16,8 +16,8 @@
  * service binding).
  */
 import type { DownstreamPolicy, Listener } from '../compile/types.js'
-import { cidr } from '../filters/rbac-match.js'
 import { isWebSocketUpgrade, stripHopByHop } from '../upstream/headers.js'
+import { inCidr, isIp } from './ip.js'
 import { normalizePathname } from './path-normalize.js'
 
 export interface DownstreamInfo {
@@ -129,7 +129,7 @@ export function lastXff(headers: Headers, skip: number): { address: string | und
 
 /** internal_address_config's ranges as one predicate. */
 function internalRanges(policy: DownstreamPolicy): (ip: string) => boolean {
-  const ranges = policy.internalAddresses.map((r) => cidr({ address_prefix: r.addressPrefix, prefix_len: r.prefixLen }))
+  const ranges = policy.internalAddresses.map((r) => inCidr(r.addressPrefix, r.prefixLen))
   return (ip) => ranges.some((inRange) => inRange(ip))
 }
 
@@ -138,11 +138,6 @@ function appendXff(headers: Headers, address: string): void {
   headers.set('x-forwarded-for', xff ? `${xff}, ${address}` : address)
 }
 
-function isIp(s: string): boolean {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s)
-  if (v4) return v4.slice(1).every((p) => Number(p) <= 255)
-  return s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s)
-}
 
 /** The listener's preparation, as one call (its internal ranges compiled once). */
 export function prepareFor(listener: Listener, isInternal?: InternalCaller): (request: Request) => { request: Request; info: DownstreamInfo } {

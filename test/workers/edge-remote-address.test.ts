@@ -11,6 +11,7 @@
  */
 import { describe, expect, inject, it } from 'vitest'
 import { loadConfig } from '../../src/config/load'
+import { inCidr, isIp } from '../../src/router/ip'
 import { bootstrap } from '../support/config'
 import { edgeListener } from '../support/edge-listener'
 
@@ -165,5 +166,18 @@ describe('validate', () => {
     expect(r.warnings.map((w) => w.message)).toEqual([])
     const bad = loadConfig(JSON.stringify(bootstrap({ virtual_hosts: [], hcm: { path_with_escaped_slashes_action: 'UNESCAPE' } })))
     expect(bad.errors[0]?.message).toMatch(/expected one of/)
+  })
+})
+
+describe('addresses', () => {
+  it('parses x-forwarded-for entries as Envoy does (IP literals only) and matches CIDR ranges', () => {
+    expect(['203.0.113.7', '::1', '2001:db8::7', 'fd00::1'].every(isIp)).toBe(true)
+    expect(['1.2.3.999', 'example.com', '1.2.3.4:80', 'unknown', '2001:db8:::1'].some(isIp)).toBe(false)
+    expect(inCidr('10.0.0.0', 8)('10.255.1.1')).toBe(true)
+    expect(inCidr('10.0.0.0', 8)('11.0.0.1')).toBe(false)
+    expect(inCidr('fd00::', 8)('fd12:3456::1')).toBe(true)
+    expect(inCidr('fd00::', 8)('fe80::1')).toBe(false)
+    expect(inCidr('127.0.0.1', undefined)('127.0.0.2')).toBe(false)
+    expect(inCidr('10.0.0.0', 8)('::ffff:10.0.0.1')).toBe(false)
   })
 })
