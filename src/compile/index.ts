@@ -8,6 +8,7 @@ import type { ListenerConfig } from '../config/schema/listener.js'
 import type { RouteConfigurationConfig, VirtualHostConfig } from '../config/schema/route.js'
 import { compileAction } from './actions.js'
 import { compileCluster, type ResolveMap } from './clusters.js'
+import { compileDownstreamPolicy } from './downstream.js'
 import { deepFreeze } from './freeze.js'
 import { hashText } from './hash.js'
 import { compileHeaderMutations } from './headers.js'
@@ -60,6 +61,7 @@ function compileListener(l: ListenerConfig, index: number): Listener {
         return { name: f.name, typeUrl: typeof typeUrl === 'string' ? typeUrl : undefined, config, isOptional: f.is_optional === true, disabled: f.disabled === true }
       },
     ),
+    downstream: compileDownstreamPolicy(hcm),
     connectionManager: Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
   }
 }
@@ -73,12 +75,13 @@ function compileRouteTable(rc: Partial<RouteConfigurationConfig>, path: (string 
     findVirtualHost: buildVirtualHostIndex(virtualHosts, hostMatch),
     requestHeaders: mutations.request,
     responseHeaders: mutations.response,
+    internalOnlyHeaders: (rc.internal_only_headers ?? []).map((h) => h.toLowerCase()),
   }
 }
 
 function compileVirtualHost(vh: VirtualHostConfig, path: (string | number)[]): VirtualHost {
   const mutations = compileHeaderMutations(vh)
-  const { cors, retry_policy, hedge_policy, rate_limits, require_tls } = vh
+  const { cors, retry_policy, hedge_policy, rate_limits } = vh
   return {
     name: vh.name,
     domains: vh.domains,
@@ -98,6 +101,7 @@ function compileVirtualHost(vh: VirtualHostConfig, path: (string | number)[]): V
     requestHeaders: mutations.request,
     responseHeaders: mutations.response,
     perFilterConfig: vh.typed_per_filter_config ?? {},
-    extensions: Object.fromEntries(Object.entries({ cors, retry_policy, hedge_policy, rate_limits, require_tls }).filter(([, v]) => v !== undefined)),
+    requireTls: vh.require_tls ?? 'NONE',
+    extensions: Object.fromEntries(Object.entries({ cors, retry_policy, hedge_policy, rate_limits }).filter(([, v]) => v !== undefined)),
   }
 }

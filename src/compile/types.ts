@@ -135,6 +135,11 @@ export interface VirtualHost {
   readonly requestHeaders: HeaderMutation
   readonly responseHeaders: HeaderMutation
   readonly perFilterConfig: Readonly<Record<string, unknown>>
+  /**
+   * `require_tls`: a request whose x-forwarded-proto is not https gets a 301 to
+   * https (EXTERNAL_ONLY: unless the request is internal).
+   */
+  readonly requireTls: 'NONE' | 'EXTERNAL_ONLY' | 'ALL'
   /** Raw Envoy sub-configs interpreted by later stages (cors, retry_policy, …). */
   readonly extensions: Readonly<Record<string, unknown>>
 }
@@ -145,6 +150,38 @@ export interface RouteTable {
   readonly findVirtualHost: (authority: string) => VirtualHost | undefined
   readonly requestHeaders: HeaderMutation
   readonly responseHeaders: HeaderMutation
+  /** `internal_only_headers`, lower-cased: removed from every request that is not internal. */
+  readonly internalOnlyHeaders: readonly string[]
+}
+
+/** Envoy's `path_with_escaped_slashes_action` (IMPLEMENTATION_SPECIFIC_DEFAULT compiles to KEEP_UNCHANGED, Envoy's default). */
+export type EscapedSlashesAction = 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD'
+
+/**
+ * What the HTTP connection manager does to a downstream request before the
+ * filters and routing see it (Envoy's ConnectionManagerUtility: path
+ * normalization, x-forwarded-*, internal/external, request id).
+ */
+export interface DownstreamPolicy {
+  /** `normalize_path`: RFC 3986 normalization (default false, as Envoy). */
+  readonly normalizePath: boolean
+  /** `merge_slashes` (default false). */
+  readonly mergeSlashes: boolean
+  readonly escapedSlashes: EscapedSlashesAction
+  /**
+   * `internal_address_config` as CIDR ranges: a request whose trusted remote
+   * address is in one is internal. Empty (no internal_address_config): none is,
+   * as in Envoy ≥ 1.36.
+   */
+  readonly internalAddresses: readonly { readonly addressPrefix: string; readonly prefixLen: number | undefined }[]
+  /** `use_remote_address` (default false). */
+  readonly useRemoteAddress: boolean
+  readonly xffNumTrustedHops: number
+  readonly skipXffAppend: boolean
+  /** `generate_request_id` (default true). */
+  readonly generateRequestId: boolean
+  /** `preserve_external_request_id` (default false: an edge request's x-request-id is replaced). */
+  readonly preserveExternalRequestId: boolean
 }
 
 /** An `http_filters` entry, normalized to v3 (name, typed config, @type). */
@@ -163,6 +200,7 @@ export interface Listener {
   readonly statPrefix: string
   readonly routeTable: RouteTable
   readonly httpFilters: readonly HttpFilterConfig[]
+  readonly downstream: DownstreamPolicy
   /** The HTTP connection manager's config as written (access_log, tracing, …). */
   readonly connectionManager: Readonly<Record<string, unknown>>
 }
