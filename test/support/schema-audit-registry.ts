@@ -46,6 +46,19 @@ export const ACTED_ON: Readonly<Record<string, string>> = {
   'cluster.ring_hash_lb_config': 'src/upstream/lb/lb-config.ts',
   'cluster.maglev_lb_config': 'src/upstream/lb/lb-config.ts',
   'cluster.eds_cluster_config': 'src/xds/resources.ts',
+  'httpConnectionManager.normalize_path': 'src/compile/downstream.ts',
+  'httpConnectionManager.merge_slashes': 'src/compile/downstream.ts',
+  'httpConnectionManager.path_with_escaped_slashes_action': 'src/compile/downstream.ts',
+  'httpConnectionManager.use_remote_address': 'src/compile/downstream.ts',
+  'routeConfiguration.internal_only_headers': 'src/compile/index.ts',
+  'virtualHost.require_tls': 'src/compile/index.ts',
+  'httpConnectionManager.preserve_external_request_id': 'src/compile/downstream.ts',
+  'httpConnectionManager.xff_num_trusted_hops': 'src/compile/downstream.ts',
+  'httpConnectionManager.skip_xff_append': 'src/compile/downstream.ts',
+  'httpConnectionManager.internal_address_config': 'src/compile/downstream.ts',
+  'httpConnectionManager.internal_address_config.cidr_ranges': 'src/compile/downstream.ts',
+  'httpConnectionManager.internal_address_config.cidr_ranges[].address_prefix': 'src/compile/downstream.ts',
+  'httpConnectionManager.internal_address_config.cidr_ranges[].prefix_len': 'src/compile/downstream.ts',
   'cluster.eds_cluster_config.eds_config': 'src/xds/source.ts',
   'cluster.eds_cluster_config.service_name': 'src/xds/resources.ts',
   'httpConnectionManager.rds.config_source': 'src/xds/source.ts',
@@ -427,17 +440,6 @@ export const ACTED_ON: Readonly<Record<string, string>> = {
 // are accepted as before. The integrator moves each into ACTED_ON (with the file
 // that reads it) or gives it a notApplied reason when merging issue 13.
 export const HANDLED_BY_ISSUE_13: readonly string[] = [
-  // h-edge-headers: path normalization (today in the HCM's `ignored` list, not in its shape)
-  'httpConnectionManager.normalize_path',
-  'httpConnectionManager.merge_slashes',
-  'httpConnectionManager.path_with_escaped_slashes_action',
-  // h-edge-headers: edge trust, request ids, XFF, TLS redirect
-  'httpConnectionManager.use_remote_address',
-  'routeConfiguration.internal_only_headers',
-  'virtualHost.require_tls',
-  'httpConnectionManager.preserve_external_request_id',
-  'httpConnectionManager.xff_num_trusted_hops',
-  'httpConnectionManager.skip_xff_append',
   // h-edge-upstream: timeouts, hedging, mirroring
   'httpConnectionManager.request_timeout',
   'httpConnectionManager.stream_idle_timeout',
