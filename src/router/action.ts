@@ -14,6 +14,7 @@ import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/
 import { DEFAULT_BUFFER_LIMIT_BYTES } from '../upstream/replay-body.js'
 import { NEVER_TRUSTED, effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
+import { streamLimits } from '../upstream/stream-limits.js'
 import { prepareUpstreamHeaders } from '../upstream/proxy-headers.js'
 import type { ProxyEnv, RouterDeps } from './app.js'
 import { applyHeaderLevels, type HeaderValueContext } from './headers.js'
@@ -63,9 +64,14 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
     return headers
   }
 
+  const limits = streamLimits(c.get('listener'), action, request.headers, valueCtx.startTime)
   const response = await sendWithRetries(
     {
       request, cluster, path, headersFor, retry,
+      streamIdleTimeoutMs: limits.idleMs,
+      requestDeadline: limits.requestDeadline,
+      streamDeadline: limits.streamDeadline,
+      onBodyDone: (done) => c.set('bodyDone', done),
       routeTimeoutMs: timeouts.routeTimeoutMs,
       perTryTimeoutMs: timeouts.perTryTimeoutMs,
       bufferLimitBytes: bufferLimit(action.extensions.per_request_buffer_limit_bytes),

@@ -83,6 +83,9 @@ const NO_LISTENER: Listener = Object.freeze({
   statPrefix: '',
   routeTable: Object.freeze({ name: '', virtualHosts: [], findVirtualHost: () => undefined, requestHeaders: { add: [], remove: [] }, responseHeaders: { add: [], remove: [] } }),
   httpFilters: [],
+  streamIdleTimeoutMs: 0,
+  requestTimeoutMs: 0,
+  maxStreamDurationMs: 0,
   connectionManager: {},
 })
 

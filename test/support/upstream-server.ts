@@ -10,6 +10,10 @@
  *   /redirect?to=X    302 with `Location: X` (default `/echo`)
  *   /big/:bytes       streams `bytes` bytes of `patternByte(i)`; `?failAt=N` destroys
  *                     the socket after N bytes (a truncated response)
+ *   /drip/:n?every=ms 200, then 16 bytes every `ms` (default 200), `n` times (a slow-drip body);
+ *                     chunked, or with `&sized` a Content-Length of 16 × n
+ *   /early-hints      103 Early Hints (a `link` header), then the 200 echo
+ *   /continue         an unsolicited 100 Continue, then the 200 echo
  *   /ws               WebSocket (RFC 6455 by hand): echoes each text frame
  *   /response-headers?k=v  echo, with each query parameter added as a response header
  *   /health           200 `ok`, or 503 after `setBehavior({ healthy: false })`
@@ -92,6 +96,24 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
       return sendJson(res, 200, echo)
     }
     if (first === 'big') return streamBig(res, Number(arg), url.searchParams.get('failAt'))
+    if (first === 'drip') {
+      const sized = url.searchParams.has('sized') ? { 'content-length': String(16 * Number(arg)) } : {}
+      res.writeHead(200, { 'content-type': 'application/octet-stream', ...sized })
+      const every = Number(url.searchParams.get('every') ?? 200)
+      for (let i = 0; i < Number(arg) && !res.destroyed; i++) {
+        res.write(Buffer.alloc(16, 100))
+        await sleep(every, req)
+      }
+      return void res.end()
+    }
+    if (first === 'early-hints') {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' })
+      return sendJson(res, 200, echo)
+    }
+    if (first === 'continue') {
+      res.writeContinue()
+      return sendJson(res, 200, echo)
+    }
     if (first === 'slow-body') {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '2048' })
       res.write(Buffer.alloc(1024, 97))

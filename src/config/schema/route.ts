@@ -46,6 +46,17 @@ export const routeMatch = envoyObject(
 
 const regexRewrite = envoyObject({ pattern: regexMatcher, substitution: z.string() })
 
+/** Ignoring these does not change the route or cluster a request takes, nor its answer (validate warns). */
+const NOT_MIRRORED = 'request mirroring is not implemented: no shadow request is sent (the client\'s answer is the same)'
+const NOT_HEDGED = 'request hedging is not implemented: tries are sent one at a time, and a try that hits per_try_timeout is cancelled rather than raced (the route and cluster are the same)'
+
+/** `RouteAction.MaxStreamDuration`: overrides the HCM's max_stream_duration for this route, with grpc-timeout handling. */
+const maxStreamDuration = envoyObject({
+  max_stream_duration: duration.optional(),
+  grpc_timeout_header_max: duration.optional(),
+  grpc_timeout_header_offset: duration.optional(),
+})
+
 export const weightedClusterEntry = envoyObject(
   {
     name: z.string().min(1),
@@ -79,9 +90,8 @@ export const routeAction = envoyObject(
     hash_policy: z.array(hashPolicy).optional(),
     cors: opaque.optional(),
     priority: z.string().optional(),
-    max_stream_duration: opaque.optional(),
+    max_stream_duration: maxStreamDuration.optional(),
     cluster_not_found_response_code: envoyEnum(['SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR']).optional(),
-    request_mirror_policies: z.array(opaque).optional(),
     rate_limits: z.array(opaque).optional(),
     upgrade_configs: z.array(opaque).optional(),
   },
@@ -90,12 +100,13 @@ export const routeAction = envoyObject(
       'auto_host_rewrite', 'host_rewrite_header', 'host_rewrite_path_regex', 'metadata_match', 'include_vh_rate_limits',
       'internal_redirect_policy', 'max_internal_redirects', 'hedge_policy', 'max_grpc_timeout', 'grpc_timeout_offset',
       'append_x_forwarded_host', 'early_data_policy', 'inline_cluster_specifier_plugin', 'cluster_specifier_plugin',
-      'request_mirror_policy', 'retry_policy_typed_config',
+      'request_mirror_policy', 'request_mirror_policies', 'retry_policy_typed_config',
     ],
     notes: {
       auto_host_rewrite: 'Workers send the endpoint host as Host anyway; the authority travels in x-forwarded-host',
-      request_mirror_policies: 'mirroring is not implemented',
-      hedge_policy: 'request hedging is not implemented',
+      request_mirror_policies: NOT_MIRRORED,
+      request_mirror_policy: NOT_MIRRORED,
+      hedge_policy: NOT_HEDGED,
     },
   },
 ).superRefine((a, ctx) => {
@@ -162,15 +173,14 @@ export const virtualHost = envoyObject(
     require_tls: envoyEnum(['NONE', 'EXTERNAL_ONLY', 'ALL'], { caseInsensitive: true }).optional(),
     cors: opaque.optional(),
     retry_policy: retryPolicy.optional(),
-    hedge_policy: opaque.optional(),
     rate_limits: z.array(opaque).optional(),
     typed_per_filter_config: opaque.optional(),
     per_request_buffer_limit_bytes: wrapped(uint32).optional(),
     ...headerMutationFields,
   },
   {
-    ignored: ['include_request_attempt_count', 'include_attempt_count_in_response', 'virtual_clusters', 'metadata', 'request_mirror_policies', 'retry_policy_typed_config'],
-    notes: { virtual_clusters: 'virtual cluster stats are not collected' },
+    ignored: ['include_request_attempt_count', 'include_attempt_count_in_response', 'virtual_clusters', 'metadata', 'request_mirror_policies', 'retry_policy_typed_config', 'hedge_policy'],
+    notes: { virtual_clusters: 'virtual cluster stats are not collected', request_mirror_policies: NOT_MIRRORED, hedge_policy: NOT_HEDGED },
   },
 )
 export type VirtualHostConfig = z.output<typeof virtualHost>
@@ -185,7 +195,7 @@ export const routeConfiguration = envoyObject(
   },
   {
     ignored: ['validate_clusters', 'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'request_mirror_policies', 'typed_per_filter_config', 'metadata', 'ignore_path_parameters_in_path_matching', 'vhds', 'cluster_specifier_plugins', 'request_headers_to_add_timing'],
-    notes: { validate_clusters: 'edgevoy always checks that routed clusters exist' },
+    notes: { validate_clusters: 'edgevoy always checks that routed clusters exist', request_mirror_policies: NOT_MIRRORED },
   },
 )
 export type RouteConfigurationConfig = z.output<typeof routeConfiguration>
