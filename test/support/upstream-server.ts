@@ -12,7 +12,8 @@
  *                     the socket after N bytes (a truncated response)
  *   /drip/:n?every=ms 200, then 16 bytes every `ms` (default 200), `n` times (a slow-drip body);
  *                     chunked, or with `&sized` a Content-Length of 16 × n
- *   /early-hints      103 Early Hints (a `link` header), then the 200 echo
+ *   /early-hints      103 Early Hints (a `link` header), then the 200 echo (`?twice`: two 103s,
+ *                     `?chunked`: the echo chunked)
  *   /continue         an unsolicited 100 Continue, then the 200 echo
  *   /ws               WebSocket (RFC 6455 by hand): echoes each text frame
  *   /response-headers?k=v  echo, with each query parameter added as a response header
@@ -108,7 +109,14 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     }
     if (first === 'early-hints') {
       res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' })
-      return sendJson(res, 200, echo)
+      if (url.searchParams.has('twice')) res.writeEarlyHints({ link: '</app.js>; rel=preload; as=script' })
+      if (!url.searchParams.has('chunked')) return sendJson(res, 200, echo)
+      // The final response chunked: two writes, no Content-Length.
+      const json = JSON.stringify(echo)
+      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream-id': id })
+      res.write(json.slice(0, 10))
+      await sleep(50, req)
+      return void res.end(json.slice(10))
     }
     if (first === 'continue') {
       res.writeContinue()
