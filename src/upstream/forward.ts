@@ -7,7 +7,7 @@ import type { Cluster, Host } from '../compile/types'
 import { ProxyError } from '../errors'
 import { isWebSocketUpgrade, stripHopByHop } from './headers'
 import { finalResponse } from './informational'
-import { declaredLength, watchUpload } from './upload'
+import { declaredLength, watchUpload, type UploadState } from './upload'
 
 export interface ForwardRequest {
   /** The downstream request; its body is a stream and is never buffered. */
@@ -22,7 +22,9 @@ export interface ForwardRequest {
   /** How long to wait for the response headers (the try's share of the route timeout); 0: no limit. */
   readonly timeoutMs: number
   /** Aborts the upstream request, e.g. when the downstream client goes away. */
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignal | undefined
+  /** Receives the state of the client's upload as it streams (complete, failed). */
+  readonly onUpload?: ((state: UploadState) => void) | undefined
 }
 
 export interface ForwardDeps {
@@ -64,6 +66,7 @@ export async function forward(req: ForwardRequest, deps: ForwardDeps): Promise<R
 
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null
   const upload = hasBody ? watchUpload(request.body!, declaredLength(req.headers)) : undefined
+  if (upload) req.onUpload?.(upload.state)
   const headers = new Headers(req.headers)
   // Envoy answers `Expect: 100-continue` itself and removes the header, so the
   // upstream never sends a 100 for it (conn_manager_impl.cc, proxy_100_continue off).

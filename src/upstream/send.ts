@@ -15,6 +15,7 @@ import { activeRequests } from './lb/index.js'
 import { prepareReplayBody, withBody, type ReplayBody } from './replay-body.js'
 import { backOffMs, shouldRetry, type AttemptOutcome } from './retry.js'
 import { guardBody, type BodyDeadline, type BodyOutcome } from './body-guard.js'
+import type { UploadState } from './upload.js'
 
 export interface SendRequest {
   readonly request: Request
@@ -89,7 +90,9 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
     const start = deps.now()
     const deadline = req.routeTimeoutMs > 0 ? start + req.routeTimeoutMs : Infinity
     const idleMs = req.streamIdleTimeoutMs ?? 0
-    const requestComplete = req.request.body === null || body.kind === 'buffered'
+    // Whether the client's request had fully arrived decides 504 vs 408 for a stream timer (Envoy maybeRequestTimeoutCode).
+    let upload: UploadState | undefined
+    const requestComplete = () => req.request.body === null || body.kind === 'buffered' || upload?.complete === true
     const maxTries = Math.min(1 + (retry && replayable ? retry.numRetries : 0), deps.maxTries ?? DEFAULT_MAX_TRIES)
     const tried = new Set<Host>()
 
@@ -120,7 +123,7 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
       const inFlight = activeRequests.begin(host)
       try {
         response = await forward(
-          { request, host, cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal },
+          { request, host, cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal, onUpload: (state) => (upload = state) },
           deps,
         )
         inFlight()
@@ -134,7 +137,7 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
         inFlight()
         if (!isProxyError(e) || e.code === 'downstream_disconnect') throw e
         failure = e
-        if (e.code === 'upstream_timeout' && binding.kind !== 'per_try') throw timeoutError(binding.kind, requestComplete, e)
+        if (e.code === 'upstream_timeout' && binding.kind !== 'per_try') throw timeoutError(binding.kind, requestComplete(), e)
         const reason = e.code === 'upstream_timeout' ? 'per_try_timeout' : 'connect_failure'
         clusters.reportAttempt(cluster, host, { kind: 'local', reason: reason === 'per_try_timeout' ? 'timeout' : 'connect_failure' })
         outcome = { kind: 'no_response', reason }

@@ -29,6 +29,21 @@ describe('request_timeout', () => {
     expect(app.stats.counters.get('http.ingress.downstream_rq_timeout')).toBe(1)
   })
 
+  it('answers 408 while the upload is still arriving (Envoy maybeRequestTimeoutCode)', async () => {
+    const app = streamApp({ ports: [a], route: { timeout: '0s' }, hcm: { request_timeout: '0.4s' } })
+    let sent = false
+    const slowUpload = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (!sent) return (sent = true), c.enqueue(new Uint8Array(100))
+        await new Promise((r) => setTimeout(r, 2000))
+        c.close()
+      },
+    })
+    const res = await app.request('/upload', { method: 'POST', body: slowUpload, headers: { 'content-length': '200' }, duplex: 'half' } as RequestInit)
+    expect(res.status).toBe(408)
+    expect(await res.text()).toBe('request timeout')
+  })
+
   it('is disarmed once the response headers arrive: a 1.2 s drip outlives a 0.4 s request_timeout', async () => {
     const app = streamApp({ ports: [a], hcm: { request_timeout: '0.4s' } })
     const body = await drain(await app.request('/drip/12?every=100'), Date.now())
