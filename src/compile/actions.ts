@@ -87,6 +87,13 @@ export function compileAction(r: RouteConfig, vhostBufferLimit?: number): RouteA
       grpcHeaderMaxMs: a.max_stream_duration.grpc_timeout_header_max,
       grpcHeaderOffsetMs: a.max_stream_duration.grpc_timeout_header_offset,
     },
+    mirrors: (a.request_mirror_policies ?? []).map((m) => ({
+      cluster: m.cluster,
+      clusterHeader: m.cluster_header?.toLowerCase(),
+      fraction: m.runtime_fraction?.default_value,
+      appendShadowSuffix: m.disable_shadow_host_suffix_append !== true,
+      hostRewrite: m.host_rewrite_literal,
+    })),
     extensions,
   }
 }

@@ -79,6 +79,18 @@ export type PathRewrite =
   | { readonly kind: 'prefix'; readonly prefix: string }
   | { readonly kind: 'regex'; readonly pattern: RegExp; readonly substitution: string }
 
+/** A `RequestMirrorPolicy`: shadow a copy of the request to another cluster. */
+export interface MirrorPolicy {
+  readonly cluster: string | undefined
+  /** Lower-case header naming the cluster. */
+  readonly clusterHeader: string | undefined
+  /** Share of requests mirrored (runtime_fraction's default_value); undefined: all. */
+  readonly fraction: { readonly numerator: number; readonly denominator?: 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION' | undefined } | undefined
+  /** Append "-shadow" to the authority (Envoy's default). */
+  readonly appendShadowSuffix: boolean
+  readonly hostRewrite: string | undefined
+}
+
 /** `RouteAction.MaxStreamDuration`, in ms (undefined: not set). */
 export interface MaxStreamDuration {
   readonly maxMs: number | undefined
@@ -101,6 +113,8 @@ export interface ForwardAction {
   readonly idleTimeoutMs: number | undefined
   /** Route `max_stream_duration`, overriding the HCM's; undefined: the HCM's applies. */
   readonly maxStreamDuration: MaxStreamDuration | undefined
+  /** `request_mirror_policies`, in order. */
+  readonly mirrors: readonly MirrorPolicy[]
   /** Raw Envoy sub-configs later stages interpret (retry_policy, hash_policy, …), snake_case as written. */
   readonly extensions: Readonly<Record<string, unknown>>
 }

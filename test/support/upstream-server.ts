@@ -38,6 +38,8 @@ export interface Upstream {
   readonly requests: number
   readonly listening: boolean
   readonly behavior: Readonly<UpstreamBehavior>
+  /** What the last echoed request looked like (method, url, headers, body size and hash). */
+  readonly last: EchoBody | undefined
   setBehavior(behavior: UpstreamBehavior): void
   /** Stops listening and destroys every open socket: later connects are refused. */
   kill(): Promise<void>
@@ -56,6 +58,7 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
   const { id } = options
   let requests = 0
   let behavior: UpstreamBehavior = { healthy: true }
+  let last: EchoBody | undefined
   const sockets = new Set<Socket>()
 
   const server = createServer((req, res) => {
@@ -86,6 +89,7 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     if (req.destroyed || res.destroyed) return
 
     const echo = await readEcho(id, req)
+    last = echo
     if (behavior.status) return sendJson(res, behavior.status, echo)
     if (first === 'status') return sendJson(res, Number(arg), echo)
     if (first === 'redirect') {
@@ -161,6 +165,9 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     },
     get behavior() {
       return behavior
+    },
+    get last() {
+      return last
     },
     setBehavior(next) {
       behavior = { healthy: true, ...next }

@@ -113,13 +113,13 @@ describe('what validate says about the fields a Worker cannot apply', () => {
     expect(w[0]).toMatch(/common_http_protocol_options\.idle_timeout: idle_timeout is ignored: a Worker never sees the downstream connection/)
   })
 
-  it('warns for hedge_policy (route and virtual host) and request_mirror_policies, never silent', () => {
+  it('warns for hedge_policy (route and virtual host) and a virtual host\'s request_mirror_policies (mirroring is implemented on routes: mirror.test.ts), never silent', () => {
     const w = warningsFor({
       route: { hedge_policy: { hedge_on_per_try_timeout: true }, request_mirror_policies: [{ cluster: 'up' }] },
       vhost: { hedge_policy: { hedge_on_per_try_timeout: true }, request_mirror_policies: [{ cluster: 'up' }] },
     })
     expect(w.filter((x) => /hedge_policy is ignored: request hedging is not implemented/.test(x))).toHaveLength(2)
-    expect(w.filter((x) => /request_mirror_policies is ignored: request mirroring is not implemented/.test(x))).toHaveLength(2)
+    expect(w.filter((x) => /request_mirror_policies is ignored: request mirroring is implemented on a route's action only/.test(x))).toHaveLength(1)
   })
 
   it('request_timeout, stream_idle_timeout, idle_timeout and max_stream_duration on routes raise no warning: they are applied', () => {

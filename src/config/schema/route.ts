@@ -47,8 +47,23 @@ export const routeMatch = envoyObject(
 const regexRewrite = envoyObject({ pattern: regexMatcher, substitution: z.string() })
 
 /** Ignoring these does not change the route or cluster a request takes, nor its answer (validate warns). */
-const NOT_MIRRORED = 'request mirroring is not implemented: no shadow request is sent (the client\'s answer is the same)'
+const NOT_MIRRORED = 'request mirroring is implemented on a route\'s action only: no shadow request is sent for this level (the client\'s answer is the same)'
 const NOT_HEDGED = 'request hedging is not implemented: tries are sent one at a time, and a try that hits per_try_timeout is cancelled rather than raced (the route and cluster are the same)'
+
+/** `RouteAction.RequestMirrorPolicy`: a shadow copy of the request to another cluster (src/upstream/mirror.ts). */
+const requestMirrorPolicy = envoyObject(
+  {
+    cluster: z.string().min(1).optional(),
+    cluster_header: z.string().min(1).optional(),
+    runtime_fraction: envoyObject({ default_value: fractionalPercent.optional(), runtime_key: z.string().optional() }).optional(),
+    disable_shadow_host_suffix_append: z.boolean().optional(),
+    host_rewrite_literal: z.string().optional(),
+  },
+  { ignored: ['trace_sampled'], notes: { trace_sampled: 'shadow requests carry the trace headers of the primary' } },
+).superRefine((m, ctx) => {
+  if ((m.cluster === undefined) === (m.cluster_header === undefined))
+    ctx.addIssue({ code: 'custom', message: 'a request mirror policy needs exactly one of cluster, cluster_header', params: { kind: 'cluster_specifier' } })
+})
 
 /** `RouteAction.MaxStreamDuration`: overrides the HCM's max_stream_duration for this route, with grpc-timeout handling. */
 const maxStreamDuration = envoyObject({
@@ -92,6 +107,7 @@ export const routeAction = envoyObject(
     priority: z.string().optional(),
     max_stream_duration: maxStreamDuration.optional(),
     cluster_not_found_response_code: envoyEnum(['SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR']).optional(),
+    request_mirror_policies: z.array(requestMirrorPolicy).optional(),
     rate_limits: z.array(opaque).optional(),
     upgrade_configs: z.array(opaque).optional(),
   },
@@ -100,12 +116,11 @@ export const routeAction = envoyObject(
       'auto_host_rewrite', 'host_rewrite_header', 'host_rewrite_path_regex', 'metadata_match', 'include_vh_rate_limits',
       'internal_redirect_policy', 'max_internal_redirects', 'hedge_policy', 'max_grpc_timeout', 'grpc_timeout_offset',
       'append_x_forwarded_host', 'early_data_policy', 'inline_cluster_specifier_plugin', 'cluster_specifier_plugin',
-      'request_mirror_policy', 'request_mirror_policies', 'retry_policy_typed_config',
+      'request_mirror_policy', 'retry_policy_typed_config',
     ],
     notes: {
       auto_host_rewrite: 'Workers send the endpoint host as Host anyway; the authority travels in x-forwarded-host',
-      request_mirror_policies: NOT_MIRRORED,
-      request_mirror_policy: NOT_MIRRORED,
+      request_mirror_policy: 'the v2 single mirror policy is not implemented: use request_mirror_policies',
       hedge_policy: NOT_HEDGED,
     },
   },
