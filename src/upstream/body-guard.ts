@@ -40,8 +40,31 @@ export interface GuardedBody {
   readonly done: Promise<BodyOutcome>
 }
 
+/** Bytes asked for per read: workerd hands fetch() bodies over in 4 KiB chunks, and a JS hop per 4 KiB is slow. */
+const READ_BYTES = 64 * 1024
+
+/**
+ * Reads `source` in up-to-64 KiB pieces (a BYOB reader on a byte stream, as
+ * fetch() bodies are: measured 100 MiB in ~1.2-3 s against ~6-10 s chunk by
+ * chunk), or chunk by chunk when it is not a byte stream.
+ */
+type Chunk = { readonly done: boolean; readonly value?: Uint8Array | undefined }
+
+function chunkReader(source: ReadableStream<Uint8Array>): { read(): Promise<Chunk>; cancel(reason?: unknown): Promise<void> } {
+  try {
+    const byob = source.getReader({ mode: 'byob' }) as unknown as ReadableStreamBYOBReader
+    return {
+      read: () => byob.read(new Uint8Array(READ_BYTES)) as Promise<Chunk>,
+      cancel: (reason) => byob.cancel(reason),
+    }
+  } catch {
+    const reader = source.getReader()
+    return { read: () => reader.read(), cancel: (reason) => reader.cancel(reason) }
+  }
+}
+
 export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits): GuardedBody {
-  const reader = source.getReader()
+  const reader = chunkReader(source)
   let bytes = 0
   let settled = false
   let controller!: ReadableStreamDefaultController<Uint8Array>
@@ -68,10 +91,15 @@ export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits
     }
     reader.cancel(error).catch(() => undefined)
   }
-  const armIdle = () => {
-    if (limits.idleMs <= 0) return
-    if (idleTimer !== null) clearTimeout(idleTimer)
-    idleTimer = setTimeout(() => reset(new ProxyError('stream_idle_timeout')), limits.idleMs)
+  // One timer, re-armed lazily from the time of the last chunk: cheaper than a
+  // clearTimeout/setTimeout pair per chunk on a fast download.
+  let lastActivity = limits.now()
+  const armIdle = (ms: number) => {
+    idleTimer = setTimeout(() => {
+      const quiet = limits.now() - lastActivity
+      if (quiet >= limits.idleMs) reset(new ProxyError('stream_idle_timeout'))
+      else armIdle(limits.idleMs - quiet)
+    }, ms)
   }
 
   const body = new ReadableStream<Uint8Array>(
@@ -80,10 +108,10 @@ export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits
         controller = c
         const first = [...limits.deadlines].sort((a, b) => a.at - b.at)[0]
         if (first && Number.isFinite(first.at)) deadlineTimer = setTimeout(() => reset(first.error()), Math.max(0, first.at - limits.now()))
-        armIdle()
+        if (limits.idleMs > 0) armIdle(limits.idleMs)
       },
       async pull(c) {
-        let chunk: ReadableStreamReadResult<Uint8Array>
+        let chunk: Chunk
         try {
           chunk = await reader.read()
         } catch (cause) {
@@ -92,11 +120,15 @@ export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits
         }
         if (settled) return
         if (chunk.done) {
+          // A BYOB read may end with its last bytes.
+          if (chunk.value?.byteLength) c.enqueue(chunk.value)
+          bytes += chunk.value?.byteLength ?? 0
           settle(undefined)
           return c.close()
         }
+        if (!chunk.value?.byteLength) return
         bytes += chunk.value.byteLength
-        armIdle()
+        lastActivity = limits.now()
         c.enqueue(chunk.value)
       },
       cancel(reason) {
