@@ -78,7 +78,22 @@ export function compileAction(r: RouteConfig, vhostBufferLimit?: number): RouteA
     target,
     pathRewrite: pathRewrite(a),
     hostRewrite: a.host_rewrite_literal,
-    timeoutMs: a.timeout ?? DEFAULT_ROUTE_TIMEOUT_MS,
+    // A route with max_stream_duration uses Envoy's "new timeouts": the route
+    // timeout is off (router.cc FilterUtility::finalTimeout, usingNewTimeouts()).
+    timeoutMs: a.max_stream_duration !== undefined ? 0 : (a.timeout ?? DEFAULT_ROUTE_TIMEOUT_MS),
+    idleTimeoutMs: a.idle_timeout,
+    maxStreamDuration: a.max_stream_duration && {
+      maxMs: a.max_stream_duration.max_stream_duration,
+      grpcHeaderMaxMs: a.max_stream_duration.grpc_timeout_header_max,
+      grpcHeaderOffsetMs: a.max_stream_duration.grpc_timeout_header_offset,
+    },
+    mirrors: (a.request_mirror_policies ?? []).map((m) => ({
+      cluster: m.cluster,
+      clusterHeader: m.cluster_header?.toLowerCase(),
+      fraction: m.runtime_fraction?.default_value,
+      appendShadowSuffix: m.disable_shadow_host_suffix_append !== true,
+      hostRewrite: m.host_rewrite_literal,
+    })),
     extensions,
   }
 }

@@ -16,6 +16,9 @@ import { compileRouteMatch } from './match.js'
 import type { Cluster, HttpFilterConfig, Listener, Route, RouteTable, Snapshot, VirtualHost } from './types.js'
 import { buildVirtualHostIndex } from './virtual-hosts.js'
 
+/** Envoy's default HCM stream_idle_timeout: 5 minutes (docs/root/faq/configuration/timeouts.rst). */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000
+
 export interface CompileOptions {
   /** Config version this snapshot serves (the admin API's), default `"bundled"`. */
   readonly version?: string
@@ -62,6 +65,9 @@ function compileListener(l: ListenerConfig, index: number): Listener {
       },
     ),
     downstream: compileDownstreamPolicy(hcm),
+    streamIdleTimeoutMs: hcm.stream_idle_timeout ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+    requestTimeoutMs: hcm.request_timeout ?? 0,
+    maxStreamDurationMs: hcm.common_http_protocol_options?.max_stream_duration ?? 0,
     connectionManager: Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
   }
 }

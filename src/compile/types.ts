@@ -79,6 +79,25 @@ export type PathRewrite =
   | { readonly kind: 'prefix'; readonly prefix: string }
   | { readonly kind: 'regex'; readonly pattern: RegExp; readonly substitution: string }
 
+/** A `RequestMirrorPolicy`: shadow a copy of the request to another cluster. */
+export interface MirrorPolicy {
+  readonly cluster: string | undefined
+  /** Lower-case header naming the cluster. */
+  readonly clusterHeader: string | undefined
+  /** Share of requests mirrored (runtime_fraction's default_value); undefined: all. */
+  readonly fraction: { readonly numerator: number; readonly denominator?: 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION' | undefined } | undefined
+  /** Append "-shadow" to the authority (Envoy's default). */
+  readonly appendShadowSuffix: boolean
+  readonly hostRewrite: string | undefined
+}
+
+/** `RouteAction.MaxStreamDuration`, in ms (undefined: not set). */
+export interface MaxStreamDuration {
+  readonly maxMs: number | undefined
+  readonly grpcHeaderMaxMs: number | undefined
+  readonly grpcHeaderOffsetMs: number | undefined
+}
+
 export interface ForwardAction {
   readonly type: 'route'
   readonly target:
@@ -88,8 +107,14 @@ export interface ForwardAction {
   readonly pathRewrite: PathRewrite | undefined
   /** `host_rewrite_literal` (v2 `host_rewrite`). */
   readonly hostRewrite: string | undefined
-  /** Whole-request timeout in ms; 0 disables it (Envoy default 15 s). */
+  /** Whole-request timeout in ms; 0 disables it (Envoy default 15 s; 0 when max_stream_duration is set, as Envoy's "new timeouts"). */
   readonly timeoutMs: number
+  /** Route `idle_timeout` in ms, overriding the HCM's stream_idle_timeout (0 disables); undefined: the HCM's. */
+  readonly idleTimeoutMs: number | undefined
+  /** Route `max_stream_duration`, overriding the HCM's; undefined: the HCM's applies. */
+  readonly maxStreamDuration: MaxStreamDuration | undefined
+  /** `request_mirror_policies`, in order. */
+  readonly mirrors: readonly MirrorPolicy[]
   /** Raw Envoy sub-configs later stages interpret (retry_policy, hash_policy, …), snake_case as written. */
   readonly extensions: Readonly<Record<string, unknown>>
 }
@@ -201,6 +226,12 @@ export interface Listener {
   readonly routeTable: RouteTable
   readonly httpFilters: readonly HttpFilterConfig[]
   readonly downstream: DownstreamPolicy
+  /** HCM `stream_idle_timeout` in ms (Envoy default 5 min); 0 disables it. */
+  readonly streamIdleTimeoutMs: number
+  /** HCM `request_timeout` in ms; 0 (Envoy's default) disables it. */
+  readonly requestTimeoutMs: number
+  /** HCM `common_http_protocol_options.max_stream_duration` in ms; 0: none. */
+  readonly maxStreamDurationMs: number
   /** The HTTP connection manager's config as written (access_log, tracing, …). */
   readonly connectionManager: Readonly<Record<string, unknown>>
 }

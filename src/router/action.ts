@@ -14,6 +14,8 @@ import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/
 import { DEFAULT_BUFFER_LIMIT_BYTES } from '../upstream/replay-body.js'
 import { effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
+import { streamLimits } from '../upstream/stream-limits.js'
+import { startMirrors } from '../upstream/mirror.js'
 import { prepareUpstreamHeaders } from '../upstream/proxy-headers.js'
 import type { ProxyEnv, RouterDeps } from './app.js'
 import { applyHeaderLevels, type HeaderValueContext } from './headers.js'
@@ -64,12 +66,24 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
     return headers
   }
 
+  const limits = streamLimits(c.get('listener'), action, request.headers, valueCtx.startTime)
+  const bufferLimitBytes = bufferLimit(action.extensions.per_request_buffer_limit_bytes)
+  // Shadows first: a mirrored body is teed, and the primary sends its half.
+  const primary = action.mirrors.length === 0 ? request : startMirrors(action.mirrors, { request, path, headersFor, timeoutMs: timeouts.routeTimeoutMs, bufferLimitBytes }, {
+    fetch: deps.fetch, bindings: deps.bindings, now: deps.now, random: deps.random, clusters: deps.clusters,
+    clusterNamed: (name) => c.get('snapshot').clusters.get(name),
+    waitUntil: (p) => backgroundTask(c, p),
+  })
   const response = await sendWithRetries(
     {
-      request, cluster, path, headersFor, retry,
+      request: primary, cluster, path, headersFor, retry,
+      streamIdleTimeoutMs: limits.idleMs,
+      requestDeadline: limits.requestDeadline,
+      streamDeadline: limits.streamDeadline,
+      onBodyDone: (done) => c.set('bodyDone', done),
       routeTimeoutMs: timeouts.routeTimeoutMs,
       perTryTimeoutMs: timeouts.perTryTimeoutMs,
-      bufferLimitBytes: bufferLimit(action.extensions.per_request_buffer_limit_bytes),
+      bufferLimitBytes,
       signal: request.signal,
       hash: hashed.hash,
       onHost: (host) => c.set('upstreamHost', host.address),
@@ -120,6 +134,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 function bufferLimit(raw: unknown): number {
   return typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? raw : DEFAULT_BUFFER_LIMIT_BYTES
+}
+
+/** Work that may outlive the response (the Worker's waitUntil; tests without a ctx just let it run). */
+function backgroundTask(c: Context<ProxyEnv>, p: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(p)
+  } catch {
+    void p
+  }
 }
 
 /** The HEALTH Durable Object binding and this request's waitUntil, when the Worker has them. */

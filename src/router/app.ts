@@ -13,6 +13,7 @@ import { ProxyError, isProxyError } from '../errors.js'
 import { buildFilterChain } from '../filters/index.js'
 import { observe } from '../observability/observe.js'
 import type { ClusterManager } from '../upstream/cluster-manager.js'
+import type { BodyOutcome } from '../upstream/body-guard.js'
 import type { RetryHeaderTrust } from '../upstream/retry.js'
 import { decideRoute, type RouteDecision } from './decide.js'
 import { prepareFor, type DownstreamInfo } from './downstream.js'
@@ -48,6 +49,8 @@ export type ProxyEnv = {
     upstreamHost: string | undefined
     /** The cluster the route action picked. */
     upstreamCluster: string | undefined
+    /** How the upstream response body ended (set once it streams): the access log waits for it. */
+    bodyDone: Promise<BodyOutcome> | undefined
     /** Envoy response flags a filter set for its local reply (e.g. RL), for %RESPONSE_FLAGS%. */
     responseFlags: readonly string[] | undefined
   }

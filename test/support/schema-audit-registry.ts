@@ -46,6 +46,22 @@ export const ACTED_ON: Readonly<Record<string, string>> = {
   'cluster.ring_hash_lb_config': 'src/upstream/lb/lb-config.ts',
   'cluster.maglev_lb_config': 'src/upstream/lb/lb-config.ts',
   'cluster.eds_cluster_config': 'src/xds/resources.ts',
+  'httpConnectionManager.request_timeout': 'src/compile/index.ts',
+  'httpConnectionManager.stream_idle_timeout': 'src/compile/index.ts',
+  'httpConnectionManager.common_http_protocol_options': 'src/compile/index.ts',
+  'httpConnectionManager.common_http_protocol_options.max_stream_duration': 'src/compile/index.ts',
+  'routeAction.idle_timeout': 'src/compile/actions.ts',
+  'routeAction.max_stream_duration': 'src/compile/actions.ts',
+  'routeAction.max_stream_duration.max_stream_duration': 'src/compile/actions.ts',
+  'routeAction.max_stream_duration.grpc_timeout_header_max': 'src/compile/actions.ts',
+  'routeAction.max_stream_duration.grpc_timeout_header_offset': 'src/compile/actions.ts',
+  'routeAction.request_mirror_policies': 'src/compile/actions.ts',
+  'routeAction.request_mirror_policies[].cluster': 'src/compile/actions.ts',
+  'routeAction.request_mirror_policies[].cluster_header': 'src/compile/actions.ts',
+  'routeAction.request_mirror_policies[].runtime_fraction': 'src/compile/actions.ts',
+  'routeAction.request_mirror_policies[].runtime_fraction.default_value': 'src/compile/actions.ts',
+  'routeAction.request_mirror_policies[].disable_shadow_host_suffix_append': 'src/compile/actions.ts',
+  'routeAction.request_mirror_policies[].host_rewrite_literal': 'src/compile/actions.ts',
   'httpConnectionManager.normalize_path': 'src/compile/downstream.ts',
   'httpConnectionManager.merge_slashes': 'src/compile/downstream.ts',
   'httpConnectionManager.path_with_escaped_slashes_action': 'src/compile/downstream.ts',
@@ -440,13 +456,6 @@ export const ACTED_ON: Readonly<Record<string, string>> = {
 // are accepted as before. The integrator moves each into ACTED_ON (with the file
 // that reads it) or gives it a notApplied reason when merging issue 13.
 export const HANDLED_BY_ISSUE_13: readonly string[] = [
-  // h-edge-upstream: timeouts, hedging, mirroring
-  'httpConnectionManager.request_timeout',
-  'httpConnectionManager.stream_idle_timeout',
-  'routeAction.idle_timeout',
-  'routeAction.max_stream_duration',
-  'virtualHost.hedge_policy',
-  'routeAction.request_mirror_policies',
 ]
 
 /** Fields Envoy itself does not act on here either: accepting them changes nothing. */
