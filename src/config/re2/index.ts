@@ -16,9 +16,11 @@
  * flags `s`/`m` are never set and `^`/`$` in the output are whole-text anchors.
  */
 
+import { Re2Regex } from '../../regex/index.js'
 import { emitAlts } from './emit.js'
 import { canFoldGlobally } from './fold.js'
 import { Parser } from './parse.js'
+import { compileProgram } from './program.js'
 import { Re2Error, type Node } from './tree.js'
 
 export type Re2Result =
@@ -39,6 +41,25 @@ export function compileRe2(pattern: string, options?: Re2Options): Re2Result {
 export function compileRe2FullMatch(pattern: string, options?: Re2Options): Re2Result {
   return cached('f', pattern, options, (s) => `^(?:${s})$`)
 }
+
+/**
+ * The pattern for edgevoy's linear-time engine (src/regex/): what every
+ * configured regex runs on. Throws on a pattern `compileRe2` rejects, so
+ * validation errors stay those of the translator above.
+ */
+export function compileRe2Regex(pattern: string, options?: Re2Options): Re2Regex {
+  const key = `${options?.ignoreCase ? 'i' : 's'}\u0000${pattern}`
+  let regex = engines.get(key)
+  if (regex === undefined) {
+    const checked = compileRe2(pattern, options)
+    if (!checked.ok) throw new Error(`invalid regex ${JSON.stringify(pattern)}: ${checked.message}`)
+    if (engines.size >= CACHE_LIMIT) engines.clear()
+    regex = new Re2Regex(compileProgram(new Parser(pattern, options?.ignoreCase === true).parse()), pattern)
+    engines.set(key, regex)
+  }
+  return regex
+}
+const engines = new Map<string, Re2Regex>()
 
 /**
  * Every safe_regex is translated when the config is validated and again when

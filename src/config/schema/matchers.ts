@@ -65,6 +65,10 @@ export const queryParameterMatcher = envoyObject({
   /** v2: `value` + `regex: true|false`. */
   value: z.string().optional(),
   regex: z.boolean().optional(),
+}).superRefine((q, ctx) => {
+  // v2 `regex: true` makes `value` an RE2 pattern: checked like every other regex.
+  const result = q.regex === true && q.value ? compileRe2(q.value) : undefined
+  if (result && !result.ok) ctx.addIssue({ code: 'custom', message: `invalid regex ${JSON.stringify(q.value)}: ${result.message}`, path: ['value'], params: { kind: 'invalid_regex' } })
 })
 export type QueryParameterMatcherConfig = z.output<typeof queryParameterMatcher>
 
