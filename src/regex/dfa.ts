@@ -1,112 +1,151 @@
 /**
- * A lazily built DFA for yes/no full matches (RE2's re2/dfa.cc, reduced): a
- * state is the set of program threads alive after some input, and each
- * transition is computed once, on first use, then read from a table — one
+ * A lazily built DFA for yes/no matches (RE2's re2/dfa.cc, reduced): a state
+ * is the set of program threads alive after some input, and each transition
+ * is computed once, on first use, then read from a flat table — one typed
  * array load per ASCII code point. Building a state costs O(program), so even
  * input that forces a new state at every step stays linear; the cache is
- * bounded and simply starts over when full, as RE2's does.
+ * bounded and starts over when full, as RE2's does.
  *
  * Only for programs whose assertions are start/end of text (`^` `$` `\A` `\z`):
  * `\b` and `(?m)` anchors depend on neighbouring characters and run on the Pike VM.
  */
-import { ASSERT, A_BEGIN_TEXT, CHAR, JMP, MATCH, SAVE, SPLIT, classHas, type Program } from './program.js'
+import { ASSERTION, OP, classHas as has, type Program } from './program.js'
 
-interface State {
-  /** Sorted CHAR / MATCH / end-of-text ASSERT instructions. */
-  readonly pcs: Int32Array
-  /** By ASCII equivalence class. */
-  readonly next: (State | undefined)[]
-  other: Map<number, State> | undefined
-  /** Does the text match if it ends here? -1 = not computed yet. */
-  accept: number
-  readonly atStart: boolean
-  /** Holds a MATCH: in search mode, the text matches whatever follows. */
-  readonly matched: boolean
-}
+const { ASSERT, CHAR, JMP, MATCH, SAVE, SPLIT } = OP
+const { A_BEGIN_TEXT } = ASSERTION
+const classHas = has
 
-/** States kept per regex before the cache starts over (each is a few hundred bytes). */
+/** States kept per regex before the cache starts over. */
 const MAX_STATES = 256
+/** State 0: no thread left, the text cannot match any more. */
+const DEAD = 0
+/** State 1: the start, kept apart because `^` holds there and nowhere else. */
+const START = 1
+const UNKNOWN = -1
 
 export class LazyDfa {
-  private states = new Map<string, State>()
-  private start!: State
+  /** Sorted CHAR / MATCH / pending end-of-text ASSERT instructions of each state. */
+  private pcs: Int32Array[] = []
+  private ids = new Map<string, number>()
+  /** [state × ASCII class] → next state, UNKNOWN until computed. */
+  private trans: Int32Array
+  private other: (Map<number, number> | undefined)[] = []
+  /** Per state: 1 holds a MATCH; 2 accepts at end of text; 4 end-of-text acceptance computed. */
+  private flags: Uint8Array
+  private readonly width: number
   private readonly stack: Int32Array
   private readonly seen: Uint32Array
   private gen = 0
+  private epoch = 0
 
   /** `search`: is there a match anywhere in the text (RE2::PartialMatch), rather than a full match? */
   constructor(private readonly prog: Program, private readonly search = false) {
+    this.width = prog.asciiClasses
     this.stack = new Int32Array(prog.op.length + 1)
     this.seen = new Uint32Array(prog.op.length)
-    this.start = this.make(this.closure([0], true, false), true)
+    this.trans = new Int32Array(16 * this.width)
+    this.flags = new Uint8Array(16)
+    this.reset()
   }
 
   matches(s: string): boolean {
     const cls = this.prog.asciiClass
-    let st = this.start
+    const width = this.width
     const search = this.search
+    let st = START
     for (let i = 0; i < s.length; ) {
-      if (search && st.matched) return true
+      if (search && (this.flags[st]! & 1) !== 0) return true
       const c = s.charCodeAt(i)
-      let nx: State | undefined
+      let nx: number
       if (c < 128) {
-        const k = cls[c]!
-        nx = st.next[k] ?? (st.next[k] = this.step(st, c))
+        const at = st * width + cls[c]!
+        nx = this.trans[at]!
+        if (nx === UNKNOWN) {
+          const epoch = this.epoch
+          nx = this.step(st, c)
+          // After a reset the numbering changed: `at` no longer names this transition.
+          if (epoch === this.epoch) this.trans[at] = nx
+        }
         i++
       } else {
         const cp = s.codePointAt(i)!
         i += cp > 0xffff ? 2 : 1
-        nx = st.other?.get(cp)
-        if (nx === undefined) (st.other ??= new Map()).set(cp, (nx = this.step(st, cp)))
+        nx = this.other[st]?.get(cp) ?? UNKNOWN
+        if (nx === UNKNOWN) {
+          const epoch = this.epoch
+          nx = this.step(st, cp)
+          if (epoch === this.epoch) (this.other[st] ??= new Map()).set(cp, nx)
+        }
       }
       st = nx
-      if (st.pcs.length === 0) return false
+      if (st === DEAD) return false
     }
-    if (st.accept < 0) st.accept = this.acceptsAtEnd(st) ? 1 : 0
-    return st.accept === 1
+    return this.acceptsAtEnd(st)
   }
 
-  private step(st: State, c: number): State {
+  /** Forget every state but DEAD and START. */
+  private reset(): void {
+    this.epoch++
+    this.pcs = []
+    this.ids = new Map()
+    this.other = []
+    this.trans.fill(UNKNOWN)
+    this.flags.fill(0)
+    this.add([], '')
+    this.add(this.closure([0], true, false), '')
+    this.trans.fill(DEAD, DEAD * this.width, (DEAD + 1) * this.width)
+  }
+
+  private step(st: number, c: number): number {
     const { op, x, classes } = this.prog
     const targets: number[] = []
-    for (const pc of st.pcs) if (op[pc] === CHAR && classHas(classes[x[pc]!]!, c)) targets.push(pc + 1)
+    for (const pc of this.pcs[st]!) if (op[pc] === CHAR && classHas(classes[x[pc]!]!, c)) targets.push(pc + 1)
     // Searching: a match may also start after this character.
     if (this.search) targets.push(0)
-    return this.make(this.closure(targets, false, false), false)
+    const pcs = this.closure(targets, false, false)
+    if (pcs.length === 0) return DEAD
+    const key = pcs.join(',')
+    const id = this.ids.get(key)
+    if (id !== undefined) return id
+    if (this.pcs.length >= MAX_STATES) this.reset()
+    return this.add(pcs, key)
   }
 
-  private make(pcs: number[], atStart: boolean): State {
-    const { op } = this.prog
-    const fresh = (): State => ({
-      pcs: Int32Array.from(pcs), next: new Array(this.prog.asciiClasses), other: undefined, accept: -1, atStart,
-      matched: pcs.some((pc) => op[pc] === MATCH),
-    })
-    // The start state is kept apart: `^` may pass in it and nowhere else.
-    if (atStart) return fresh()
-    const key = pcs.join(',')
-    let st = this.states.get(key)
-    if (st === undefined) {
-      if (this.states.size >= MAX_STATES) {
-        // Drop every cached state: only the start state links into the old graph.
-        this.states = new Map()
-        this.start.next.fill(undefined)
-        this.start.other = undefined
-      }
-      st = fresh()
-      this.states.set(key, st)
+  private add(pcs: readonly number[], key: string): number {
+    const id = this.pcs.length
+    this.pcs.push(Int32Array.from(pcs))
+    if (key) this.ids.set(key, id)
+    if ((id + 1) * this.width > this.trans.length) {
+      const grown = new Int32Array(this.trans.length * 2).fill(UNKNOWN)
+      grown.set(this.trans)
+      this.trans = grown
+      const flags = new Uint8Array(this.flags.length * 2)
+      flags.set(this.flags)
+      this.flags = flags
     }
-    return st
+    this.flags[id] = this.hasMatch(this.pcs[id]!) ? 1 : 0
+    return id
+  }
+
+  private hasMatch(pcs: Int32Array): boolean {
+    for (const pc of pcs) if (this.prog.op[pc] === MATCH) return true
+    return false
   }
 
   /** Text ends here: let the pending end-of-text assertions pass and look for MATCH. */
-  private acceptsAtEnd(st: State): boolean {
+  private acceptsAtEnd(st: number): boolean {
+    const f = this.flags[st]!
+    if ((f & 4) !== 0) return (f & 2) !== 0
     const { op } = this.prog
-    const pending: number[] = []
-    for (const pc of st.pcs) {
-      if (op[pc] === MATCH) return true
-      if (op[pc] === ASSERT) pending.push(pc + 1)
+    const pcs = this.pcs[st]!
+    let ok = (f & 1) !== 0
+    if (!ok) {
+      const pending: number[] = []
+      for (const pc of pcs) if (op[pc] === ASSERT) pending.push(pc + 1)
+      ok = this.closure(pending, st === START, true).some((pc) => op[pc] === MATCH)
     }
-    return this.closure(pending, st.atStart, true).some((pc) => op[pc] === MATCH)
+    this.flags[st] = f | 4 | (ok ? 2 : 0)
+    return ok
   }
 
   /** Instructions reachable from `pcs` without consuming input, sorted. */
@@ -117,21 +156,17 @@ export class LazyDfa {
     const gen = ++this.gen
     const out: number[] = []
     let sp = 0
-    for (const pc of pcs) {
+    const push = (to: number): void => {
       // Each pc is pushed at most once, so the stack never outgrows the program.
-      if (seen[pc] === gen) continue
-      seen[pc] = gen
-      stack[sp++] = pc
+      if (seen[to] !== gen) {
+        seen[to] = gen
+        stack[sp++] = to
+      }
     }
+    for (const pc of pcs) push(pc)
     while (sp > 0) {
       const pc = stack[--sp]!
       const o = op[pc]
-      const push = (to: number): void => {
-        if (seen[to] !== gen) {
-          seen[to] = gen
-          stack[sp++] = to
-        }
-      }
       if (o === JMP) push(x[pc]!)
       else if (o === SPLIT) {
         push(x[pc]!)

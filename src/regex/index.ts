@@ -8,9 +8,11 @@
  * checker and the engine never disagree on what a pattern means.
  *
  * Yes/no full matches run on a lazily built DFA (one table load per
- * character), or on the Pike VM when the pattern has `\b` or `(?m)` anchors;
- * submatches (regex_rewrite) always run on the Pike VM.
+ * character); submatches (regex_rewrite), and patterns with `\b` or `(?m)`
+ * anchors, run on RE2's BitState for small searches and on the Pike VM
+ * beyond. All three are O(text × program).
  */
+import { BitState } from './bitstate.js'
 import { LazyDfa } from './dfa.js'
 import { PikeVM } from './pike.js'
 import type { Program } from './program.js'
@@ -23,6 +25,7 @@ export class Re2Regex {
   #dfa: LazyDfa | undefined
   #searchDfa: LazyDfa | undefined
   #vm: PikeVM | undefined
+  #bits: BitState | undefined
 
   constructor(
     prog: Program,
@@ -35,12 +38,12 @@ export class Re2Regex {
   /** RE2::FullMatch: the whole of `s` matches. */
   fullMatch(s: string): boolean {
     if (!this.#prog.contextual) return (this.#dfa ??= new LazyDfa(this.#prog)).matches(s)
-    return this.#pike().run(s, 0, true, true, 0) !== undefined
+    return this.#submatch(s, 0, true, true) !== undefined
   }
 
   /** The leftmost-first match at or after `from`, as capture slots [start0, end0, start1, end1, …] (-1 = unset). */
   exec(s: string, from = 0): number[] | undefined {
-    return this.#pike().run(s, from, false, false, 2 * this.#prog.groups)
+    return this.#submatch(s, from, false, false)
   }
 
   /** Capture groups, not counting the whole match. */
@@ -87,8 +90,11 @@ export class Re2Regex {
     return p < s.length ? out + s.slice(p) : out
   }
 
-  #pike(): PikeVM {
-    return (this.#vm ??= new PikeVM(this.#prog))
+  /** BitState for small searches (no per-step bookkeeping), the Pike VM beyond its bitmap. */
+  #submatch(s: string, from: number, anchored: boolean, full: boolean): number[] | undefined {
+    const bits = (this.#bits ??= new BitState(this.#prog))
+    if (bits.fits(s, from)) return bits.run(s, from, anchored, full)
+    return (this.#vm ??= new PikeVM(this.#prog)).run(s, from, anchored, full)
   }
 }
 

@@ -5,7 +5,11 @@
  * the first thread to reach MATCH wins and cuts off the threads it outranks,
  * which gives RE2's (and Perl's) leftmost-first submatches.
  */
-import { ASSERT, A_BEGIN_LINE, A_BEGIN_TEXT, A_END_LINE, A_END_TEXT, A_WORD, CHAR, JMP, SAVE, SPLIT, classHas, type Program } from './program.js'
+import { ASSERTION, OP, classHas as has, type Program } from './program.js'
+
+const { ASSERT, CHAR, JMP, SAVE, SPLIT } = OP
+const { A_BEGIN_LINE, A_BEGIN_TEXT, A_END_LINE, A_END_TEXT, A_WORD } = ASSERTION
+const classHas = has
 
 const isWord = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f
 
@@ -26,17 +30,17 @@ export function assertHolds(kind: number, s: string, pos: number): boolean {
   }
 }
 
-/** Runnable threads at one position: an instruction appears at most once. */
+/** Runnable threads at one position: an instruction appears at most once; captures sit in one flat array. */
 class Threads {
   readonly pcs: Int32Array
-  readonly caps: number[][]
+  readonly caps: Int32Array
   size = 0
   private readonly seen: Uint32Array
   private gen = 1
 
-  constructor(n: number) {
+  constructor(n: number, slots: number) {
     this.pcs = new Int32Array(n)
-    this.caps = new Array<number[]>(n)
+    this.caps = new Int32Array(n * slots)
     this.seen = new Uint32Array(n)
   }
 
@@ -53,49 +57,64 @@ class Threads {
   }
 }
 
-const EMPTY: number[] = []
-
+/**
+ * No allocation per step: threads copy their slots into the queue's flat
+ * array, and the closure works on one scratch array, undoing each SAVE when it
+ * backs out of a branch (as RE2's AddToThreadq does).
+ */
 export class PikeVM {
+  private readonly slots: number
   private readonly clist: Threads
   private readonly nlist: Threads
-  private readonly stackPc: Int32Array
-  private readonly stackCaps: number[][]
+  /** Closure stack: pc to explore, or -1 - slot to restore `stackOld` into. */
+  private readonly stack: Int32Array
+  private readonly stackOld: Int32Array
+  private readonly scratch: Int32Array
+  private readonly unset: Int32Array
+  private readonly matched: Int32Array
 
   constructor(private readonly prog: Program) {
     const n = prog.op.length
-    this.clist = new Threads(n)
-    this.nlist = new Threads(n)
-    this.stackPc = new Int32Array(n + 1)
-    this.stackCaps = new Array<number[]>(n + 1)
+    this.slots = 2 * prog.groups
+    this.clist = new Threads(n, this.slots)
+    this.nlist = new Threads(n, this.slots)
+    this.stack = new Int32Array(2 * n + 1)
+    this.stackOld = new Int32Array(2 * n + 1)
+    this.scratch = new Int32Array(this.slots)
+    this.unset = new Int32Array(this.slots).fill(-1)
+    this.matched = new Int32Array(this.slots)
   }
 
   /**
    * The leftmost-first match at or after `from`: capture slots (start, end
    * per group, -1 when unset), or undefined. `anchored` requires it to start
-   * at `from`, `full` to end at the end of `s`; `slots` 0 asks for a yes/no.
+   * at `from`, `full` to end at the end of `s`.
    */
-  run(s: string, from: number, anchored: boolean, full: boolean, slots: number): number[] | undefined {
+  run(s: string, from: number, anchored: boolean, full: boolean): number[] | undefined {
     const { op, x, classes } = this.prog
+    if (this.prog.anchoredStart) {
+      if (from > 0) return undefined
+      anchored = true
+    }
+    const slots = this.slots
     let clist = this.clist
     let nlist = this.nlist
     clist.clear()
     nlist.clear()
-    let matched: number[] | undefined
-    // Shared by every new thread: SAVE copies before it writes.
-    const unset = slots === 0 ? EMPTY : new Array<number>(slots).fill(-1)
+    let found = false
     for (let pos = from; ; ) {
-      if (matched === undefined && (!anchored || pos === from)) this.add(clist, 0, s, pos, unset)
+      if (!found && (!anchored || pos === from)) this.add(clist, 0, s, pos, this.unset, 0)
       if (clist.size === 0) break
       const c = pos < s.length ? s.codePointAt(pos)! : -1
       const next = pos + (c > 0xffff ? 2 : 1)
       for (let i = 0; i < clist.size; i++) {
         const pc = clist.pcs[i]!
         if (op[pc] === CHAR) {
-          if (c >= 0 && classHas(classes[x[pc]!]!, c)) this.add(nlist, pc + 1, s, next, clist.caps[i]!)
+          if (c >= 0 && classHas(classes[x[pc]!]!, c)) this.add(nlist, pc + 1, s, next, clist.caps, i * slots)
         } else if (!full || pos === s.length) {
           // MATCH: lower-priority threads (the rest of clist) are cut off.
-          matched = clist.caps[i]!
-          if (slots === 0) return matched
+          for (let k = 0; k < slots; k++) this.matched[k] = clist.caps[i * slots + k]!
+          found = true
           break
         }
       }
@@ -106,40 +125,42 @@ export class PikeVM {
       nlist.clear()
       pos = next
     }
-    return matched
+    return found ? Array.from(this.matched) : undefined
   }
 
-  /** Follow empty-width instructions from `pc` in priority order; CHAR and MATCH threads are queued. */
-  private add(q: Threads, pc0: number, s: string, pos: number, caps0: number[]): void {
+  /** Follow empty-width instructions from `pc0` in priority order; CHAR and MATCH threads are queued with their slots. */
+  private add(q: Threads, pc0: number, s: string, pos: number, src: Int32Array, off: number): void {
     const { op, x, y } = this.prog
-    const stackPc = this.stackPc
-    const stackCaps = this.stackCaps
+    const { stack, stackOld, scratch: cur, slots } = this
+    for (let k = 0; k < slots; k++) cur[k] = src[off + k]!
     let sp = 0
-    stackPc[sp] = pc0
-    stackCaps[sp++] = caps0
+    stack[sp++] = pc0
     while (sp > 0) {
-      let pc = stackPc[--sp]!
-      let caps = stackCaps[sp]!
+      let pc = stack[--sp]!
+      if (pc < 0) {
+        cur[-1 - pc] = stackOld[sp]!
+        continue
+      }
       for (;;) {
         if (!q.visit(pc)) break
         const o = op[pc]
         if (o === JMP) pc = x[pc]!
         else if (o === SPLIT) {
-          stackPc[sp] = y[pc]!
-          stackCaps[sp++] = caps
+          stack[sp++] = y[pc]!
           pc = x[pc]!
         } else if (o === SAVE) {
-          if (x[pc]! < caps.length) {
-            caps = caps.slice()
-            caps[x[pc]!] = pos
-          }
+          const slot = x[pc]!
+          stack[sp] = -1 - slot
+          stackOld[sp++] = cur[slot]!
+          cur[slot] = pos
           pc++
         } else if (o === ASSERT) {
           if (!assertHolds(x[pc]!, s, pos)) break
           pc++
         } else {
-          q.pcs[q.size] = pc
-          q.caps[q.size++] = caps
+          const at = q.size * slots
+          for (let k = 0; k < slots; k++) q.caps[at + k] = cur[k]!
+          q.pcs[q.size++] = pc
           break
         }
       }

@@ -50,6 +50,8 @@ export interface Program {
   readonly classes: readonly CharClass[]
   /** Capture groups, group 0 (the whole match) included. */
   readonly groups: number
+  /** Every match starts at the start of the text (the pattern begins with `^` or `\A`). */
+  readonly anchoredStart: boolean
   /** Any assertion other than start/end of text: the lazy DFA cannot run it. */
   readonly contextual: boolean
   /** ASCII code point → equivalence class (code points no CharClass tells apart share one). */
@@ -106,3 +108,7 @@ export function asciiEquivalence(classes: readonly CharClass[]): { asciiClass: U
   }
   return { asciiClass, asciiClasses: ids.size }
 }
+
+/** The opcodes as one object: hot loops copy them into module-level consts (cheaper than live-binding imports under dev transforms). */
+export const OP = { CHAR, SPLIT, JMP, SAVE, ASSERT, MATCH } as const
+export const ASSERTION = { A_BEGIN_TEXT, A_END_TEXT, A_BEGIN_LINE, A_END_LINE, A_WORD, A_NOT_WORD } as const

@@ -140,6 +140,7 @@ export function compileProgram(alts: readonly Node[][]): Program {
   b.emit(SAVE, 1)
   b.emit(MATCH)
   return {
+    anchoredStart: b.op[1] === ASSERT && b.x[1] === A_BEGIN_TEXT,
     op: Uint8Array.from(b.op),
     x: Int32Array.from(b.x),
     y: Int32Array.from(b.y),
