@@ -8,7 +8,9 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { validateConfig } from '../../src/config/load'
 import { compileRe2, compileRe2FullMatch, compileRe2Regex } from '../../src/config/re2'
+import { anyHost, bootstrap } from '../support/config'
 
 /** A generated pattern, with what the comparison needs to know about it. */
 interface Pat {
@@ -173,5 +175,25 @@ describe('engine internals', () => {
     const re = deepFreeze({ re: compileRe2Regex('^/frozen/[a-z]+$') }).re
     expect(re.fullMatch('/frozen/abc')).toBe(true)
     expect(re.replaceAll('/frozen/abc', 'x')).toBe('x')
+  })
+})
+
+describe('validation of every regex the engine will run', () => {
+  const routeWith = (match: Record<string, unknown>) =>
+    bootstrap({ virtual_hosts: anyHost([{ match: { prefix: '/', ...match }, route: { cluster: 'a' } }]), clusters: { a: [1] } })
+
+  it('the v2 query matcher value with regex: true is checked as RE2', () => {
+    const r = validateConfig(routeWith({ query_parameters: [{ name: 'q', value: '(?=x)', regex: true }] }))
+    expect(r.ok).toBe(false)
+    expect(r.errors[0]!.message).toContain('lookahead (?=...) is not supported by RE2')
+    expect(validateConfig(routeWith({ query_parameters: [{ name: 'q', value: '(?=x)' }] })).ok).toBe(true)
+  })
+
+  it('google_re2.max_program_size is accepted with a warning: no program-size limit applies', () => {
+    const r = validateConfig(routeWith({ headers: [{ name: 'x', safe_regex_match: { google_re2: { max_program_size: 100 }, regex: 'a+' } }] }))
+    expect(r.ok).toBe(true)
+    expect(r.warnings.map((w) => w.message).join('\n')).toContain('max_program_size is ignored')
+    const quiet = validateConfig(routeWith({ headers: [{ name: 'x', safe_regex_match: { google_re2: {}, regex: 'a+' } }] }))
+    expect(quiet.warnings).toEqual([])
   })
 })
