@@ -9,14 +9,15 @@
 import { assertHolds } from './pike.js'
 import { OP, classHas as has, type Program } from './program.js'
 
-const { ASSERT, CHAR, JMP, SAVE, SPLIT } = OP
+const { ASSERT, CHAR, JMP, LIT, SAVE, SPLIT } = OP
 const classHas = has
 
 /** RE2's limit: 256 Kbit of visited state (32 KiB). */
 export const MAX_VISITED_BITS = 256 * 1024
 
 export class BitState {
-  private readonly visited = new Uint32Array(MAX_VISITED_BITS / 32)
+  /** Grown to the largest search seen so far (most paths need a few hundred bytes), at most 32 KiB. */
+  private visited = new Uint32Array(0)
   private readonly cap: Int32Array
   /** Jobs: pc ≥ 0 with a position, or -1 - slot with the value to restore. */
   private jobs = new Int32Array(256)
@@ -42,7 +43,9 @@ export class BitState {
     }
     this.width = s.length - from + 1
     this.from = from
-    this.visited.fill(0, 0, Math.ceil((this.width * this.prog.op.length) / 32))
+    const words = Math.ceil((this.width * this.prog.op.length) / 32)
+    if (words > this.visited.length) this.visited = new Uint32Array(Math.min(MAX_VISITED_BITS / 32, Math.max(words, 2 * this.visited.length)))
+    else this.visited.fill(0, 0, words)
     for (let start = from; start <= s.length; ) {
       this.cap.fill(-1)
       if (this.try(s, start, full)) return Array.from(this.cap)
@@ -80,10 +83,10 @@ export class BitState {
         if ((visited[bit >>> 5]! & (1 << (bit & 31))) !== 0) break
         visited[bit >>> 5]! |= 1 << (bit & 31)
         const o = op[pc]
-        if (o === CHAR) {
+        if (o === LIT || o === CHAR) {
           if (p >= s.length) break
           const c = s.codePointAt(p)!
-          if (!classHas(classes[x[pc]!]!, c)) break
+          if (o === LIT ? c !== x[pc] : !classHas(classes[x[pc]!]!, c)) break
           p += c > 0xffff ? 2 : 1
           pc++
         } else if (o === SPLIT) {

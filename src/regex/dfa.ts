@@ -11,7 +11,7 @@
  */
 import { ASSERTION, OP, classHas as has, type Program } from './program.js'
 
-const { ASSERT, CHAR, JMP, MATCH, SAVE, SPLIT } = OP
+const { ASSERT, CHAR, JMP, LIT, MATCH, SAVE, SPLIT } = OP
 const { A_BEGIN_TEXT } = ASSERTION
 const classHas = has
 
@@ -99,7 +99,10 @@ export class LazyDfa {
   private step(st: number, c: number): number {
     const { op, x, classes } = this.prog
     const targets: number[] = []
-    for (const pc of this.pcs[st]!) if (op[pc] === CHAR && classHas(classes[x[pc]!]!, c)) targets.push(pc + 1)
+    for (const pc of this.pcs[st]!) {
+      const o = op[pc]
+      if (o === LIT ? c === x[pc] : o === CHAR && classHas(classes[x[pc]!]!, c)) targets.push(pc + 1)
+    }
     // Searching: a match may also start after this character.
     if (this.search) targets.push(0)
     const pcs = this.closure(targets, false, false)

@@ -7,7 +7,7 @@
  */
 import { ASSERTION, OP, classHas as has, type Program } from './program.js'
 
-const { ASSERT, CHAR, JMP, SAVE, SPLIT } = OP
+const { ASSERT, CHAR, JMP, LIT, SAVE, SPLIT } = OP
 const { A_BEGIN_LINE, A_BEGIN_TEXT, A_END_LINE, A_END_TEXT, A_WORD } = ASSERTION
 const classHas = has
 
@@ -109,8 +109,9 @@ export class PikeVM {
       const next = pos + (c > 0xffff ? 2 : 1)
       for (let i = 0; i < clist.size; i++) {
         const pc = clist.pcs[i]!
-        if (op[pc] === CHAR) {
-          if (c >= 0 && classHas(classes[x[pc]!]!, c)) this.add(nlist, pc + 1, s, next, clist.caps, i * slots)
+        const o = op[pc]
+        if (o === LIT || o === CHAR) {
+          if (c >= 0 && (o === LIT ? c === x[pc] : classHas(classes[x[pc]!]!, c))) this.add(nlist, pc + 1, s, next, clist.caps, i * slots)
         } else if (!full || pos === s.length) {
           // MATCH: lower-priority threads (the rest of clist) are cut off.
           for (let k = 0; k < slots; k++) this.matched[k] = clist.caps[i * slots + k]!

@@ -18,6 +18,8 @@ export const SAVE = 3
 export const ASSERT = 4
 /** The pattern matched. */
 export const MATCH = 5
+/** Consume the code point `x` (a literal without case folding: no class needed), then go to pc+1. */
+export const LIT = 6
 
 /** `^` without (?m), `\A`. */
 export const A_BEGIN_TEXT = 0
@@ -81,34 +83,52 @@ export function classHas(c: CharClass, cp: number): boolean {
 /** Build a class from sorted, disjoint ranges; the ASCII table is filled once here. */
 export function charClass(ranges: readonly (readonly [number, number])[], props: readonly string[], negated: boolean, fold: boolean): CharClass {
   const flat = new Int32Array(ranges.length * 2)
-  ranges.forEach(([lo, hi], k) => {
+  const ascii = new Uint8Array(128)
+  for (let k = 0; k < ranges.length; k++) {
+    const [lo, hi] = ranges[k]!
     flat[2 * k] = lo
     flat[2 * k + 1] = hi
-  })
-  const prop = props.length > 0 ? new RegExp(`^[${props.join('')}]$`, fold ? 'iu' : 'u') : undefined
-  const ascii = new Uint8Array(128)
-  for (let cp = 0; cp < 128; cp++) {
-    const inRanges = ranges.some(([lo, hi]) => cp >= lo && cp <= hi) || (prop !== undefined && prop.test(String.fromCharCode(cp)))
-    ascii[cp] = inRanges !== negated ? 1 : 0
+    if (lo < 128) ascii.fill(1, lo, Math.min(hi, 127) + 1)
   }
+  const prop = props.length > 0 ? new RegExp(`^[${props.join('')}]$`, fold ? 'iu' : 'u') : undefined
+  if (prop) for (let cp = 0; cp < 128; cp++) if (prop.test(String.fromCharCode(cp))) ascii[cp] = 1
+  if (negated) for (let cp = 0; cp < 128; cp++) ascii[cp] = ascii[cp]! ^ 1
   return { ascii, ranges: flat, prop, negated }
 }
 
-/** Group ASCII code points that every class treats alike (RE2's byte classes), so DFA states need few slots. */
-export function asciiEquivalence(classes: readonly CharClass[]): { asciiClass: Uint8Array; asciiClasses: number } {
-  const asciiClass = new Uint8Array(128)
-  const ids = new Map<string, number>()
-  for (let cp = 0; cp < 128; cp++) {
-    // `\n` gets its own class: (?m) anchors and `.` look at it.
-    let key = cp === 10 ? 'nl' : ''
-    for (const c of classes) key += c.ascii[cp]
-    let id = ids.get(key)
-    if (id === undefined) ids.set(key, (id = ids.size))
-    asciiClass[cp] = id
+/**
+ * Group ASCII code points that every class treats alike (RE2's byte classes),
+ * so DFA states need few slots: each class splits the groups it cuts.
+ */
+export function asciiEquivalence(classes: readonly CharClass[], literals: readonly number[] = []): { asciiClass: Uint8Array; asciiClasses: number } {
+  let ids = new Uint8Array(128)
+  // `\n` starts in its own group: (?m) anchors and `.` look at it.
+  ids[10] = 1
+  let count = 2
+  const split = new Int16Array(512)
+  for (const c of classes) {
+    split.fill(-1, 0, 2 * count)
+    let n = 0
+    const next = new Uint8Array(128)
+    for (let cp = 0; cp < 128; cp++) {
+      const key = ids[cp]! * 2 + c.ascii[cp]!
+      if (split[key] === -1) split[key] = n++
+      next[cp] = split[key]!
+    }
+    ids = next
+    count = n
   }
-  return { asciiClass, asciiClasses: ids.size }
+  // A literal ASCII code point is a class of its own.
+  for (const cp of new Set(literals)) {
+    if (cp >= 128) continue
+    const was = ids[cp]!
+    let alone = true
+    for (let k = 0; k < 128 && alone; k++) if (k !== cp && ids[k] === was) alone = false
+    if (!alone) ids[cp] = count++
+  }
+  return { asciiClass: ids, asciiClasses: count }
 }
 
 /** The opcodes as one object: hot loops copy them into module-level consts (cheaper than live-binding imports under dev transforms). */
-export const OP = { CHAR, SPLIT, JMP, SAVE, ASSERT, MATCH } as const
+export const OP = { CHAR, SPLIT, JMP, SAVE, ASSERT, MATCH, LIT } as const
 export const ASSERTION = { A_BEGIN_TEXT, A_END_TEXT, A_BEGIN_LINE, A_END_LINE, A_WORD, A_NOT_WORD } as const

@@ -6,7 +6,7 @@
  * and `(?i)` is expanded into case-folded classes, so the program has no flags.
  */
 
-import { asciiEquivalence, charClass, ASSERT, A_BEGIN_LINE, A_BEGIN_TEXT, A_END_LINE, A_END_TEXT, A_NOT_WORD, A_WORD, CHAR, JMP, MATCH, SAVE, SPLIT, type CharClass, type Program } from '../../regex/program.js'
+import { asciiEquivalence, charClass, ASSERT, A_BEGIN_LINE, A_BEGIN_TEXT, A_END_LINE, A_END_TEXT, A_NOT_WORD, A_WORD, CHAR, JMP, LIT, MATCH, SAVE, SPLIT, type CharClass, type Program } from '../../regex/program.js'
 import { normalize } from './charsets.js'
 import { foldOrbits, foldRanges } from './fold.js'
 import type { Assert, Group, Node } from './tree.js'
@@ -25,7 +25,9 @@ class Builder {
   readonly x: number[] = []
   readonly y: number[] = []
   readonly classes: CharClass[] = []
+  readonly literals: number[] = []
   private readonly classIds = new Map<Node, number>()
+  private readonly classKeys = new Map<string, number>()
   readonly groupIds = new Map<Group, number>()
   contextual = false
 
@@ -58,6 +60,13 @@ class Builder {
   node(n: Node): void {
     switch (n.kind) {
       case 'lit':
+        if (!n.fold || !foldOrbits().has(n.cp)) {
+          this.emit(LIT, n.cp)
+          this.literals.push(n.cp)
+          return
+        }
+        this.emit(CHAR, this.classOf(n))
+        return
       case 'class':
       case 'dot':
         this.emit(CHAR, this.classOf(n))
@@ -101,10 +110,20 @@ class Builder {
     this.y[split] = greedy ? out : body
   }
 
-  /** One CharClass per tree node, shared by the copies counted repetition makes. */
+  /** One CharClass per distinct set, shared by equal literals and by the copies counted repetition makes. */
   private classOf(n: Node): number {
     let id = this.classIds.get(n)
     if (id !== undefined) return id
+    const key =
+      n.kind === 'lit' ? `l${n.fold ? 'i' : ''}${n.cp}`
+      : n.kind === 'dot' ? `d${n.nl}`
+      : n.kind === 'class' ? `c${n.negated}${n.fold}${n.props.join('')}:${n.ranges.join(';')}`
+      : ''
+    id = this.classKeys.get(key)
+    if (id !== undefined) {
+      this.classIds.set(n, id)
+      return id
+    }
     let cls: CharClass
     if (n.kind === 'lit') {
       const orbit = n.fold ? foldOrbits().get(n.cp) : undefined
@@ -117,6 +136,7 @@ class Builder {
     } else throw new Error(`not a character node: ${n.kind}`)
     this.classes.push(cls)
     this.classIds.set(n, (id = this.classes.length - 1))
+    this.classKeys.set(key, id)
     return id
   }
 }
@@ -147,6 +167,6 @@ export function compileProgram(alts: readonly Node[][]): Program {
     classes: b.classes,
     groups: b.groupIds.size + 1,
     contextual: b.contextual,
-    ...asciiEquivalence(b.classes),
+    ...asciiEquivalence(b.classes, b.literals),
   }
 }
