@@ -46,6 +46,11 @@ export class Re2Regex {
     return this.#submatch(s, from, false, false)
   }
 
+  /** Instructions in the program: matching costs at most this × the input length. */
+  get programSize(): number {
+    return this.#prog.op.length
+  }
+
   /** Capture groups, not counting the whole match. */
   get groups(): number {
     return this.#prog.groups - 1

@@ -189,6 +189,13 @@ describe('validation of every regex the engine will run', () => {
     expect(validateConfig(routeWith({ query_parameters: [{ name: 'q', value: '(?=x)' }] })).ok).toBe(true)
   })
 
+  it('a regex over Envoy\'s default program size (100) is a warning: Envoy refuses it, and it costs time per character', () => {
+    const big = validateConfig(routeWith({ headers: [{ name: 'x', safe_regex_match: { regex: '(a|aa){0,999}b' } }] }))
+    expect(big.ok).toBe(true)
+    expect(big.warnings.map((w) => w.message).join('\n')).toMatch(/compiles to \d+ instructions: Envoy refuses RE2 programs over 100/)
+    expect(validateConfig(routeWith({ safe_regex: { regex: '^/api/v[0-9]+/users/[^/]+$' } })).warnings).toEqual([])
+  })
+
   it('google_re2.max_program_size is accepted with a warning: no program-size limit applies', () => {
     const r = validateConfig(routeWith({ headers: [{ name: 'x', safe_regex_match: { google_re2: { max_program_size: 100 }, regex: 'a+' } }] }))
     expect(r.ok).toBe(true)
