@@ -4,7 +4,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routeaction
  */
 import type { RouteConfig } from '../config/schema/route.js'
-import { compileRe2 } from '../config/re2.js'
+import { compileRe2Regex } from '../config/re2.js'
 import { compileHeaderMutations } from './headers.js'
 import type { PathRewrite, RouteAction } from './types.js'
 
@@ -15,20 +15,8 @@ const REDIRECT_CODES = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEM
 
 type RegexRewriteConfig = { pattern: { regex: string }; substitution: string }
 
-/**
- * RE2::GlobalReplace's rewrite string in JS replace() terms: `\N` is group N
- * (`\0` the whole match, `$&`), `\\` a backslash, and a literal `$` is `$$`.
- */
-export function re2Substitution(rewrite: string): string {
-  return rewrite.replace(/\$|\\(\d|\\)/g, (m, esc: string | undefined) => (m === '$' ? '$$' : esc === '\\' ? '\\' : esc === '0' ? '$&' : `$${esc}`))
-}
-
-function compileRegexRewrite(r: RegexRewriteConfig): PathRewrite {
-  const compiled = compileRe2(r.pattern.regex)
-  if (!compiled.ok) throw new Error(`regex passed validation but does not compile: ${compiled.message}`)
-  const substitution = re2Substitution(r.substitution)
-  return { kind: 'regex', pattern: new RegExp(compiled.source, compiled.flags + 'g'), substitution }
-}
+/** Envoy runs RE2::GlobalReplace(path, pattern, substitution): the engine's replaceAll, `\N` substitutions as written. */
+const compileRegexRewrite = (r: RegexRewriteConfig): PathRewrite => ({ kind: 'regex', pattern: compileRe2Regex(r.pattern.regex), substitution: r.substitution })
 
 const pathRewrite = (a: { prefix_rewrite?: string | undefined; regex_rewrite?: RegexRewriteConfig | undefined }): PathRewrite | undefined =>
   a.prefix_rewrite !== undefined ? { kind: 'prefix', prefix: a.prefix_rewrite } : a.regex_rewrite ? compileRegexRewrite(a.regex_rewrite) : undefined

@@ -51,7 +51,7 @@ export function compilePathPredicate(match: RouteConfig['match']): PathPredicate
   // case_sensitive is "ignored for safe_regex matching": use (?i) in the pattern.
   const source = match.safe_regex!.regex
   const re = fullMatchRegex(source)
-  return { kind: 'safe_regex', value: source, caseSensitive, test: (path) => re.test(stripQuery(path)), honoPattern: regexHonoPattern(source), honoFoldCase: false }
+  return { kind: 'safe_regex', value: source, caseSensitive, test: (path) => re.fullMatch(stripQuery(path)), honoPattern: regexHonoPattern(source), honoFoldCase: false }
 }
 
 export const stripQuery = (path: string) => {
@@ -84,7 +84,7 @@ export function compileHeaderMatcher(h: HeaderMatcherConfig): HeaderPredicate {
     describe = `exact ${JSON.stringify(want)}`
   } else if (h.safe_regex_match) {
     const re = fullMatchRegex(h.safe_regex_match.regex)
-    test = (v) => re.test(v)
+    test = (v) => re.fullMatch(v)
     describe = `regex ${JSON.stringify(h.safe_regex_match.regex)}`
   } else if (h.prefix_match !== undefined) {
     test = (v) => v.startsWith(h.prefix_match!)
@@ -150,7 +150,7 @@ export function compileQueryMatcher(q: QueryParameterMatcherConfig): QueryPredic
     // v2: `value` with `regex: true` is a full-match regex, else an exact value.
     const want = q.value
     const re = q.regex ? fullMatchRegex(want) : undefined
-    test = re ? (v) => re.test(v) : (v) => v === want
+    test = re ? (v) => re.fullMatch(v) : (v) => v === want
     describe = re ? `regex ${JSON.stringify(want)}` : `exact ${JSON.stringify(want)}`
   } else {
     test = () => true

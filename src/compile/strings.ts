@@ -3,27 +3,18 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/string.proto
  */
 import type { StringMatcherConfig } from '../config/schema/matchers.js'
-import { compileRe2FullMatch } from '../config/re2.js'
+import { compileRe2Regex } from '../config/re2.js'
+import type { Re2Regex } from '../regex/index.js'
 import type { StringMatch } from './types.js'
 
 /**
- * Compiled full-match regexes by pattern: configs repeat the same safe_regex
- * across virtual hosts and recompiles, and translating RE2 is the costly part.
- * Sharing is safe: the RegExps have no 'g'/'y' flag, so `test` keeps no state.
+ * A safe_regex that already passed validation, on the linear-time engine
+ * (src/regex/). Envoy's regex matchers are RE2::FullMatch. Compiled regexes
+ * are shared by pattern (configs repeat them across virtual hosts and
+ * recompiles); they hold only caches, so sharing is safe.
  */
-const compiled = new Map<string, RegExp>()
-const MAX_CACHED = 10_000
-
-/** A safe_regex that already passed validation; compiling it again cannot fail. */
-export function fullMatchRegex(pattern: string, ignoreCase = false): RegExp {
-  const key = (ignoreCase ? 'i:' : 's:') + pattern
-  const hit = compiled.get(key)
-  if (hit) return hit
-  const r = compileRe2FullMatch(pattern, { ignoreCase })
-  if (!r.ok) throw new Error(`regex passed validation but does not compile: ${r.message}`)
-  if (compiled.size >= MAX_CACHED) compiled.clear()
-  compiled.set(key, r.regex)
-  return r.regex
+export function fullMatchRegex(pattern: string, ignoreCase = false): Re2Regex {
+  return compileRe2Regex(pattern, { ignoreCase })
 }
 
 export function compileStringMatcher(m: StringMatcherConfig): StringMatch {
@@ -47,7 +38,7 @@ export function compileStringMatcher(m: StringMatcherConfig): StringMatch {
   }
   // ignore_case has no effect on safe_regex in Envoy; use (?i) in the pattern.
   const re = fullMatchRegex(m.safe_regex!.regex)
-  return (v) => re.test(v)
+  return (v) => re.fullMatch(v)
 }
 
 export function describeStringMatcher(m: StringMatcherConfig): string {

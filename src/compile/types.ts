@@ -6,6 +6,7 @@
  * place (Envoy: `ConfigImpl` is immutable; per-request state lives elsewhere).
  * camelCase from here on; snake_case lives only in `src/config/`.
  */
+import type { Re2Regex } from '../regex/index.js'
 
 /** A header to add, with Envoy's `HeaderValueOption.append_action`. */
 export interface HeaderToAdd {
@@ -77,7 +78,8 @@ export interface WeightedCluster {
 /** How the path is rewritten before forwarding (or redirecting). */
 export type PathRewrite =
   | { readonly kind: 'prefix'; readonly prefix: string }
-  | { readonly kind: 'regex'; readonly pattern: RegExp; readonly substitution: string }
+  /** RE2::GlobalReplace on the path (query excluded); `substitution` in RE2's rewrite syntax (`\1`). */
+  | { readonly kind: 'regex'; readonly pattern: Re2Regex; readonly substitution: string }
 
 /** A `RequestMirrorPolicy`: shadow a copy of the request to another cluster. */
 export interface MirrorPolicy {

@@ -461,7 +461,6 @@ export const HANDLED_BY_ISSUE_13: readonly string[] = [
 /** Fields Envoy itself does not act on here either: accepting them changes nothing. */
 export const ENVOY_IGNORES_TOO: Readonly<Record<string, string>> = {
   'regexMatcher.google_re2': 'deprecated in Envoy; the RE2 engine needs no options',
-  'regexMatcher.google_re2.max_program_size': 'deprecated in Envoy (the runtime key re2.max_program_size replaced it)',
   'retryPolicy.retry_host_predicate[].typed_config': 'envoy.retry_host_predicates.previous_hosts takes an empty config',
   'filterChain.name': 'a filter chain\'s name only labels it (Envoy: stats, on-demand filter chains)',
 }
