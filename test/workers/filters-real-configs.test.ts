@@ -1,0 +1,189 @@
+/**
+ * The HTTP filters real-world configs use (issue 16), inside workerd against
+ * a real upstream, each configured as the Envoy example that uses it
+ * (../shared/corpus/real-envoy-configs/files/envoyproxy-examples/*):
+ * health_check (datadog-tracing), csrf (csrf/samesite), compressor and
+ * decompressor (gzip), cache (cache).
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/health_check_filter
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/csrf_filter
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/compressor_filter
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/decompressor_filter
+ */
+import { describe, expect, inject, it } from 'vitest'
+import { loadConfig } from '../../src/config/load'
+import { filterStats } from '../../src/filters/index'
+import { bootstrap, harness } from '../support/filters-harness'
+
+const upstreams = inject('upstreams')
+const stat = (name: string) => filterStats()[name] ?? 0
+const route = (name: string, prefix: string, extra: Record<string, unknown> = {}) => ({ name, match: { prefix }, route: { cluster: 'upstream' }, ...extra })
+const config = (routes: unknown[], filters: unknown[]) => bootstrap(upstreams.a!, [{ name: 'v', domains: ['*'], routes }], [...filters, { name: 'envoy.filters.http.router' }])
+const app = (routes: unknown[], filters: unknown[]) => harness(config(routes, filters))
+const HUNDRED = (n: number) => ({ default_value: { numerator: n, denominator: 'HUNDRED' } })
+const T = 'type.googleapis.com/envoy.extensions'
+
+describe('health_check', () => {
+  const hc = (passThrough: boolean) => ({
+    name: 'envoy.filters.http.health_check',
+    typed_config: { '@type': `${T}.filters.http.health_check.v3.HealthCheck`, pass_through_mode: passThrough, headers: [{ exact_match: '/healthcheck', name: ':path' }] },
+  })
+
+  it('not in pass-through mode answers the configured path itself with an empty 200; other paths go upstream', async () => {
+    const h = app([route('r', '/')], [hc(false)])
+    const before = stat('http.ingress.health_check.request_health_check')
+    const res = await h.fetch('/healthcheck')
+    expect([res.status, await res.text(), res.headers.get('x-upstream-id')]).toEqual([200, '', null])
+    expect(stat('http.ingress.health_check.request_health_check')).toBe(before + 1)
+    const other = await h.fetch('/healthcheck/deeper')
+    expect(other.headers.get('x-upstream-id')).not.toBeNull()
+  })
+
+  it('in pass-through mode forwards the health check to the upstream', async () => {
+    const res = await app([route('r', '/')], [hc(true)]).fetch('/healthcheck')
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { url: string }).url).toBe('/healthcheck')
+  })
+
+  it('cluster_min_healthy_percentages is a clear error (edgevoy would answer without looking at cluster health)', () => {
+    const bad = config([route('r', '/')], [{ name: 'envoy.filters.http.health_check', typed_config: { '@type': `${T}.filters.http.health_check.v3.HealthCheck`, pass_through_mode: false, cluster_min_healthy_percentages: { upstream: { value: 50 } } } }])
+    const loaded = loadConfig(JSON.stringify(bad))
+    expect(loaded.ok).toBe(false)
+    expect(loaded.errors.map((e) => e.message).join('\n')).toMatch(/cluster_min_healthy_percentages is not supported/)
+  })
+})
+
+describe('csrf (as envoyproxy-examples/csrf/samesite)', () => {
+  const csrf = (policy: Record<string, unknown>) => ({ '@type': `${T}.filters.http.csrf.v3.CsrfPolicy`, ...policy })
+  const perRoute = (policy: Record<string, unknown>) => ({ typed_per_filter_config: { 'envoy.filters.http.csrf': csrf(policy) } })
+  const h = app(
+    [
+      route('disabled', '/csrf/disabled', perRoute({ filter_enabled: HUNDRED(0) })),
+      route('shadow', '/csrf/shadow', perRoute({ filter_enabled: HUNDRED(0), shadow_enabled: HUNDRED(100) })),
+      route('additional', '/csrf/additional_origin', perRoute({ filter_enabled: HUNDRED(100), additional_origins: [{ safe_regex: { regex: '.*\\.trusted\\.example' } }] })),
+      route('r', '/'),
+    ],
+    [{ name: 'envoy.filters.http.csrf', typed_config: csrf({ filter_enabled: HUNDRED(100) }) }],
+  )
+  const post = (path: string, headers: Record<string, string>) => h.fetch(path, { method: 'POST', body: 'x', headers })
+
+  it('a cross-site POST is refused 403 "Invalid origin"; same-site, GET and Referer-only same-site pass', async () => {
+    const attack = await post('/transfer', { origin: 'https://evil.example' })
+    expect([attack.status, await attack.text()]).toEqual([403, 'Invalid origin'])
+    expect((await h.fetch('/transfer', { method: 'DELETE', headers: { origin: 'https://evil.example' } })).status).toBe(403)
+    expect((await h.fetch('/transfer', { method: 'PATCH', body: 'x', headers: { origin: 'https://evil.example' } })).status).toBe(403)
+    expect((await post('/transfer', { origin: 'https://edge.example.com' })).status).toBe(200)
+    expect((await post('/transfer', { referer: 'https://edge.example.com/form?x=1' })).status).toBe(200)
+    expect((await h.fetch('/transfer', { headers: { origin: 'https://evil.example' } })).status).toBe(200)
+  })
+
+  it('a POST with neither Origin nor Referer, or Origin "null", is refused and counted', async () => {
+    const missing = stat('http.ingress.csrf.missing_source_origin')
+    expect((await post('/transfer', {})).status).toBe(403)
+    expect(stat('http.ingress.csrf.missing_source_origin')).toBe(missing + 1)
+    expect((await post('/transfer', { origin: 'null' })).status).toBe(403)
+  })
+
+  it('a look-alike host (suffix or port) is not the destination', async () => {
+    expect((await post('/transfer', { origin: 'https://edge.example.com.evil.example' })).status).toBe(403)
+    expect((await post('/transfer', { origin: 'https://edge.example.com:8443' })).status).toBe(403)
+  })
+
+  it('per-route policies: disabled passes, shadow passes but counts, additional_origins admits the listed origins only', async () => {
+    expect((await post('/csrf/disabled', { origin: 'https://evil.example' })).status).toBe(200)
+    const invalid = stat('http.ingress.csrf.request_invalid')
+    expect((await post('/csrf/shadow', { origin: 'https://evil.example' })).status).toBe(200)
+    expect(stat('http.ingress.csrf.request_invalid')).toBe(invalid + 1)
+    expect((await post('/csrf/additional_origin', { origin: 'https://app.trusted.example' })).status).toBe(200)
+    expect((await post('/csrf/additional_origin', { origin: 'https://evil.example' })).status).toBe(403)
+  })
+})
+
+describe('compressor / decompressor (as envoyproxy-examples/gzip)', () => {
+  const compressor = (direction: Record<string, unknown>, library = `${T}.compression.gzip.compressor.v3.Gzip`) => ({
+    name: 'envoy.filters.http.compressor',
+    typed_config: { '@type': `${T}.filters.http.compressor.v3.Compressor`, response_direction_config: direction, compressor_library: { name: 'text_optimized', typed_config: { '@type': library, memory_level: 3, window_bits: 10 } } },
+  })
+  const gzipJson = compressor({ common_config: { min_content_length: 100, content_type: ['application/json'] }, disable_on_etag_header: true })
+  const gunzip = async (res: Response) => new Response(res.body!.pipeThrough(new DecompressionStream('gzip'))).text()
+
+  it('gzips a JSON response for a client that accepts gzip: Content-Encoding, Vary, no Content-Length, body intact', async () => {
+    const res = await app([route('r', '/')], [gzipJson]).fetch('/some/json/path/long-enough-for-100-bytes', { headers: { 'accept-encoding': 'br, gzip;q=0.8' } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-encoding')).toBe('gzip')
+    expect(res.headers.get('vary')).toMatch(/accept-encoding/i)
+    expect(res.headers.get('content-length')).toBeNull()
+    const body = JSON.parse(await gunzip(res)) as { url: string }
+    expect(body.url).toBe('/some/json/path/long-enough-for-100-bytes')
+  })
+
+  it('leaves the response alone when the client refuses gzip, the type is not listed, the body is short, or an ETag is set (disable_on_etag_header)', async () => {
+    const h = app([route('r', '/')], [gzipJson])
+    for (const ae of [undefined, 'br', 'gzip;q=0', 'identity']) {
+      const res = await h.fetch('/x', { headers: ae ? { 'accept-encoding': ae } : {} })
+      expect(res.headers.get('content-encoding')).toBeNull()
+      expect(((await res.json()) as { url: string }).url).toBe('/x')
+    }
+    const octets = await h.fetch('/big/4096', { headers: { 'accept-encoding': 'gzip' } })
+    expect([octets.headers.get('content-encoding'), (await octets.arrayBuffer()).byteLength]).toEqual([null, 4096])
+    const tagged = await h.fetch('/response-headers?etag=%22v1%22', { headers: { 'accept-encoding': 'gzip' } })
+    expect([tagged.headers.get('content-encoding'), tagged.headers.get('etag')]).toEqual([null, '"v1"'])
+    // Content-Length below min_content_length: not compressed; at or above: compressed (an unknown length is compressed, as in Envoy).
+    const byLength = (min: number) => app([route('r', '/')], [compressor({ common_config: { min_content_length: min, content_type: ['application/octet-stream'] } })])
+    const short = await byLength(4097).fetch('/big/4096', { headers: { 'accept-encoding': 'gzip' } })
+    expect(short.headers.get('content-encoding')).toBeNull()
+    const long = await byLength(4096).fetch('/big/4096', { headers: { 'accept-encoding': 'gzip' } })
+    expect(long.headers.get('content-encoding')).toBe('gzip')
+    expect((await new Response(long.body!.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer()).byteLength).toBe(4096)
+  })
+
+  it('without disable_on_etag_header a strong ETag becomes weak on the compressed response; no-transform is respected', async () => {
+    const h = app([route('r', '/')], [compressor({ common_config: { min_content_length: 10, content_type: ['application/json'] } })])
+    const res = await h.fetch('/response-headers?etag=%22v1%22', { headers: { 'accept-encoding': 'gzip' } })
+    expect([res.headers.get('content-encoding'), res.headers.get('etag')]).toEqual(['gzip', 'W/"v1"'])
+    const noTransform = await h.fetch('/response-headers?cache-control=no-transform', { headers: { 'accept-encoding': 'gzip' } })
+    expect(noTransform.headers.get('content-encoding')).toBeNull()
+  })
+
+  it('brotli and zstd libraries are accepted with a warning and leave responses uncompressed', async () => {
+    for (const lib of ['brotli.compressor.v3.Brotli', 'zstd.compressor.v3.Zstd']) {
+      const cfg = config([route('r', '/')], [compressor({}, `${T}.compression.${lib}`)])
+      const loaded = loadConfig(JSON.stringify(cfg))
+      expect(loaded.ok).toBe(true)
+      expect(loaded.warnings.map((w) => w.message).join('\n')).toMatch(/not available in Workers/)
+      const res = await harness(cfg).fetch('/x', { headers: { 'accept-encoding': 'br, zstd, gzip' } })
+      expect(res.headers.get('content-encoding')).toBeNull()
+    }
+  })
+
+  it('the decompressor hands the upstream a gzip request body decompressed, and advertises gzip upstream', async () => {
+    const decompressor = {
+      name: 'envoy.filters.http.decompressor',
+      typed_config: {
+        '@type': `${T}.filters.http.decompressor.v3.Decompressor`,
+        decompressor_library: { name: 'upload', typed_config: { '@type': `${T}.compression.gzip.decompressor.v3.Gzip`, window_bits: 9, chunk_size: 8192, max_inflate_ratio: 1000 } },
+        response_direction_config: { common_config: { enabled: { default_value: false, runtime_key: 'response_decompressor_enabled' } } },
+      },
+    }
+    const plain = 'hello upstream '.repeat(1000)
+    const gz = await new Response(new Blob([plain]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer()
+    const res = await app([route('r', '/')], [decompressor]).fetch('/upload', { method: 'POST', body: gz, headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' } })
+    const echo = (await res.json()) as { bodyBytes: number; bodySha256: string; headers: Record<string, string> }
+    const sha = [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(plain)))].map((b) => b.toString(16).padStart(2, '0')).join('')
+    expect([echo.bodyBytes, echo.bodySha256]).toEqual([plain.length, sha])
+    expect(echo.headers['content-encoding']).toBeUndefined()
+    expect(echo.headers['accept-encoding']).toMatch(/gzip/)
+  })
+})
+
+describe('cache', () => {
+  it('is accepted with a warning naming Cloudflare\'s cache, and responses pass unchanged', async () => {
+    const cfg = config([route('r', '/')], [{ name: 'envoy.filters.http.cache', typed_config: { '@type': `${T}.filters.http.cache.v3.CacheConfig`, typed_config: { '@type': `${T}.http.cache.simple_http_cache.v3.SimpleHttpCacheConfig` } } }])
+    const loaded = loadConfig(JSON.stringify(cfg))
+    expect(loaded.ok).toBe(true)
+    expect(loaded.warnings.map((w) => w.message).join('\n')).toMatch(/Cloudflare's cache sits in front/)
+    const h = harness(cfg)
+    const [a, b] = [await h.fetch('/x'), await h.fetch('/x')]
+    expect([a.status, b.status]).toEqual([200, 200])
+    expect(((await b.json()) as { url: string }).url).toBe('/x')
+  })
+})
