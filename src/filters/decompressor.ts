@@ -4,7 +4,7 @@
  * outermost Content-Encoding is gzip goes upstream decompressed, without that
  * coding and Content-Length, and (advertise_accept_encoding, default true)
  * with `gzip` added to Accept-Encoding. Response direction (on by default):
- * a gzip response reaches the client decompressed. `Cache-Control:
+ * a gzip response reaches the client decompressed (workerd's fetch decodes it; the filter drops the coding). `Cache-Control:
  * no-transform` stops both unless ignore_no_transform_header.
  * brotli/zstd libraries: `validate` warns, bodies pass unchanged.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/decompressor_filter
@@ -59,9 +59,12 @@ export const decompressorFilter: FilterFactory<DecompressorConfig, never> = {
       await next()
       if (!responseOn) return
       const res = c.res
-      const resRest = peel(res.headers.get('content-encoding'), encoding)
-      if (resRest === undefined || !res.body || (!resCommon?.ignore_no_transform_header && noTransform(res.headers))) return count(`${stat}response.not_decompressed`)
-      const plain = new Response(res.body.pipeThrough(new DecompressionStream('gzip')), { status: res.status, statusText: res.statusText, headers: decoded(res.headers, resRest) })
+      // workerd's fetch() already decodes a `Content-Encoding: gzip` body as it is read (keeping the
+      // header; the runtime re-encodes when serving). So the response is decompressed by dropping the
+      // coding from the headers, over the body as it is. Only a sole gzip coding is decoded by workerd.
+      const coding = res.headers.get('content-encoding')?.trim().toLowerCase()
+      if (coding !== encoding || !res.body || (!resCommon?.ignore_no_transform_header && noTransform(res.headers))) return count(`${stat}response.not_decompressed`)
+      const plain = new Response(res.body, { status: res.status, statusText: res.statusText, headers: decoded(res.headers, '') })
       // Cleared first: Hono's c.res setter copies the old response's headers over the new one's.
       c.res = undefined
       c.res = plain

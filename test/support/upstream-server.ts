@@ -12,6 +12,7 @@
  *                     the socket after N bytes (a truncated response)
  *   /ws               WebSocket (RFC 6455 by hand): echoes each text frame
  *   /response-headers?k=v  echo, with each query parameter added as a response header
+ *   /gzip             echo JSON gzip-encoded (`Content-Encoding: gzip`)
  *   /health           200 `ok`, or 503 after `setBehavior({ healthy: false })`
  *
  * `setBehavior` applies to every path but /health: `delayMs` before answering,
@@ -20,6 +21,7 @@
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { gzipSync } from 'node:zlib'
 import type { EchoBody, UpstreamBehavior } from './upstream-types'
 import { acceptWebSocket } from './websocket'
 
@@ -90,6 +92,11 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     if (first === 'response-headers') {
       for (const [name, value] of url.searchParams) res.setHeader(name, value)
       return sendJson(res, 200, echo)
+    }
+    if (first === 'gzip') {
+      const body = gzipSync(JSON.stringify(echo))
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) })
+      return void res.end(body)
     }
     if (first === 'big') return streamBig(res, Number(arg), url.searchParams.get('failAt'))
     if (first === 'slow-body') {

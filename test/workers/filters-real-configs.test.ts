@@ -175,6 +175,18 @@ describe('compressor / decompressor (as envoyproxy-examples/gzip)', () => {
   })
 })
 
+describe('decompressor, response direction', () => {
+  it('a gzip response from the upstream reaches a client that did not ask for gzip decompressed, without the coding', async () => {
+    const decompressor = { name: 'envoy.filters.http.decompressor', typed_config: { '@type': `${T}.filters.http.decompressor.v3.Decompressor`, decompressor_library: { name: 'gz', typed_config: { '@type': `${T}.compression.gzip.decompressor.v3.Gzip` } } } }
+    const res = await app([route('r', '/')], [decompressor]).fetch('/gzip')
+    expect([res.headers.get('content-encoding'), res.headers.get('content-length')]).toEqual([null, null])
+    expect(((await res.json()) as { url: string }).url).toBe('/gzip')
+    // Without the filter the coding stays on the response (workerd re-encodes it when serving).
+    const bare = await app([route('r', '/')], []).fetch('/gzip')
+    expect(bare.headers.get('content-encoding')).toBe('gzip')
+  })
+})
+
 describe('cache', () => {
   it('is accepted with a warning naming Cloudflare\'s cache, and responses pass unchanged', async () => {
     const cfg = config([route('r', '/')], [{ name: 'envoy.filters.http.cache', typed_config: { '@type': `${T}.filters.http.cache.v3.CacheConfig`, typed_config: { '@type': `${T}.http.cache.simple_http_cache.v3.SimpleHttpCacheConfig` } } }])
