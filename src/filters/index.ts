@@ -22,6 +22,7 @@ import { csrfFilter } from './csrf.js'
 import { decompressorFilter } from './decompressor.js'
 import { faultFilter } from './fault.js'
 import { healthCheckFilter } from './health-check.js'
+import { headerMutationFilter } from './header-mutation.js'
 import { jwtAuthnFilter } from './jwt/authn.js'
 import { localRateLimitFilter } from './local-ratelimit.js'
 import { parseValidated } from './parse.js'
@@ -38,7 +39,7 @@ export const ROUTER_FILTER = 'envoy.filters.http.router'
 const FACTORIES: Readonly<Record<string, FilterFactory<never, never>>> = Object.fromEntries(
   [
     corsFilter, faultFilter, jwtAuthnFilter, localRateLimitFilter, rbacFilter, cloudflareRateLimitFilter,
-    healthCheckFilter, csrfFilter, cacheFilter, compressorFilter, decompressorFilter,
+    healthCheckFilter, csrfFilter, cacheFilter, compressorFilter, decompressorFilter, headerMutationFilter,
   ].map((f) => [f.name, f as FilterFactory<never, never>]),
 )
 

@@ -187,6 +187,34 @@ describe('decompressor, response direction', () => {
   })
 })
 
+describe('header_mutation', () => {
+  const hm = (mutations: Record<string, unknown>) => ({ '@type': `${T}.filters.http.header_mutation.v3.HeaderMutation`, mutations })
+  const add = (key: string, value: string, append_action = 'OVERWRITE_IF_EXISTS_OR_ADD') => ({ append: { header: { key, value }, append_action } })
+
+  it('applies request mutations in order before the upstream and response mutations on the way back; the route\'s run after the listener\'s', async () => {
+    const h = app(
+      [route('special', '/response-headers', { typed_per_filter_config: { 'envoy.filters.http.header_mutation': hm({ request_mutations: [add('x-tier', 'gold')], response_mutations: [{ remove: 'x-route-gone' }] }) } }), route('r', '/')],
+      [{ name: 'envoy.filters.http.header_mutation', typed_config: hm({
+        request_mutations: [add('x-tier', 'basic'), { remove: 'x-secret' }, { remove_on_match: { key_matcher: { prefix: 'x-debug-' } } }, add('x-client', '%DOWNSTREAM_REMOTE_ADDRESS%')],
+        response_mutations: [add('x-served-by', 'edge'), { remove: 'x-upstream-id' }],
+      }) }],
+    )
+    const res = await h.fetch('/x', { headers: { 'x-tier': 'spoofed', 'x-secret': 's', 'x-debug-a': '1', 'x-debug-b': '2', 'cf-connecting-ip': '192.0.2.9' } })
+    const echo = (await res.json()) as { headers: Record<string, string> }
+    expect([echo.headers['x-tier'], echo.headers['x-secret'], echo.headers['x-debug-a'], echo.headers['x-debug-b'], echo.headers['x-client']]).toEqual(['basic', undefined, undefined, undefined, '192.0.2.9'])
+    expect([res.headers.get('x-served-by'), res.headers.get('x-upstream-id')]).toEqual(['edge', null])
+    const special = await h.fetch('/response-headers?x-route-gone=1')
+    expect(((await special.json()) as { headers: Record<string, string> }).headers['x-tier']).toBe('gold')
+    expect([special.headers.get('x-route-gone'), special.headers.get('x-served-by')]).toEqual([null, 'edge'])
+  })
+
+  it('trailer and query mutations are clear errors', () => {
+    const loaded = loadConfig(JSON.stringify(config([route('r', '/')], [{ name: 'envoy.filters.http.header_mutation', typed_config: hm({ response_trailers_mutations: [{ remove: 'grpc-status' }] }) }])))
+    expect(loaded.ok).toBe(false)
+    expect(loaded.errors.map((e) => e.message).join('\n')).toMatch(/response_trailers_mutations is not supported/)
+  })
+})
+
 describe('cache', () => {
   it('is accepted with a warning naming Cloudflare\'s cache, and responses pass unchanged', async () => {
     const cfg = config([route('r', '/')], [{ name: 'envoy.filters.http.cache', typed_config: { '@type': `${T}.filters.http.cache.v3.CacheConfig`, typed_config: { '@type': `${T}.http.cache.simple_http_cache.v3.SimpleHttpCacheConfig` } } }])
