@@ -49,6 +49,7 @@ export const HTTP_FILTER_TYPE_URLS: Readonly<Record<string, string>> = {
   'envoy.filters.http.compressor': 'type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor',
   'envoy.filters.http.decompressor': 'type.googleapis.com/envoy.extensions.filters.http.decompressor.v3.Decompressor',
   'envoy.filters.http.header_mutation': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+  'envoy.filters.http.header_to_metadata': 'type.googleapis.com/envoy.extensions.filters.http.header_to_metadata.v3.Config',
 }
 
 export interface Normalized {

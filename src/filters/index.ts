@@ -23,6 +23,7 @@ import { decompressorFilter } from './decompressor.js'
 import { faultFilter } from './fault.js'
 import { healthCheckFilter } from './health-check.js'
 import { headerMutationFilter } from './header-mutation.js'
+import { headerToMetadataFilter } from './header-to-metadata.js'
 import { jwtAuthnFilter } from './jwt/authn.js'
 import { localRateLimitFilter } from './local-ratelimit.js'
 import { parseValidated } from './parse.js'
@@ -39,7 +40,7 @@ export const ROUTER_FILTER = 'envoy.filters.http.router'
 const FACTORIES: Readonly<Record<string, FilterFactory<never, never>>> = Object.fromEntries(
   [
     corsFilter, faultFilter, jwtAuthnFilter, localRateLimitFilter, rbacFilter, cloudflareRateLimitFilter,
-    healthCheckFilter, csrfFilter, cacheFilter, compressorFilter, decompressorFilter, headerMutationFilter,
+    healthCheckFilter, csrfFilter, cacheFilter, compressorFilter, decompressorFilter, headerMutationFilter, headerToMetadataFilter,
   ].map((f) => [f.name, f as FilterFactory<never, never>]),
 )
 

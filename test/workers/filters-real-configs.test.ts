@@ -215,6 +215,19 @@ describe('header_mutation', () => {
   })
 })
 
+describe('header_to_metadata', () => {
+  it('a request header becomes metadata that rbac reads, and is removed before the upstream', async () => {
+    const h2m = { name: 'envoy.filters.http.header_to_metadata', typed_config: { '@type': `${T}.filters.http.header_to_metadata.v3.Config`, request_rules: [{ header: 'x-tenant', on_header_present: { metadata_namespace: 'edge.tenant', key: 'id', type: 'STRING' }, remove: true }] } }
+    const rbac = { name: 'envoy.filters.http.rbac', typed_config: { '@type': `${T}.filters.http.rbac.v3.RBAC`, rules: { action: 'ALLOW', policies: { acme: { permissions: [{ any: true }], principals: [{ metadata: { filter: 'edge.tenant', path: [{ key: 'id' }], value: { string_match: { exact: 'acme' } } } }] } } } } }
+    const h = app([route('r', '/')], [h2m, rbac])
+    const ok = await h.fetch('/x', { headers: { 'x-tenant': 'acme' } })
+    expect(ok.status).toBe(200)
+    expect(((await ok.json()) as { headers: Record<string, string> }).headers['x-tenant']).toBeUndefined()
+    expect((await h.fetch('/x', { headers: { 'x-tenant': 'other' } })).status).toBe(403)
+    expect((await h.fetch('/x')).status).toBe(403)
+  })
+})
+
 describe('cache', () => {
   it('is accepted with a warning naming Cloudflare\'s cache, and responses pass unchanged', async () => {
     const cfg = config([route('r', '/')], [{ name: 'envoy.filters.http.cache', typed_config: { '@type': `${T}.filters.http.cache.v3.CacheConfig`, typed_config: { '@type': `${T}.http.cache.simple_http_cache.v3.SimpleHttpCacheConfig` } } }])

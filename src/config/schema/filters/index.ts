@@ -13,6 +13,7 @@ import { csrfPolicy } from './csrf.js'
 import { httpFault } from './fault.js'
 import { healthCheckFilter } from './health-check.js'
 import { headerMutationFilter, headerMutationPerRoute } from './header-mutation.js'
+import { headerToMetadataFilter } from './header-to-metadata.js'
 import { jwtAuthentication, jwtPerRoute } from './jwt-authn.js'
 import { cloudflareRateLimit, localRateLimit } from './local-ratelimit.js'
 import { rbacFilter, rbacPerRoute } from './rbac.js'
@@ -42,6 +43,7 @@ export const HTTP_FILTER_SCHEMAS: Readonly<Record<string, HttpFilterSchema>> = {
   'envoy.filters.http.compressor': { config: compressorFilter, perRoute: undefined },
   'envoy.filters.http.decompressor': { config: decompressorFilter, perRoute: undefined },
   'envoy.filters.http.header_mutation': { config: headerMutationFilter, perRoute: headerMutationPerRoute },
+  'envoy.filters.http.header_to_metadata': { config: headerToMetadataFilter, perRoute: headerToMetadataFilter },
 }
 
 /** Filters are found by name, or by their `@type` when the name is a custom one (as Envoy does). */
@@ -58,6 +60,7 @@ export const HTTP_FILTER_TYPE_NAMES: Readonly<Record<string, string>> = {
   'type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor': 'envoy.filters.http.compressor',
   'type.googleapis.com/envoy.extensions.filters.http.decompressor.v3.Decompressor': 'envoy.filters.http.decompressor',
   'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation': 'envoy.filters.http.header_mutation',
+  'type.googleapis.com/envoy.extensions.filters.http.header_to_metadata.v3.Config': 'envoy.filters.http.header_to_metadata',
 }
 
 /** The implemented filter an `http_filters` entry refers to, or undefined. */
