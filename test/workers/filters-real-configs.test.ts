@@ -13,6 +13,7 @@ import { describe, expect, inject, it } from 'vitest'
 import { loadConfig } from '../../src/config/load'
 import { filterStats } from '../../src/filters/index'
 import { bootstrap, harness } from '../support/filters-harness'
+import { createSigner, jwks } from '../support/jwt-signer'
 
 const upstreams = inject('upstreams')
 const stat = (name: string) => filterStats()[name] ?? 0
@@ -225,6 +226,32 @@ describe('header_to_metadata', () => {
     expect(((await ok.json()) as { headers: Record<string, string> }).headers['x-tenant']).toBeUndefined()
     expect((await h.fetch('/x', { headers: { 'x-tenant': 'other' } })).status).toBe(403)
     expect((await h.fetch('/x')).status).toBe(403)
+  })
+})
+
+describe('jwt_authn claim_to_headers (as Envoy\'s configs/jwt_authn.yaml)', () => {
+  it('claim_path walks nested claims (keys may contain "."); claim_name nests by "."; non-scalars are not copied', async () => {
+    const signer = await createSigner('ES256', 'k1')
+    const jwt = { name: 'envoy.filters.http.jwt_authn', typed_config: { '@type': `${T}.filters.http.jwt_authn.v3.JwtAuthentication`, providers: { p: {
+      issuer: 'https://issuer.example', local_jwks: { inline_string: jwks(signer) },
+      claim_to_headers: [
+        { header_name: 'x-country', claim_path: [{ key: 'address' }, { key: 'country' }] },
+        { header_name: 'x-dotted', claim_path: [{ key: 'https://example.com/claims' }, { key: 'team.name' }] },
+        { header_name: 'x-nested-name', claim_name: 'address.country' },
+        { header_name: 'x-roles', claim_path: [{ key: 'roles' }] },
+      ],
+    } }, rules: [{ match: { prefix: '/' }, requires: { provider_name: 'p' } }] } }
+    const h = harness(config([route('r', '/')], [jwt]), 1_700_000_000_000)
+    const token = await signer.sign({ iss: 'https://issuer.example', exp: 1_700_000_000 + 600, address: { country: 'NL' }, 'https://example.com/claims': { 'team.name': 'edge' }, roles: ['a'] })
+    const res = await h.fetch('/x', { headers: { authorization: `Bearer ${token}` } })
+    const echo = (await res.json()) as { headers: Record<string, string> }
+    expect([echo.headers['x-country'], echo.headers['x-dotted'], echo.headers['x-nested-name'], echo.headers['x-roles']]).toEqual(['NL', 'edge', 'NL', undefined])
+  })
+
+  it('an entry with both or neither of claim_name and claim_path is a clear error', () => {
+    const loaded = loadConfig(JSON.stringify(config([route('r', '/')], [{ name: 'envoy.filters.http.jwt_authn', typed_config: { '@type': `${T}.filters.http.jwt_authn.v3.JwtAuthentication`, providers: { p: { local_jwks: { inline_string: '{"keys":[]}' }, claim_to_headers: [{ header_name: 'x' }] } } } }])))
+    expect(loaded.ok).toBe(false)
+    expect(loaded.errors.map((e) => e.message).join('\n')).toMatch(/exactly one of claim_name, claim_path/)
   })
 })
 

@@ -9,6 +9,7 @@
 import type { RouteMatch } from '../../compile/types.js'
 import { compileRouteMatch } from '../../compile/match.js'
 import type { JwtAuthenticationConfig, JwtPerRouteConfig, JwtRequirementConfig } from '../../config/schema/filters/jwt-authn.js'
+import { claimAt } from './claim-path.js'
 import { setDynamicMetadata } from '../metadata.js'
 import { editRequestHeaders } from '../request.js'
 import type { FilterContext, FilterDeps, FilterFactory } from '../types.js'
@@ -36,9 +37,9 @@ function applyVerified(c: FilterContext, verified: readonly VerifiedJwt[]): void
       const padded = p.pad_forward_payload_header ? jwt.payloadSegment + '='.repeat((4 - (jwt.payloadSegment.length % 4)) % 4) : jwt.payloadSegment
       edits.push((h) => h.set(p.forward_payload_header!, padded))
     }
-    for (const { header_name, claim_name } of p.claim_to_headers ?? []) {
-      const v = jwt.payload[claim_name]
-      if (['string', 'number', 'boolean'].includes(typeof v)) edits.push((h) => h.set(header_name, String(v)))
+    for (const entry of p.claim_to_headers ?? []) {
+      const v = claimAt(jwt.payload, entry)
+      if (v !== undefined) edits.push((h) => h.set(entry.header_name, v))
     }
     if (p.payload_in_metadata) setDynamicMetadata(c, JWT_AUTHN, p.payload_in_metadata, jwt.payload)
   }
