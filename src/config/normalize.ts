@@ -43,6 +43,13 @@ export const HTTP_FILTER_TYPE_URLS: Readonly<Record<string, string>> = {
   'envoy.filters.http.local_ratelimit': 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
   'envoy.filters.http.jwt_authn': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
   'envoy.filters.http.rbac': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+  'envoy.filters.http.health_check': 'type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck',
+  'envoy.filters.http.csrf': 'type.googleapis.com/envoy.extensions.filters.http.csrf.v3.CsrfPolicy',
+  'envoy.filters.http.cache': 'type.googleapis.com/envoy.extensions.filters.http.cache.v3.CacheConfig',
+  'envoy.filters.http.compressor': 'type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor',
+  'envoy.filters.http.decompressor': 'type.googleapis.com/envoy.extensions.filters.http.decompressor.v3.Decompressor',
+  'envoy.filters.http.header_mutation': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+  'envoy.filters.http.header_to_metadata': 'type.googleapis.com/envoy.extensions.filters.http.header_to_metadata.v3.Config',
 }
 
 export interface Normalized {

@@ -15,8 +15,15 @@ import type { Listener } from '../compile/types.js'
 import { HTTP_FILTER_SCHEMAS, knownFilterName } from '../config/schema/filters/index.js'
 import type { ProxyEnv } from '../router/app.js'
 import { cloudflareRateLimitFilter } from './cloudflare-ratelimit.js'
+import { cacheFilter } from './cache.js'
+import { compressorFilter } from './compressor.js'
 import { corsFilter } from './cors.js'
+import { csrfFilter } from './csrf.js'
+import { decompressorFilter } from './decompressor.js'
 import { faultFilter } from './fault.js'
+import { healthCheckFilter } from './health-check.js'
+import { headerMutationFilter } from './header-mutation.js'
+import { headerToMetadataFilter } from './header-to-metadata.js'
 import { jwtAuthnFilter } from './jwt/authn.js'
 import { localRateLimitFilter } from './local-ratelimit.js'
 import { parseValidated } from './parse.js'
@@ -31,7 +38,10 @@ export type { FilterDeps } from './types.js'
 export const ROUTER_FILTER = 'envoy.filters.http.router'
 
 const FACTORIES: Readonly<Record<string, FilterFactory<never, never>>> = Object.fromEntries(
-  [corsFilter, faultFilter, jwtAuthnFilter, localRateLimitFilter, rbacFilter, cloudflareRateLimitFilter].map((f) => [f.name, f as FilterFactory<never, never>]),
+  [
+    corsFilter, faultFilter, jwtAuthnFilter, localRateLimitFilter, rbacFilter, cloudflareRateLimitFilter,
+    healthCheckFilter, csrfFilter, cacheFilter, compressorFilter, decompressorFilter, headerMutationFilter, headerToMetadataFilter,
+  ].map((f) => [f.name, f as FilterFactory<never, never>]),
 )
 
 /**

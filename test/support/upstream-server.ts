@@ -17,6 +17,7 @@
  *   /continue         an unsolicited 100 Continue, then the 200 echo
  *   /ws               WebSocket (RFC 6455 by hand): echoes each text frame
  *   /response-headers?k=v  echo, with each query parameter added as a response header
+ *   /gzip             echo JSON gzip-encoded (`Content-Encoding: gzip`)
  *   /health           200 `ok`, or 503 after `setBehavior({ healthy: false })`
  *   /jwks/:pad?jwk=J  a JWKS `{ keys: [J], pad: "xxx…" }` with `pad` bytes of padding
  *                     (`&chunked=1`: no Content-Length), for jwt_authn's size limit
@@ -27,6 +28,7 @@
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { gzipSync } from 'node:zlib'
 import type { EchoBody, UpstreamBehavior } from './upstream-types'
 import { acceptWebSocket } from './websocket'
 
@@ -106,6 +108,11 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
       const body = JSON.stringify({ keys: [JSON.parse(url.searchParams.get('jwk') ?? '{}')], pad: 'x'.repeat(Number(arg)) })
       if (url.searchParams.get('chunked') !== '1') res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) })
       else res.writeHead(200, { 'content-type': 'application/json' })
+      return void res.end(body)
+    }
+    if (first === 'gzip') {
+      const body = gzipSync(JSON.stringify(echo))
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) })
       return void res.end(body)
     }
     if (first === 'big') return streamBig(res, Number(arg), url.searchParams.get('failAt'))

@@ -37,9 +37,9 @@ function applyVerified(c: FilterContext, verified: readonly VerifiedJwt[]): void
       const padded = p.pad_forward_payload_header ? jwt.payloadSegment + '='.repeat((4 - (jwt.payloadSegment.length % 4)) % 4) : jwt.payloadSegment
       edits.push((h) => h.set(p.forward_payload_header!, padded))
     }
-    for (const { header_name, claim_name } of p.claim_to_headers ?? []) {
-      const v = claimHeaderValue(jwt.payload, claim_name)
-      if (v !== undefined) edits.push((h) => h.set(header_name, v))
+    for (const entry of p.claim_to_headers ?? []) {
+      const v = claimHeaderValue(jwt.payload, entry)
+      if (v !== undefined) edits.push((h) => h.set(entry.header_name, v))
     }
     if (p.payload_in_metadata) setDynamicMetadata(c, JWT_AUTHN, p.payload_in_metadata, jwt.payload)
   }

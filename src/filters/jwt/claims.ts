@@ -11,15 +11,27 @@
 
 const INVALID_HEADER_CHARS = /[\0\r\n]/
 
-function claimAt(payload: Readonly<Record<string, unknown>>, name: string): unknown {
-  if (name in payload) return payload[name]
+/**
+ * The claim a `JwtClaimToHeader` names: `claim_path` (a list of keys, for keys
+ * that contain ".") or `claim_name` (nested claims separated by ".").
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/jwt_authn/v3/config.proto#extensions-filters-http-jwt-authn-v3-jwtclaimtoheader
+ */
+export interface ClaimToHeader {
+  readonly claim_name?: string | undefined
+  readonly claim_path?: readonly { readonly key: string }[] | undefined
+}
+
+function claimAt(payload: Readonly<Record<string, unknown>>, entry: ClaimToHeader): unknown {
+  const name = entry.claim_name
+  if (name !== undefined && Object.hasOwn(payload, name)) return payload[name]
+  const keys = entry.claim_path ? entry.claim_path.map((s) => s.key) : (name ?? '').split('.')
   let v: unknown = payload
-  for (const part of name.split('.')) v = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[part] : undefined
+  for (const k of keys) v = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, k) ? (v as Record<string, unknown>)[k] : undefined
   return v
 }
 
 /** The header value for `claim`, or undefined when Envoy would add no header. */
-export function claimHeaderValue(payload: Readonly<Record<string, unknown>>, claim: string): string | undefined {
+export function claimHeaderValue(payload: Readonly<Record<string, unknown>>, claim: ClaimToHeader): string | undefined {
   const v = claimAt(payload, claim)
   let out: string
   if (typeof v === 'string') out = v

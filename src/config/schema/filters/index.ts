@@ -6,8 +6,14 @@
  */
 import { z } from 'zod'
 import { envoyObject } from '../envoy-object.js'
+import { cacheFilter } from './cache.js'
+import { compressorFilter, decompressorFilter } from './compressor.js'
 import { corsFilter, corsPolicy } from './cors.js'
+import { csrfPolicy } from './csrf.js'
 import { httpFault } from './fault.js'
+import { healthCheckFilter } from './health-check.js'
+import { headerMutationFilter, headerMutationPerRoute } from './header-mutation.js'
+import { headerToMetadataFilter } from './header-to-metadata.js'
 import { jwtAuthentication, jwtPerRoute } from './jwt-authn.js'
 import { cloudflareRateLimit, localRateLimit } from './local-ratelimit.js'
 import { rbacFilter, rbacPerRoute } from './rbac.js'
@@ -31,6 +37,13 @@ export const HTTP_FILTER_SCHEMAS: Readonly<Record<string, HttpFilterSchema>> = {
   'envoy.filters.http.jwt_authn': { config: jwtAuthentication, perRoute: jwtPerRoute },
   'envoy.filters.http.rbac': { config: rbacFilter, perRoute: rbacPerRoute },
   'edgevoy.filters.http.cloudflare_ratelimit': { config: cloudflareRateLimit, perRoute: cloudflareRateLimit },
+  'envoy.filters.http.health_check': { config: healthCheckFilter, perRoute: undefined },
+  'envoy.filters.http.csrf': { config: csrfPolicy, perRoute: csrfPolicy },
+  'envoy.filters.http.cache': { config: cacheFilter, perRoute: undefined },
+  'envoy.filters.http.compressor': { config: compressorFilter, perRoute: undefined },
+  'envoy.filters.http.decompressor': { config: decompressorFilter, perRoute: undefined },
+  'envoy.filters.http.header_mutation': { config: headerMutationFilter, perRoute: headerMutationPerRoute },
+  'envoy.filters.http.header_to_metadata': { config: headerToMetadataFilter, perRoute: headerToMetadataFilter },
 }
 
 /** Filters are found by name, or by their `@type` when the name is a custom one (as Envoy does). */
@@ -41,6 +54,13 @@ export const HTTP_FILTER_TYPE_NAMES: Readonly<Record<string, string>> = {
   'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit': 'envoy.filters.http.local_ratelimit',
   'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication': 'envoy.filters.http.jwt_authn',
   'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC': 'envoy.filters.http.rbac',
+  'type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck': 'envoy.filters.http.health_check',
+  'type.googleapis.com/envoy.extensions.filters.http.csrf.v3.CsrfPolicy': 'envoy.filters.http.csrf',
+  'type.googleapis.com/envoy.extensions.filters.http.cache.v3.CacheConfig': 'envoy.filters.http.cache',
+  'type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor': 'envoy.filters.http.compressor',
+  'type.googleapis.com/envoy.extensions.filters.http.decompressor.v3.Decompressor': 'envoy.filters.http.decompressor',
+  'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation': 'envoy.filters.http.header_mutation',
+  'type.googleapis.com/envoy.extensions.filters.http.header_to_metadata.v3.Config': 'envoy.filters.http.header_to_metadata',
 }
 
 /** The implemented filter an `http_filters` entry refers to, or undefined. */

@@ -41,7 +41,14 @@ export const jwtProvider = envoyObject(
     pad_forward_payload_header: z.boolean().optional(),
     payload_in_metadata: z.string().min(1).optional(),
     clock_skew_seconds: uint32.optional(),
-    claim_to_headers: z.array(envoyObject({ header_name: headerName, claim_name: z.string().min(1) })).optional(),
+    // claim_path (a list of {key} segments) is the newer form, used by Envoy's own configs/jwt_authn.yaml.
+    claim_to_headers: z
+      .array(
+        envoyObject({ header_name: headerName, claim_name: z.string().min(1).optional(), claim_path: z.array(envoyObject({ key: z.string().min(1) })).min(1).optional() }).superRefine((e, ctx) => {
+          if ((e.claim_name === undefined) === (e.claim_path === undefined)) ctx.addIssue({ code: 'custom', message: 'a claim_to_headers entry takes exactly one of claim_name, claim_path' })
+        }),
+      )
+      .optional(),
   },
   {
     // Ignoring these would let through tokens Envoy refuses, so they are errors.

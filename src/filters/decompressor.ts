@@ -1,0 +1,74 @@
+/**
+ * `envoy.filters.http.decompressor` with the gzip library, on Workers'
+ * DecompressionStream. Request direction (on by default): a request body whose
+ * outermost Content-Encoding is gzip goes upstream decompressed, without that
+ * coding and Content-Length, and (advertise_accept_encoding, default true)
+ * with `gzip` added to Accept-Encoding. Response direction (on by default):
+ * a gzip response reaches the client decompressed (workerd's fetch decodes it; the filter drops the coding). `Cache-Control:
+ * no-transform` stops both unless ignore_no_transform_header.
+ * brotli/zstd libraries: `validate` warns, bodies pass unchanged.
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/decompressor_filter
+ */
+import type { DecompressorConfig } from '../config/schema/filters/compressor.js'
+import type { FilterFactory } from './types.js'
+
+const noTransform = (h: Headers) => /(^|,)\s*no-transform\s*(,|$)/i.test(h.get('cache-control') ?? '')
+
+/** The Content-Encoding left once the outermost (last-applied) coding is `encoding` and is removed; undefined if it is not. */
+function peel(contentEncoding: string | null, encoding: string): string | undefined {
+  if (!contentEncoding) return undefined
+  const codings = contentEncoding.split(',').map((s) => s.trim()).filter(Boolean)
+  if (codings.at(-1)?.toLowerCase() !== encoding) return undefined
+  return codings.slice(0, -1).join(', ')
+}
+
+function decoded(headers: Headers, rest: string): Headers {
+  const out = new Headers(headers)
+  if (rest) out.set('content-encoding', rest)
+  else out.delete('content-encoding')
+  out.delete('content-length')
+  return out
+}
+
+export const decompressorFilter: FilterFactory<DecompressorConfig, never> = {
+  name: 'envoy.filters.http.decompressor',
+  statName: 'decompressor',
+  create(config, { count }) {
+    const encoding = config.library.encoding
+    const stat = `${config.library.name}.${encoding}.`
+    const reqCommon = config.request_direction_config?.common_config
+    const resCommon = config.response_direction_config?.common_config
+    const requestOn = encoding === 'gzip' && (reqCommon?.enabled?.default_value ?? true)
+    const responseOn = encoding === 'gzip' && (resCommon?.enabled?.default_value ?? true)
+    const advertise = requestOn && (config.request_direction_config?.advertise_accept_encoding ?? true)
+    return async (c, next) => {
+      const req = c.req.raw
+      const reqRest = peel(req.headers.get('content-encoding'), encoding)
+      const canDecodeRequest = requestOn && reqRest !== undefined && req.body && (reqCommon?.ignore_no_transform_header || !noTransform(req.headers))
+      if (canDecodeRequest || advertise) {
+        const headers = canDecodeRequest ? decoded(req.headers, reqRest!) : new Headers(req.headers)
+        if (advertise) {
+          const ae = headers.get('accept-encoding')
+          if (!ae || !ae.toLowerCase().split(',').some((t) => t.split(';')[0]!.trim() === encoding)) headers.set('accept-encoding', ae ? `${ae}, ${encoding}` : encoding)
+        }
+        const body = canDecodeRequest ? req.body!.pipeThrough(new DecompressionStream('gzip')) : req.body
+        c.req.raw = new Request(req, { headers, body, duplex: 'half' } as RequestInit)
+        if (canDecodeRequest) count(`${stat}request.decompressed`)
+        else count(`${stat}request.not_decompressed`)
+      }
+      await next()
+      if (!responseOn) return
+      const res = c.res
+      // workerd's fetch() already decodes a `Content-Encoding: gzip` body as it is read (keeping the
+      // header; the runtime re-encodes when serving). So the response is decompressed by dropping the
+      // coding from the headers, over the body as it is. Only a sole gzip coding is decoded by workerd.
+      const coding = res.headers.get('content-encoding')?.trim().toLowerCase()
+      if (coding !== encoding || !res.body || (!resCommon?.ignore_no_transform_header && noTransform(res.headers))) return count(`${stat}response.not_decompressed`)
+      const plain = new Response(res.body, { status: res.status, statusText: res.statusText, headers: decoded(res.headers, '') })
+      // Cleared first: Hono's c.res setter copies the old response's headers over the new one's.
+      c.res = undefined
+      c.res = plain
+      count(`${stat}response.decompressed`)
+    }
+  },
+}
