@@ -8,6 +8,7 @@ import { parseFlags, parsePort, parseResolve, printHelp, UsageError } from './ar
 import { readConfig, reportErrors } from './read-config.js'
 import { LOCAL_HOST, portsInUse } from './ports.js'
 import { findAdminToken } from './dev-vars.js'
+import { parseServices, serviceBindingsFor, wranglerBindings } from './wrangler-bindings.js'
 
 const HELP = `Usage: edgevoy dev -c FILE [--port N] [--listener NAME] [options]
 
@@ -22,7 +23,12 @@ Options:
                            comma-separated); a name given twice becomes two hosts,
                            as with STRICT_DNS. Without a port, the config's port is kept.
   --admin-token T          admin API token (else $ADMIN_TOKEN, else ADMIN_TOKEN in .dev.vars)
+  --service NAME=URL       where a service binding of wrangler.toml goes locally
+                           (e.g. API=http://127.0.0.1:9000; repeatable)
   --persist                keep KV/Durable Object state in .edgevoy/state across runs
+
+Bindings, Durable Objects and compatibility settings come from wrangler.toml,
+as for the deployed Worker.
   -h, --help               this help
 `
 
@@ -34,11 +40,13 @@ export async function runDev(argv: string[]): Promise<number> {
     resolve: { type: 'string', multiple: true },
     'admin-token': { type: 'string' },
     persist: { type: 'boolean' },
+    service: { type: 'string', multiple: true },
   })
   if (values.help) return printHelp(HELP)
   if (!values.config) throw new UsageError('missing -c FILE (see edgevoy dev --help)')
   const port = parsePort(values.port, '--port', 8080)
   const resolve = parseResolve(values.resolve ?? [])
+  const services = parseServices(values.service ?? [])
 
   const result = readConfig(values.config, resolve)
   if (!result.ok) return reportErrors(result)
@@ -65,11 +73,12 @@ export async function runDev(argv: string[]): Promise<number> {
     import('./runtime.js'),
   ])
   const stop = new StopSignal()
-  const bundle = await bundleWorker()
+  const [bundle, wrangler] = await Promise.all([bundleWorker(), wranglerBindings()])
+  for (const notice of [...wrangler.notices, ...serviceBindingsFor(wrangler.worker, services).notices]) process.stderr.write(`edgevoy: notice: ${notice}\n`)
   const admin = findAdminToken(values['admin-token'])
   const mf = await startMiniflare(
     miniflareOptions({
-      workers: [listenerWorker(bundle, { name: 'edgevoy', configText: result.text, listener: listener.name, port, resolve, adminToken: admin?.token })],
+      workers: [listenerWorker(bundle, wrangler.worker, { name: 'edgevoy', configText: result.text, listener: listener.name, port, resolve, adminToken: admin?.token, services })],
       onLine: (line, _tag, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`),
       persistDir: values.persist ? join(process.cwd(), '.edgevoy/state') : undefined,
     }),

@@ -48,7 +48,7 @@ export async function runStart(argv: string[]): Promise<number> {
   if (values.help) return printHelp(HELP)
 
   // Bundling and loading Miniflare take seconds: start both now, while the configs are checked.
-  const bundling = import('./bundle.js').then((m) => m.bundleWorker())
+  const bundling = Promise.all([import('./bundle.js').then((m) => m.bundleWorker()), import('./wrangler-bindings.js').then((m) => m.wranglerBindings())])
   const loading = Promise.all([import('./runtime.js'), import('./services.js'), import('./mesh-proxy.js'), import('./mesh-table.js')])
   bundling.catch(() => {}) // both awaited below; no unhandled rejection if we return earlier
   loading.catch(() => {})
@@ -90,14 +90,15 @@ export async function runStart(argv: string[]): Promise<number> {
   }
 
   try {
-    const bundle = await bundling
+    const [bundle, wrangler] = await bundling
+    for (const notice of wrangler.notices) process.stderr.write(`edgevoy start: notice: ${notice}\n`)
     // Services first, so the first request through the proxies finds them.
     const started = await Promise.allSettled(plan.instances.map((i) => startService(i, log, () => stopping)))
     for (const s of started) if (s.status === 'fulfilled') services.push(s.value)
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
     if (failed) throw failed.reason
     const startProxies = async (list: readonly PlannedProxy[], feed?: (p: PlannedProxy) => XdsFeed) => {
-      const runtimes = await Promise.allSettled(list.map((p) => startProxy(p, plan, bundle, admin.token, log, stop, feed?.(p))))
+      const runtimes = await Promise.allSettled(list.map((p) => startProxy(p, plan, bundle, wrangler.worker, admin.token, log, stop, feed?.(p))))
       for (const [i, r] of runtimes.entries()) if (r.status === 'fulfilled') proxies.push({ proxy: list[i]!, mf: r.value })
       const failedProxy = runtimes.find((s): s is PromiseRejectedResult => s.status === 'rejected')
       if (failedProxy) throw failedProxy.reason
