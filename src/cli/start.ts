@@ -12,6 +12,7 @@ import { findAdminToken } from './dev-vars.js'
 import { HopLog } from './hop-log.js'
 import { loadMesh, withReplicas } from './mesh-config.js'
 import { planMesh, type PlannedProxy } from './mesh-plan.js'
+import { hopsOf, probeHops, startWaves } from './mesh-order.js'
 import type { XdsFeed } from './mesh-proxy.js'
 import { sidecarBootstrap, storeNodeConfigs, waitForXdsConfig, XDS_REFRESH_DELAY, xdsRoles } from './mesh-xds.js'
 import { portsInUse } from './ports.js'
@@ -110,7 +111,13 @@ export async function runStart(argv: string[]): Promise<number> {
       await startProxies(roles.sidecars, (p) => ({ bootstrap: sidecarBootstrap(p.name, roles.controlPlane.admin), token: admin.token }))
       await Promise.all(roles.sidecars.map((p) => waitForXdsConfig(p, admin.token)))
     } else {
-      await startProxies(plan.proxies)
+      // Inner hops first; each wave opens once the hops it forwards to answer, so :8080 opens last.
+      for (const wave of startWaves(plan)) {
+        const unready = await probeHops(hopsOf(wave, plan))
+        for (const u of unready) process.stderr.write(`edgevoy start: warning: ${u}; opening ${wave.map((p) => p.name).join(', ')} anyway\n`)
+        if (stop.received) break
+        await startProxies(wave)
+      }
     }
   } catch (e) {
     process.stderr.write(`edgevoy start: ${e instanceof Error ? e.message : String(e)}; stopping what started\n`)
@@ -118,6 +125,8 @@ export async function runStart(argv: string[]): Promise<number> {
     return 1
   }
 
+  // The table lists hops in mesh.yaml's order (the front first), whatever order they opened in.
+  proxies.sort((a, b) => plan.proxies.indexOf(a.proxy) - plan.proxies.indexOf(b.proxy))
   if (!stop.received) printMeshTable(plan, proxies, services, admin, roles)
   const unwatch = watchProxies(proxies, log, () => stopping)
   const signal = await stop.promise
