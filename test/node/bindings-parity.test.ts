@@ -32,7 +32,20 @@ const CONFIG_TEXT = `static_resources:
 
 /** Every binding name wrangler.toml declares, per wrangler's own reading of the file. */
 function declaredBindings(path: string): { local: string[]; remoteOnly: string[] } {
-  const c = unstable_readConfig({ config: path }, { hideWarnings: true })
+  type Named = { binding: string }
+  const c = unstable_readConfig({ config: path }, { hideWarnings: true }) as unknown as {
+    vars?: Record<string, unknown>
+    kv_namespaces: Named[]
+    durable_objects: { bindings: { name: string }[] }
+    ratelimits: { name: string }[]
+    analytics_engine_datasets: Named[]
+    services: Named[]
+    r2_buckets: Named[]
+    d1_databases: Named[]
+    queues: { producers: Named[] }
+    ai?: Named
+    browser?: Named
+  }
   const local = [
     ...Object.keys(c.vars ?? {}),
     ...c.kv_namespaces.map((k) => k.binding),
