@@ -60,7 +60,11 @@ ${ports.map((p) => `        - endpoint: { address: { socket_address: { address: 
 interface HostJson {
   address: { socket_address: { port_value: number } }
   health_status: { flags: string }
-  active_check: { checks: number } | null
+  active_check: { checks: number; consecutive_failures: number } | null
+  picks: number
+  active: number
+  stats: { name: string; value: number }[]
+  outlier: { ejections: number; ejected_until: string | null }
 }
 
 describe('edgevoy dev: active health checks (HEALTH binding from wrangler.toml)', () => {
@@ -110,6 +114,14 @@ describe('edgevoy dev: active health checks (HEALTH binding from wrangler.toml)'
     expect(new Set(await answers(4))).toEqual(new Set(['one', 'two']))
     await within(10_000, async () => (await hosts()).every((h) => (h.active_check?.checks ?? 0) > 0))
     expect(await flagsOf(ports[1]!)).toBe('healthy')
+    // What docs/failover.md says /clusters shows: picks/active (and as Envoy's rq_total/rq_active), outlier, checks.
+    for (const h of await hosts()) {
+      expect(h.picks).toBeGreaterThan(0)
+      expect(h.stats.find((s) => s.name === 'rq_total')?.value).toBe(h.picks)
+      expect(h.active).toBe(0)
+      expect(h.outlier).toEqual({ ejections: 0, reason: null, ejected_until: null })
+      expect(h.active_check?.consecutive_failures).toBe(0)
+    }
 
     await close(servers[1]!)
     const tookMs = await within(3 * INTERVAL_MS + 2000, async () => {
