@@ -12,6 +12,8 @@ Usage:
   edgevoy start [--mesh routes/mesh.yaml] [--replicas N]  run the article's whole mesh locally
   edgevoy push -c FILE --url URL --token T               validate, then replace a running edgevoy's config
   edgevoy pull --url URL --token T [-o FILE]             fetch a running edgevoy's config as YAML
+  edgevoy schema [-o FILE]                               a JSON Schema of the config, for editors
+  edgevoy --version                                      print edgevoy's version
 
 Run \`edgevoy <command> --help\` for a command's options.
 `
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   start: async () => (await import('./start.js')).runStart,
   push: async () => (await import('./push.js')).runPush,
   pull: async () => (await import('./pull.js')).runPull,
+  schema: async () => (await import('./schema.js')).runSchema,
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -30,6 +33,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE)
     return command === undefined ? 1 : 0
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`${(await import('./version.js')).edgevoyVersion()}\n`)
+    return 0
   }
   const load = COMMANDS[command]
   if (!load) {

@@ -14,8 +14,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 export function describeRoute(route: Route): string {
   const p = route.match.path
   const parts = [`${p.kind === 'safe_regex' ? 'regex' : p.kind} ${p.value}${p.caseSensitive ? '' : ' (case-insensitive)'}`]
-  for (const h of route.match.headers) parts.push(`header ${h.describe}`)
-  for (const q of route.match.queryParameters) parts.push(`query ${q.describe}`)
+  // Each matcher describes itself with its kind first ("header x-beta exact 1").
+  for (const h of route.match.headers) parts.push(h.describe)
+  for (const q of route.match.queryParameters) parts.push(q.describe)
   return `${parts.join(', ')} -> ${describeAction(route)}`
 }
 

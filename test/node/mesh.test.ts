@@ -9,7 +9,8 @@
  */
 import { spawn } from 'node:child_process'
 import { connect } from 'node:net'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { acquireFixedPorts, type HeldLock } from '../support/port-lock'
 import { ROOT, commandOf, descendants, isAlive, isPortFree, listenOn, runCli, runCliToEnd, stopCli, type Cli } from './cli-process'
 
 const MESH_PORTS = [8080, 8081, 8082, 8083, 8786, 8788, 8789, 8790, 8791, 9901]
@@ -77,6 +78,14 @@ const linesFor = (output: string, label: string, id: string) =>
   output.split('\n').filter((l) => l.startsWith(`${label} `) && l.includes(`id=${id}`))
 
 describe('edgevoy start: the article mesh', () => {
+  // docs.test.ts runs the docs' `npm start` on the same ports: take turns.
+  let lock: HeldLock | undefined
+  beforeAll(async () => {
+    lock = await acquireFixedPorts(ROOT)
+  }, 600_000)
+  afterAll(async () => {
+    await lock?.release()
+  })
   // One mesh start covers it all (each start costs seconds): A scaled to 2 instances, as with
   // `npm start -- --replicas a=2`, so the same run shows the sidecar's round-robin.
   it('answers curl :8080/ with A calling B and C under one request id, logged at every hop; A\'s 2 instances alternate; admin on 9901; Ctrl-C stops all', async () => {
