@@ -17,6 +17,7 @@ import type { Readable } from 'node:stream'
 import type { Bundle } from './bundle.js'
 import { LOCAL_HOST } from './ports.js'
 import { serviceBindingsFor, type WranglerWorker } from './wrangler-bindings.js'
+import { tidyRuntimeLine } from './runtime-lines.js'
 
 export { LOCAL_HOST }
 
@@ -164,7 +165,9 @@ export function miniflareOptions(o: RuntimeOptions): MiniflareOptions {
 }
 
 function forwardLines(stream: Readable, name: 'stdout' | 'stderr', onLine: RuntimeOptions['onLine']) {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (raw) => {
+    const line = name === 'stderr' ? tidyRuntimeLine(raw) : raw
+    if (line === undefined) return
     if (line.startsWith(TAG)) {
       const end = line.indexOf(TAG, 1)
       if (end > 0) return onLine(line.slice(end + 1), line.slice(1, end), name)
