@@ -24,8 +24,10 @@ const HELP = `Usage: edgevoy start [--mesh routes/mesh.yaml] [--replicas N | --r
 Run the article's service mesh locally, without Docker: services A, B and C
 (mesh/service.mjs) and, in front of each, edgevoy serving the article's Envoy
 configs — every listener on its own port, the front proxy on 8080 and its
-admin API on 9901. Prints what listens where, then one log line per request
-from every hop. Ctrl-C or SIGTERM stops everything.
+admin API on 9901. Hops open from the inside out, each once the hops it
+forwards to answer, so the front proxy's port opens last. Prints what listens
+where, then one log line per request from every hop. Bindings come from
+wrangler.toml. Ctrl-C or SIGTERM (to npm, npx or node) stops everything.
 
 Options:
   --mesh FILE          the mesh description (default routes/mesh.yaml)
