@@ -20,6 +20,11 @@ const answering = (body: string) => `static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: edge
+          access_log:
+          - name: envoy.access_loggers.stdout
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
+              log_format: { text_format: "ACCESS %REQ(:PATH)% %RESPONSE_CODE%\\n" }
           route_config:
             virtual_hosts:
             - name: all
@@ -52,6 +57,9 @@ describe('edgevoy dev --watch and --persist', () => {
     await dev.waitFor('watching')
     const body = async () => (await fetch(`http://127.0.0.1:${port}/`)).text()
     expect(await body()).toBe('one')
+    // The listener has its own access log: dev prints that one line per request, not its own as well.
+    await until(async () => dev.output().includes('ACCESS / 200'))
+    expect(dev.output()).not.toContain('[edge] GET /')
 
     writeFileSync(file, answering('two'))
     await dev.waitFor('changed: applied')
