@@ -9,6 +9,8 @@
 // its sidecar's egress listeners), passing x-request-id and traceparent along
 // so the whole path carries one id, and puts their answers in `calls`.
 // Logs one line per request: METHOD path -> status <ms>ms id=<x-request-id>.
+// GET /healthz answers 200 at once, calls nothing and logs nothing: it is what
+// the sidecar's active health check asks (routes/service-a.yaml), once a second.
 import { createServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
@@ -51,6 +53,10 @@ async function call(url, headers) {
 }
 
 const server = createServer(async (req, res) => {
+  if (req.url === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-served-by': instance })
+    return res.end('ok\n')
+  }
   const started = Date.now()
   const requestId = req.headers['x-request-id'] ?? null
   const traceparent = req.headers.traceparent ?? newTraceparent()

@@ -9,6 +9,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import { compileConfig } from '../compile/index.js'
+import { shadowedRoutes } from '../compile/route-shadow.js'
 import type { ConfigIssue } from '../config/issues.js'
 import type { BootstrapConfig } from '../config/schema/bootstrap.js'
 import { validateConfig } from '../config/load.js'
@@ -121,8 +122,9 @@ export class ConfigAuthority extends DurableObject<StateEnv> {
     }
     const missing = guard && !guard.force ? missingListener(loaded.config.bootstrap, guard.listener) : undefined
     if (missing) return { ok: false, status: 409, code: 'listener_missing', message: missing, details: [{ listener: guard!.listener }], current: current.version }
+    let snapshot: ReturnType<typeof compileConfig>
     try {
-      compileConfig(loaded.config)
+      snapshot = compileConfig(loaded.config)
     } catch (e) {
       return { ok: false, status: 400, code: 'compile_failed', message: `the config does not compile: ${e instanceof Error ? e.message : String(e)}`, details: [], current: current.version }
     }
@@ -131,7 +133,7 @@ export class ConfigAuthority extends DurableObject<StateEnv> {
     const sql = this.ctx.storage.sql
     sql.exec('INSERT INTO versions (version, config, created_at, note) VALUES (?, ?, ?, ?)', version, JSON.stringify(loaded.config.json), createdAt, note)
     sql.exec('DELETE FROM versions WHERE version <= ?', version - HISTORY_LIMIT)
-    return { ok: true, published: { version, config: loaded.config.json, createdAt }, created: edited.created, warnings: loaded.warnings }
+    return { ok: true, published: { version, config: loaded.config.json, createdAt }, created: edited.created, warnings: [...loaded.warnings, ...shadowedRoutes(snapshot)] }
   }
 
   /**

@@ -66,6 +66,8 @@ function healthFlags(h: Host, s: HostStatus | undefined): string {
   return s.healthFlags.length ? s.healthFlags.map((f) => `/${f}`).join('') : 'healthy'
 }
 
+const isoTime = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
+
 /** Envoy's `/clusters?format=json` shape (admin.v3.Clusters), with what edgevoy knows of each host. */
 export function clustersJson(serving: Serving): Json {
   return {
@@ -78,6 +80,8 @@ export function clustersJson(serving: Serving): Json {
         lb_policy: c.lbPolicy,
         added_via_api: serving.version > 0,
         ...(status ? { stats: status.counters } : {}),
+        // edgevoy's: the load share per priority (percent) and when the health authority last reported.
+        ...(status ? { priority_loads: status.priorityLoad, health_report_at: isoTime(status.healthReportAt) } : {}),
         host_statuses: c.hosts.map((h) => hostJson(h, status?.hosts.find((s) => s.address === h.address))),
       }
     }),
@@ -92,7 +96,22 @@ function hostJson(h: Host, s: HostStatus | undefined): Json {
     priority: h.priority,
     locality: { region: h.locality.region ?? '', zone: h.locality.zone ?? '', sub_zone: h.locality.subZone ?? '' },
     health_status: { eds_health_status: h.configuredHealth, flags: healthFlags(h, s) },
-    ...(s ? { outlier: { ejections: s.ejections, reason: s.ejectionReason ?? null } } : {}),
+    ...(s
+      ? {
+          // Envoy's per-host stats (admin.v3.HostStatus.stats): this isolate's picks and requests in flight.
+          stats: [
+            { name: 'rq_total', type: 'COUNTER', value: s.picks },
+            { name: 'rq_active', type: 'GAUGE', value: s.active },
+          ],
+          picks: s.picks,
+          active: s.active,
+          health: s.health,
+          outlier: { ejections: s.ejections, reason: s.ejectionReason ?? null, ejected_until: isoTime(s.ejectedUntil) },
+          active_check: s.activeCheck
+            ? { checks: s.activeCheck.checks, consecutive_failures: s.activeCheck.consecutiveFailures, consecutive_successes: s.activeCheck.consecutiveSuccesses, last_pass_at: isoTime(s.activeCheck.lastPassAt) }
+            : null,
+        }
+      : {}),
     ...(h.binding ? { binding: h.binding } : {}),
   }
 }

@@ -13,6 +13,8 @@ Usage:
   edgevoy push -c FILE --url URL --token T               validate, then replace a running edgevoy's config
   edgevoy pull --url URL --token T [-o FILE]             fetch a running edgevoy's config as YAML
   edgevoy k8s-sync --url URL --token T --node NAME       feed Kubernetes pod endpoints into node configs
+  edgevoy schema [-o FILE]                               a JSON Schema of the config, for editors
+  edgevoy --version                                      print edgevoy's version
 
 Run \`edgevoy <command> --help\` for a command's options.
 `
@@ -25,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   push: async () => (await import('./push.js')).runPush,
   pull: async () => (await import('./pull.js')).runPull,
   'k8s-sync': async () => (await import('./k8s/sync.js')).runK8sSync,
+  schema: async () => (await import('./schema.js')).runSchema,
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -32,6 +35,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE)
     return command === undefined ? 1 : 0
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`${(await import('./version.js')).edgevoyVersion()}\n`)
+    return 0
   }
   const load = COMMANDS[command]
   if (!load) {

@@ -9,6 +9,7 @@ import type { HopLog } from './hop-log.js'
 import type { MeshPlan, PlannedProxy } from './mesh-plan.js'
 import { adminPortWorker, listenerWorker, miniflareOptions } from './miniflare-options.js'
 import { startMiniflare, type StopSignal } from './runtime.js'
+import type { WranglerWorker } from './wrangler-bindings.js'
 
 /** With `--xds`: the bootstrap a sidecar starts with instead of its file, and the control plane's token. */
 export interface XdsFeed {
@@ -17,10 +18,10 @@ export interface XdsFeed {
 }
 
 /** One Envoy config = one workerd process, one Worker per listener (+ the admin port). */
-export function startProxy(p: PlannedProxy, plan: MeshPlan, bundle: Bundle, adminToken: string, log: HopLog, stop: StopSignal, xds?: XdsFeed): Promise<Miniflare> {
+export function startProxy(p: PlannedProxy, plan: MeshPlan, bundle: Bundle, base: WranglerWorker, adminToken: string, log: HopLog, stop: StopSignal, xds?: XdsFeed): Promise<Miniflare> {
   const byLabel = new Map(p.listeners.map((l) => [l.label, l]))
   const workers = p.listeners.map((l) =>
-    listenerWorker(bundle, {
+    listenerWorker(bundle, base, {
       name: l.label,
       configText: xds?.bootstrap ?? p.text,
       listener: l.listener,

@@ -1,8 +1,9 @@
 /**
  * Miniflare options for edgevoy's local listeners — the one place that says
- * what a listener Worker gets (bindings, storage, sockets), so `dev` and the
- * mesh (`start`) run the same Worker the same way. Later features (admin
- * state, Durable Objects) add their bindings here, in `listenerWorker()`.
+ * what a listener Worker gets, so `dev` and the mesh (`start`) run the same
+ * Worker the same way. Its bindings, Durable Objects, compatibility date and
+ * flags are wrangler.toml's (src/cli/wrangler-bindings.ts); this file only adds
+ * what is local: the config text, the listener, storage names and sockets.
  *
  * One Miniflare, one workerd process, any number of Workers: each listener is
  * a Worker with its own socket (`unsafeDirectSockets`), which goes straight to
@@ -14,9 +15,9 @@ import { createInterface } from 'node:readline'
 import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import type { Bundle } from './bundle.js'
-
-export const COMPATIBILITY_DATE = '2026-04-01'
 import { LOCAL_HOST } from './ports.js'
+import { serviceBindingsFor, type WranglerWorker } from './wrangler-bindings.js'
+import { tidyRuntimeLine } from './runtime-lines.js'
 
 export { LOCAL_HOST }
 
@@ -40,6 +41,8 @@ export interface ListenerWorker {
   readonly authorityWorker?: string
   /** Bearer token for the xDS control plane (XDS_TOKEN), when the config has dynamic_resources. */
   readonly xdsToken?: string
+  /** `--service NAME=http://host:port`: where each service binding goes locally. */
+  readonly services?: Readonly<Record<string, string>>
 }
 
 /** Marks the start of a tagged console line: `\x1f<tag>\x1f<message>`. */
@@ -66,8 +69,15 @@ function modules(bundle: Bundle, logTag: string | undefined): WorkerOptions['mod
   return [{ type: 'ESModule', path: join(bundle.path, '..', `entry-${logTag.replace(/\W+/g, '_')}.mjs`), contents: entry }, worker]
 }
 
-export function listenerWorker(bundle: Bundle, w: ListenerWorker): WorkerOptions {
-  const bindings: Record<string, string> = {
+/**
+ * wrangler.toml's Worker (`base`) with this listener's local settings on top.
+ * Storage is per Envoy (`storageId`); Durable Objects of a multi-listener
+ * Envoy live in one Worker (`authorityWorker`), so its listeners share one
+ * config authority, one xDS poller and one health authority per cluster.
+ */
+export function listenerWorker(bundle: Bundle, base: WranglerWorker, w: ListenerWorker): WorkerOptions {
+  const bindings: Record<string, unknown> = {
+    ...base.bindings,
     EDGEVOY_CONFIG: w.configText,
     EDGEVOY_LISTENER: w.listener,
     EDGEVOY_LOG_REQUESTS: '1',
@@ -77,22 +87,29 @@ export function listenerWorker(bundle: Bundle, w: ListenerWorker): WorkerOptions
   if (w.resolve && Object.keys(w.resolve).length) bindings.EDGEVOY_RESOLVE = JSON.stringify(w.resolve)
   if (w.adminToken) bindings.ADMIN_TOKEN = w.adminToken
   if (w.xdsToken) bindings.XDS_TOKEN = w.xdsToken
-  // The authority and the xDS poller live in one Worker per Envoy, so its listeners poll and publish once.
   const shared = w.authorityWorker && w.authorityWorker !== w.name ? { scriptName: w.authorityWorker } : {}
+  const durableObjects = Object.fromEntries(
+    Object.entries(base.durableObjects ?? {}).map(([name, raw]) => {
+      const d = (typeof raw === 'string' ? { className: raw } : raw) as { className: string; scriptName?: string }
+      // A class this Worker defines (no scriptName of its own): shared through the Envoy's first listener.
+      return [name, d.scriptName ? d : { ...d, ...shared }]
+    }),
+  )
+  // One KV namespace per binding per Envoy; `edgevoy-config-<envoy>` keeps its name for `--persist`ed state.
+  const storage = w.storageId ?? w.name
+  const kvNamespaces = Object.fromEntries(Object.keys(base.kvNamespaces ?? {}).map((name) => [name, `edgevoy-${name.toLowerCase()}-${storage}`]))
+  const services = serviceBindingsFor(base, w.services ?? {})
   return {
+    ...base,
     name: w.name,
     modules: modules(bundle, w.logTag),
     modulesRoot: dirname(bundle.path),
-    compatibilityDate: COMPATIBILITY_DATE,
-    bindings,
-    kvNamespaces: { CONFIG: `edgevoy-config-${w.storageId ?? w.name}` },
-    durableObjects: {
-      CONFIG_AUTHORITY: { className: 'ConfigAuthority', useSQLite: true, ...shared },
-      // Started by the Worker only when its config has REST dynamic_resources (src/state/xds-poller.ts).
-      XDS_POLLER: { className: 'XdsPoller', useSQLite: true, ...shared },
-    },
+    bindings: bindings as WorkerOptions['bindings'],
+    kvNamespaces,
+    durableObjects,
+    serviceBindings: { ...services.bindings },
     unsafeDirectSockets: [{ host: LOCAL_HOST, port: w.port }],
-  }
+  } as WorkerOptions
 }
 
 /**
@@ -100,6 +117,8 @@ export function listenerWorker(bundle: Bundle, w: ListenerWorker): WorkerOptions
  * Worker on that port forwards to the proxy Worker's `/__admin` prefix through
  * a service binding, so `curl 127.0.0.1:9901/clusters` works as with Envoy.
  */
+const ADMIN_PORT_COMPATIBILITY_DATE = '2026-04-01'
+
 export function adminPortWorker(name: string, target: string, port: number): WorkerOptions {
   return {
     name,
@@ -111,7 +130,7 @@ export function adminPortWorker(name: string, target: string, port: number): Wor
     return env.PROXY.fetch(new Request(url, request))
   },
 }`,
-    compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityDate: ADMIN_PORT_COMPATIBILITY_DATE,
     serviceBindings: { PROXY: target },
     unsafeDirectSockets: [{ host: LOCAL_HOST, port }],
   }
@@ -146,7 +165,9 @@ export function miniflareOptions(o: RuntimeOptions): MiniflareOptions {
 }
 
 function forwardLines(stream: Readable, name: 'stdout' | 'stderr', onLine: RuntimeOptions['onLine']) {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (raw) => {
+    const line = name === 'stderr' ? tidyRuntimeLine(raw) : raw
+    if (line === undefined) return
     if (line.startsWith(TAG)) {
       const end = line.indexOf(TAG, 1)
       if (end > 0) return onLine(line.slice(end + 1), line.slice(1, end), name)

@@ -3,7 +3,7 @@
  * edgevoy serves (GET /__admin/config?format=yaml), to stdout or a file.
  */
 import { writeFileSync } from 'node:fs'
-import { adminBase, adminToken, describeFailure } from './push.js'
+import { adminBase, adminFetch, adminToken, describeFailure } from './push.js'
 import { parseFlags, printHelp } from './args.js'
 
 const HELP = `Usage: edgevoy pull --url URL [--token T] [-o FILE]
@@ -25,7 +25,7 @@ export async function runPull(argv: string[]): Promise<number> {
   })
   if (values.help) return printHelp(HELP)
   const base = adminBase(values.url)
-  const res = await fetch(`${base}/config?format=yaml`, { headers: { authorization: `Bearer ${adminToken(values.token)}` } })
+  const res = await adminFetch(`${base}/config?format=yaml`, { headers: { authorization: `Bearer ${adminToken(values.token)}` } })
   if (!res.ok) {
     for (const line of await describeFailure(res)) process.stderr.write(`edgevoy pull: ${line}\n`)
     return 1

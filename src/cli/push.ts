@@ -44,6 +44,28 @@ export function adminToken(flag: string | undefined): string {
   return token
 }
 
+/**
+ * fetch() to a running edgevoy's admin API, with an unreachable URL said in
+ * one line ("cannot reach http://host:port: connection refused") rather than
+ * undici's bare "fetch failed".
+ */
+export async function adminFetch(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init)
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause
+    const why: Record<string, string> = {
+      ECONNREFUSED: 'connection refused (is edgevoy running there?)',
+      ENOTFOUND: 'no such host (DNS lookup failed)',
+      EAI_AGAIN: 'DNS lookup failed (temporary)',
+      ETIMEDOUT: 'timed out',
+      ECONNRESET: 'connection reset',
+    }
+    const reason = (cause?.code && why[cause.code]) ?? cause?.message ?? (e instanceof Error ? e.message : String(e))
+    throw new Error(`cannot reach ${new URL(url).origin}: ${reason}`)
+  }
+}
+
 /** An admin error body `{ error: { code, message, details } }` as printable lines. */
 export async function describeFailure(res: Response): Promise<string[]> {
   const text = await res.text()
@@ -76,7 +98,7 @@ export async function runPush(argv: string[]): Promise<number> {
 
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' }
   if (values['if-match']) headers['if-match'] = `"${values['if-match'].replaceAll('"', '')}"`
-  const res = await fetch(`${base}/config${values.force ? '?force=true' : ''}`, { method: 'PUT', headers, body: result.text })
+  const res = await adminFetch(`${base}/config${values.force ? '?force=true' : ''}`, { method: 'PUT', headers, body: result.text })
   if (!res.ok) {
     for (const line of await describeFailure(res)) process.stderr.write(`edgevoy push: ${line}\n`)
     return 1

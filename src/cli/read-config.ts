@@ -11,7 +11,7 @@ import type { Snapshot } from '../compile/types.js'
 
 export type ReadResult =
   | { ok: true; file: string; text: string; snapshot: Snapshot; warnings: readonly ConfigIssue[] }
-  | { ok: false; file: string; errors: string[] }
+  | { ok: false; file: string; errors: string[]; issues: readonly ConfigIssue[] }
 
 export function readConfig(file: string, resolve?: Record<string, string[]>): ReadResult {
   let text: string
@@ -19,19 +19,21 @@ export function readConfig(file: string, resolve?: Record<string, string[]>): Re
     text = readFileSync(file, 'utf8')
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e)
-    return { ok: false, file, errors: [`${file}: error: cannot read config: ${reason}`] }
+    return { ok: false, file, errors: [`${file}: error: cannot read config: ${reason}`], issues: [{ severity: 'error', code: 'unreadable', path: [], message: `cannot read config: ${reason}` }] }
   }
   const loaded = loadConfig(text, { filename: file })
   if (!loaded.ok || !loaded.config) {
     const errors = loaded.errors.map((issue) => formatIssue(issue, file))
-    return { ok: false, file, errors: errors.length ? errors : [`${file}: error: invalid config`] }
+    const issues: ConfigIssue[] = loaded.errors.length ? [...loaded.errors] : [{ severity: 'error', code: 'invalid_config', path: [], message: 'invalid config' }]
+    return { ok: false, file, errors: errors.length ? errors : [`${file}: error: invalid config`], issues }
   }
   try {
     const snapshot = compileConfig(loaded.config, resolve ? { resolve } : {})
     return { ok: true, file, text, snapshot, warnings: loaded.warnings }
   } catch (e) {
     // compile is meant to accept anything load accepted; say so plainly if it does not.
-    return { ok: false, file, errors: [`${file}: error: cannot compile config: ${e instanceof Error ? e.message : String(e)}`] }
+    const message = `cannot compile config: ${e instanceof Error ? e.message : String(e)}`
+    return { ok: false, file, errors: [`${file}: error: ${message}`], issues: [{ severity: 'error', code: 'compile_failed', path: [], message }] }
   }
 }
 

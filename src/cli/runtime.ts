@@ -57,6 +57,23 @@ export class StopSignal {
       resolve(signal)
     }
     for (const signal of STOP_SIGNALS) process.on(signal, this.#onSignal)
+    this.#watchParent()
+  }
+
+  /**
+   * `npx edgevoy …` and `npm start` run us under a shell: SIGTERM to npm or npx
+   * can end that shell without reaching us, leaving workerd with the port
+   * bound. Re-parented means whoever started us is gone: stop as for SIGHUP.
+   */
+  #watchParent(): void {
+    const parent = process.ppid
+    const timer = setInterval(() => {
+      if (process.ppid !== parent) {
+        clearInterval(timer)
+        this.#onSignal('SIGHUP')
+      }
+    }, 500)
+    timer.unref()
   }
 
   /**

@@ -12,6 +12,7 @@ import { findAdminToken } from './dev-vars.js'
 import { HopLog } from './hop-log.js'
 import { loadMesh, withReplicas } from './mesh-config.js'
 import { planMesh, type PlannedProxy } from './mesh-plan.js'
+import { hopsOf, probeHops, startWaves } from './mesh-order.js'
 import type { XdsFeed } from './mesh-proxy.js'
 import { sidecarBootstrap, storeNodeConfigs, waitForXdsConfig, XDS_REFRESH_DELAY, xdsRoles } from './mesh-xds.js'
 import { portsInUse } from './ports.js'
@@ -23,8 +24,10 @@ const HELP = `Usage: edgevoy start [--mesh routes/mesh.yaml] [--replicas N | --r
 Run the article's service mesh locally, without Docker: services A, B and C
 (mesh/service.mjs) and, in front of each, edgevoy serving the article's Envoy
 configs — every listener on its own port, the front proxy on 8080 and its
-admin API on 9901. Prints what listens where, then one log line per request
-from every hop. Ctrl-C or SIGTERM stops everything.
+admin API on 9901. Hops open from the inside out, each once the hops it
+forwards to answer, so the front proxy's port opens last. Prints what listens
+where, then one log line per request from every hop. Bindings come from
+wrangler.toml. Ctrl-C or SIGTERM (to npm, npx or node) stops everything.
 
 Options:
   --mesh FILE          the mesh description (default routes/mesh.yaml)
@@ -48,7 +51,7 @@ export async function runStart(argv: string[]): Promise<number> {
   if (values.help) return printHelp(HELP)
 
   // Bundling and loading Miniflare take seconds: start both now, while the configs are checked.
-  const bundling = import('./bundle.js').then((m) => m.bundleWorker())
+  const bundling = Promise.all([import('./bundle.js').then((m) => m.bundleWorker()), import('./wrangler-bindings.js').then((m) => m.wranglerBindings())])
   const loading = Promise.all([import('./runtime.js'), import('./services.js'), import('./mesh-proxy.js'), import('./mesh-table.js')])
   bundling.catch(() => {}) // both awaited below; no unhandled rejection if we return earlier
   loading.catch(() => {})
@@ -90,14 +93,15 @@ export async function runStart(argv: string[]): Promise<number> {
   }
 
   try {
-    const bundle = await bundling
+    const [bundle, wrangler] = await bundling
+    for (const notice of wrangler.notices) process.stderr.write(`edgevoy start: notice: ${notice}\n`)
     // Services first, so the first request through the proxies finds them.
     const started = await Promise.allSettled(plan.instances.map((i) => startService(i, log, () => stopping)))
     for (const s of started) if (s.status === 'fulfilled') services.push(s.value)
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
     if (failed) throw failed.reason
     const startProxies = async (list: readonly PlannedProxy[], feed?: (p: PlannedProxy) => XdsFeed) => {
-      const runtimes = await Promise.allSettled(list.map((p) => startProxy(p, plan, bundle, admin.token, log, stop, feed?.(p))))
+      const runtimes = await Promise.allSettled(list.map((p) => startProxy(p, plan, bundle, wrangler.worker, admin.token, log, stop, feed?.(p))))
       for (const [i, r] of runtimes.entries()) if (r.status === 'fulfilled') proxies.push({ proxy: list[i]!, mf: r.value })
       const failedProxy = runtimes.find((s): s is PromiseRejectedResult => s.status === 'rejected')
       if (failedProxy) throw failedProxy.reason
@@ -109,7 +113,13 @@ export async function runStart(argv: string[]): Promise<number> {
       await startProxies(roles.sidecars, (p) => ({ bootstrap: sidecarBootstrap(p.name, roles.controlPlane.admin), token: admin.token }))
       await Promise.all(roles.sidecars.map((p) => waitForXdsConfig(p, admin.token)))
     } else {
-      await startProxies(plan.proxies)
+      // Inner hops first; each wave opens once the hops it forwards to answer, so :8080 opens last.
+      for (const wave of startWaves(plan)) {
+        const unready = await probeHops(hopsOf(wave, plan))
+        for (const u of unready) process.stderr.write(`edgevoy start: warning: ${u}; opening ${wave.map((p) => p.name).join(', ')} anyway\n`)
+        if (stop.received) break
+        await startProxies(wave)
+      }
     }
   } catch (e) {
     process.stderr.write(`edgevoy start: ${e instanceof Error ? e.message : String(e)}; stopping what started\n`)
@@ -117,6 +127,8 @@ export async function runStart(argv: string[]): Promise<number> {
     return 1
   }
 
+  // The table lists hops in mesh.yaml's order (the front first), whatever order they opened in.
+  proxies.sort((a, b) => plan.proxies.indexOf(a.proxy) - plan.proxies.indexOf(b.proxy))
   if (!stop.received) printMeshTable(plan, proxies, services, admin, roles)
   const unwatch = watchProxies(proxies, log, () => stopping)
   const signal = await stop.promise

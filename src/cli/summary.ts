@@ -3,6 +3,7 @@
  * each listener serves, where each route goes, and each cluster's endpoints —
  * read from the compiled snapshot, so it shows what edgevoy will actually do.
  */
+import { clusterResilience } from '../compile/resilience.js'
 import type { Cluster, Listener, Route, Snapshot } from '../compile/types.js'
 
 /** Past this many routes in one virtual host, the summary says "… N more". */
@@ -14,8 +15,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 export function describeRoute(route: Route): string {
   const p = route.match.path
   const parts = [`${p.kind === 'safe_regex' ? 'regex' : p.kind} ${p.value}${p.caseSensitive ? '' : ' (case-insensitive)'}`]
-  for (const h of route.match.headers) parts.push(`header ${h.describe}`)
-  for (const q of route.match.queryParameters) parts.push(`query ${q.describe}`)
+  // Each matcher describes itself with its kind first ("header x-beta exact 1").
+  for (const h of route.match.headers) parts.push(h.describe)
+  for (const q of route.match.queryParameters) parts.push(q.describe)
   return `${parts.join(', ')} -> ${describeAction(route)}`
 }
 
@@ -50,7 +52,9 @@ function describeListener(listener: Listener): string[] {
 function describeCluster(cluster: Cluster): string {
   const shown = cluster.hosts.slice(0, ENDPOINTS_SHOWN).map((h) => h.binding ? `${h.address} (binding ${h.binding})` : h.address)
   const more = cluster.hosts.length > ENDPOINTS_SHOWN ? `, … ${cluster.hosts.length - ENDPOINTS_SHOWN} more` : ''
-  return `  ${cluster.name}  ${cluster.type} ${cluster.lbPolicy}  ${plural(cluster.hosts.length, 'endpoint')}${shown.length ? `: ${shown.join(', ')}${more}` : ''}`
+  const check = clusterResilience(cluster).healthChecks[0]
+  const checked = check ? `; health check ${check.method} ${check.path} every ${check.intervalMs / 1000}s (unhealthy after ${check.unhealthyThreshold})` : ''
+  return `  ${cluster.name}  ${cluster.type} ${cluster.lbPolicy}  ${plural(cluster.hosts.length, 'endpoint')}${shown.length ? `: ${shown.join(', ')}${more}` : ''}${checked}`
 }
 
 /** The summary, without warnings (the caller prints those with file:line). */

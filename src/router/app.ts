@@ -59,6 +59,9 @@ export type ProxyEnv = {
 export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: RouterDeps): Hono<ProxyEnv> {
   const indexes = new Map<string, RouteIndex>()
   for (const vh of listener.routeTable.virtualHosts) indexes.set(vh.name, buildRouteIndex(vh))
+  // The dev server's one line per request, unless the listener has its own access log: one line, not two.
+  const accessLogs = listener.connectionManager.access_log
+  const devLog = Array.isArray(accessLogs) && accessLogs.length ? undefined : deps.log
 
   const prepare = prepareFor(listener, deps.trustEnvoyHeaders)
   const app = new Hono<ProxyEnv>()
@@ -88,9 +91,9 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
       else await next()
     } finally {
       c.header('x-edgevoy-config-version', snapshot.version)
-      if (deps.log) {
+      if (devLog) {
         const id = c.get('decision')?.requestId ?? c.req.header('x-request-id') ?? '-'
-        deps.log(`[${listener.name}] ${c.req.method} ${new URL(c.req.url).pathname} -> ${c.res.status} upstream=${c.get('upstreamHost') ?? '-'} ${Math.round(deps.now() - start)}ms id=${id}`)
+        devLog(`[${listener.name}] ${c.req.method} ${new URL(c.req.url).pathname} -> ${c.res.status} upstream=${c.get('upstreamHost') ?? '-'} ${Math.round(deps.now() - start)}ms id=${id}`)
       }
     }
   })

@@ -20,8 +20,8 @@ export interface Cli {
   readonly exited: Promise<number | null>
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, ['bin/edgevoy.mjs', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export function runCli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Cli {
+  const child = spawn(process.execPath, [`${ROOT}/bin/edgevoy.mjs`, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout!.on('data', (d) => (out += d))
   child.stderr!.on('data', (d) => (out += d))

@@ -7,8 +7,11 @@
  * x-request-id travels the whole path, as Envoy's request-id handling does:
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#x-request-id
  */
-import { describe, expect, it } from 'vitest'
-import { commandOf, descendants, isAlive, isPortFree, listenOn, runCli, runCliToEnd, stopCli, type Cli } from './cli-process'
+import { spawn } from 'node:child_process'
+import { connect } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { acquireFixedPorts, type HeldLock } from '../support/port-lock'
+import { ROOT, commandOf, descendants, isAlive, isPortFree, listenOn, runCli, runCliToEnd, stopCli, type Cli } from './cli-process'
 
 const MESH_PORTS = [8080, 8081, 8082, 8083, 8786, 8788, 8789, 8790, 8791, 9901]
 const LISTENERS = ['front-envoy:8080', 'service_a_envoy:8786', 'service_a_envoy:8788', 'service_a_envoy:8791', 'service_b_envoy:8789', 'service_c_envoy:8790']
@@ -22,12 +25,41 @@ interface Answer {
   calls: (Answer & { status: number; url: string })[]
 }
 
-async function startMesh(args: string[] = []): Promise<Cli> {
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' })
+    socket.once('connect', () => (socket.destroy(), resolve(true)))
+    socket.once('error', () => (socket.destroy(), resolve(false)))
+  })
+
+/**
+ * Start the mesh. `onFirstConnect` runs the moment :8080 accepts a
+ * connection — as a user curling in a loop would — before the table prints.
+ */
+async function startMesh(args: string[] = [], onFirstConnect?: () => Promise<void>): Promise<Cli> {
   const busy = (await Promise.all(MESH_PORTS.map(async (p) => ((await isPortFree(p)) ? [] : [p])))).flat()
   if (busy.length) throw new Error(`mesh ports already in use: ${busy.join(', ')} (another \`npm start\` running?)`)
   const cli = runCli(['start', ...args], { ADMIN_TOKEN: 'mesh-test-token' })
+  if (onFirstConnect) {
+    const deadline = Date.now() + 50_000
+    while (!(await accepts(8080))) {
+      if (cli.child.exitCode !== null || Date.now() > deadline) throw new Error(`:8080 never accepted a connection:\n${cli.output()}`)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    await onFirstConnect()
+  }
   await cli.waitFor('curl -s localhost:8080/ | jq', 50_000)
   return cli
+}
+
+/** The PID column of the table's row for `label`. */
+const pidInTable = (output: string, label: string) => Number(/ (\d+)$/.exec(output.split('\n').find((l) => l.startsWith(`  ${label} `))!.trim())![1])
+
+/** A's sidecar's view of a host of its service_a cluster (its listener's admin prefix, the mesh token). */
+async function sidecarHostFlags(port: number): Promise<string> {
+  const res = await fetch('http://127.0.0.1:8786/__admin/clusters', { headers: { authorization: 'Bearer mesh-test-token' } })
+  const body = (await res.json()) as { cluster_statuses: { name: string; host_statuses: { address: { socket_address: { port_value: number } }; health_status: { flags: string } }[] }[] }
+  return body.cluster_statuses.find((c) => c.name === 'service_a')!.host_statuses.find((h) => h.address.socket_address.port_value === port)!.health_status.flags
 }
 
 /** Stop with `signal`; then no descendant process and no mesh port may remain. */
@@ -46,11 +78,25 @@ const linesFor = (output: string, label: string, id: string) =>
   output.split('\n').filter((l) => l.startsWith(`${label} `) && l.includes(`id=${id}`))
 
 describe('edgevoy start: the article mesh', () => {
+  // docs.test.ts runs the docs' `npm start` on the same ports: take turns.
+  let lock: HeldLock | undefined
+  beforeAll(async () => {
+    lock = await acquireFixedPorts(ROOT)
+  }, 600_000)
+  afterAll(async () => {
+    await lock?.release()
+  })
   // One mesh start covers it all (each start costs seconds): A scaled to 2 instances, as with
   // `npm start -- --replicas a=2`, so the same run shows the sidecar's round-robin.
   it('answers curl :8080/ with A calling B and C under one request id, logged at every hop; A\'s 2 instances alternate; admin on 9901; Ctrl-C stops all', async () => {
-    const cli = await startMesh(['--replicas', 'a=2'])
+    // :8080 opens last, once every hop it forwards to answers: the very first curl gets the mesh's answer.
+    let first: { status: number; calls: [string, number][] } | undefined
+    const cli = await startMesh(['--replicas', 'a=2'], async () => {
+      const res = await fetch('http://127.0.0.1:8080/')
+      first = { status: res.status, calls: res.status === 200 ? ((await res.json()) as Answer).calls.map((c) => [c.service, c.status]) : [] }
+    })
     try {
+      expect(first).toEqual({ status: 200, calls: [['service_b', 200], ['service_c', 200]] })
       // The table names every hop.
       for (const label of [...LISTENERS, ...SERVICES, 'service_a-2', 'front-envoy admin']) expect(cli.output()).toContain(`  ${label} `)
 
@@ -85,6 +131,44 @@ describe('edgevoy start: the article mesh', () => {
       const clusters = await fetch('http://127.0.0.1:9901/clusters', { headers: { authorization: 'Bearer mesh-test-token' } })
       expect(clusters.status).toBe(200)
       expect(await clusters.text()).toContain('service_a')
+
+      // Active health checks (routes/service-a.yaml: every 1 s, unhealthy after 2 failures) on A's
+      // replicas: kill one; within 3 intervals A's sidecar marks it failed_active_hc, and curls keep
+      // answering 200 throughout (a request that finds it gone is retried on the other replica).
+      // https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/health_checking
+      expect(await sidecarHostFlags(18081)).toBe('healthy')
+      process.kill(pidInTable(cli.output(), 'service_a-2'), 'SIGTERM')
+      const killedAt = Date.now()
+      const statuses: number[] = []
+      while (!(await sidecarHostFlags(18081)).includes('failed_active_hc')) {
+        expect(Date.now() - killedAt, cli.output()).toBeLessThan(3 * 1000 + 2000)
+        statuses.push((await fetch('http://127.0.0.1:8080/')).status)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const answered = [] as string[]
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch('http://127.0.0.1:8080/')
+        statuses.push(res.status)
+        answered.push(((await res.json()) as Answer).instance)
+      }
+      expect(statuses.every((s) => s === 200), String(statuses)).toBe(true)
+      expect(answered).toEqual(Array(4).fill('service_a-1'))
+
+      // Restarted (the command docs/mesh.md shows), it passes its next check and gets traffic again.
+      const restarted = spawn(process.execPath, ['mesh/service.mjs', '--name', 'service_a', '--port', '18081', '--instance', 'service_a-2', '--calls', 'http://127.0.0.1:8788/,http://127.0.0.1:8791/'], { cwd: ROOT, stdio: 'ignore' })
+      try {
+        const restartedAt = Date.now()
+        while ((await sidecarHostFlags(18081)) !== 'healthy') {
+          expect(Date.now() - restartedAt).toBeLessThan(3 * 1000 + 2000)
+          await fetch('http://127.0.0.1:8080/')
+          await new Promise((r) => setTimeout(r, 100))
+        }
+        const back = new Set<string>()
+        for (let i = 0; i < 4; i++) back.add(((await (await fetch('http://127.0.0.1:8080/')).json()) as Answer).instance)
+        expect(back).toEqual(new Set(['service_a-1', 'service_a-2']))
+      } finally {
+        restarted.kill('SIGTERM')
+      }
 
       await stopMesh(cli, 'SIGINT')
     } finally {
