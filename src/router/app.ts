@@ -81,6 +81,7 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
     c.set('upstreamHost', undefined)
     c.set('upstreamCluster', undefined)
     try {
+      if (c.get('downstream').conflictingFraming) throw new ProxyError('downstream_protocol_error')
       const decision = decideRoute(listener.routeTable, indexes, c.req.raw)
       c.set('decision', decision)
       const pathAction = c.get('downstream').pathAction

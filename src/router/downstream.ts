@@ -29,6 +29,12 @@ export interface DownstreamInfo {
   readonly edge: boolean
   /** What path normalization decided: a 400 or a 307 are answered before routing. */
   readonly pathAction: 'continue' | 'reject' | 'redirect'
+  /**
+   * Both Content-Length and Transfer-Encoding: Envoy's HTTP/1 codec refuses the
+   * request (400, DPE) unless allow_chunked_length — read here, before the
+   * hop-by-hop removal drops Transfer-Encoding.
+   */
+  readonly conflictingFraming: boolean
 }
 
 /** Decides which downstream callers are internal (Envoy: internal_address_config). */
@@ -111,7 +117,8 @@ export function prepareDownstream(
     signal: request.signal,
     cf: request.cf,
   } as RequestInit)
-  return { request: prepared, info: { remoteAddress, internal, edge, pathAction } }
+  const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
+  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming } }
 }
 
 /**

@@ -63,7 +63,7 @@ describe('edgevoy CLI habits', () => {
   it('an empty file is not OK', async () => {
     const { code, output } = await runCliToEnd(['validate', '-c', write('empty.yaml', '')])
     expect(code).toBe(1)
-    expect(output).toContain('error: (root): the file is empty')
+    expect(output).toContain('error: (root): the config is empty')
     expect(output).toContain('1 error, config rejected')
   })
 
