@@ -90,7 +90,9 @@ export class ClusterManager {
     }
     const before = s.report
     s.report = report
-    if (!before || healthKey(before) !== healthKey(report)) s.plan = undefined
+    // Rebuild the balancers only when health changed: a first report saying every host is
+    // fine must not restart round robin's rotation (Envoy rebuilds on membership/health changes).
+    if (healthKey(before) !== healthKey(report)) s.plan = undefined
   }
 
   chooseHost(cluster: Cluster, context?: LbContext): Host | undefined {
@@ -178,8 +180,11 @@ export class ClusterManager {
 }
 
 /** What in a report changes load balancing (not counters or timestamps). */
-function healthKey(r: ClusterHealthReport): string {
-  return Object.entries(r.hosts)
+/** The health a report says, without hosts it reports nothing against (no report: nothing to say). */
+function healthKey(r: ClusterHealthReport | undefined): string {
+  return Object.entries(r?.hosts ?? {})
+    .filter(([, h]) => h.activeFailed || h.timedOut || h.immediateFail || h.override)
     .map(([a, h]) => `${a}:${h.activeFailed ? 1 : 0}${h.timedOut ? 1 : 0}${h.immediateFail ? 1 : 0}${h.override ?? ''}`)
+    .sort()
     .join('|')
 }
