@@ -78,16 +78,18 @@ export class ConfigAuthorityCore {
    * by them: when the deployed base differs from the one the latest version
    * was accepted against, it becomes the newest version (the history shows
    * it as `deployed base config`) and is published. Answers the latest
-   * version when it adopted, else undefined.
+   * published version (adopted now or before), or undefined when there are
+   * no pushed versions (the base serves as version 0).
    */
   async adoptBase(): Promise<PublishedConfig | undefined> {
     const base = this.#baseConfig()
     const sql = this.ctx.storage.sql
     const latest = sql.exec<{ version: number; base_hash: string | null }>('SELECT v.version AS version, s.base_hash AS base_hash FROM versions v LEFT JOIN snapshots s ON s.version = v.version ORDER BY v.version DESC LIMIT 1').toArray()[0]
-    // No pushed versions: the base serves as version 0. An older row without a hash: nothing to compare.
-    if (!latest || latest.base_hash === null || latest.base_hash === base.hash) return undefined
+    if (!latest) return undefined
+    // An older row without a hash: nothing to compare, the latest stays.
+    if (latest.base_hash === null || latest.base_hash === base.hash) return this.#latestPublished()
     const result = await this.write({ kind: 'replace', config: base.json }, '*', 'deployed base config')
-    return result.ok ? result.published : undefined
+    return result.ok ? result.published : this.#latestPublished()
   }
 
   getNode(node: string): StoredNodeConfig | undefined {

@@ -6,17 +6,16 @@
 import type { Context } from 'hono'
 import type { Cluster, ForwardAction, HeaderMutation, Host, Route, WeightedCluster } from '../compile/types.js'
 import { ProxyError } from '../errors.js'
-import type { HashPolicyConfig } from '../config/schema/hash-policy.js'
-import type { RetryPolicyConfig } from '../config/schema/retry.js'
 import type { HealthLink } from '../upstream/cluster-manager.js'
 import { computeHash } from '../upstream/lb/index.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
-import { DEFAULT_BUFFER_LIMIT_BYTES } from '../upstream/replay-body.js'
 import { NEVER_TRUSTED, effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
 import { prepareUpstreamHeaders } from '../upstream/proxy-headers.js'
-import type { ProxyEnv, RouterDeps } from './app.js'
-import { applyHeaderLevels, type HeaderValueContext } from './headers.js'
+import type { ProxyEnv } from '../context.js'
+import type { HeaderValueContext } from '../compile/types.js'
+import type { RouterDeps } from './app.js'
+import { applyHeaderLevels } from './headers.js'
 import { redirectLocation, rewritePath } from './rewrite.js'
 
 export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise<Response> {
@@ -44,9 +43,9 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   c.set('upstreamCluster', cluster.name)
   const path = rewritePath(route, action.pathRewrite, decision.match.path)
   const trusted = (deps.trustEnvoyHeaders ?? NEVER_TRUSTED)(request)
-  const retry = effectiveRetryPolicy((action.extensions.retry_policy ?? vhost.extensions.retry_policy) as RetryPolicyConfig | undefined, request, trusted)
+  const retry = effectiveRetryPolicy(action.retryPolicy, request, trusted)
   const timeouts = effectiveTimeouts(action.timeoutMs, retry, request, trusted)
-  const hashed = computeHash(action.extensions.hash_policy as readonly HashPolicyConfig[] | undefined, request, deps.random)
+  const hashed = computeHash(action.hashPolicy, request, deps.random)
   const health = healthLink(c)
   deps.clusters.watchHealth(cluster, health)
   let hostCtx: HeaderValueContext = valueCtx
@@ -68,7 +67,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
       request, cluster, path, headersFor, retry,
       routeTimeoutMs: timeouts.routeTimeoutMs,
       perTryTimeoutMs: timeouts.perTryTimeoutMs,
-      bufferLimitBytes: bufferLimit(action.extensions.per_request_buffer_limit_bytes),
+      bufferLimitBytes: action.bufferLimitBytes,
       signal: request.signal,
       hash: hashed.hash,
       onHost: (host) => c.set('upstreamHost', host.address),
@@ -85,12 +84,8 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
 function pickCluster(c: Context<ProxyEnv>, action: ForwardAction, deps: RouterDeps): { cluster: Cluster; weighted?: WeightedCluster } {
   const clusters = c.get('snapshot').clusters
   const target = action.target
-  const notFound = () => {
-    // cluster_not_found_response_code, default SERVICE_UNAVAILABLE.
-    const code = action.extensions.cluster_not_found_response_code
-    const status = code === 'NOT_FOUND' ? 404 : code === 'INTERNAL_SERVER_ERROR' ? 500 : 503
-    return new ProxyError('unknown_cluster', { status })
-  }
+  // cluster_not_found_response_code, default SERVICE_UNAVAILABLE.
+  const notFound = () => new ProxyError('unknown_cluster', { status: action.clusterNotFoundStatus })
   if (target.kind === 'cluster') {
     const cluster = clusters.get(target.name)
     if (!cluster) throw notFound()
@@ -116,10 +111,6 @@ function pickCluster(c: Context<ProxyEnv>, action: ForwardAction, deps: RouterDe
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-function bufferLimit(raw: unknown): number {
-  return typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? raw : DEFAULT_BUFFER_LIMIT_BYTES
-}
 
 /** The HEALTH Durable Object binding and this request's waitUntil, when the Worker has them. */
 function healthLink(c: Context<ProxyEnv>): HealthLink | undefined {

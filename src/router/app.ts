@@ -12,9 +12,11 @@ import type { Listener, Snapshot } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import { buildFilterChain } from '../filters/index.js'
 import { observe } from '../observability/observe.js'
+import type { StatsStore } from '../observability/stats.js'
 import type { ClusterManager } from '../upstream/cluster-manager.js'
 import type { RetryHeaderTrust } from '../upstream/retry.js'
-import { decideRoute, type RouteDecision } from './decide.js'
+import type { ProxyEnv } from '../context.js'
+import { decideRoute } from './decide.js'
 import { runAction } from './action.js'
 import { buildRouteIndex, type RouteIndex } from './route-index.js'
 
@@ -32,21 +34,15 @@ export interface RouterDeps {
    * from internal callers.
    */
   readonly trustEnvoyHeaders?: RetryHeaderTrust | undefined
+  /**
+   * The one stats store: listener, cluster and filter counters all go here
+   * (what `/__admin/stats` and Prometheus read). The composition root creates
+   * it; default: this isolate's store.
+   */
+  readonly stats?: StatsStore | undefined
 }
 
-export type ProxyEnv = {
-  Variables: {
-    decision: RouteDecision
-    snapshot: Snapshot
-    listener: Listener
-    /** Set when the response came from an upstream host. */
-    upstreamHost: string | undefined
-    /** The cluster the route action picked. */
-    upstreamCluster: string | undefined
-    /** Envoy response flags a filter set for its local reply (e.g. RL), for %RESPONSE_FLAGS%. */
-    responseFlags: readonly string[] | undefined
-  }
-}
+export type { ProxyEnv }
 
 export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: RouterDeps): Hono<ProxyEnv> {
   const indexes = new Map<string, RouteIndex>()

@@ -3,17 +3,11 @@
  * decision, with nothing sent anywhere. The admin API's `/route` explains the
  * same decision.
  */
-import type { MatchRequest, Route, RouteTable, VirtualHost } from '../compile/types.js'
+import type { MatchRequest, RouteTable } from '../compile/types.js'
+import type { RouteDecision } from '../context.js'
 import type { RouteIndex } from './route-index.js'
 
-export interface RouteDecision {
-  readonly match: MatchRequest
-  readonly pathname: string
-  readonly virtualHost: VirtualHost | undefined
-  readonly route: Route | undefined
-  /** The downstream x-request-id, if the client sent one. */
-  readonly requestId: string | undefined
-}
+export type { RouteDecision }
 
 /** What route matching sees of a request: Envoy's pseudo-headers. */
 export function matchRequestOf(request: Request): { match: MatchRequest; pathname: string } {

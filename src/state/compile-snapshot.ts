@@ -4,15 +4,13 @@
  * `edgevoy build`, the config authority and the dev path alike.
  */
 import { compileConfig } from '../compile/index.js'
-import * as serializer from '../compile/serialize.js'
+import { serializeSnapshot } from '../compile/serialize.js'
 import type { Snapshot } from '../compile/types.js'
 import type { EnvoyConfig } from '../config/load.js'
 
 export function compileAndSerialize(config: EnvoyConfig, options: { version: string; resolve?: Record<string, string[]> | undefined }): { snapshot: Snapshot; text: string } {
   const compileOptions = { version: options.version, ...(options.resolve ? { resolve: options.resolve } : {}) }
   const snapshot = compileConfig(config, compileOptions)
-  // Interim (until h-compile's serializer lands): the interim serializer needs the source.
-  ;(serializer as { rememberSource?: (s: Snapshot, c: EnvoyConfig, o: object) => void }).rememberSource?.(snapshot, config, compileOptions)
-  return { snapshot, text: serializer.serializeSnapshot(snapshot) }
+  return { snapshot, text: serializeSnapshot(snapshot) }
 }
 

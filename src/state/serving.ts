@@ -77,10 +77,16 @@ export interface CompiledBase {
 export class Isolate {
   /** When this isolate started serving, for /server_info's uptime. */
   readonly started = Date.now()
-  #state: IsolateState | undefined
-  /** The env object `#state` was last checked against: workerd hands the same one to every request. */
-  #env: object | undefined
-  #loading: Promise<IsolateState> | undefined
+  /**
+   * State per base (config, listener, resolve). A deployed Worker has one;
+   * tests and the local mesh hand one isolate several envs, and a request for
+   * one must not pull the state from under another's background refresh.
+   */
+  readonly #states = new Map<string, IsolateState>()
+  /** The env last seen and its state: workerd hands the same env object to every request. */
+  #lastEnv: object | undefined
+  #lastState: IsolateState | undefined
+  readonly #loading = new Map<string, Promise<IsolateState>>()
 
   constructor(readonly deps: IsolateDeps) {}
 
@@ -91,21 +97,26 @@ export class Isolate {
 
   /** The state for this env if it is ready (the per-request fast path), else undefined. */
   ready(env: StateEnv): IsolateState | undefined {
-    if (this.#state && env === this.#env) return this.#state
-    const key = baseKey(env)
-    if (this.#state && this.#state.key === key) {
-      this.#env = env
-      return this.#state
+    if (env === this.#lastEnv && this.#lastState) return this.#lastState
+    const state = this.#states.get(baseKey(env))
+    if (state) {
+      this.#lastEnv = env
+      this.#lastState = state
     }
-    return undefined
+    return state
   }
 
   /** The state for this env, loading (or compiling, without a built base) the base on first use. */
   async prepare(env: StateEnv): Promise<IsolateState> {
     const ready = this.ready(env)
     if (ready) return ready
-    this.#loading ??= this.#loadBase(env).finally(() => (this.#loading = undefined))
-    await this.#loading
+    const key = baseKey(env)
+    let loading = this.#loading.get(key)
+    if (!loading) {
+      loading = this.#loadBase(env, key).finally(() => this.#loading.delete(key))
+      this.#loading.set(key, loading)
+    }
+    await loading
     return this.ready(env) ?? this.prepare(env)
   }
 
@@ -122,8 +133,7 @@ export class Isolate {
     return s.stored ?? s.base
   }
 
-  async #loadBase(env: StateEnv): Promise<IsolateState> {
-    const key = baseKey(env)
+  async #loadBase(env: StateEnv, key: string): Promise<IsolateState> {
     const built = env.EDGEVOY_CONFIG ? undefined : builtBase()
     // Only without a built base: tests and `edgevoy dev` hand the isolate config text.
     const base: CompiledBase = built ? { snapshot: built.snapshot, source: undefined, sourceHash: built.sourceHash } : (await import('./control-plane.js')).compileBase(env)
@@ -137,9 +147,11 @@ export class Isolate {
         { ...served, version: 0, updatedAt, get config() { return (source ??= JSON.parse(built.sourceText)) } }
       : { ...served, config: source, version: 0, updatedAt }
     const dynamicResources = built ? built.dynamicResources : Boolean((source as { dynamic_resources?: unknown } | null)?.dynamic_resources)
-    this.#state = { key, base: serving, baseHash: base.sourceHash, dynamicResources, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
-    this.#env = env
-    return this.#state
+    const state: IsolateState = { key, base: serving, baseHash: base.sourceHash, dynamicResources, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
+    // Bounded: only tests and the local mesh see more than one base per isolate.
+    if (this.#states.size >= MAX_BASES) this.#states.delete(this.#states.keys().next().value!)
+    this.#states.set(key, state)
+    return state
   }
 
   serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv): Pick<Serving, 'snapshot' | 'listener' | 'fetch'> {
@@ -172,6 +184,8 @@ export class Isolate {
     }
   }
 }
+
+const MAX_BASES = 16
 
 const baseKey = (env: StateEnv) => `${env.EDGEVOY_LISTENER ?? ''}:${env.EDGEVOY_RESOLVE ?? ''}:${env.EDGEVOY_CONFIG ?? ''}`
 

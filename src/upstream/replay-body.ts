@@ -7,7 +7,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-route-per-request-buffer-limit-bytes
  */
 
-export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024
+export { DEFAULT_BUFFER_LIMIT_BYTES } from '../compile/ir.js'
 
 export type ReplayBody =
   | { readonly kind: 'none' }

@@ -51,10 +51,7 @@ describe('the data-plane entry (src/index.ts) statically imports', () => {
     expect(offenders(/^src\/admin\/|^src\/xds\/|^src\/state\/(control-plane|base-config|compile-snapshot|xds-poller)\.ts$|node_modules\/yaml\/|^src\/config\/(load|normalize|cross-check|yaml-source)\.ts$|^routes\//)).toEqual([])
   })
 
-  // h-compile's typed snapshot (issue 14 items 1-2) takes the remaining schema imports out of
-  // filters/, observability/ and the loader; this is switched on when that lands.
-  const TYPED_SNAPSHOT_MERGED = false
-  it.skipIf(!TYPED_SNAPSHOT_MERGED)('no zod and no config schema', () => {
+  it('no zod and no config schema', () => {
     expect(offenders(/node_modules\/zod\/|^src\/config\/schema\//)).toEqual([])
   })
 

@@ -6,9 +6,8 @@
  * plus `, error="invalid_token"` unless the token was simply missing.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/jwt_authn_filter
  */
+import type { JwtRequirementIR } from '../../compile/ir.js'
 import type { RouteMatch } from '../../compile/types.js'
-import { compileRouteMatch } from '../../compile/match.js'
-import type { JwtAuthenticationConfig, JwtPerRouteConfig, JwtRequirementConfig } from '../../config/schema/filters/jwt-authn.js'
 import { setDynamicMetadata } from '../metadata.js'
 import { editRequestHeaders } from '../request.js'
 import type { FilterContext, FilterDeps, FilterFactory } from '../types.js'
@@ -23,7 +22,7 @@ function ruleMatches(m: RouteMatch, c: FilterContext): boolean {
   if (!m.path.test(request.path)) return false
   if (!m.headers.every((h) => h.test(request))) return false
   if (!m.queryParameters.length) return true
-  const q = new URL(c.req.url).searchParams
+  const q = new URLSearchParams(request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : '')
   return m.queryParameters.every((p) => p.test(q))
 }
 
@@ -32,15 +31,16 @@ function applyVerified(c: FilterContext, verified: readonly VerifiedJwt[]): void
   for (const { provider, jwt, found } of verified) {
     const p = provider.config
     if (!p.forward && found.header) edits.push((h) => h.delete(found.header!))
-    if (p.forward_payload_header) {
-      const padded = p.pad_forward_payload_header ? jwt.payloadSegment + '='.repeat((4 - (jwt.payloadSegment.length % 4)) % 4) : jwt.payloadSegment
-      edits.push((h) => h.set(p.forward_payload_header!, padded))
+    const payloadHeader = p.forwardPayloadHeader
+    if (payloadHeader) {
+      const padded = p.padForwardPayloadHeader ? jwt.payloadSegment + '='.repeat((4 - (jwt.payloadSegment.length % 4)) % 4) : jwt.payloadSegment
+      edits.push((h) => h.set(payloadHeader, padded))
     }
-    for (const { header_name, claim_name } of p.claim_to_headers ?? []) {
-      const v = jwt.payload[claim_name]
-      if (['string', 'number', 'boolean'].includes(typeof v)) edits.push((h) => h.set(header_name, String(v)))
+    for (const { headerName, claimName } of p.claimToHeaders ?? []) {
+      const v = jwt.payload[claimName]
+      if (['string', 'number', 'boolean'].includes(typeof v)) edits.push((h) => h.set(headerName, String(v)))
     }
-    if (p.payload_in_metadata) setDynamicMetadata(c, JWT_AUTHN, p.payload_in_metadata, jwt.payload)
+    if (p.payloadInMetadata) setDynamicMetadata(c, JWT_AUTHN, p.payloadInMetadata, jwt.payload)
   }
   if (edits.length) editRequestHeaders(c, (h) => edits.forEach((e) => e(h)))
 }
@@ -58,18 +58,19 @@ function jwksFetcher(c: FilterContext, deps: FilterDeps): JwksFetcher {
   }
 }
 
-export const jwtAuthnFilter: FilterFactory<JwtAuthenticationConfig, JwtPerRouteConfig> = {
+export const jwtAuthnFilter: FilterFactory<'jwt_authn'> = {
+  kind: 'jwt_authn',
   name: JWT_AUTHN,
   statName: 'jwt_authn',
   create(config, { deps, count }) {
-    const providers = new Map(Object.entries(config.providers).map(([name, p]) => [name, new JwtProvider(name, p, deps, count)]))
-    const rules = (config.rules ?? []).map((r) => ({ match: compileRouteMatch(r.match), requires: r.requires ?? (r.requirement_name ? config.requirement_map?.[r.requirement_name] : undefined) }))
+    const providers = new Map(config.providers.map((p) => [p.name, new JwtProvider(p, deps, count)]))
+    const rules = config.rules
     return async (c, next, perRoute) => {
-      if (config.bypass_cors_preflight && c.req.method === 'OPTIONS' && c.req.header('origin') && c.req.header('access-control-request-method')) return next()
+      if (config.bypassCorsPreflight && c.req.method === 'OPTIONS' && c.req.header('origin') && c.req.header('access-control-request-method')) return next()
       // PerRouteConfig { disabled: true }: this route is not verified.
       if (perRoute?.disabled) return next()
-      let requirement: JwtRequirementConfig | undefined
-      if (perRoute?.requirement_name !== undefined) requirement = config.requirement_map?.[perRoute.requirement_name]
+      let requirement: JwtRequirementIR | undefined
+      if (perRoute?.requirementName !== undefined) requirement = config.requirementMap?.[perRoute.requirementName]
       else requirement = rules.find((r) => ruleMatches(r.match, c))?.requires
       // No rule applies: Envoy does not verify the request.
       if (!requirement) return next()

@@ -1,0 +1,34 @@
+/**
+ * The per-request variables a listener's Hono app carries, in one leaf
+ * module that filters, observability and the router all import (Hono's
+ * request-id middleware pattern: a middleware never imports the app).
+ * Imports only compiled types.
+ */
+import type { Context } from 'hono'
+import type { Listener, MatchRequest, Route, Snapshot, VirtualHost } from './compile/types.js'
+
+/** Which virtual host and route a request takes (router/decide.ts decides it). */
+export interface RouteDecision {
+  readonly match: MatchRequest
+  readonly pathname: string
+  readonly virtualHost: VirtualHost | undefined
+  readonly route: Route | undefined
+  /** The downstream x-request-id, if the client sent one. */
+  readonly requestId: string | undefined
+}
+
+export interface ProxyVariables {
+  decision: RouteDecision
+  snapshot: Snapshot
+  listener: Listener
+  /** Set when the response came from an upstream host. */
+  upstreamHost: string | undefined
+  /** The cluster the route action picked. */
+  upstreamCluster: string | undefined
+  /** Envoy response flags a filter set for its local reply (e.g. RL), for %RESPONSE_FLAGS%. */
+  responseFlags: readonly string[] | undefined
+}
+
+export type ProxyEnv = { Variables: ProxyVariables }
+
+export type ProxyContext = Context<ProxyEnv>
