@@ -7,7 +7,7 @@
 import type { RetryPolicyConfig } from '../config/schema/retry.js'
 import type { RouteConfig } from '../config/schema/route.js'
 import { lowerHeaderMutations } from './headers.js'
-import { DEFAULT_ROUTE_TIMEOUT_MS, type ForwardActionIR, type HashPolicyIR, type PathRewriteIR, type RouteActionIR } from './ir.js'
+import { DEFAULT_ROUTE_TIMEOUT_MS, type ForwardActionIR, type HashPolicyIR, type PathRewriteIR, type RetryPolicyIR, type RouteActionIR } from './ir.js'
 import { lowerRateLimits } from './rate-limits.js'
 import { searchRegexIR } from './regex.js'
 import { lowerRetryPolicy } from './resilience.js'
@@ -62,7 +62,26 @@ export interface VirtualHostDefaults {
   readonly bufferLimitBytes?: number | undefined
 }
 
-export function lowerAction(r: RouteConfig, vh: VirtualHostDefaults = {}): RouteActionIR {
+/** Distinct retry policies of a snapshot: routes refer to one by index, and share it at run time. */
+export class RetryPolicyTable {
+  readonly policies: RetryPolicyIR[] = []
+  readonly #byConfig = new Map<RetryPolicyConfig, number>()
+  readonly #byKey = new Map<string, number>()
+
+  indexOf(p: RetryPolicyConfig): number {
+    let i = this.#byConfig.get(p)
+    if (i === undefined) {
+      const ir = lowerRetryPolicy(p)
+      const key = JSON.stringify(ir)
+      i = this.#byKey.get(key)
+      if (i === undefined) this.#byKey.set(key, (i = this.policies.push(ir) - 1))
+      this.#byConfig.set(p, i)
+    }
+    return i
+  }
+}
+
+export function lowerAction(r: RouteConfig, vh: VirtualHostDefaults, retries: RetryPolicyTable): RouteActionIR {
   if (r.direct_response) {
     const body = r.direct_response.body
     const text = body?.inline_string ?? (body?.inline_bytes !== undefined ? atob(body.inline_bytes) : undefined)
@@ -102,17 +121,18 @@ export function lowerAction(r: RouteConfig, vh: VirtualHostDefaults = {}): Route
   const retry = a.retry_policy ?? vh.retryPolicy
   const bufferLimit = r.per_request_buffer_limit_bytes ?? vh.bufferLimitBytes
   const rateLimits = lowerRateLimits(a.rate_limits)
+  const notFound = NOT_FOUND_CODES[a.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE']
   const hashPolicy = (a.hash_policy ?? []).map(lowerHashPolicy).filter((p) => p !== undefined)
   return {
     type: 'route',
     target,
     ...pathRewrite(a),
     ...(a.host_rewrite_literal !== undefined ? { hostRewrite: a.host_rewrite_literal } : {}),
-    timeoutMs: a.timeout ?? DEFAULT_ROUTE_TIMEOUT_MS,
-    ...(retry ? { retryPolicy: lowerRetryPolicy(retry) } : {}),
+    ...(a.timeout !== undefined && a.timeout !== DEFAULT_ROUTE_TIMEOUT_MS ? { timeoutMs: a.timeout } : {}),
+    ...(retry ? { retryPolicy: retries.indexOf(retry) } : {}),
     ...(hashPolicy.length ? { hashPolicy } : {}),
     ...(rateLimits ? { rateLimits } : {}),
     ...(bufferLimit !== undefined ? { bufferLimitBytes: bufferLimit } : {}),
-    clusterNotFoundStatus: NOT_FOUND_CODES[a.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE'],
+    ...(notFound !== 503 ? { clusterNotFoundStatus: notFound } : {}),
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { ClusterConfig } from '../config/schema/cluster.js'
 import { hashJson } from './hash.js'
-import { MAGLEV_DEFAULT_TABLE_SIZE, RING_HASH_LIMIT, type ClusterIR, type ClusterLbIR, type HostHealthStatusIR, type HostIR } from './ir.js'
+import { DEFAULT_CLUSTER_LB, MAGLEV_DEFAULT_TABLE_SIZE, RING_HASH_LIMIT, type ClusterIR, type ClusterLbIR, type HostHealthStatusIR, type HostIR } from './ir.js'
 import { lowerClusterResilience } from './resilience.js'
 
 export type ResolveMap = Readonly<Record<string, readonly string[]>>
@@ -27,7 +27,12 @@ export function lowerCluster(c: ClusterConfig, resolve: ResolveMap = {}): Cluste
       const meta = edgevoyMeta(lb.metadata)
       const binding = typeof meta.binding === 'string' ? meta.binding : clusterBinding
       const addresses = resolve[sa.address] ?? [`${sa.address}`]
-      const where = { region: locality.locality?.region, zone: locality.locality?.zone, subZone: locality.locality?.sub_zone }
+      const where = Object.fromEntries(
+        Object.entries({ region: locality.locality?.region, zone: locality.locality?.zone, subZone: locality.locality?.sub_zone }).filter(([, v]) => v !== undefined),
+      )
+      const weight = lb.load_balancing_weight ?? 1
+      const priority = locality.priority ?? 0
+      const health = (lb.health_status ?? 'UNKNOWN') as HostHealthStatusIR
       for (const resolved of addresses) {
         const [ip, resolvedPort] = splitHostPort(resolved)
         const p = resolvedPort ?? port
@@ -38,11 +43,11 @@ export function lowerCluster(c: ClusterConfig, resolve: ResolveMap = {}): Cluste
           hostname: lb.endpoint.hostname ?? sa.address,
           port: p,
           origin: `${scheme}://${hostPart}${(scheme === 'https' && p === 443) || (scheme === 'http' && p === 80) ? '' : `:${p}`}`,
-          weight: lb.load_balancing_weight ?? 1,
-          priority: locality.priority ?? 0,
-          locality: Object.fromEntries(Object.entries(where).filter(([, v]) => v !== undefined)),
+          ...(weight !== 1 ? { weight } : {}),
+          ...(priority !== 0 ? { priority } : {}),
+          ...(Object.keys(where).length ? { locality: where } : {}),
           ...(locality.load_balancing_weight !== undefined ? { localityWeight: locality.load_balancing_weight } : {}),
-          configuredHealth: (lb.health_status ?? 'UNKNOWN') as HostHealthStatusIR,
+          ...(health !== 'UNKNOWN' ? { configuredHealth: health } : {}),
           ...(binding !== undefined ? { binding } : {}),
           ...(lb.metadata?.filter_metadata ? { metadata: lb.metadata.filter_metadata } : {}),
         })
@@ -57,10 +62,12 @@ export function lowerCluster(c: ClusterConfig, resolve: ResolveMap = {}): Cluste
     connectTimeoutMs: c.connect_timeout ?? 5000,
     tls,
     ...lowerClusterResilience(c),
-    lb: lowerLbConfig(c),
+    ...lbUnlessDefault(lowerLbConfig(c)),
     hash: hashJson({ c, resolved: hosts.map((h) => h.address) }),
   }
 }
+
+const lbUnlessDefault = (lb: ClusterLbIR): { lb?: ClusterLbIR } => (JSON.stringify(lb) === JSON.stringify(DEFAULT_CLUSTER_LB) ? {} : { lb })
 
 function splitHostPort(s: string): [string, number | undefined] {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(s)

@@ -12,7 +12,7 @@ import type { EnvoyConfig } from '../config/load.js'
 import type { ListenerConfig } from '../config/schema/listener.js'
 import type { RouteConfigurationConfig, VirtualHostConfig } from '../config/schema/route.js'
 import { linkSnapshot } from '../snapshot/link.js'
-import { lowerAction } from './actions.js'
+import { lowerAction, RetryPolicyTable } from './actions.js'
 import { lowerCluster, type ResolveMap } from './clusters.js'
 import { lowerCors } from './filters/index.js'
 import { lowerFilterOverrides, lowerHttpFilters, type FilterKinds } from './filters/index.js'
@@ -42,22 +42,25 @@ export function lowerConfig(config: EnvoyConfig, options: CompileOptions = {}): 
   const sr = config.bootstrap.static_resources
   const bootstrapTracing = config.bootstrap.tracing
   const serviceCluster = typeof config.bootstrap.node?.cluster === 'string' ? config.bootstrap.node.cluster : undefined
+  const retries = new RetryPolicyTable()
+  const listeners = (sr?.listeners ?? []).map((l, i) => lowerListener(l, i, bootstrapTracing, retries))
   return {
     version: options.version ?? 'bundled',
     hash: hashText(JSON.stringify(config.json) ?? ''),
     createdAt: (options.now ?? Date.now)(),
-    listeners: (sr?.listeners ?? []).map((l, i) => lowerListener(l, i, bootstrapTracing)),
+    listeners,
     clusters: (sr?.clusters ?? []).map((c) => lowerCluster(c, options.resolve)),
+    ...(retries.policies.length ? { retryPolicies: retries.policies } : {}),
     ...(serviceCluster !== undefined ? { serviceCluster } : {}),
   }
 }
 
-function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unknown): ListenerIR {
+function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unknown, retries: RetryPolicyTable): ListenerIR {
   const path = ['static_resources', 'listeners', index, 'filter_chains', 0, 'filters', 0, 'typed_config']
   const hcm = l.filter_chains[0]!.filters[0]!.httpConnectionManager
   const port = l.address.socket_address.port_value ?? 0
   const { filters, kinds } = lowerHttpFilters(hcm.http_filters)
-  const routeTable = lowerRouteTable(hcm.route_config ?? { virtual_hosts: [] }, [...path, 'route_config'], kinds)
+  const routeTable = lowerRouteTable(hcm.route_config ?? { virtual_hosts: [] }, [...path, 'route_config'], kinds, retries)
   const tracing = lowerTracing(hcm.tracing, bootstrapTracing)
   return {
     name: l.name ?? `listener_${index}`,
@@ -76,17 +79,17 @@ function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unkno
   }
 }
 
-function lowerRouteTable(rc: Partial<RouteConfigurationConfig>, path: (string | number)[], kinds: FilterKinds): RouteTableIR {
+function lowerRouteTable(rc: Partial<RouteConfigurationConfig>, path: (string | number)[], kinds: FilterKinds, retries: RetryPolicyTable): RouteTableIR {
   return {
     name: rc.name ?? '',
-    virtualHosts: (rc.virtual_hosts ?? []).map((vh, i) => lowerVirtualHost(vh, [...path, 'virtual_hosts', i], kinds)),
+    virtualHosts: (rc.virtual_hosts ?? []).map((vh, i) => lowerVirtualHost(vh, [...path, 'virtual_hosts', i], kinds, retries)),
     ...lowerHeaderMutations(rc),
   }
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-function lowerVirtualHost(vh: VirtualHostConfig, path: (string | number)[], kinds: FilterKinds): VirtualHostIR {
+function lowerVirtualHost(vh: VirtualHostConfig, path: (string | number)[], kinds: FilterKinds, retries: RetryPolicyTable): VirtualHostIR {
   const where = `virtual host ${vh.name}`
   const vhCors = isObject(vh.cors) ? lowerCors(parseValidated(corsPolicy, vh.cors, `${where} cors`)) : undefined
   const defaults = { retryPolicy: vh.retry_policy, bufferLimitBytes: vh.per_request_buffer_limit_bytes }
@@ -97,8 +100,7 @@ function lowerVirtualHost(vh: VirtualHostConfig, path: (string | number)[], kind
     domains: vh.domains,
     routes: vh.routes.map((r, i): RouteIR => {
       const name = r.name ?? `#${i}`
-      const sourcePath = [...path, 'routes', i]
-      const routeWhere = `route ${name} (${sourcePath.join('.')})`
+      const routeWhere = `route ${name} (${[...path, 'routes', i].join('.')})`
       const onRoute = r.route && isObject(r.route.cors) ? lowerCors(parseValidated(corsPolicy, r.route.cors, `${routeWhere} cors`)) : undefined
       // The route action's cors, else the virtual host's (a redirect or direct response has only the host's).
       const cors = onRoute ?? vhCors
@@ -106,11 +108,10 @@ function lowerVirtualHost(vh: VirtualHostConfig, path: (string | number)[], kind
       return {
         name,
         match: lowerRouteMatch(r.match),
-        action: lowerAction(r, defaults),
+        action: lowerAction(r, defaults, retries),
         ...lowerHeaderMutations(r),
         ...(cors ? { cors } : {}),
         ...(overrides ? { filterOverrides: overrides } : {}),
-        sourcePath,
       }
     }),
     ...lowerHeaderMutations(vh),

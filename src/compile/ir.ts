@@ -51,7 +51,8 @@ export interface QueryMatcherIR {
 export interface PathMatchIR {
   readonly kind: 'prefix' | 'path' | 'safe_regex' | 'path_separated_prefix'
   readonly value: string
-  readonly caseSensitive: boolean
+  /** Absent: case-sensitive (Envoy's default). */
+  readonly caseSensitive?: false
   /** The full-match regex of a `safe_regex` path. */
   readonly regex?: RegexIR
   readonly honoPattern?: string
@@ -155,15 +156,16 @@ export interface ForwardActionIR {
     | { readonly kind: 'weighted'; readonly clusters: readonly WeightedClusterIR[]; readonly totalWeight: number }
   readonly pathRewrite?: PathRewriteIR
   readonly hostRewrite?: string
-  readonly timeoutMs: number
-  /** The route's retry_policy, else its virtual host's. */
-  readonly retryPolicy?: RetryPolicyIR
+  /** Absent: Envoy's default, DEFAULT_ROUTE_TIMEOUT_MS; 0 disables it. */
+  readonly timeoutMs?: number
+  /** The route's retry_policy, else its virtual host's: an index into SnapshotIR.retryPolicies (routes share them). */
+  readonly retryPolicy?: number
   readonly hashPolicy?: readonly HashPolicyIR[]
   readonly rateLimits?: readonly RateLimitIR[]
   /** The route's, else its virtual host's per_request_buffer_limit_bytes. */
   readonly bufferLimitBytes?: number
-  /** cluster_not_found_response_code as a status (default 503). */
-  readonly clusterNotFoundStatus: 404 | 500 | 503
+  /** cluster_not_found_response_code as a status; absent: 503. */
+  readonly clusterNotFoundStatus?: 404 | 500
 }
 
 export interface RedirectActionIR {
@@ -202,7 +204,6 @@ export interface RouteIR {
   readonly cors?: CorsPolicyIR
   /** By http_filters name. */
   readonly filterOverrides?: Readonly<Record<string, FilterOverrideIR>>
-  readonly sourcePath: readonly (string | number)[]
 }
 
 export interface VirtualHostIR {
@@ -420,11 +421,15 @@ export interface HostIR {
   readonly hostname: string
   readonly port: number
   readonly origin: string
-  readonly weight: number
-  readonly priority: number
-  readonly locality: Readonly<{ region?: string; zone?: string; subZone?: string }>
+  /** Absent: 1. */
+  readonly weight?: number
+  /** Absent: 0. */
+  readonly priority?: number
+  /** Absent: no locality. */
+  readonly locality?: Readonly<{ region?: string; zone?: string; subZone?: string }>
   readonly localityWeight?: number
-  readonly configuredHealth: HostHealthStatusIR
+  /** Absent: UNKNOWN. */
+  readonly configuredHealth?: HostHealthStatusIR
   readonly binding?: string
   /** The endpoint's `metadata.filter_metadata` as written (Envoy's opaque Struct). */
   readonly metadata?: Readonly<Record<string, unknown>>
@@ -486,10 +491,14 @@ export interface ClusterIR {
   readonly tls: boolean
   readonly healthChecks?: readonly HealthCheckIR[]
   readonly outlier?: OutlierIR
-  readonly circuitBreakers: CircuitBreakerIR
-  readonly healthyPanicThreshold: number
-  readonly overprovisioningFactor: number
-  readonly lb: ClusterLbIR
+  /** Absent: Envoy's defaults (DEFAULT_CIRCUIT_BREAKERS). */
+  readonly circuitBreakers?: CircuitBreakerIR
+  /** Percent; absent: 50. */
+  readonly healthyPanicThreshold?: number
+  /** A multiplier; absent: 1.4. */
+  readonly overprovisioningFactor?: number
+  /** Absent: DEFAULT_CLUSTER_LB. */
+  readonly lb?: ClusterLbIR
   readonly hash: string
 }
 
@@ -499,6 +508,8 @@ export interface SnapshotIR {
   readonly createdAt: number
   readonly listeners: readonly ListenerIR[]
   readonly clusters: readonly ClusterIR[]
+  /** Distinct retry policies; forward actions refer to them by index. */
+  readonly retryPolicies?: readonly RetryPolicyIR[]
   readonly serviceCluster?: string
 }
 
@@ -507,6 +518,11 @@ export interface SnapshotIR {
 /** Envoy's ring maximum is 8M entries; this cap keeps a ring build bounded in an isolate. */
 export const RING_HASH_LIMIT = 1 << 20
 export const MAGLEV_DEFAULT_TABLE_SIZE = 65537
+
+/** Envoy's circuit breaker thresholds for the DEFAULT priority. */
+export const DEFAULT_CIRCUIT_BREAKERS: CircuitBreakerIR = Object.freeze({ maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 })
+export const DEFAULT_HEALTHY_PANIC_THRESHOLD = 50
+export const DEFAULT_OVERPROVISIONING_FACTOR = 1.4
 
 /** A cluster's load-balancer settings when nothing is configured (Envoy's defaults). */
 export const DEFAULT_CLUSTER_LB: ClusterLbIR = Object.freeze({

@@ -16,7 +16,7 @@ export function lowerPathMatch(match: RouteConfig['match']): PathMatchIR {
   // A case-insensitive route's pattern is lowercased and matched against the lowercased path.
   const literal = (kind: 'prefix' | 'path' | 'path_separated_prefix', value: string): PathMatchIR => {
     const honoPattern = literalPattern(kind, caseSensitive ? value : value.toLowerCase())
-    return { kind, value, caseSensitive, ...(honoPattern !== undefined ? { honoPattern } : {}), ...(caseSensitive ? {} : { honoFoldCase: true as const }) }
+    return { kind, value, ...(honoPattern !== undefined ? { honoPattern } : {}), ...(caseSensitive ? {} : { caseSensitive: false as const, honoFoldCase: true as const }) }
   }
   if (match.prefix !== undefined) return literal('prefix', match.prefix)
   if (match.path !== undefined) return literal('path', match.path)
@@ -24,7 +24,7 @@ export function lowerPathMatch(match: RouteConfig['match']): PathMatchIR {
   // case_sensitive is "ignored for safe_regex matching": use (?i) in the pattern.
   const source = match.safe_regex!.regex
   const honoPattern = regexHonoPattern(source)
-  return { kind: 'safe_regex', value: source, caseSensitive, regex: fullMatchRegexIR(source), ...(honoPattern !== undefined ? { honoPattern } : {}) }
+  return { kind: 'safe_regex', value: source, ...(caseSensitive ? {} : { caseSensitive: false as const }), regex: fullMatchRegexIR(source), ...(honoPattern !== undefined ? { honoPattern } : {}) }
 }
 
 /** https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-headermatcher */

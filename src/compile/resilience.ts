@@ -6,7 +6,7 @@
  */
 import type { CircuitBreakersConfig, CommonLbConfig, HealthCheckConfig, OutlierDetectionConfig } from '../config/schema/health.js'
 import type { RetryPolicyConfig } from '../config/schema/retry.js'
-import type { CircuitBreakerIR, HealthCheckIR, OutlierIR, RetryPolicyIR } from './ir.js'
+import { DEFAULT_CIRCUIT_BREAKERS, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, type CircuitBreakerIR, type HealthCheckIR, type OutlierIR, type RetryPolicyIR } from './ir.js'
 import type { RetryPolicy } from './types.js'
 
 export type { CircuitBreakerThresholds, ClusterResilience, HealthCheckPolicy, OutlierPolicy, RetryPolicy } from './types.js'
@@ -72,15 +72,18 @@ export interface ClusterResilienceFields {
   readonly load_assignment?: { readonly policy?: { readonly overprovisioning_factor?: number | undefined } | undefined } | undefined
 }
 
-/** A cluster's resilience settings, with Envoy's defaults. */
+/** A cluster's resilience settings, with Envoy's defaults (a default is left out of the IR). */
 export function lowerClusterResilience(c: ClusterResilienceFields) {
   const healthChecks = (c.health_checks ?? []).filter((h) => h.http_health_check).map(healthCheck)
+  const breakers = circuitBreakers(c.circuit_breakers)
+  const panic = c.common_lb_config?.healthy_panic_threshold ?? DEFAULT_HEALTHY_PANIC_THRESHOLD
+  const overprovisioning = (c.load_assignment?.policy?.overprovisioning_factor ?? 140) / 100
   return {
     ...(healthChecks.length ? { healthChecks } : {}),
     ...(c.outlier_detection ? { outlier: outlier(c.outlier_detection) } : {}),
-    circuitBreakers: circuitBreakers(c.circuit_breakers),
-    healthyPanicThreshold: c.common_lb_config?.healthy_panic_threshold ?? 50,
-    overprovisioningFactor: (c.load_assignment?.policy?.overprovisioning_factor ?? 140) / 100,
+    ...(JSON.stringify(breakers) !== JSON.stringify(DEFAULT_CIRCUIT_BREAKERS) ? { circuitBreakers: breakers } : {}),
+    ...(panic !== DEFAULT_HEALTHY_PANIC_THRESHOLD ? { healthyPanicThreshold: panic } : {}),
+    ...(overprovisioning !== DEFAULT_OVERPROVISIONING_FACTOR ? { overprovisioningFactor: overprovisioning } : {}),
   }
 }
 

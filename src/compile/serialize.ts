@@ -5,7 +5,7 @@
  * reads it back without zod or YAML.
  */
 import { COMPILER_VERSION, SNAPSHOT_FORMAT, type SnapshotEnvelope } from '../snapshot/format.js'
-import { irOf } from '../snapshot/link.js'
+import { sourceOf } from '../snapshot/link.js'
 import type { SnapshotIR } from './ir.js'
 import type { Snapshot } from './types.js'
 
@@ -13,8 +13,10 @@ export { COMPILER_VERSION, SNAPSHOT_FORMAT }
 
 /** The serialized form of a snapshot built by compileConfig (or loaded by loadSnapshot). */
 export function serializeSnapshot(snapshot: Snapshot): string {
-  const ir = irOf(snapshot)
-  if (!ir) throw new Error('serializeSnapshot: this snapshot was not built by compileConfig or loadSnapshot')
+  const ir = sourceOf(snapshot)
+  if (ir === undefined) throw new Error('serializeSnapshot: this snapshot was not built by compileConfig or loadSnapshot')
+  // Loaded from serialized text: that text is its serialized form.
+  if (typeof ir === 'string') return ir
   const envelope: SnapshotEnvelope<SnapshotIR> = { format: SNAPSHOT_FORMAT, compilerVersion: COMPILER_VERSION, sourceHash: ir.hash, snapshot: ir }
   return JSON.stringify(envelope)
 }

@@ -272,8 +272,6 @@ export interface Route {
   readonly cors: CorsPolicy | undefined
   /** Per-filter overrides by http_filters name: the route's `typed_per_filter_config` over its virtual host's. */
   readonly filterOverrides: Readonly<Record<string, FilterOverride>>
-  /** Where this route sits in the source config, for errors and the admin API. */
-  readonly sourcePath: readonly (string | number)[]
 }
 
 export interface VirtualHost {

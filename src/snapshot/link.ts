@@ -5,10 +5,12 @@
  * plane lowered (or what it loaded from a serialized snapshot).
  */
 import type {
-  ClusterIR, ForwardActionIR, ListenerIR, PathRewriteIR, RouteActionIR, RouteIR, RouteTableIR, SnapshotIR, VirtualHostIR,
+  ClusterIR, ForwardActionIR, ListenerIR, PathRewriteIR, RetryPolicyIR, RouteActionIR, RouteIR, RouteTableIR, SnapshotIR, VirtualHostIR,
 } from '../compile/ir.js'
-import { DEFAULT_BUFFER_LIMIT_BYTES } from '../compile/ir.js'
-import type { Cluster, FilterOverride, Listener, PathRewrite, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
+import {
+  DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
+} from '../compile/ir.js'
+import type { Cluster, FilterOverride, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
 import { linkCors, linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } from './filters.js'
 import { EMPTY_MUTATION, linkHeaderMutation } from './headers.js'
 import { linkRouteMatch } from './matchers.js'
@@ -17,17 +19,30 @@ import { buildVirtualHostIndex } from './virtual-hosts.js'
 
 
 const NONE: readonly never[] = Object.freeze([])
+const NO_LOCALITY = Object.freeze({})
+const NO_METADATA = Object.freeze({})
 
-/** The IR each linked snapshot was built from: what serializeSnapshot writes. */
-const sources = new WeakMap<Snapshot, SnapshotIR>()
-export const irOf = (snapshot: Snapshot): SnapshotIR | undefined => sources.get(snapshot)
+/**
+ * What serializeSnapshot writes for each linked snapshot: its IR, or the
+ * serialized text it was loaded from (the data plane keeps the flat string,
+ * not a second object graph, so the IR can be collected).
+ */
+const sources = new WeakMap<Snapshot, SnapshotIR | string>()
+export const sourceOf = (snapshot: Snapshot): SnapshotIR | string | undefined => sources.get(snapshot)
 
 export function linkPathRewrite(r: PathRewriteIR | undefined): PathRewrite | undefined {
   if (!r) return undefined
   return r.kind === 'prefix' ? r : { kind: 'regex', pattern: regexOf(r.regex, 'g'), substitution: r.substitution }
 }
 
-function linkForward(a: ForwardActionIR): RouteAction {
+/** What the links of one snapshot share. */
+interface Shared {
+  readonly retryPolicies: readonly RetryPolicy[]
+}
+
+const linkRetryPolicy = (p: RetryPolicyIR): RetryPolicy => ({ ...p, retryOn: new Set(p.retryOn), retriableStatusCodes: new Set(p.retriableStatusCodes) })
+
+function linkForward(a: ForwardActionIR, shared: Shared): RouteAction {
   const t = a.target
   return {
     type: 'route',
@@ -47,19 +62,17 @@ function linkForward(a: ForwardActionIR): RouteAction {
         : t,
     pathRewrite: linkPathRewrite(a.pathRewrite),
     hostRewrite: a.hostRewrite,
-    timeoutMs: a.timeoutMs,
-    retryPolicy: a.retryPolicy
-      ? { ...a.retryPolicy, retryOn: new Set(a.retryPolicy.retryOn), retriableStatusCodes: new Set(a.retryPolicy.retriableStatusCodes) }
-      : undefined,
+    timeoutMs: a.timeoutMs ?? DEFAULT_ROUTE_TIMEOUT_MS,
+    retryPolicy: a.retryPolicy !== undefined ? shared.retryPolicies[a.retryPolicy] : undefined,
     hashPolicy: a.hashPolicy ?? NONE,
     rateLimits: linkRateLimits(a.rateLimits),
     bufferLimitBytes: a.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
-    clusterNotFoundStatus: a.clusterNotFoundStatus,
+    clusterNotFoundStatus: a.clusterNotFoundStatus ?? 503,
   }
 }
 
-function linkAction(a: RouteActionIR): RouteAction {
-  if (a.type === 'route') return linkForward(a)
+function linkAction(a: RouteActionIR, shared: Shared): RouteAction {
+  if (a.type === 'route') return linkForward(a, shared)
   if (a.type === 'redirect')
     return {
       type: 'redirect',
@@ -74,36 +87,36 @@ function linkAction(a: RouteActionIR): RouteAction {
   return { type: 'direct_response', status: a.status, body: a.body }
 }
 
-function linkRoute(r: RouteIR, index: number, vhostOverrides: Readonly<Record<string, FilterOverride>>): Route {
+function linkRoute(r: RouteIR, index: number, vh: { overrides: Readonly<Record<string, FilterOverride>> }, shared: Shared): Route {
   const own = linkFilterOverrides(r.filterOverrides)
+  const vhostOverrides = vh.overrides
   return {
     name: r.name,
     index,
     match: linkRouteMatch(r.match),
-    action: linkAction(r.action),
+    action: linkAction(r.action, shared),
     requestHeaders: linkHeaderMutation(r.requestHeaders),
     responseHeaders: linkHeaderMutation(r.responseHeaders),
     cors: r.cors ? linkCors(r.cors) : undefined,
     // The most specific entry wins, per filter: the route's, else its virtual host's.
     filterOverrides: own === NO_OVERRIDES ? vhostOverrides : vhostOverrides === NO_OVERRIDES ? own : { ...vhostOverrides, ...own },
-    sourcePath: r.sourcePath,
   }
 }
 
-function linkVirtualHost(vh: VirtualHostIR): VirtualHost {
-  const overrides = linkFilterOverrides(vh.filterOverrides)
+function linkVirtualHost(vh: VirtualHostIR, shared: Shared): VirtualHost {
+  const context = { overrides: linkFilterOverrides(vh.filterOverrides) }
   return {
     name: vh.name,
     domains: vh.domains,
-    routes: vh.routes.map((r, i) => linkRoute(r, i, overrides)),
+    routes: vh.routes.map((r, i) => linkRoute(r, i, context, shared)),
     requestHeaders: linkHeaderMutation(vh.requestHeaders),
     responseHeaders: linkHeaderMutation(vh.responseHeaders),
     rateLimits: linkRateLimits(vh.rateLimits),
   }
 }
 
-function linkRouteTable(rt: RouteTableIR): RouteTable {
-  const virtualHosts = rt.virtualHosts.map(linkVirtualHost)
+function linkRouteTable(rt: RouteTableIR, shared: Shared): RouteTable {
+  const virtualHosts = rt.virtualHosts.map((vh) => linkVirtualHost(vh, shared))
   return {
     name: rt.name,
     virtualHosts,
@@ -113,13 +126,13 @@ function linkRouteTable(rt: RouteTableIR): RouteTable {
   }
 }
 
-function linkListener(l: ListenerIR): Listener {
+function linkListener(l: ListenerIR, shared: Shared): Listener {
   return {
     name: l.name,
     address: l.address,
     port: l.port,
     statPrefix: l.statPrefix,
-    routeTable: linkRouteTable(l.routeTable),
+    routeTable: linkRouteTable(l.routeTable, shared),
     httpFilters: l.httpFilters.map(linkHttpFilter),
     accessLogs: l.accessLogs ?? NONE,
     tracing: l.tracing,
@@ -132,34 +145,44 @@ function linkCluster(c: ClusterIR): Cluster {
     name: c.name,
     type: c.type,
     lbPolicy: c.lbPolicy,
-    hosts: c.hosts.map((h) => ({ ...h, localityWeight: h.localityWeight, binding: h.binding, metadata: h.metadata ?? {} })),
+    hosts: c.hosts.map((h) => ({
+      ...h,
+      weight: h.weight ?? 1,
+      priority: h.priority ?? 0,
+      locality: h.locality ?? NO_LOCALITY,
+      localityWeight: h.localityWeight,
+      configuredHealth: h.configuredHealth ?? 'UNKNOWN',
+      binding: h.binding,
+      metadata: h.metadata ?? NO_METADATA,
+    })),
     connectTimeoutMs: c.connectTimeoutMs,
     tls: c.tls,
     resilience: {
       healthChecks: c.healthChecks ?? NONE,
       outlier: c.outlier,
-      circuitBreakers: { ...c.circuitBreakers, retryBudget: c.circuitBreakers.retryBudget },
-      healthyPanicThreshold: c.healthyPanicThreshold,
-      overprovisioningFactor: c.overprovisioningFactor,
+      circuitBreakers: { ...(c.circuitBreakers ?? DEFAULT_CIRCUIT_BREAKERS), retryBudget: c.circuitBreakers?.retryBudget },
+      healthyPanicThreshold: c.healthyPanicThreshold ?? DEFAULT_HEALTHY_PANIC_THRESHOLD,
+      overprovisioningFactor: c.overprovisioningFactor ?? DEFAULT_OVERPROVISIONING_FACTOR,
     },
-    lb: c.lb,
+    lb: c.lb ?? DEFAULT_CLUSTER_LB,
     hash: c.hash,
   }
 }
 
-/** A frozen runtime Snapshot from its IR. */
-export function linkSnapshot(ir: SnapshotIR): Snapshot {
+/** A frozen runtime Snapshot from its IR (`text`: the serialized form it was read from, if any). */
+export function linkSnapshot(ir: SnapshotIR, text?: string): Snapshot {
   const clusters = new Map<string, Cluster>()
   for (const c of ir.clusters) clusters.set(c.name, linkCluster(c))
+  const shared: Shared = { retryPolicies: (ir.retryPolicies ?? []).map(linkRetryPolicy) }
   const snapshot: Snapshot = deepFreeze({
     version: ir.version,
     hash: ir.hash,
-    listeners: ir.listeners.map(linkListener),
+    listeners: ir.listeners.map((l) => linkListener(l, shared)),
     clusters,
     createdAt: ir.createdAt,
     serviceCluster: ir.serviceCluster,
   })
-  sources.set(snapshot, ir)
+  sources.set(snapshot, text ?? ir)
   return snapshot
 }
 

@@ -37,5 +37,5 @@ export function readEnvelope(text: string): SnapshotEnvelope<SnapshotIR> {
 
 /** Serialized snapshot text → the runtime Snapshot, or throws ProxyError `snapshot_incompatible`. */
 export function loadSnapshot(text: string): Snapshot {
-  return linkSnapshot(readEnvelope(text).snapshot)
+  return linkSnapshot(readEnvelope(text).snapshot, text)
 }

@@ -34,36 +34,45 @@ export const stripQuery = (path: string) => {
   return q < 0 ? path : path.slice(0, q)
 }
 
-const INTEGER = /^-?\d+$/
-
 /**
  * Envoy's HeaderUtility::matchHeaders: an absent header matches only
  * `present_match: false` (or, inverted, `present_match: true`); several values
- * are joined with "," before matching.
+ * are joined with "," before matching. A class, not closures: bundlers that
+ * keep function names (wrangler does) pay a defineProperty per closure, and
+ * a snapshot links thousands of these.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-headermatcher
  */
-export function linkHeaderMatcher(h: HeaderMatcherIR): HeaderPredicate {
-  const { name, match: m } = h
-  const invert = h.invert === true
-  let test: StringMatch
-  let missingMatches = false
-  if (m.kind === 'present') {
-    test = () => m.present
-    missingMatches = invert ? m.present : !m.present
-  } else if (m.kind === 'any') test = () => true
-  else if (m.kind === 'range') test = (v) => INTEGER.test(v) && Number(v) >= m.start && Number(v) < m.end
-  else test = linkStringMatcher(m)
-  const treatMissingAsEmpty = h.treatMissingAsEmpty === true
-  return {
-    name,
-    describe: h.describe,
-    test: (request) => {
-      const value = headerValue(request, name)
-      if (value === null) return treatMissingAsEmpty ? test('') !== invert : missingMatches
-      return test(value) !== invert
-    },
+class HeaderMatcher implements HeaderPredicate {
+  readonly name: string
+  readonly describe: string
+  private readonly match: StringMatch
+  private readonly invert: boolean
+  private readonly missingMatches: boolean
+  private readonly treatMissingAsEmpty: boolean
+
+  constructor(h: HeaderMatcherIR) {
+    const m = h.match
+    this.name = h.name
+    this.describe = h.describe
+    this.invert = h.invert === true
+    this.treatMissingAsEmpty = h.treatMissingAsEmpty === true
+    this.missingMatches = m.kind === 'present' ? (this.invert ? m.present : !m.present) : false
+    this.match = m.kind === 'present' ? (m.present ? TRUE : FALSE) : m.kind === 'any' ? TRUE : m.kind === 'range' ? inRange(m.start, m.end) : linkStringMatcher(m)
+  }
+
+  test(request: MatchRequest): boolean {
+    const value = headerValue(request, this.name)
+    if (value === null) return this.treatMissingAsEmpty ? this.match('') !== this.invert : this.missingMatches
+    return this.match(value) !== this.invert
   }
 }
+
+const TRUE: StringMatch = () => true
+const FALSE: StringMatch = () => false
+const INTEGER = /^-?\d+$/
+const inRange = (start: number, end: number): StringMatch => (v) => INTEGER.test(v) && Number(v) >= start && Number(v) < end
+
+export const linkHeaderMatcher = (h: HeaderMatcherIR): HeaderPredicate => new HeaderMatcher(h)
 
 /**
  * The header as Envoy sees it for matching. Envoy joins repeated headers with
@@ -83,57 +92,74 @@ function headerValue(request: MatchRequest, name: string): string | null {
 }
 
 /** Envoy's QueryParameterMatcher::matches: an absent parameter never matches. */
-export function linkQueryMatcher(q: QueryMatcherIR): QueryPredicate {
-  const m = q.match
-  const test: StringMatch = m.kind === 'any' ? () => true : linkStringMatcher(m)
-  const name = q.name
-  return {
-    name,
-    describe: q.describe,
-    test: (params) => {
-      const v = params.get(name)
-      return v === null ? false : test(v)
-    },
+class QueryMatcher implements QueryPredicate {
+  readonly name: string
+  readonly describe: string
+  private readonly match: StringMatch
+
+  constructor(q: QueryMatcherIR) {
+    this.name = q.name
+    this.describe = q.describe
+    this.match = q.match.kind === 'any' ? TRUE : linkStringMatcher(q.match)
+  }
+
+  test(params: URLSearchParams): boolean {
+    const v = params.get(this.name)
+    return v === null ? false : this.match(v)
   }
 }
 
-export function linkPathMatch(p: PathMatchIR): PathPredicate {
-  const fold = p.caseSensitive ? undefined : (s: string) => s.toLowerCase()
-  const want = fold ? fold(p.value) : p.value
-  let test: (path: string) => boolean
-  switch (p.kind) {
-    case 'prefix':
-      // "the prefix must match the beginning of the :path header" — a plain string prefix: /api matches /apiary.
-      test = fold ? (path) => fold(path).startsWith(want) : (path) => path.startsWith(want)
-      break
-    case 'path':
-      // "the path must exactly match the :path header once the query string is removed"
-      test = fold ? (path) => fold(stripQuery(path)) === want : (path) => stripQuery(path) === want
-      break
-    case 'path_separated_prefix': {
-      // "the path must exactly match or start with the prefix followed by /" (query removed)
-      const withSlash = want + '/'
-      test = (path) => {
-        const s = fold ? fold(stripQuery(path)) : stripQuery(path)
-        return s === want || s.startsWith(withSlash)
+export const linkQueryMatcher = (q: QueryMatcherIR): QueryPredicate => new QueryMatcher(q)
+
+/** A route's path specifier. */
+class PathMatcher implements PathPredicate {
+  readonly kind: PathMatchIR['kind']
+  readonly value: string
+  readonly caseSensitive: boolean
+  readonly honoPattern: string | undefined
+  readonly honoFoldCase: boolean
+  /** The value to compare with: lowercased for a case-insensitive route. */
+  private readonly want: string
+  private readonly regex: RegExp | undefined
+
+  constructor(p: PathMatchIR) {
+    this.kind = p.kind
+    this.value = p.value
+    this.caseSensitive = p.caseSensitive !== false
+    this.honoPattern = p.honoPattern
+    this.honoFoldCase = p.honoFoldCase === true
+    this.want = this.caseSensitive ? p.value : p.value.toLowerCase()
+    this.regex = p.regex ? regexOf(p.regex) : undefined
+  }
+
+  test(path: string): boolean {
+    const want = this.want
+    switch (this.kind) {
+      case 'prefix':
+        // "the prefix must match the beginning of the :path header" — a plain string prefix: /api matches /apiary.
+        return (this.caseSensitive ? path : path.toLowerCase()).startsWith(want)
+      case 'path':
+        // "the path must exactly match the :path header once the query string is removed"
+        return (this.caseSensitive ? stripQuery(path) : stripQuery(path).toLowerCase()) === want
+      case 'path_separated_prefix': {
+        // "the path must exactly match or start with the prefix followed by /" (query removed)
+        const p = this.caseSensitive ? stripQuery(path) : stripQuery(path).toLowerCase()
+        return p === want || (p.startsWith(want) && p.charCodeAt(want.length) === 47 /* / */)
       }
-      break
-    }
-    case 'safe_regex': {
-      // "the regex must match the :path header once the query string is removed" — a full match.
-      const re = regexOf(p.regex!)
-      test = (path) => re.test(stripQuery(path))
-      break
+      case 'safe_regex':
+        // "the regex must match the :path header once the query string is removed" — a full match.
+        return this.regex!.test(stripQuery(path))
     }
   }
-  return { kind: p.kind, value: p.value, caseSensitive: p.caseSensitive, test, honoPattern: p.honoPattern, honoFoldCase: p.honoFoldCase === true }
 }
+
+export const linkPathMatch = (p: PathMatchIR): PathPredicate => new PathMatcher(p)
 
 const NONE: readonly never[] = Object.freeze([])
 
 export function linkRouteMatch(m: RouteMatchIR): RouteMatch {
   return {
-    path: linkPathMatch(m.path),
+    path: new PathMatcher(m.path),
     headers: m.headers ? m.headers.map(linkHeaderMatcher) : NONE,
     queryParameters: m.queryParameters ? m.queryParameters.map(linkQueryMatcher) : NONE,
   }

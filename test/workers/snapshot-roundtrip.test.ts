@@ -173,7 +173,7 @@ describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c)', () => {
         const compiled = compileJson(config)
         const text = serializeSnapshot(compiled)
         const loaded = loadSnapshot(text)
-        // The loaded snapshot serializes to the same text: nothing is lost or added on the way.
+        // A loaded snapshot serializes to the text it came from.
         expect(serializeSnapshot(loaded)).toBe(text)
         const [ci, li] = [indexesOf(compiled), indexesOf(loaded)]
         for (const { r, authority, scheme } of requests) {
