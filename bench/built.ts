@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/load.js'
 import type { BuiltBase } from '../src/state/base.js'
 import { baseHashOf } from '../src/state/base-hash.js'
 import { compileAndSerialize } from '../src/state/compile-snapshot.js'
+import { needsXdsPoller } from '../src/state/xds-polled.js'
 import { TMP } from './bundle.js'
 
 /** Config text → the base a deployed Worker carries (version 0), or throw. */
@@ -20,7 +21,7 @@ export function buildBase(text: string, resolve?: Record<string, string[]>): Bui
   if (!loaded.ok) throw new Error(`invalid config: ${loaded.errors[0]?.message}`)
   const source = loaded.config.json as { dynamic_resources?: unknown }
   const { text: snapshot } = compileAndSerialize(loaded.config, { version: '0', resolve })
-  return { snapshot, sourceText: JSON.stringify(source), sourceHash: baseHashOf(source), dynamicResources: Boolean(source.dynamic_resources) }
+  return { snapshot, sourceText: JSON.stringify(source), sourceHash: baseHashOf(source), xdsPolled: needsXdsPoller(source) }
 }
 
 export interface BuiltWorker extends WorkerBuild {

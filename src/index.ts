@@ -42,7 +42,7 @@ export default {
     const iso = theIsolate()
     const state = iso.ready(env) ?? (await iso.prepare(env))
     // A base config with REST dynamic_resources: make sure the poller Durable Object runs (once per isolate).
-    ensureXdsPoller(env, ctx, { dynamicResources: state.dynamicResources, config: () => state.base.config })
+    ensureXdsPoller(env, ctx, { xdsPolled: state.xdsPolled, config: () => state.base.config })
     if (isAdminRequest(request, env)) {
       // Fail closed: with no token configured the admin API does not exist (404, as if absent).
       if (!env.ADMIN_TOKEN) return new Response(null, { status: 404 })

@@ -88,6 +88,7 @@ export async function compileFile(file: string, listener: string | undefined): P
     import('../state/compile-snapshot.js'),
     import('../state/base-hash.js'),
   ])
+  const { needsXdsPoller } = await import('../state/xds-polled.js')
   const read = readConfig(file)
   if (!read.ok) return { ok: false, errors: read.errors }
   const loaded = loadConfig(read.text, { filename: file })
@@ -101,6 +102,6 @@ export async function compileFile(file: string, listener: string | undefined): P
     ok: true,
     listener: listener ?? names[0] ?? '(none yet: dynamic_resources)',
     warnings,
-    base: { snapshot: text, sourceText: JSON.stringify(source), sourceHash: baseHashOf(source), dynamicResources: Boolean(source.dynamic_resources), listener, file },
+    base: { snapshot: text, sourceText: JSON.stringify(source), sourceHash: baseHashOf(source), xdsPolled: needsXdsPoller(source), listener, file },
   }
 }

@@ -14,6 +14,7 @@ Usage:
   edgevoy pull --url URL --token T [-o FILE]             fetch a running edgevoy's config as YAML
   edgevoy build -c FILE [--listener NAME] [--out PATH]   validate and write the serialized snapshot
   edgevoy deploy -c FILE [--listener NAME] [--dry-run]   build, then \`wrangler deploy\` it as the base config
+  edgevoy k8s-sync --url URL --token T --node NAME       feed Kubernetes pod endpoints into node configs
 
 Run \`edgevoy <command> --help\` for a command's options.
 `
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   pull: async () => (await import('./pull.js')).runPull,
   build: async () => (await import('./build.js')).runBuild,
   deploy: async () => (await import('./deploy.js')).runDeploy,
+  'k8s-sync': async () => (await import('./k8s/sync.js')).runK8sSync,
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

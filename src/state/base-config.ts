@@ -12,6 +12,7 @@ import { loadConfig } from '../config/load.js'
 import { builtBase } from './base.js'
 import { baseHashOf } from './base-hash.js'
 import { compileAndSerialize } from './compile-snapshot.js'
+import { needsXdsPoller } from './xds-polled.js'
 
 export { compileAndSerialize }
 
@@ -27,11 +28,11 @@ export function baseConfigJson(env: EdgevoyEnv): unknown {
 export const resolveOf = (env: EdgevoyEnv) => (env.EDGEVOY_RESOLVE ? (JSON.parse(env.EDGEVOY_RESOLVE) as Record<string, string[]>) : undefined)
 
 /** The base config (not built into the Worker) compiled as version 0 for this env, or throw with every error. */
-export function compileBase(env: EdgevoyEnv): { snapshot: string; source: unknown; sourceHash: string } {
+export function compileBase(env: EdgevoyEnv): { snapshot: string; source: unknown; sourceHash: string; xdsPolled: boolean } {
   const loaded = loadConfig(env.EDGEVOY_CONFIG || bundledConfig)
   if (!loaded.ok) throw new Error(`invalid Envoy config:\n${loaded.errors.map((e) => formatIssue(e)).join('\n')}`)
   const { text } = compileAndSerialize(loaded.config, { version: '0', resolve: resolveOf(env) })
-  return { snapshot: text, source: loaded.config.json, sourceHash: baseHashOf(loaded.config.json) }
+  return { snapshot: text, source: loaded.config.json, sourceHash: baseHashOf(loaded.config.json), xdsPolled: needsXdsPoller(loaded.config.json) }
 }
 
 /** Load and compile config text, or throw with every error. */

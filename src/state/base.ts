@@ -15,8 +15,8 @@ export interface BuiltBase {
    * only when asked: config_dump, the authority's version 0, the xDS seed).
    */
   readonly sourceText: string
-  /** The source has `dynamic_resources` (the xDS poller needs starting). */
-  readonly dynamicResources: boolean
+  /** The source is (partly) fed by an xDS control plane: the poller needs starting (state/xds-polled.ts). */
+  readonly xdsPolled: boolean
   /** Hash of `source` (baseHashOf): tells a newly deployed base from the one pushed versions were made against. */
   readonly sourceHash: string
   /** The listener `edgevoy build --listener` chose; EDGEVOY_LISTENER overrides it. */

@@ -45,8 +45,8 @@ export interface IsolateState {
   readonly base: Serving
   /** baseHashOf the base's source. */
   readonly baseHash: string
-  /** The base has REST `dynamic_resources`: the xDS poller should run. */
-  readonly dynamicResources: boolean
+  /** The base is (partly) fed by an xDS control plane: the poller should run. */
+  readonly xdsPolled: boolean
   stored: Serving | undefined
   problem: ConfigProblem | undefined
   lastCheck: number
@@ -68,6 +68,7 @@ export interface CompiledBase {
   readonly snapshot: string
   readonly source: unknown
   readonly sourceHash: string
+  readonly xdsPolled: boolean
 }
 
 /**
@@ -136,7 +137,7 @@ export class Isolate {
   async #loadBase(env: StateEnv, key: string): Promise<IsolateState> {
     const built = env.EDGEVOY_CONFIG ? undefined : builtBase()
     // Only without a built base: tests and `edgevoy dev` hand the isolate config text.
-    const base: CompiledBase = built ? { snapshot: built.snapshot, source: undefined, sourceHash: built.sourceHash } : (await import('./control-plane.js')).compileBase(env)
+    const base: CompiledBase = built ? { snapshot: built.snapshot, source: undefined, sourceHash: built.sourceHash, xdsPolled: built.xdsPolled } : (await import('./control-plane.js')).compileBase(env)
     const snapshot = loadSnapshot(base.snapshot)
     const served = this.serve(snapshot, env.EDGEVOY_LISTENER || built?.listener || undefined, env)
     // Version 0 is the base config: the same number the admin API's ETag and history use.
@@ -146,8 +147,8 @@ export class Isolate {
       ? // The source is parsed only if the admin API asks for it.
         { ...served, version: 0, updatedAt, get config() { return (source ??= JSON.parse(built.sourceText)) } }
       : { ...served, config: source, version: 0, updatedAt }
-    const dynamicResources = built ? built.dynamicResources : Boolean((source as { dynamic_resources?: unknown } | null)?.dynamic_resources)
-    const state: IsolateState = { key, base: serving, baseHash: base.sourceHash, dynamicResources, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
+    const xdsPolled = base.xdsPolled
+    const state: IsolateState = { key, base: serving, baseHash: base.sourceHash, xdsPolled, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
     // Bounded: only tests and the local mesh see more than one base per isolate.
     if (this.#states.size >= MAX_BASES) this.#states.delete(this.#states.keys().next().value!)
     this.#states.set(key, state)

@@ -22,9 +22,9 @@ const ensured = new WeakSet<object>()
  * with it as the seed. The seed is always the base config, never a published
  * one (a published config already holds the fetched resources).
  */
-export function ensureXdsPoller(env: XdsPollerEnv, ctx: ExecutionContext, base: { readonly dynamicResources: boolean; readonly config: () => unknown }): void {
+export function ensureXdsPoller(env: XdsPollerEnv, ctx: ExecutionContext, base: { readonly xdsPolled: boolean; readonly config: () => unknown }): void {
   const ns = env.XDS_POLLER
-  if (!ns || !base.dynamicResources || ensured.has(env)) return
+  if (!ns || !base.xdsPolled || ensured.has(env)) return
   ensured.add(env)
   const seed = base.config() as Record<string, unknown>
   ctx.waitUntil(ns.get(ns.idFromName('global')).ensure(seed).catch((e: unknown) => console.error('edgevoy: starting the xDS poller failed', e)))
