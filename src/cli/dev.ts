@@ -8,6 +8,7 @@ import { parseFlags, parsePort, parseResolve, printHelp, UsageError } from './ar
 import { readConfig, reportErrors } from './read-config.js'
 import { LOCAL_HOST, portsInUse } from './ports.js'
 import { findAdminToken } from './dev-vars.js'
+import { hasLds } from './k8s/dynamic.js'
 
 const HELP = `Usage: edgevoy dev -c FILE [--port N] [--listener NAME] [options]
 
@@ -17,7 +18,9 @@ with one log line per proxied request. Ctrl-C or SIGTERM stops it.
 Options:
   -c, --config FILE        the Envoy config (YAML or JSON)
   -p, --port N             local port (default 8080), whatever port the listener names
-  -l, --listener NAME      which listener to serve (default: the first)
+  -l, --listener NAME      which listener to serve (default: the first); with REST
+                           dynamic_resources, the LDS listener to serve once it arrives
+                           (the control plane's token from $XDS_TOKEN)
   --resolve HOST=IP[:PORT] resolve an endpoint hostname locally (repeatable, or
                            comma-separated); a name given twice becomes two hosts,
                            as with STRICT_DNS. Without a port, the config's port is kept.
@@ -45,7 +48,9 @@ export async function runDev(argv: string[]): Promise<number> {
   for (const w of result.warnings) process.stderr.write(`${formatIssue(w, values.config)}\n`)
 
   const listeners = result.snapshot.listeners
-  const listener = values.listener ? listeners.find((l) => l.name === values.listener) : listeners[0]
+  // A bootstrap with REST dynamic_resources gets its listeners over LDS: --listener names the one to serve (503 until it arrives).
+  const dynamic = values.listener !== undefined && hasLds(result.text) && !listeners.some((l) => l.name === values.listener)
+  const listener = dynamic ? { name: values.listener! } : values.listener ? listeners.find((l) => l.name === values.listener) : listeners[0]
   if (!listener) {
     const names = listeners.map((l) => `"${l.name}"`).join(', ')
     throw new UsageError(values.listener ? `no listener "${values.listener}" in ${values.config}; it has ${names || 'none'}` : `${values.config} has no listeners`)
@@ -69,7 +74,13 @@ export async function runDev(argv: string[]): Promise<number> {
   const admin = findAdminToken(values['admin-token'])
   const mf = await startMiniflare(
     miniflareOptions({
-      workers: [listenerWorker(bundle, { name: 'edgevoy', configText: result.text, listener: listener.name, port, resolve, adminToken: admin?.token })],
+      workers: [
+        listenerWorker(bundle, {
+          name: 'edgevoy', configText: result.text, listener: listener.name, port, resolve, adminToken: admin?.token,
+          // The control plane's bearer token (docs/xds.md), as the deployed Worker's XDS_TOKEN secret.
+          ...(process.env.XDS_TOKEN ? { xdsToken: process.env.XDS_TOKEN } : {}),
+        }),
+      ],
       onLine: (line, _tag, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`),
       persistDir: values.persist ? join(process.cwd(), '.edgevoy/state') : undefined,
     }),
@@ -77,8 +88,8 @@ export async function runDev(argv: string[]): Promise<number> {
     stop,
   )
 
-  const index = listeners.indexOf(listener)
-  const several = listeners.length > 1 ? ` (${index === 0 ? 'first' : `#${index + 1}`} of ${listeners.length} listeners; pick another with --listener)` : ''
+  const index = dynamic ? 0 : listeners.indexOf(listener as (typeof listeners)[number])
+  const several = !dynamic && listeners.length > 1 ? ` (${index === 0 ? 'first' : `#${index + 1}`} of ${listeners.length} listeners; pick another with --listener)` : ''
   process.stdout.write(`edgevoy: listener "${listener.name}" serving on http://${LOCAL_HOST}:${port}${several}\n`)
   if (admin) process.stdout.write(`edgevoy: admin API on http://${LOCAL_HOST}:${port}/__admin (token from ${admin.source})\n`)
 

@@ -12,6 +12,7 @@ Usage:
   edgevoy start [--mesh routes/mesh.yaml] [--replicas N]  run the article's whole mesh locally
   edgevoy push -c FILE --url URL --token T               validate, then replace a running edgevoy's config
   edgevoy pull --url URL --token T [-o FILE]             fetch a running edgevoy's config as YAML
+  edgevoy k8s-sync --url URL --token T --node NAME       feed Kubernetes pod endpoints into node configs
 
 Run \`edgevoy <command> --help\` for a command's options.
 `
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   start: async () => (await import('./start.js')).runStart,
   push: async () => (await import('./push.js')).runPush,
   pull: async () => (await import('./pull.js')).runPull,
+  'k8s-sync': async () => (await import('./k8s/sync.js')).runK8sSync,
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

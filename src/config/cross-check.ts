@@ -12,6 +12,8 @@ import { didYouMean } from './suggest.js'
 
 type Issue = Omit<ConfigIssue, 'line' | 'column'>
 
+const ZIPKIN_TRACERS = ['envoy.tracers.zipkin', 'envoy.zipkin']
+
 // The document is not validated as a whole here: read it defensively.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Loose = any
@@ -47,6 +49,16 @@ export function crossCheck(config: Loose): Issue[] {
     error(path, 'missing_cluster', `route names cluster "${name}", which is not defined${hint ? ` (did you mean "${hint}"?)` : ''}`)
   }
 
+  // Tracing changes no answer: a tracer edgevoy cannot export to is a warning, never silence.
+  const checkTracer = (provider: Loose, path: ConfigPath) => {
+    if (!provider || typeof provider !== 'object') return
+    const type = str(provider.typed_config?.['@type']) ?? ''
+    const name = str(provider.name) ?? type
+    if (ZIPKIN_TRACERS.includes(name) || type.endsWith('.ZipkinConfig')) return
+    warn(path, 'tracer', `tracer "${name || '?'}" is not run: edgevoy propagates W3C and B3 trace headers and exports spans as Zipkin v2 JSON only (envoy.tracers.zipkin)`)
+  }
+  checkTracer(config?.tracing?.http, ['tracing', 'http'])
+
   const listenerNames = new Set<string>()
   listeners.forEach((l, li) => {
     const lpath = ['static_resources', 'listeners', li]
@@ -59,6 +71,8 @@ export function crossCheck(config: Loose): Issue[] {
     if (chains.length > 1) warn([...lpath, 'filter_chains'], 'filter_chains', 'several filter chains: edgevoy serves the first (Cloudflare terminates TLS, so SNI and filter_chain_match cannot choose)')
     chains.forEach((chain, fi) =>
       list(chain?.filters).forEach((f, ni) => {
+        const tracing = f?.typed_config?.tracing
+        if (tracing && typeof tracing === 'object') checkTracer(tracing.provider, [...lpath, 'filter_chains', fi, 'filters', ni, 'typed_config', 'tracing', 'provider'])
         const rc = f?.typed_config?.route_config
         if (!rc || typeof rc !== 'object') return
         const rcPath = [...lpath, 'filter_chains', fi, 'filters', ni, 'typed_config', 'route_config']

@@ -11,6 +11,8 @@ import { WARNING, warningMode } from './schema/envoy-object.js'
 import { crossCheck } from './cross-check.js'
 import type { ConfigIssue, ConfigPath } from './issues.js'
 import { normalize } from './normalize.js'
+import { canonicalizeProtoJson } from './proto-json.js'
+import { PROTO_JSON_SCHEMAS } from './schema/any-types.js'
 import { parseSource } from './yaml-source.js'
 
 /** A config that passed every check: the typed v3 bootstrap and its v3 JSON form. */
@@ -40,7 +42,7 @@ export function loadConfig(text: string, _options: LoadOptions = {}): LoadResult
 
 /** Validate an already-parsed document (the admin API's JSON bodies take this path). */
 export function validateConfig(value: unknown, locate?: (path: ConfigPath) => { line: number; column: number } | undefined): LoadResult {
-  const { doc, sourcePathOf } = normalize(value ?? {})
+  const { doc, sourcePathOf } = normalize(value ?? {}, (d, moves) => canonicalizeProtoJson(d, PROTO_JSON_SCHEMAS, moves))
   const at = (issue: Omit<ConfigIssue, 'line' | 'column'>): ConfigIssue => {
     const path = sourcePathOf(issue.path)
     const pos = locate?.(path)

@@ -8,6 +8,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/faq/api/envoy_v3 (v2 → v3 changes)
  */
 import type { ConfigPath } from './issues.js'
+import type { MoveRecorder } from './proto-json.js'
 
 type Json = Record<string, unknown>
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -65,7 +66,12 @@ interface Origin {
   readonly key: string | number
 }
 
-export function normalize(input: unknown): Normalized {
+/**
+ * `canonicalize` runs after the v2 rewrites with the same move records: the
+ * protobuf-JSON pass (proto-json.ts), which needs the schemas this module
+ * does not import.
+ */
+export function normalize(input: unknown, canonicalize?: (doc: unknown, moves: MoveRecorder) => void): Normalized {
   const origin = new Map<object, Origin>()
   /** Nodes the rewrites created that have no place in the source (errors inside point at their nearest placed ancestor). */
   const unplaced = new Set<object>()
@@ -98,6 +104,9 @@ export function normalize(input: unknown): Normalized {
   }
 
   const doc = copy(input)
+  const moves: MoveRecorder = { movedFrom, rewrote: (what) => rewrites.add(what) }
+  // Before the v2 rewrites, which walk lists (`clusters: {…}` is a list of one to them too).
+  canonicalize?.(doc, moves)
   const each = (v: unknown, f: (o: Json) => void) => Array.isArray(v) && v.forEach((x) => isObject(x) && f(x))
 
   const routeMatch = (m: Json) => {
@@ -107,7 +116,25 @@ export function normalize(input: unknown): Normalized {
       delete m.regex
       rewrites.add('match.regex → match.safe_regex')
     }
+    // v2 RouteMatch.runtime → runtime_fraction (a percentage out of 100).
+    if (isObject(m.runtime) && !('runtime_fraction' in m)) {
+      const { runtime_key, default_value } = m.runtime
+      m.runtime_fraction = { ...(runtime_key !== undefined ? { runtime_key } : {}), default_value: { numerator: default_value ?? 0, denominator: 'HUNDRED' } }
+      movedFrom(m.runtime_fraction, m, 'runtime')
+      delete m.runtime
+      rewrites.add('match.runtime → match.runtime_fraction')
+    }
     each(m.headers, (h) => {
+      // v2's deprecated HeaderMatcher.value (+ regex: true): exact, regex, or — empty — presence.
+      if ('value' in h && typeof h.value === 'string' && !['exact_match', 'safe_regex_match', 'regex_match', 'present_match', 'string_match'].some((k) => k in h)) {
+        const regex = h.regex === true || (isObject(h.regex) && h.regex.value === true)
+        if (h.value === '') h.present_match = true
+        else if (regex) h.regex_match = h.value
+        else h.exact_match = h.value
+        delete h.value
+        delete h.regex
+        rewrites.add('headers[].value → exact_match / regex_match / present_match')
+      }
       if (typeof h.regex_match === 'string' && !('safe_regex_match' in h)) {
         h.safe_regex_match = { regex: h.regex_match }
         movedFrom(h.safe_regex_match, h, 'regex_match')
@@ -164,6 +191,15 @@ export function normalize(input: unknown): Normalized {
         if (f.name === 'envoy.filters.network.http_connection_manager') typedConfig(f, HCM_TYPE_URL)
         const hcm = f.typed_config
         if (!isObject(hcm)) return
+        // v2 HttpConnectionManager.idle_timeout → common_http_protocol_options.idle_timeout.
+        if ('idle_timeout' in hcm && !(isObject(hcm.common_http_protocol_options) && 'idle_timeout' in hcm.common_http_protocol_options)) {
+          const options = isObject(hcm.common_http_protocol_options) ? hcm.common_http_protocol_options : {}
+          options.idle_timeout = hcm.idle_timeout
+          hcm.common_http_protocol_options = options
+          movedFrom(options, hcm, 'idle_timeout')
+          delete hcm.idle_timeout
+          rewrites.add('idle_timeout → common_http_protocol_options.idle_timeout')
+        }
         if (isObject(hcm.route_config)) routeConfig(hcm.route_config)
         each(hcm.http_filters, (hf) => {
           filterName(hf)
@@ -195,6 +231,16 @@ export function normalize(input: unknown): Normalized {
       delete c.hosts
       rewrites.add('cluster hosts → load_assignment')
     }
+    // v2 HttpHealthCheck.service_name → service_name_matcher (a prefix match, as v2 documented it).
+    each(c.health_checks, (hc) => {
+      const http = hc.http_health_check
+      if (isObject(http) && typeof http.service_name === 'string' && !('service_name_matcher' in http)) {
+        http.service_name_matcher = { prefix: http.service_name }
+        movedFrom(http.service_name_matcher, http, 'service_name')
+        delete http.service_name
+        rewrites.add('http_health_check.service_name → service_name_matcher')
+      }
+    })
     if (isObject(c.tls_context) && !('transport_socket' in c)) {
       c.transport_socket = { name: 'envoy.transport_sockets.tls', typed_config: c.tls_context }
       movedFrom(c.transport_socket, c, 'tls_context')
@@ -208,6 +254,9 @@ export function normalize(input: unknown): Normalized {
     each(doc.static_resources.listeners, listener)
     each(doc.static_resources.clusters, cluster)
   }
+
+  // Again after the v2 rewrites: a v2 `config:` became a `typed_config` the first pass could not see.
+  canonicalize?.(doc, moves)
 
   const sourcePathOf = (v3Path: ConfigPath): ConfigPath => {
     // Source paths of the nodes on this walk; a moved node's is found from its recorded parent.

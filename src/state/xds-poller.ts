@@ -114,7 +114,8 @@ const ensured = new WeakSet<object>()
 
 /**
  * Called by the Worker entry once per isolate: when the base config (bundled
- * or EDGEVOY_CONFIG) has dynamic_resources, make sure the poller runs with it
+ * or EDGEVOY_CONFIG) has dynamic_resources — or static listeners using rds, or
+ * static EDS clusters with an eds_config — make sure the poller runs with it
  * as the seed. The seed is always the base config, never a published one (a
  * published config already holds the fetched resources).
  */
@@ -128,6 +129,6 @@ export function ensureXdsPoller(env: XdsPollerEnv, ctx: ExecutionContext): void 
   } catch {
     return // an invalid base config is reported by serving.ts; nothing to poll with
   }
-  if (!seed.dynamic_resources) return
+  if (!seed.dynamic_resources && !xdsSources(seed).ok) return
   ctx.waitUntil(ns.get(ns.idFromName('global')).ensure(seed).catch((e: unknown) => console.error('edgevoy: starting the xDS poller failed', e)))
 }

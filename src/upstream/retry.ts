@@ -80,7 +80,9 @@ export function shouldRetry(policy: RetryPolicy, outcome: AttemptOutcome): boole
     // disconnects and read timeouts; connect-failure cannot be told apart
     // from a reset through fetch(), so it covers both (see README).
     if (on.has('5xx') || on.has('gateway-error') || on.has('reset')) return true
-    return on.has('connect-failure')
+    // A per-try timeout is a read timeout, not a connection failure: connect-failure
+    // alone does not retry it (Envoy router_filter docs, x-envoy-retry-on).
+    return on.has('connect-failure') && outcome.reason !== 'per_try_timeout'
   }
   const { status, headers } = outcome
   // An upstream that says it is overloaded is not retried (Envoy: x-envoy-overloaded).
@@ -90,8 +92,14 @@ export function shouldRetry(policy: RetryPolicy, outcome: AttemptOutcome): boole
   if (on.has('gateway-error') && status >= 502 && status <= 504) return true
   if (on.has('retriable-4xx') && status === 409) return true
   if (on.has('retriable-status-codes') && policy.retriableStatusCodes.has(status)) return true
-  return false
+  // gRPC conditions read the grpc-status of a headers-only (trailers-only)
+  // response, as Envoy's router does for x-envoy-retry-grpc-on.
+  const grpc = GRPC_RETRY_ON[headers.get('grpc-status')?.trim() ?? '']
+  return grpc !== undefined && on.has(grpc)
 }
+
+/** gRPC status codes (grpc/doc/statuscodes.md) → their retry_on names. */
+const GRPC_RETRY_ON: Readonly<Record<string, string>> = { '1': 'cancelled', '4': 'deadline-exceeded', '8': 'resource-exhausted', '13': 'internal', '14': 'unavailable' }
 
 /**
  * Envoy's fully jittered exponential back-off: a uniform wait in

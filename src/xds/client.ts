@@ -66,11 +66,14 @@ export async function pollOnce(seed: Json, state: XdsClientState, deps: XdsClien
   const current = (k: XdsKind) => fresh[k]?.resources ?? state[k].resources
   try {
     // Order matters as in Envoy: CDS before EDS (it names the assignments), LDS before RDS.
+    // EDS and RDS serve the dynamic resources' names and the static ones' (static EDS clusters, static listeners using rds).
+    const sr = (typeof seed.static_resources === 'object' && seed.static_resources !== null ? seed.static_resources : {}) as Json
+    const staticOf = (k: string): Json[] => (Array.isArray(sr[k]) ? (sr[k] as Json[]) : [])
     const plan: [XdsKind, XdsSource | undefined, () => string[]][] = [
       ['clusters', sources.cds, () => []],
-      ['endpoints', sources.cds, () => edsNames(current('clusters'))],
+      ['endpoints', sources.eds ?? sources.cds, () => edsNames([...staticOf('clusters'), ...current('clusters')])],
       ['listeners', sources.lds, () => []],
-      ['routes', sources.lds, () => rdsNames(current('listeners'))],
+      ['routes', sources.rds ?? sources.lds, () => rdsNames([...staticOf('listeners'), ...current('listeners')])],
     ]
     for (const [kind, source, names] of plan) {
       if (!source) continue

@@ -115,7 +115,9 @@ const edsNameOf = (c: Json) => {
 export function resourcesToBootstrap(seed: Json, fetched: FetchedResources): Json {
   const routes = new Map(fetched.routes.map((r) => [String(r.name), r]))
   const assignments = new Map(fetched.endpoints.map((e) => [String(e.cluster_name), e]))
-  const listeners = fetched.listeners.map((l) => {
+  const sr = isObject(seed.static_resources) ? seed.static_resources : {}
+  // Static listeners using rds and static EDS clusters are filled in the same way as dynamic ones.
+  const withRoutes = (l: Json) => {
     const copy = clone(l)
     for (const hcm of connectionManagers(copy)) {
       if (!isObject(hcm.rds)) continue
@@ -127,20 +129,19 @@ export function resourcesToBootstrap(seed: Json, fetched: FetchedResources): Jso
       hcm.route_config = clone(rc)
     }
     return copy
-  })
-  const clusters = fetched.clusters.map((c) => {
-    if (String(c.type ?? '').toUpperCase() !== 'EDS') return clone(c)
+  }
+  const withEndpoints = (c: Json) => {
+    if (String(c.type ?? '').toUpperCase() !== 'EDS' || isObject(c.load_assignment)) return clone(c)
     const cla = assignments.get(edsNameOf(c))
     if (!cla) throw new Error(`EDS cluster "${String(c.name)}" has no ClusterLoadAssignment "${edsNameOf(c)}" from the control plane`)
     return { ...clone(c), load_assignment: { ...clone(cla), cluster_name: c.name } }
-  })
-  const sr = isObject(seed.static_resources) ? seed.static_resources : {}
+  }
   return {
     ...clone(seed),
     static_resources: {
       ...clone(sr),
-      listeners: [...list(sr.listeners).map(clone), ...listeners],
-      clusters: [...list(sr.clusters).map(clone), ...clusters],
+      listeners: [...list(sr.listeners), ...fetched.listeners].map(withRoutes),
+      clusters: [...list(sr.clusters), ...fetched.clusters].map(withEndpoints),
     },
   }
 }

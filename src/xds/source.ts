@@ -8,6 +8,8 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/config_source.proto#config-core-v3-apiconfigsource
  */
 
+import { connectionManagers } from './resources.js'
+
 type Json = Record<string, unknown>
 
 export interface XdsSource {
@@ -25,7 +27,16 @@ export interface XdsSource {
 }
 
 export type XdsSources =
-  | { readonly ok: true; readonly cds?: XdsSource; readonly lds?: XdsSource; readonly refreshDelayMs: number }
+  | {
+      readonly ok: true
+      readonly cds?: XdsSource
+      readonly lds?: XdsSource
+      /** RDS named by a static listener's `rds.config_source` (else RDS goes to the LDS source). */
+      readonly rds?: XdsSource
+      /** EDS named by a static cluster's `eds_cluster_config.eds_config` (else EDS goes to the CDS source). */
+      readonly eds?: XdsSource
+      readonly refreshDelayMs: number
+    }
   | { readonly ok: false; readonly message: string }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -70,14 +81,36 @@ function pathPrefixOf(cluster: Json): string | undefined {
   return typeof prefix === 'string' && prefix.startsWith('/') && !/[?#]/.test(prefix) ? prefix.replace(/\/+$/, '') : undefined
 }
 
-/** The REST sources of a (validated) seed bootstrap, or why there are none. */
+/**
+ * The REST sources of a (validated) seed bootstrap, or why there are none:
+ * dynamic_resources' CDS and LDS, and the RDS and EDS sources that static
+ * listeners (`rds:`) and static EDS clusters (`eds_cluster_config.eds_config`)
+ * name — the most common xDS layout has static listeners and clusters and
+ * only routes or endpoints from the control plane.
+ */
 export function xdsSources(seed: Json): XdsSources {
-  const dr = isObject(seed.dynamic_resources) ? seed.dynamic_resources : undefined
-  if (!dr || (!dr.cds_config && !dr.lds_config)) return { ok: false, message: 'the bootstrap has no dynamic_resources.cds_config or lds_config' }
+  const dr = isObject(seed.dynamic_resources) ? seed.dynamic_resources : {}
+  const sr = isObject(seed.static_resources) ? seed.static_resources : {}
+  const rdsConfig = (Array.isArray(sr.listeners) ? sr.listeners : []).filter(isObject).flatMap(connectionManagers).map((hcm) => (isObject(hcm.rds) ? hcm.rds.config_source : undefined)).find((c) => c !== undefined)
+  const edsConfig = (Array.isArray(sr.clusters) ? sr.clusters : [])
+    .filter((c): c is Json => isObject(c) && String(c.type ?? '').toUpperCase() === 'EDS' && isObject(c.eds_cluster_config) && c.eds_cluster_config.eds_config !== undefined)
+    .map((c) => (c.eds_cluster_config as Json).eds_config)[0]
+  if (!dr.cds_config && !dr.lds_config && rdsConfig === undefined && edsConfig === undefined)
+    return { ok: false, message: 'the bootstrap has no dynamic_resources.cds_config or lds_config, no listener using rds and no EDS cluster with an eds_config' }
   const cds = dr.cds_config ? sourceOf(seed, dr.cds_config, 'dynamic_resources.cds_config') : undefined
   const lds = dr.lds_config ? sourceOf(seed, dr.lds_config, 'dynamic_resources.lds_config') : undefined
-  if (typeof cds === 'string') return { ok: false, message: cds }
-  if (typeof lds === 'string') return { ok: false, message: lds }
-  const refreshDelayMs = Math.min(cds?.refreshDelayMs ?? Infinity, lds?.refreshDelayMs ?? Infinity)
-  return { ok: true, ...(cds ? { cds } : {}), ...(lds ? { lds } : {}), refreshDelayMs }
+  const rds = rdsConfig !== undefined ? sourceOf(seed, rdsConfig, 'the listener\'s rds.config_source') : undefined
+  const eds = edsConfig !== undefined ? sourceOf(seed, edsConfig, 'the cluster\'s eds_cluster_config.eds_config') : undefined
+  for (const s of [cds, lds, rds, eds]) if (typeof s === 'string') return { ok: false, message: s }
+  const found = [cds, lds, rds, eds].filter((s): s is XdsSource => s !== undefined && typeof s !== 'string')
+  const refreshDelayMs = Math.min(...found.map((s) => s.refreshDelayMs))
+  const pick = (s: XdsSource | string | undefined) => (s !== undefined && typeof s !== 'string' ? s : undefined)
+  return {
+    ok: true,
+    ...(pick(cds) ? { cds: pick(cds)! } : {}),
+    ...(pick(lds) ? { lds: pick(lds)! } : {}),
+    ...(pick(rds) ? { rds: pick(rds)! } : {}),
+    ...(pick(eds) ? { eds: pick(eds)! } : {}),
+    refreshDelayMs,
+  }
 }

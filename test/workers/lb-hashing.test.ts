@@ -40,22 +40,23 @@ describe.each([
     for (const n of counts.values()) expect(n).toBeGreaterThan(1400) // 2,000 expected each
   })
 
-  it('removing 1 of 5 hosts (unhealthy) moves at most 25% of 1,000 keys (only about the removed fifth)', () => {
+  it('removing 1 of 5 hosts (unhealthy) rebuilds from the 4 healthy hosts, as Envoy does', () => {
     const cluster = testCluster('five', five)
+    const four = five.filter((h) => h !== five[2])
     const before = create(five, deps(cluster))
-    const after = create(five.filter((h) => h !== five[2]), deps(cluster))
+    const after = create(four, deps(cluster))
+    // Envoy's balancer over the healthy hosts is built from them alone: the same picks as a fresh one over the four.
+    const fresh = create([...four], deps())
     let moved = 0
-    let movedOffSurvivor = 0
     for (const hash of keyHashes) {
-      const a = before.chooseHost({ hash })!
       const b = after.chooseHost({ hash })!
-      if (a !== b) moved++
-      if (a !== b && a !== five[2]) movedOffSurvivor++
+      expect(b).toBe(fresh.chooseHost({ hash }))
+      expect(b).not.toBe(five[2])
+      if (before.chooseHost({ hash }) !== b) moved++
     }
-    expect(moved / 1000).toBeLessThanOrEqual(0.25)
-    // Ring hash moves none of the survivors' keys; Maglev a few (its table is rebuilt).
-    expect(movedOffSurvivor).toBeLessThan(60)
-    if (create === createRingHash) expect(movedOffSurvivor).toBe(0)
+    // The removed fifth moves, plus (ring hash) the survivors' re-spread entries: Envoy moves ~30% on its ring too.
+    expect(moved / 1000).toBeGreaterThanOrEqual(0.15)
+    expect(moved / 1000).toBeLessThanOrEqual(0.4)
   })
 
   it('a retry that excludes the key\'s host gets another host, the same one every time', () => {

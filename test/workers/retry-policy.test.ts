@@ -32,8 +32,10 @@ describe('retry_on', () => {
     expect([418, 429, 500].map((s) => shouldRetry(p, response(s)))).toEqual([true, true, false])
   })
 
-  it('per-try timeouts are retried by 5xx, gateway-error and reset', () => {
+  it('per-try timeouts are retried by 5xx, gateway-error and reset, not by connect-failure alone', () => {
     for (const on of ['5xx', 'gateway-error', 'reset']) expect(shouldRetry(policy(on), perTry)).toBe(true)
+    expect(shouldRetry(policy('connect-failure'), perTry)).toBe(false)
+    expect(shouldRetry(policy('connect-failure,retriable-4xx'), perTry)).toBe(false)
   })
 
   it('an upstream answering x-envoy-overloaded is not retried', () => {

@@ -173,6 +173,33 @@ describe('REST xDS client', () => {
     await poller.stop()
   })
 
+  // The most common xDS layout: static listener and clusters, routes over RDS
+  // and endpoints over EDS only — no dynamic_resources at all.
+  // https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/rds
+  it('polls RDS for a static listener using rds and EDS for a static EDS cluster, with no dynamic_resources', async () => {
+    const cp = await controlPlane('xds-client-static-rds')
+    await cp.serve({ endpoints: { version: 'e1', resources: [assignment(upstreams.a!)] }, routes: { version: 'r1', resources: [rdsRoute] } })
+    const { '@type': _l, ...staticListener } = ldsListener
+    const { '@type': _c, ...staticCluster } = cdsCluster()
+    const seed = {
+      node: { id: 'edge-1', cluster: 'edge' },
+      static_resources: { listeners: [staticListener], clusters: [...seedFor(cp.port).static_resources.clusters, staticCluster] },
+    }
+    expect(validateConfig(seed).errors).toEqual([])
+    const poller = runPoller(seed)
+    pollers.push(poller)
+    const applied = await poller.until((r) => r.outcome.kind === 'applied')
+    expect(applied.outcome).toEqual({ kind: 'applied', versions: { endpoints: 'e1', routes: 'r1' } })
+    expect(await poller.upstreamNow()).toBe('a')
+    const from = poller.reports.length
+    await cp.serve({ endpoints: { version: 'e2', resources: [assignment(upstreams.b!)] } })
+    await poller.until((r) => r.outcome.kind === 'applied', from)
+    expect(await poller.upstreamNow()).toBe('b')
+    const kinds = new Set((await cp.requests()).map((r) => r.kind))
+    expect([...kinds].sort()).toEqual(['endpoints', 'routes'])
+    await poller.stop()
+  })
+
   it('NACKs an update that names an RDS route config the control plane does not serve', async () => {
     const cp = await controlPlane('xds-client-rds')
     await cp.serve({

@@ -7,7 +7,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/access_loggers/file/v3/file.proto
  */
 import { z } from 'zod'
-import { envoyObject } from './envoy-object.js'
+import { envoyObject, opaque, WARNING, warningMode } from './envoy-object.js'
 
 /** `config.core.v3.DataSource`: only inline forms make sense without a file system. */
 const dataSource = envoyObject(
@@ -56,37 +56,52 @@ export const ACCESS_LOGGER_NAMES = [
 
 const LOGGER_TYPES = /\.(FileAccessLog|StdoutAccessLog|StderrAccessLog)$/
 
+/** Whether an entry names a logger that writes to the Worker's console (the ones edgevoy runs). */
+export function isConsoleLogger(entry: { name?: string | undefined; typed_config?: Record<string, unknown> | undefined }): boolean {
+  const type = typeof entry.typed_config?.['@type'] === 'string' ? (entry.typed_config['@type'] as string) : undefined
+  return (entry.name !== undefined && (ACCESS_LOGGER_NAMES as readonly string[]).includes(entry.name)) || (type !== undefined && LOGGER_TYPES.test(type))
+}
+
 export const accessLog = envoyObject(
   {
     name: z.string().optional(),
-    typed_config: loggerConfig.optional(),
+    // Checked below against the logger's own schema: other loggers' configs (OpenTelemetry, gRPC…) are theirs, not ours.
+    typed_config: opaque.optional(),
     /** v2 form; normalize may already have moved it to typed_config. */
-    config: loggerConfig.optional(),
+    config: opaque.optional(),
   },
   {
     ignored: ['filter', 'extension_filter'],
     notes: { filter: 'access log filters are not implemented: every request is logged' },
   },
 ).superRefine((entry, ctx) => {
-  const type = typeof entry.typed_config?.['@type'] === 'string' ? entry.typed_config['@type'] : undefined
-  const known = (entry.name !== undefined && (ACCESS_LOGGER_NAMES as readonly string[]).includes(entry.name)) || (type !== undefined && LOGGER_TYPES.test(type))
-  if (!known)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['name'],
-      message: `access logger "${entry.name ?? type ?? '?'}" is not supported: use envoy.access_loggers.file (path /dev/stdout) or envoy.access_loggers.stdout, which write to the Worker's console`,
-      params: { kind: 'unsupported_filter' },
-    })
-  const cfg = entry.typed_config ?? entry.config
+  if (!isConsoleLogger(entry)) {
+    // Logging changes no answer, so another logger is a warning (and is skipped), not an error.
+    if (warningMode.collecting)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `access logger "${entry.name ?? entry.typed_config?.['@type'] ?? '?'}" is skipped: edgevoy writes access logs to the Worker's console only (envoy.access_loggers.file or .stdout); Workers Logs, Logpush or Analytics Engine carry them on from there`,
+        params: { kind: WARNING },
+      })
+    return
+  }
+  const key = entry.typed_config ? 'typed_config' : 'config'
+  const parsed = loggerConfig.safeParse(entry.typed_config ?? entry.config ?? {})
+  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [key, ...issue.path] } as Parameters<typeof ctx.addIssue>[0])
+  const cfg = parsed.success ? parsed.data : undefined
   const formats = [cfg?.format, cfg?.json_format, cfg?.typed_json_format, cfg?.log_format].filter((f) => f !== undefined)
   if (formats.length > 1) ctx.addIssue({ code: 'custom', message: 'only one access log format may be specified', params: { kind: 'conflict' } })
   for (const text of formatStrings(formats)) {
     for (const m of text.matchAll(OPERATOR_PATTERN)) {
       if (!(ACCESS_LOG_OPERATORS as readonly string[]).includes(m[1]!))
-        ctx.addIssue({ code: 'custom', path: [entry.typed_config ? 'typed_config' : 'config'], message: `access log command operator %${m[1]}% is not supported`, params: { kind: 'unsupported_field' } })
+        ctx.addIssue({ code: 'custom', path: [key], message: `access log command operator %${m[1]}% is not supported`, params: { kind: 'unsupported_field' } })
     }
   }
 })
+
+/** The connection manager's `access_log`: the console loggers edgevoy runs (others were warned about and are dropped). */
+export const accessLogList = z.array(accessLog).transform((list) => list.filter(isConsoleLogger) as AccessLogConfig[])
 
 /** Every format string inside a logger's format (text, or the values of a JSON format). */
 function formatStrings(values: readonly unknown[]): string[] {
@@ -98,7 +113,12 @@ function formatStrings(values: readonly unknown[]): string[] {
   values.forEach(walk)
   return out
 }
-export type AccessLogConfig = z.output<typeof accessLog>
+type LoggerConfig = z.output<typeof loggerConfig>
+export interface AccessLogConfig {
+  readonly name?: string | undefined
+  readonly typed_config?: LoggerConfig | undefined
+  readonly config?: LoggerConfig | undefined
+}
 
 /**
  * Command operators edgevoy fills in; any other `%NAME%` is rejected, as Envoy

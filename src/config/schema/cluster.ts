@@ -4,6 +4,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto
  */
 import { z } from 'zod'
+import { configSource } from './dynamic.js'
 import { duration, envoyEnum, envoyObject, opaque, uint32, wrapped } from './envoy-object.js'
 import { circuitBreakers, commonLbConfig, healthCheck, outlierDetection } from './health.js'
 import { address } from './listener.js'
@@ -64,7 +65,9 @@ export const cluster = envoyObject(
     least_request_lb_config: opaque.optional(),
     ring_hash_lb_config: opaque.optional(),
     maglev_lb_config: opaque.optional(),
-    eds_cluster_config: opaque.optional(),
+    // eds_config is checked below, only where edgevoy polls it (a cluster whose endpoints
+    // a control plane already inlined may name any source, ADS included).
+    eds_cluster_config: envoyObject({ eds_config: opaque.optional(), service_name: z.string().optional() }).optional(),
     per_connection_buffer_limit_bytes: wrapped(uint32).optional(),
   },
   {
@@ -88,8 +91,17 @@ export const cluster = envoyObject(
     },
   },
 ).superRefine((c, ctx) => {
-  if (c.type === 'EDS' && c.load_assignment === undefined)
-    ctx.addIssue({ code: 'custom', path: ['type'], message: 'EDS clusters need a control plane (dynamic_resources); give the endpoints in load_assignment instead', params: { kind: 'unsupported_field' } })
+  // A static EDS cluster gets its endpoints from the REST source its eds_config names (src/xds/client.ts polls it).
+  if (c.type === 'EDS' && c.load_assignment === undefined) {
+    const eds = c.eds_cluster_config?.eds_config
+    if (eds === undefined)
+      ctx.addIssue({ code: 'custom', path: ['type'], message: 'an EDS cluster needs eds_cluster_config.eds_config (a REST api_config_source) or its endpoints in load_assignment', params: { kind: 'unsupported_field' } })
+    else {
+      const parsed = configSource.safeParse(eds)
+      if (!parsed.success)
+        for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['eds_cluster_config', 'eds_config', ...issue.path] } as Parameters<typeof ctx.addIssue>[0])
+    }
+  }
   if (c.type === 'ORIGINAL_DST' || c.lb_policy === 'CLUSTER_PROVIDED')
     ctx.addIssue({ code: 'custom', path: ['type'], message: 'ORIGINAL_DST clusters forward to the connection\'s original destination, which a Worker cannot see', params: { kind: 'unsupported_field' } })
 })

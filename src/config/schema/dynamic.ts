@@ -43,9 +43,13 @@ export const apiConfigSource = envoyObject(
   },
 )
 
+const OTHER_SOURCES = ['ads', 'path', 'path_config_source', 'self', 'authorities'] as const
+
 export const configSource = envoyObject(
   {
-    api_config_source: apiConfigSource,
+    // Optional here so that a source given another way (ads, path…) gets its own
+    // "not supported" error rather than "api_config_source is missing" (checked below).
+    api_config_source: apiConfigSource.optional(),
     resource_api_version: v3Only.optional(),
     initial_fetch_timeout: duration.optional(),
   },
@@ -58,7 +62,10 @@ export const configSource = envoyObject(
       authorities: 'xDS-TP authorities are not implemented',
     },
   },
-)
+).superRefine((source, ctx) => {
+  if (source.api_config_source === undefined && !OTHER_SOURCES.some((k) => k in source))
+    ctx.addIssue({ code: 'custom', path: ['api_config_source'], message: 'required field is missing (expected a mapping): edgevoy reads xDS from a REST api_config_source', params: { kind: 'missing_field' } })
+})
 
 export const dynamicResources = envoyObject(
   {

@@ -58,6 +58,11 @@ export function envoyObject<S extends z.ZodRawShape>(shape: S, options: EnvoyObj
           })
         }
       }
+    }, {
+      // Runs even when a declared field failed (zod skips refinements after an
+      // aborting issue by default): an object's own unknown/unsupported fields
+      // are reported together with its children's errors, every error at once.
+      when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value),
     })
 }
 

@@ -9,7 +9,8 @@ import { duration, envoyEnum, envoyObject, opaque, uint32, warningMode, WARNING,
 import { FILTER_CONFIG_TYPE, routeFilterConfig } from './filters/common.js'
 import { corsPolicy } from './filters/cors.js'
 import { HTTP_FILTER_SCHEMAS, knownFilterName } from './filters/index.js'
-import { accessLog } from './access-log.js'
+import { accessLogList } from './access-log.js'
+import { configSource } from './dynamic.js'
 import { routeConfiguration } from './route.js'
 
 export const socketAddress = envoyObject(
@@ -24,9 +25,15 @@ export const socketAddress = envoyObject(
 )
 
 export const address = envoyObject(
-  { socket_address: socketAddress },
-  { unsupported: { pipe: 'Workers have no unix sockets', envoy_internal_address: 'internal listeners are not implemented' } },
+  // Optional in the shape so that a pipe or internal address gets its own message, not "socket_address is missing".
+  { socket_address: socketAddress.optional() },
+  { unsupported: { pipe: 'pipe (unix socket) addresses are not supported: Workers have no unix sockets; use a socket_address', envoy_internal_address: 'internal listeners are not implemented' } },
 )
+  .superRefine((a, ctx) => {
+    if (a.socket_address === undefined && !('pipe' in a) && !('envoy_internal_address' in a))
+      ctx.addIssue({ code: 'custom', path: ['socket_address'], message: 'required field is missing (expected a mapping)', params: { kind: 'missing_field' } })
+  })
+  .transform((a) => a as typeof a & { socket_address: NonNullable<typeof a.socket_address> })
 
 export const HCM_NAMES = ['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager'] as const
 export const HCM_TYPES = [
@@ -68,9 +75,9 @@ export const httpConnectionManager = envoyObject(
     stat_prefix: z.string().default(''),
     codec_type: envoyEnum(['AUTO', 'HTTP1', 'HTTP2', 'HTTP3'], { caseInsensitive: true }).optional(),
     route_config: routeConfiguration.optional(),
-    rds: opaque.optional(),
+    rds: envoyObject({ config_source: configSource, route_config_name: z.string().min(1) }).optional(),
     http_filters: z.array(httpFilter).default([]),
-    access_log: z.array(accessLog).optional(),
+    access_log: accessLogList.optional(),
     tracing: opaque.optional(),
     generate_request_id: wrapped(z.boolean()).optional(),
     preserve_external_request_id: z.boolean().optional(),
@@ -193,11 +200,11 @@ export const filterChain = envoyObject(
   {
     filters: z.array(networkFilter).min(1),
     name: z.string().optional(),
-    filter_chain_match: opaque.optional(),
   },
   {
-    ignored: ['transport_socket', 'tls_context', 'use_proxy_proto', 'metadata', 'transport_socket_connect_timeout'],
+    ignored: ['transport_socket', 'tls_context', 'use_proxy_proto', 'metadata', 'transport_socket_connect_timeout', 'filter_chain_match'],
     notes: {
+      filter_chain_match: 'edgevoy serves the listener\'s first filter chain to every request (Cloudflare terminates TLS, so SNI cannot choose)',
       transport_socket: 'Cloudflare terminates TLS for the Worker',
       tls_context: 'Cloudflare terminates TLS for the Worker',
     },

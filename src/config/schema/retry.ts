@@ -5,8 +5,17 @@
 import { z } from 'zod'
 import { duration, envoyObject, opaque, uint32, wrapped } from './envoy-object.js'
 
-/** The `retry_on` conditions edgevoy acts on (router filter, x-envoy-retry-on). */
-export const RETRY_ON = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-4xx', 'refused-stream', 'retriable-status-codes', 'reset-before-request', 'envoy-ratelimited', 'http3-post-connect-failure', 'retriable-headers'] as const
+/**
+ * The `retry_on` conditions edgevoy acts on: the router filter's HTTP ones
+ * (x-envoy-retry-on) and its gRPC ones (x-envoy-retry-grpc-on), which Envoy
+ * accepts in the same list.
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-grpc-on
+ */
+export const RETRY_ON = [
+  '5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-4xx', 'refused-stream', 'retriable-status-codes', 'reset-before-request',
+  'envoy-ratelimited', 'http3-post-connect-failure', 'retriable-headers',
+  'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
+] as const
 
 const retryOn = z.string().superRefine((value, ctx) => {
   for (const raw of value.split(',')) {

@@ -89,18 +89,23 @@ export const routeAction = envoyObject(
     ignored: [
       'auto_host_rewrite', 'host_rewrite_header', 'host_rewrite_path_regex', 'metadata_match', 'include_vh_rate_limits',
       'internal_redirect_policy', 'max_internal_redirects', 'hedge_policy', 'max_grpc_timeout', 'grpc_timeout_offset',
-      'append_x_forwarded_host', 'early_data_policy', 'inline_cluster_specifier_plugin', 'cluster_specifier_plugin',
-      'request_mirror_policy', 'retry_policy_typed_config',
+      'append_x_forwarded_host', 'early_data_policy', 'request_mirror_policy', 'retry_policy_typed_config',
     ],
     notes: {
       auto_host_rewrite: 'Workers send the endpoint host as Host anyway; the authority travels in x-forwarded-host',
       request_mirror_policies: 'mirroring is not implemented',
       hedge_policy: 'request hedging is not implemented',
     },
+    unsupported: {
+      // The plugin picks the cluster: ignoring it would leave the route without one.
+      inline_cluster_specifier_plugin: 'cluster specifier plugins (Lua and others) are not implemented; name the cluster with cluster, cluster_header or weighted_clusters',
+      cluster_specifier_plugin: 'cluster specifier plugins (Lua and others) are not implemented; name the cluster with cluster, cluster_header or weighted_clusters',
+    },
   },
 ).superRefine((a, ctx) => {
   const targets = ['cluster', 'cluster_header', 'weighted_clusters'].filter((k) => (a as Record<string, unknown>)[k] !== undefined)
-  if (targets.length !== 1)
+  const plugin = 'inline_cluster_specifier_plugin' in a || 'cluster_specifier_plugin' in a
+  if (targets.length !== 1 && !(plugin && targets.length === 0))
     ctx.addIssue({ code: 'custom', message: `a route action needs exactly one of cluster, cluster_header, weighted_clusters (got ${targets.length ? targets.join(', ') : 'none'})`, params: { kind: 'cluster_specifier' } })
   if (a.prefix_rewrite !== undefined && a.regex_rewrite !== undefined)
     ctx.addIssue({ code: 'custom', message: 'prefix_rewrite and regex_rewrite are mutually exclusive', path: ['regex_rewrite'] })

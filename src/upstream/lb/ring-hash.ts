@@ -7,13 +7,10 @@
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/load_balancers#ring-hash
  * https://github.com/envoyproxy/envoy/blob/main/source/extensions/load_balancing_policies/ring_hash/ring_hash_lb.cc
  *
- * One deliberate difference: Envoy rebuilds the ring from the healthy hosts
- * alone, and since each host gets `ceil(minimum_ring_size / N)` entries, the
- * survivors of a failure gain entries that take keys from one another —
- * losing 1 of 5 hosts moves ~30% of keys, not ~20%. Given the cluster
- * (`deps.cluster`), we build the ring over the level's configured hosts and
- * drop the entries of the hosts that are missing: with every host healthy it
- * is Envoy's ring exactly, and a failure moves only the failed host's keys.
+ * The ring is built from the hosts it is given — the healthy hosts of the
+ * priority level — and rebuilt when health changes, as Envoy does: since each
+ * host gets `ceil(minimum_ring_size / N)` entries, losing 1 of 5 hosts moves
+ * its keys and some of the survivors' (about 30% of keys in all).
  */
 import type { Host } from '../../compile/types'
 import { ringHashConfig, type RingHashConfig } from './lb-config'
@@ -62,32 +59,9 @@ export function ringIndex(ring: Ring, h: bigint): number {
   }
 }
 
-/**
- * The ring over `reference` (the configured hosts at the same priorities),
- * keeping only the entries of `hosts`; Envoy's own ring when `hosts` isn't a
- * subset of it.
- */
-export function buildStableRing(hosts: readonly Host[], reference: readonly Host[], config: RingHashConfig): Ring {
-  const byAddress = new Map(hosts.map((h) => [h.address, h]))
-  const priorities = new Set(hosts.map((h) => h.priority))
-  const full = reference.filter((h) => priorities.has(h.priority))
-  const fullAddresses = new Set(full.map((h) => h.address))
-  if (byAddress.size !== hosts.length || hosts.some((h) => !fullAddresses.has(h.address)) || full.length === hosts.length) {
-    return buildRing(hosts, config)
-  }
-  const ring = buildRing(full, config)
-  const hashes: bigint[] = []
-  const kept: Host[] = []
-  ring.hosts.forEach((h, i) => {
-    const host = byAddress.get(h.address)
-    if (host) hashes.push(ring.hashes[i]!), kept.push(host)
-  })
-  return { hashes: BigUint64Array.from(hashes), hosts: kept }
-}
-
 export const createRingHash: LoadBalancerFactory = (hostList, deps) => {
   const config = ringHashConfig(deps.cluster)
-  const ring = deps.cluster ? buildStableRing(hostList, deps.cluster.hosts, config) : buildRing(hostList, config)
+  const ring = buildRing(hostList, config)
   const size = ring.hosts.length
   return {
     policy: 'RING_HASH',
