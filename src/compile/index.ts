@@ -24,7 +24,7 @@ import { lowerRouteMatch } from './match.js'
 import { lowerAccessLog, lowerTracing } from './observability.js'
 import { lowerRateLimits } from './rate-limits.js'
 import type { Snapshot } from './types.js'
-import { corsPolicy } from '../config/schema/filters/cors.js'
+import { corsPolicy, type CorsPolicyConfig } from '../config/schema/filters/cors.js'
 
 export interface CompileOptions {
   /** Config version this snapshot serves (the admin API's), default `"bundled"`. */
@@ -59,7 +59,7 @@ function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unkno
   const path = ['static_resources', 'listeners', index, 'filter_chains', 0, 'filters', 0, 'typed_config']
   const hcm = l.filter_chains[0]!.filters[0]!.httpConnectionManager
   const port = l.address.socket_address.port_value ?? 0
-  const { filters, kinds } = lowerHttpFilters(hcm.http_filters)
+  const { filters, kinds } = lowerHttpFilters(hcm.http_filters, hcm.parsedPerRoute)
   const routeTable = lowerRouteTable(hcm.route_config ?? { virtual_hosts: [] }, [...path, 'route_config'], kinds, retries)
   const tracing = lowerTracing(hcm.tracing, bootstrapTracing)
   return {
@@ -91,7 +91,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 function lowerVirtualHost(vh: VirtualHostConfig, path: (string | number)[], kinds: FilterKinds, retries: RetryPolicyTable): VirtualHostIR {
   const where = `virtual host ${vh.name}`
-  const vhCors = isObject(vh.cors) ? lowerCors(parseValidated(corsPolicy, vh.cors, `${where} cors`)) : undefined
+  const cors = (raw: Record<string, unknown>, at: string) => lowerCors((kinds.validated?.get(raw) as CorsPolicyConfig | undefined) ?? parseValidated(corsPolicy, raw, at))
+  const vhCors = isObject(vh.cors) ? cors(vh.cors, `${where} cors`) : undefined
   const defaults = { retryPolicy: vh.retry_policy, bufferLimitBytes: vh.per_request_buffer_limit_bytes }
   const rateLimits = lowerRateLimits(vh.rate_limits)
   const filterOverrides = lowerFilterOverrides(vh.typed_per_filter_config, kinds, where)
@@ -101,16 +102,16 @@ function lowerVirtualHost(vh: VirtualHostConfig, path: (string | number)[], kind
     routes: vh.routes.map((r, i): RouteIR => {
       const name = r.name ?? `#${i}`
       const routeWhere = `route ${name} (${[...path, 'routes', i].join('.')})`
-      const onRoute = r.route && isObject(r.route.cors) ? lowerCors(parseValidated(corsPolicy, r.route.cors, `${routeWhere} cors`)) : undefined
+      const onRoute = r.route && isObject(r.route.cors) ? cors(r.route.cors, `${routeWhere} cors`) : undefined
       // The route action's cors, else the virtual host's (a redirect or direct response has only the host's).
-      const cors = onRoute ?? vhCors
+      const policy = onRoute ?? vhCors
       const overrides = lowerFilterOverrides(r.typed_per_filter_config, kinds, routeWhere)
       return {
         name,
         match: lowerRouteMatch(r.match),
         action: lowerAction(r, defaults, retries),
         ...lowerHeaderMutations(r),
-        ...(cors ? { cors } : {}),
+        ...(policy ? { cors: policy } : {}),
         ...(overrides ? { filterOverrides: overrides } : {}),
       }
     }),

@@ -39,7 +39,7 @@ describe('accepted with a warning, never silently', () => {
     expect(r.errors).toEqual([])
     const w = r.warnings.find((i) => i.path.join('.').endsWith('access_log.0.name'))
     expect(w?.message).toMatch(/open_telemetry" is skipped: edgevoy writes access logs to the Worker's console/)
-    // Only the console logger is compiled (the typed snapshot keeps loggers as their sinks).
+    // Only the console logger is compiled (stdout).
     expect(compileConfig(r.config!).listeners[0]!.accessLogs?.map((l) => l.sink)).toEqual(['stdout'])
   })
 

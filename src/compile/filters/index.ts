@@ -1,6 +1,8 @@
 /**
- * `http_filters` and `typed_per_filter_config` → typed IR, each config
- * parsed once, here, by its filter's schema (the validation already passed).
+ * `http_filters` and `typed_per_filter_config` → typed IR. Validation parsed
+ * each config by its filter's schema and kept the result (`parsed`,
+ * `parsedPerRoute`), so nothing is parsed again here; a config that did not
+ * come through validation (a hand-built one) is parsed once.
  * A per-route entry is typed by the filter it names in this listener's
  * chain; entries naming no filter of the chain are dropped (nothing reads them).
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_filters
@@ -98,9 +100,9 @@ function lowerCloudflareRateLimit(c: CloudflareRateLimitConfig): CloudflareRateL
   }
 }
 
-/** The listener-level config of a known filter, parsed once and lowered. */
-function lowerListenerConfig(kind: FilterKind, name: KnownName, raw: unknown, where: string): HttpFilterIR {
-  const parsed = parseValidated(HTTP_FILTER_SCHEMAS[name]!.config, raw, where)
+/** The listener-level config of a known filter, lowered. */
+function lowerListenerConfig(kind: FilterKind, name: KnownName, raw: unknown, where: string, validated: unknown): HttpFilterIR {
+  const parsed = validated ?? parseValidated(HTTP_FILTER_SCHEMAS[name]!.config, raw, where)
   switch (kind) {
     case 'router':
     case 'cors':
@@ -118,11 +120,11 @@ function lowerListenerConfig(kind: FilterKind, name: KnownName, raw: unknown, wh
   }
 }
 
-/** A per-route config of a known filter, parsed once and lowered. */
-function lowerPerRouteConfig(kind: FilterKind, name: KnownName, raw: unknown, where: string): PerRouteFilterConfigIR {
+/** A per-route config of a known filter, lowered. */
+function lowerPerRouteConfig(kind: FilterKind, name: KnownName, raw: Record<string, unknown>, where: string, validated: ValidatedConfigs | undefined): PerRouteFilterConfigIR {
   const schema = HTTP_FILTER_SCHEMAS[name]!.perRoute
   if (!schema || kind === 'router') throw new Error(`${where}: ${name} takes no per-route config (only FilterConfig with disabled)`)
-  const parsed = parseValidated(schema, raw, where)
+  const parsed = validated?.get(raw) ?? parseValidated(schema, raw, where)
   switch (kind) {
     case 'cors':
       return { kind, config: lowerCors(parsed as CorsPolicyConfig) }
@@ -146,12 +148,20 @@ interface HttpFilterEntry {
   readonly typed_config?: Record<string, unknown> | undefined
   readonly is_optional?: boolean | undefined
   readonly disabled?: boolean | undefined
+  /** The typed_config as validation parsed it. */
+  readonly parsed?: unknown
 }
 
-/** The filters of a chain, by name, with their kind: what typed_per_filter_config keys refer to. */
-export type FilterKinds = ReadonlyMap<string, { kind: FilterKind; name: KnownName }>
+/** Per-route configs (and cors policies) as validation parsed them, by the object they were parsed from. */
+export type ValidatedConfigs = { get(raw: object): unknown }
 
-export function lowerHttpFilters(filters: readonly HttpFilterEntry[]): { filters: HttpFilterIR[]; kinds: FilterKinds } {
+/** The filters of a chain, by name, with their kind (what typed_per_filter_config keys refer to), and what validation parsed. */
+export interface FilterKinds {
+  readonly byName: ReadonlyMap<string, { kind: FilterKind; name: KnownName }>
+  readonly validated: ValidatedConfigs | undefined
+}
+
+export function lowerHttpFilters(filters: readonly HttpFilterEntry[], validated?: ValidatedConfigs): { filters: HttpFilterIR[]; kinds: FilterKinds } {
   const kinds = new Map<string, { kind: FilterKind; name: KnownName }>()
   const out = filters.map((f): HttpFilterIR => {
     const typeUrl = typeof f.typed_config?.['@type'] === 'string' ? (f.typed_config['@type'] as string) : undefined
@@ -166,18 +176,18 @@ export function lowerHttpFilters(filters: readonly HttpFilterEntry[]): { filters
     if (known === undefined) return { ...base, kind: 'unknown' }
     const kind = KINDS[known]
     kinds.set(f.name, { kind, name: known })
-    return { ...base, ...lowerListenerConfig(kind, known, f.typed_config ?? {}, `http_filters "${f.name}"`) }
+    return { ...base, ...lowerListenerConfig(kind, known, f.typed_config ?? {}, `http_filters "${f.name}"`, f.parsed) }
   })
-  return { filters: out, kinds }
+  return { filters: out, kinds: { byName: kinds, validated } }
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** One `typed_per_filter_config` entry: a FilterConfig wrapper, a bare `disabled: true`, or the filter's own per-route config. */
-function lowerOverride(raw: unknown, filter: { kind: FilterKind; name: KnownName }, where: string): FilterOverrideIR | undefined {
+function lowerOverride(raw: unknown, filter: { kind: FilterKind; name: KnownName }, where: string, validated: ValidatedConfigs | undefined): FilterOverrideIR | undefined {
   if (!isObject(raw)) return undefined
   let disabled: boolean | undefined
-  let config: unknown
+  let config: Record<string, unknown> | undefined
   if (raw['@type'] === FILTER_CONFIG_TYPE) {
     disabled = typeof raw.disabled === 'boolean' ? raw.disabled : undefined
     config = isObject(raw.config) ? raw.config : undefined
@@ -187,7 +197,7 @@ function lowerOverride(raw: unknown, filter: { kind: FilterKind; name: KnownName
   } else config = raw
   return {
     ...(disabled !== undefined ? { disabled } : {}),
-    ...(config !== undefined ? { config: lowerPerRouteConfig(filter.kind, filter.name, config, where) } : {}),
+    ...(config !== undefined ? { config: lowerPerRouteConfig(filter.kind, filter.name, config, where, validated) } : {}),
   }
 }
 
@@ -197,9 +207,9 @@ export function lowerFilterOverrides(perFilter: Readonly<Record<string, unknown>
   const out: Record<string, FilterOverrideIR> = {}
   let any = false
   for (const [name, raw] of Object.entries(perFilter)) {
-    const filter = kinds.get(name)
+    const filter = kinds.byName.get(name)
     if (!filter) continue
-    const entry = lowerOverride(raw, filter, `${where} typed_per_filter_config["${name}"]`)
+    const entry = lowerOverride(raw, filter, `${where} typed_per_filter_config["${name}"]`, kinds.validated)
     if (entry) {
       out[name] = entry
       any = true
