@@ -19,19 +19,11 @@ const NOT_FOUND_CODES = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SER
 
 type RegexRewriteConfig = { pattern: { regex: string }; substitution: string }
 
-/**
- * RE2::GlobalReplace's rewrite string in JS replace() terms: `\N` is group N
- * (`\0` the whole match, `$&`), `\\` a backslash, and a literal `$` is `$$`.
- */
-export function re2Substitution(rewrite: string): string {
-  return rewrite.replace(/\$|\\(\d|\\)/g, (m, esc: string | undefined) => (m === '$' ? '$$' : esc === '\\' ? '\\' : esc === '0' ? '$&' : `$${esc}`))
-}
-
 const pathRewrite = (a: { prefix_rewrite?: string | undefined; regex_rewrite?: RegexRewriteConfig | undefined }): { pathRewrite?: PathRewriteIR } =>
   a.prefix_rewrite !== undefined
     ? { pathRewrite: { kind: 'prefix', prefix: a.prefix_rewrite } }
     : a.regex_rewrite
-      ? { pathRewrite: { kind: 'regex', regex: searchRegexIR(a.regex_rewrite.pattern.regex), substitution: re2Substitution(a.regex_rewrite.substitution) } }
+      ? { pathRewrite: { kind: 'regex', regex: searchRegexIR(a.regex_rewrite.pattern.regex), substitution: a.regex_rewrite.substitution } }
       : {}
 
 type HashPolicyConfig = NonNullable<NonNullable<RouteConfig['route']>['hash_policy']>[number]

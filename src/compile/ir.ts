@@ -1,3 +1,5 @@
+import type { ProgramJson } from '../regex/serialize.js'
+
 /**
  * The snapshot's plain-data form (IR): what `lower()` makes of a validated
  * config and what `link()` turns into the runtime Snapshot (closures,
@@ -11,11 +13,10 @@
  * src/snapshot/format.ts.
  */
 
-/** A safe_regex: the RE2 pattern as written and the JS RegExp it was translated to (full match where noted). */
+/** A safe_regex: the RE2 pattern as written and its compiled program for the linear-time engine (src/regex/). */
 export interface RegexIR {
   readonly re2: string
-  readonly source: string
-  readonly flags: string
+  readonly program: ProgramJson
 }
 
 /** `type.matcher.v3.StringMatcher`. */
@@ -85,6 +86,7 @@ export interface HeaderMutationIR {
 
 export type PathRewriteIR =
   | { readonly kind: 'prefix'; readonly prefix: string }
+  /** RE2::GlobalReplace; `substitution` in RE2's rewrite syntax (`\\1`), as written. */
   | { readonly kind: 'regex'; readonly regex: RegexIR; readonly substitution: string }
 
 export interface FractionIR {

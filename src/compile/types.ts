@@ -6,6 +6,7 @@
  * place (Envoy: `ConfigImpl` is immutable; per-request state lives elsewhere).
  * camelCase from here on; snake_case lives only in `src/config/`.
  */
+import type { Re2Regex } from '../regex/index.js'
 
 import type {
   AccessLogIR, CircuitBreakerIR, ClusterLbIR, CorsPolicyIR, FaultIR, FractionIR, HashPolicyIR, HealthCheckIR, HostIR, HttpFilterIR,
@@ -94,7 +95,8 @@ export interface WeightedCluster {
 /** How the path is rewritten before forwarding (or redirecting). */
 export type PathRewrite =
   | { readonly kind: 'prefix'; readonly prefix: string }
-  | { readonly kind: 'regex'; readonly pattern: RegExp; readonly substitution: string }
+  /** RE2::GlobalReplace on the path (query excluded); `substitution` in RE2's rewrite syntax (`\1`). */
+  | { readonly kind: 'regex'; readonly pattern: Re2Regex; readonly substitution: string }
 
 /** `type.v3.FractionalPercent` with its denominator as a number. */
 export type Fraction = FractionIR

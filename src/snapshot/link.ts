@@ -14,6 +14,7 @@ import type { Cluster, FilterOverride, Listener, PathRewrite, RetryPolicy, Route
 import { linkCors, linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } from './filters.js'
 import { EMPTY_MUTATION, linkHeaderMutation } from './headers.js'
 import { linkRouteMatch } from './matchers.js'
+import { Re2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 import { buildVirtualHostIndex } from './virtual-hosts.js'
 
@@ -32,7 +33,7 @@ export const sourceOf = (snapshot: Snapshot): SnapshotIR | string | undefined =>
 
 export function linkPathRewrite(r: PathRewriteIR | undefined): PathRewrite | undefined {
   if (!r) return undefined
-  return r.kind === 'prefix' ? r : { kind: 'regex', pattern: regexOf(r.regex, 'g'), substitution: r.substitution }
+  return r.kind === 'prefix' ? r : { kind: 'regex', pattern: regexOf(r.regex), substitution: r.substitution }
 }
 
 /** What the links of one snapshot share. */
@@ -193,7 +194,7 @@ export function linkSnapshot(ir: SnapshotIR, text?: string): Snapshot {
  * without a WeakSet lookup per node. Maps and Sets cannot be frozen; a Map's values are.
  */
 export function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || value instanceof RegExp || value instanceof Set || Object.isFrozen(value)) return value
+  if (value === null || typeof value !== 'object' || value instanceof RegExp || value instanceof Set || value instanceof Re2Regex || Object.isFrozen(value)) return value
   if (value instanceof Map) {
     for (const v of value.values()) deepFreeze(v)
     return value
