@@ -17,8 +17,22 @@ export interface RouteDecision {
   readonly requestId: string | undefined
 }
 
+/** The connection manager's view of the downstream request (router/downstream.ts decides it). */
+export interface DownstreamInfo {
+  /** Envoy's downstream remote address after use_remote_address / xff_num_trusted_hops: what logs and %DOWNSTREAM_REMOTE_ADDRESS% show. */
+  readonly remoteAddress: string | undefined
+  /** Internal requests keep x-envoy-* control headers and get `x-envoy-internal: true`. */
+  readonly internal: boolean
+  /** External with use_remote_address: edgevoy is the first trusted hop. */
+  readonly edge: boolean
+  /** What path normalization decided: a 400 or a 307 are answered before routing. */
+  readonly pathAction: 'continue' | 'reject' | 'redirect'
+}
+
 export interface ProxyVariables {
   decision: RouteDecision
+  /** The connection manager's view of the downstream request. */
+  downstream: DownstreamInfo
   snapshot: Snapshot
   listener: Listener
   /** Set when the response came from an upstream host. */

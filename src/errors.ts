@@ -7,6 +7,8 @@
 /** Envoy's local-reply cases, by the response flag Envoy logs for each. */
 export const PROXY_ERRORS = {
   no_route: { status: 404, flag: 'NR', body: '' },
+  /** normalize_path refused the path, or path_with_escaped_slashes_action rejected or redirected it. */
+  path_normalization_failed: { status: 400, flag: '', body: '' },
   no_healthy_upstream: { status: 503, flag: 'UH', body: 'no healthy upstream' },
   upstream_connect_failure: {
     status: 503,

@@ -17,6 +17,7 @@ import { lowerCluster, type ResolveMap } from './clusters.js'
 import { lowerCors } from './filters/index.js'
 import { lowerFilterOverrides, lowerHttpFilters, type FilterKinds } from './filters/index.js'
 import { parseValidated } from './filters/common.js'
+import { compileDownstreamPolicy } from './downstream.js'
 import { hashText } from './hash.js'
 import { lowerHeaderMutations } from './headers.js'
 import type { ListenerIR, RouteIR, RouteTableIR, SnapshotIR, VirtualHostIR } from './ir.js'
@@ -76,6 +77,7 @@ function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unkno
     ...(hcm.access_log?.length ? { accessLogs: hcm.access_log.map(lowerAccessLog) } : {}),
     ...(tracing ? { tracing } : {}),
     generateRequestId: hcm.generate_request_id !== false,
+    downstream: compileDownstreamPolicy(hcm),
   }
 }
 
@@ -84,6 +86,7 @@ function lowerRouteTable(rc: Partial<RouteConfigurationConfig>, path: (string | 
     name: rc.name ?? '',
     virtualHosts: (rc.virtual_hosts ?? []).map((vh, i) => lowerVirtualHost(vh, [...path, 'virtual_hosts', i], kinds, retries)),
     ...lowerHeaderMutations(rc),
+    ...(rc.internal_only_headers?.length ? { internalOnlyHeaders: rc.internal_only_headers.map((h) => h.toLowerCase()) } : {}),
   }
 }
 
@@ -118,5 +121,6 @@ function lowerVirtualHost(vh: VirtualHostConfig, path: (string | number)[], kind
     ...lowerHeaderMutations(vh),
     ...(rateLimits ? { rateLimits } : {}),
     ...(filterOverrides ? { filterOverrides } : {}),
+    ...(vh.require_tls !== undefined && vh.require_tls !== 'NONE' ? { requireTls: vh.require_tls } : {}),
   }
 }

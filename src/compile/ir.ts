@@ -216,10 +216,14 @@ export interface VirtualHostIR {
   readonly responseHeaders?: HeaderMutationIR
   readonly rateLimits?: readonly RateLimitIR[]
   readonly filterOverrides?: Readonly<Record<string, FilterOverrideIR>>
+  /** `require_tls`; absent: NONE. */
+  readonly requireTls?: 'EXTERNAL_ONLY' | 'ALL'
 }
 
 export interface RouteTableIR {
   readonly name: string
+  /** `internal_only_headers`, lower-cased. Absent: none. */
+  readonly internalOnlyHeaders?: readonly string[]
   readonly virtualHosts: readonly VirtualHostIR[]
   readonly requestHeaders?: HeaderMutationIR
   readonly responseHeaders?: HeaderMutationIR
@@ -402,6 +406,36 @@ export interface TracingIR {
   readonly tags: Readonly<Record<string, string>>
 }
 
+/** Envoy's `path_with_escaped_slashes_action` (IMPLEMENTATION_SPECIFIC_DEFAULT compiles to KEEP_UNCHANGED, Envoy's default). */
+export type EscapedSlashesAction = 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD'
+
+/**
+ * What the HTTP connection manager does to a downstream request before the
+ * filters and routing see it (Envoy's ConnectionManagerUtility: path
+ * normalization, x-forwarded-*, internal/external, request id).
+ */
+export interface DownstreamPolicy {
+  /** `normalize_path`: RFC 3986 normalization (default false, as Envoy). */
+  readonly normalizePath: boolean
+  /** `merge_slashes` (default false). */
+  readonly mergeSlashes: boolean
+  readonly escapedSlashes: EscapedSlashesAction
+  /**
+   * `internal_address_config` as CIDR ranges: a request whose trusted remote
+   * address is in one is internal. Empty (no internal_address_config): none is,
+   * as in Envoy ≥ 1.36.
+   */
+  readonly internalAddresses: readonly { readonly addressPrefix: string; readonly prefixLen: number | undefined }[]
+  /** `use_remote_address` (default false). */
+  readonly useRemoteAddress: boolean
+  readonly xffNumTrustedHops: number
+  readonly skipXffAppend: boolean
+  /** `generate_request_id` (default true). */
+  readonly generateRequestId: boolean
+  /** `preserve_external_request_id` (default false: an edge request's x-request-id is replaced). */
+  readonly preserveExternalRequestId: boolean
+}
+
 export interface ListenerIR {
   readonly name: string
   readonly address: string
@@ -412,6 +446,7 @@ export interface ListenerIR {
   readonly accessLogs?: readonly AccessLogIR[]
   readonly tracing?: TracingIR
   readonly generateRequestId: boolean
+  readonly downstream: DownstreamPolicy
 }
 
 // --- clusters ----------------------------------------------------------------

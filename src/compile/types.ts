@@ -284,6 +284,11 @@ export interface VirtualHost {
   readonly responseHeaders: HeaderMutation
   /** The virtual host's `rate_limits` (applied after the route's). */
   readonly rateLimits: readonly RateLimit[]
+  /**
+   * `require_tls`: a request whose x-forwarded-proto is not https gets a 301 to
+   * https (EXTERNAL_ONLY: unless the request is internal).
+   */
+  readonly requireTls: 'NONE' | 'EXTERNAL_ONLY' | 'ALL'
 }
 
 export interface RouteTable {
@@ -292,7 +297,12 @@ export interface RouteTable {
   readonly findVirtualHost: (authority: string) => VirtualHost | undefined
   readonly requestHeaders: HeaderMutation
   readonly responseHeaders: HeaderMutation
+  /** `internal_only_headers`, lower-cased: removed from every request that is not internal. */
+  readonly internalOnlyHeaders: readonly string[]
 }
+
+export type { DownstreamPolicy, EscapedSlashesAction } from './ir.js'
+import type { DownstreamPolicy } from './ir.js'
 
 // --- observability -----------------------------------------------------------
 
@@ -314,6 +324,8 @@ export interface Listener {
   readonly tracing?: TracingConfig | undefined
   /** `generate_request_id` (default true). Absent: true. */
   readonly generateRequestId?: boolean
+  /** What the connection manager does to a request before filters and routing (path normalization, x-forwarded-*, internal/external). */
+  readonly downstream: DownstreamPolicy
 }
 
 // --- clusters ----------------------------------------------------------------

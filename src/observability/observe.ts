@@ -125,7 +125,8 @@ function buildRecord(
     bytesReceived: length(request.headers) ?? 0,
     bytesSent: length(res.headers) ?? localSize,
     protocol: (request as { cf?: { httpProtocol?: string } }).cf?.httpProtocol ?? 'HTTP/1.1',
-    clientIp: request.headers.get('cf-connecting-ip') ?? undefined,
+    // The connection manager's remote address (xff_num_trusted_hops may pick it from x-forwarded-for).
+    clientIp: (c.var as { downstream?: { remoteAddress?: string } }).downstream?.remoteAddress ?? request.headers.get('cf-connecting-ip') ?? undefined,
     traceId: trace?.traceId,
   }
 }

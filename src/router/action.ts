@@ -9,7 +9,7 @@ import { ProxyError } from '../errors.js'
 import type { HealthLink } from '../upstream/cluster-manager.js'
 import { computeHash } from '../upstream/lb/index.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
-import { NEVER_TRUSTED, effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
+import { effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
 import { prepareUpstreamHeaders } from '../upstream/proxy-headers.js'
 import type { ProxyEnv } from '../context.js'
@@ -24,7 +24,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   const vhost = decision.virtualHost!
   const table = c.get('listener').routeTable
   const request = c.req.raw
-  const valueCtx: HeaderValueContext = { request, clientIp: request.headers.get('cf-connecting-ip') ?? undefined, startTime: deps.now() }
+  const valueCtx: HeaderValueContext = { request, clientIp: c.get('downstream').remoteAddress, startTime: deps.now() }
   const responseLevels = (extra?: HeaderMutation) => [...(extra ? [extra] : []), route.responseHeaders, vhost.responseHeaders, table.responseHeaders]
   const action = route.action
 
@@ -42,7 +42,9 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   const { cluster, weighted } = pickCluster(c, action, deps)
   c.set('upstreamCluster', cluster.name)
   const path = rewritePath(route, action.pathRewrite, decision.match.path)
-  const trusted = (deps.trustEnvoyHeaders ?? NEVER_TRUSTED)(request)
+  // x-envoy-* control headers reach here only from internal callers: the
+  // connection manager stage removed them from every other request.
+  const trusted = c.get('downstream').internal
   const retry = effectiveRetryPolicy(action.retryPolicy, request, trusted)
   const timeouts = effectiveTimeouts(action.timeoutMs, retry, request, trusted)
   const hashed = computeHash(action.hashPolicy, request, deps.random)
@@ -53,7 +55,6 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
     const headers = prepareUpstreamHeaders(request, {
       originalAuthority: decision.match.authority,
       authority: weighted?.hostRewrite ?? action.hostRewrite ?? decision.match.authority,
-      scheme: decision.match.scheme === 'https' ? 'https' : 'http',
       ...(path !== decision.match.path ? { originalPath: decision.match.path } : {}),
       timeoutMs: timeouts.routeTimeoutMs,
     })

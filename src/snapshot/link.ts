@@ -113,6 +113,7 @@ function linkVirtualHost(vh: VirtualHostIR, shared: Shared): VirtualHost {
     requestHeaders: linkHeaderMutation(vh.requestHeaders),
     responseHeaders: linkHeaderMutation(vh.responseHeaders),
     rateLimits: linkRateLimits(vh.rateLimits),
+    requireTls: vh.requireTls ?? 'NONE',
   }
 }
 
@@ -124,6 +125,7 @@ function linkRouteTable(rt: RouteTableIR, shared: Shared): RouteTable {
     findVirtualHost: buildVirtualHostIndex(virtualHosts, { stripAnyPort: rt.stripAnyPort === true, stripPort: rt.stripPort }),
     requestHeaders: linkHeaderMutation(rt.requestHeaders),
     responseHeaders: linkHeaderMutation(rt.responseHeaders),
+    internalOnlyHeaders: rt.internalOnlyHeaders ?? NONE,
   }
 }
 
@@ -138,6 +140,7 @@ function linkListener(l: ListenerIR, shared: Shared): Listener {
     accessLogs: l.accessLogs ?? NONE,
     tracing: l.tracing,
     generateRequestId: l.generateRequestId,
+    downstream: l.downstream,
   }
 }
 

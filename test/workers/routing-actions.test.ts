@@ -130,6 +130,8 @@ describe('direct responses, 404s and header mutations', () => {
         },
       ],
       route_config: { request_headers_to_add: [{ header: { key: 'x-order', value: 'global' } }] },
+      // Envoy appends the client to x-forwarded-for only with use_remote_address.
+      hcm: { use_remote_address: true },
       clusters: { a: [ups.a!] },
     }),
   )

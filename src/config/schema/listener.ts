@@ -35,6 +35,18 @@ export const address = envoyObject(
   })
   .transform((a) => a as typeof a & { socket_address: NonNullable<typeof a.socket_address> })
 
+/**
+ * Which downstream addresses are internal. Absent: none (Envoy ≥ 1.36);
+ * present without cidr_ranges: RFC 1918 / RFC 4193 and loopback.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto#extensions-filters-network-http-connection-manager-v3-httpconnectionmanager-internaladdressconfig
+ */
+const internalAddressConfig = envoyObject(
+  {
+    cidr_ranges: z.array(envoyObject({ address_prefix: z.string().min(1), prefix_len: wrapped(uint32).optional() })).optional(),
+  },
+  { ignored: ['unix_sockets'], notes: { unix_sockets: 'Workers have no unix sockets' } },
+)
+
 export const HCM_NAMES = ['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager'] as const
 export const HCM_TYPES = [
   'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -84,6 +96,10 @@ export const httpConnectionManager = envoyObject(
     use_remote_address: wrapped(z.boolean()).optional(),
     xff_num_trusted_hops: uint32.optional(),
     skip_xff_append: z.boolean().optional(),
+    internal_address_config: internalAddressConfig.optional(),
+    normalize_path: wrapped(z.boolean()).optional(),
+    merge_slashes: z.boolean().optional(),
+    path_with_escaped_slashes_action: envoyEnum(['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'], { caseInsensitive: true }).optional(),
     strip_matching_host_port: z.boolean().optional(),
     strip_any_host_port: z.boolean().optional(),
     request_timeout: duration.optional(),
@@ -96,16 +112,14 @@ export const httpConnectionManager = envoyObject(
     ignored: [
       'add_user_agent', 'common_http_protocol_options', 'http_protocol_options', 'http2_protocol_options', 'http3_protocol_options',
       'server_header_transformation', 'scheme_header_transformation', 'max_request_headers_kb', 'request_headers_timeout',
-      'drain_timeout', 'delayed_close_timeout', 'internal_address_config', 'via', 'forward_client_cert_details',
+      'drain_timeout', 'delayed_close_timeout', 'via', 'forward_client_cert_details',
       'set_current_client_cert_details', 'proxy_100_continue', 'represent_ipv4_remote_address_as_ipv4_mapped_ipv6',
-      'normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action', 'request_id_extension', 'always_set_request_id_in_response',
+      'request_id_extension', 'always_set_request_id_in_response',
       'stream_error_on_invalid_http_message', 'path_normalization_options', 'strip_trailing_host_dot', 'proxy_status_config',
       'typed_header_validation_config', 'append_x_forwarded_port', 'append_local_overload', 'early_header_mutation_extensions',
       'original_ip_detection_extensions', 'user_agent', 'access_log_options',
     ],
     notes: {
-      normalize_path: 'Cloudflare normalizes the URL before the Worker sees it',
-      merge_slashes: 'Cloudflare normalizes the URL before the Worker sees it',
       common_http_protocol_options: 'Cloudflare owns the downstream connections',
       http2_protocol_options: 'Cloudflare owns the downstream connections',
     },
@@ -227,6 +241,38 @@ export const listener = envoyObject(
     ],
     notes: { default_filter_chain: 'edgevoy serves the first filter chain' },
   },
-)
+).superRefine((l, ctx) => {
+  // Envoy's edge best practices: a listener that faces the internet sets
+  // use_remote_address: true, or clients choose x-forwarded-proto and keep
+  // edge-only x-envoy-* headers.
+  // https://www.envoyproxy.io/docs/envoy/latest/configuration/best_practices/edge
+  if (!warningMode.collecting) return
+  const hcm = l.filter_chains[0]?.filters[0]?.httpConnectionManager
+  const bind = l.address.socket_address.address
+  if (!hcm || hcm.use_remote_address === true || !facesInternet(bind)) return
+  ctx.addIssue({
+    code: 'custom',
+    path: ['filter_chains', 0, 'filters', 0],
+    message:
+      `listener${l.name ? ` "${l.name}"` : ''} binds ${bind} without use_remote_address: true: if it faces the internet, clients choose ` +
+      'x-forwarded-proto (require_tls, redirects) and keep edge-only x-envoy-* headers. Envoy\'s edge best practices set it: ' +
+      'https://www.envoyproxy.io/docs/envoy/latest/configuration/best_practices/edge',
+    params: { kind: WARNING },
+  })
+})
 export type ListenerConfig = z.output<typeof listener>
+
+/** A wildcard, or an IP literal that is neither loopback nor private (RFC 1918, RFC 4193): reachable from outside. */
+function facesInternet(address: string): boolean {
+  const a = address.toLowerCase()
+  if (a === '0.0.0.0' || a === '::' || a === '[::]') return true
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(a)
+  if (v4) {
+    const [x, y] = [Number(v4[1]), Number(v4[2])]
+    return !(x === 127 || x === 10 || (x === 172 && y >= 16 && y <= 31) || (x === 192 && y === 168))
+  }
+  if (a.includes(':')) return !(a === '::1' || /^\[?f[cd]/.test(a) || /^\[?fe80:/.test(a))
+  // A hostname: where it resolves is not known here.
+  return false
+}
 
