@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono'
 import type { Listener, MatchRequest, Route, Snapshot, VirtualHost } from './compile/types.js'
+import type { BodyOutcome } from './upstream/body-guard.js'
 
 /** Which virtual host and route a request takes (router/decide.ts decides it). */
 export interface RouteDecision {
@@ -39,6 +40,8 @@ export interface ProxyVariables {
   upstreamHost: string | undefined
   /** The cluster the route action picked. */
   upstreamCluster: string | undefined
+  /** How the upstream response body ended (set once it streams): the access log waits for it. */
+  bodyDone: Promise<BodyOutcome> | undefined
   /** Envoy response flags a filter set for its local reply (e.g. RL), for %RESPONSE_FLAGS%. */
   responseFlags: readonly string[] | undefined
 }

@@ -20,12 +20,14 @@ import { parseValidated } from './filters/common.js'
 import { compileDownstreamPolicy } from './downstream.js'
 import { hashText } from './hash.js'
 import { lowerHeaderMutations } from './headers.js'
-import type { ListenerIR, RouteIR, RouteTableIR, SnapshotIR, VirtualHostIR } from './ir.js'
+import { DEFAULT_STREAM_IDLE_TIMEOUT_MS, type ListenerIR, type RouteIR, type RouteTableIR, type SnapshotIR, type VirtualHostIR } from './ir.js'
 import { lowerRouteMatch } from './match.js'
 import { lowerAccessLog, lowerTracing } from './observability.js'
 import { lowerRateLimits } from './rate-limits.js'
 import type { Snapshot } from './types.js'
 import { corsPolicy, type CorsPolicyConfig } from '../config/schema/filters/cors.js'
+
+export { DEFAULT_STREAM_IDLE_TIMEOUT_MS }
 
 export interface CompileOptions {
   /** Config version this snapshot serves (the admin API's), default `"bundled"`. */
@@ -78,6 +80,9 @@ function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unkno
     ...(tracing ? { tracing } : {}),
     generateRequestId: hcm.generate_request_id !== false,
     downstream: compileDownstreamPolicy(hcm),
+    ...(hcm.stream_idle_timeout !== undefined && hcm.stream_idle_timeout !== DEFAULT_STREAM_IDLE_TIMEOUT_MS ? { streamIdleTimeoutMs: hcm.stream_idle_timeout } : {}),
+    ...(hcm.request_timeout ? { requestTimeoutMs: hcm.request_timeout } : {}),
+    ...(hcm.common_http_protocol_options?.max_stream_duration ? { maxStreamDurationMs: hcm.common_http_protocol_options.max_stream_duration } : {}),
   }
 }
 

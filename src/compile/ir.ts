@@ -150,6 +150,25 @@ export interface WeightedClusterIR {
   readonly hostRewrite?: string
 }
 
+/** A `RequestMirrorPolicy`: shadow a copy of the request to another cluster. */
+export interface MirrorPolicyIR {
+  readonly cluster?: string
+  /** Lower-case header naming the cluster. */
+  readonly clusterHeader?: string
+  /** Share of requests mirrored (runtime_fraction's default_value); absent: all. */
+  readonly fraction?: FractionIR
+  /** Append "-shadow" to the authority (Envoy's default). */
+  readonly appendShadowSuffix: boolean
+  readonly hostRewrite?: string
+}
+
+/** `RouteAction.MaxStreamDuration`, in ms (absent: not set). */
+export interface MaxStreamDurationIR {
+  readonly maxMs?: number
+  readonly grpcHeaderMaxMs?: number
+  readonly grpcHeaderOffsetMs?: number
+}
+
 export interface ForwardActionIR {
   readonly type: 'route'
   readonly target:
@@ -168,6 +187,12 @@ export interface ForwardActionIR {
   readonly bufferLimitBytes?: number
   /** cluster_not_found_response_code as a status; absent: 503. */
   readonly clusterNotFoundStatus?: 404 | 500
+  /** Route `idle_timeout` in ms (0 disables); absent: the HCM's stream_idle_timeout. */
+  readonly idleTimeoutMs?: number
+  /** Route `max_stream_duration`; absent: the HCM's applies. */
+  readonly maxStreamDuration?: MaxStreamDurationIR
+  /** `request_mirror_policies`, in order. */
+  readonly mirrors?: readonly MirrorPolicyIR[]
 }
 
 export interface RedirectActionIR {
@@ -447,6 +472,12 @@ export interface ListenerIR {
   readonly tracing?: TracingIR
   readonly generateRequestId: boolean
   readonly downstream: DownstreamPolicy
+  /** HCM `stream_idle_timeout` in ms; absent: DEFAULT_STREAM_IDLE_TIMEOUT_MS; 0 disables it. */
+  readonly streamIdleTimeoutMs?: number
+  /** HCM `request_timeout` in ms; absent: 0 (off). */
+  readonly requestTimeoutMs?: number
+  /** HCM `common_http_protocol_options.max_stream_duration` in ms; absent: 0 (none). */
+  readonly maxStreamDurationMs?: number
 }
 
 // --- clusters ----------------------------------------------------------------
@@ -568,6 +599,9 @@ export const DEFAULT_CLUSTER_LB: ClusterLbIR = Object.freeze({
   maglevTableSize: MAGLEV_DEFAULT_TABLE_SIZE,
   localityWeighted: false,
 })
+
+/** Envoy's default HCM stream_idle_timeout: 5 minutes (docs/root/faq/configuration/timeouts.rst). */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000
 
 /** Envoy's default route timeout. */
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000

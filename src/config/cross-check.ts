@@ -104,6 +104,8 @@ export function crossCheck(config: Loose): Issue[] {
             if (!action || typeof action !== 'object') return
             const cluster = str(action.cluster)
             if (cluster !== undefined) checkCluster(cluster, [...rpath, 'route', 'cluster'])
+            // A shadow to a cluster that does not exist is refused as Envoy refuses it (validate_clusters).
+            list(action.request_mirror_policies).forEach((m, mi) => str(m?.cluster) !== undefined && checkCluster(m.cluster, [...rpath, 'route', 'request_mirror_policies', mi, 'cluster']))
             const wc = action.weighted_clusters
             if (wc && typeof wc === 'object') {
               const entries = list(wc.clusters)

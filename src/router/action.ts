@@ -11,6 +11,8 @@ import { computeHash } from '../upstream/lb/index.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
 import { effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
+import { streamLimits } from '../upstream/stream-limits.js'
+import { startMirrors } from '../upstream/mirror.js'
 import { prepareUpstreamHeaders } from '../upstream/proxy-headers.js'
 import type { ProxyEnv } from '../context.js'
 import type { HeaderValueContext } from '../compile/types.js'
@@ -63,9 +65,21 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
     return headers
   }
 
+  const limits = streamLimits(c.get('listener'), action, request.headers, valueCtx.startTime)
+  const bufferLimitBytes = action.bufferLimitBytes
+  // Shadows first: a mirrored body is teed, and the primary sends its half.
+  const primary = action.mirrors.length === 0 ? request : startMirrors(action.mirrors, { request, path, headersFor, timeoutMs: timeouts.routeTimeoutMs, bufferLimitBytes }, {
+    fetch: deps.fetch, bindings: deps.bindings, now: deps.now, random: deps.random, clusters: deps.clusters,
+    clusterNamed: (name) => c.get('snapshot').clusters.get(name),
+    waitUntil: (p) => backgroundTask(c, p),
+  })
   const response = await sendWithRetries(
     {
-      request, cluster, path, headersFor, retry,
+      request: primary, cluster, path, headersFor, retry,
+      streamIdleTimeoutMs: limits.idleMs,
+      requestDeadline: limits.requestDeadline,
+      streamDeadline: limits.streamDeadline,
+      onBodyDone: (done) => c.set('bodyDone', done),
       routeTimeoutMs: timeouts.routeTimeoutMs,
       perTryTimeoutMs: timeouts.perTryTimeoutMs,
       bufferLimitBytes: action.bufferLimitBytes,
@@ -112,6 +126,15 @@ function pickCluster(c: Context<ProxyEnv>, action: ForwardAction, deps: RouterDe
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Work that may outlive the response (the Worker's waitUntil; tests without a ctx just let it run). */
+function backgroundTask(c: Context<ProxyEnv>, p: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(p)
+  } catch {
+    void p
+  }
+}
 
 /** The HEALTH Durable Object binding and this request's waitUntil, when the Worker has them. */
 function healthLink(c: Context<ProxyEnv>): HealthLink | undefined {

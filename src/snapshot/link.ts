@@ -8,7 +8,7 @@ import type {
   ClusterIR, ForwardActionIR, ListenerIR, PathRewriteIR, RetryPolicyIR, RouteActionIR, RouteIR, RouteTableIR, SnapshotIR, VirtualHostIR,
 } from '../compile/ir.js'
 import {
-  DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
+  DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
 } from '../compile/ir.js'
 import type { Cluster, FilterOverride, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
 import { linkCors, linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } from './filters.js'
@@ -69,6 +69,9 @@ function linkForward(a: ForwardActionIR, shared: Shared): RouteAction {
     rateLimits: linkRateLimits(a.rateLimits),
     bufferLimitBytes: a.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
     clusterNotFoundStatus: a.clusterNotFoundStatus ?? 503,
+    idleTimeoutMs: a.idleTimeoutMs,
+    maxStreamDuration: a.maxStreamDuration,
+    mirrors: a.mirrors ?? NONE,
   }
 }
 
@@ -141,6 +144,9 @@ function linkListener(l: ListenerIR, shared: Shared): Listener {
     tracing: l.tracing,
     generateRequestId: l.generateRequestId,
     downstream: l.downstream,
+    streamIdleTimeoutMs: l.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+    requestTimeoutMs: l.requestTimeoutMs ?? 0,
+    maxStreamDurationMs: l.maxStreamDurationMs ?? 0,
   }
 }
 

@@ -84,6 +84,9 @@ const NO_LISTENER: Listener = Object.freeze({
   routeTable: Object.freeze({ name: '', virtualHosts: [], findVirtualHost: () => undefined, requestHeaders: { add: [], remove: [] }, responseHeaders: { add: [], remove: [] }, internalOnlyHeaders: [] }),
   httpFilters: [],
   downstream: Object.freeze({ normalizePath: false, mergeSlashes: false, escapedSlashes: 'KEEP_UNCHANGED', internalAddresses: [], useRemoteAddress: false, xffNumTrustedHops: 0, skipXffAppend: false, generateRequestId: true, preserveExternalRequestId: false }),
+  streamIdleTimeoutMs: 0,
+  requestTimeoutMs: 0,
+  maxStreamDurationMs: 0,
   connectionManager: {},
 })
 

@@ -81,6 +81,28 @@ export const httpFilter = envoyObject({
   return { ...f, parsed: parsed.data }
 })
 
+/**
+ * `config.core.v3.HttpProtocolOptions` on the HCM. Only max_stream_duration
+ * means anything to a Worker: the others govern the downstream connection,
+ * which Cloudflare (or workerd locally) owns — the Worker sees requests, never
+ * connections.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/protocol.proto#config-core-v3-httpprotocoloptions
+ */
+const NO_CONNECTION = 'a Worker never sees the downstream connection (Cloudflare, or workerd locally, terminates it), so connection-level limits cannot be applied'
+const downstreamProtocolOptions = envoyObject(
+  { max_stream_duration: duration.optional() },
+  {
+    ignored: ['idle_timeout', 'max_connection_duration', 'max_headers_count', 'max_response_headers_kb', 'headers_with_underscores_action', 'max_requests_per_connection'],
+    notes: {
+      idle_timeout: NO_CONNECTION,
+      max_connection_duration: NO_CONNECTION,
+      max_requests_per_connection: NO_CONNECTION,
+      max_headers_count: 'Cloudflare enforces its own request header limits',
+      headers_with_underscores_action: 'headers with underscores are passed through (Envoy\'s default, ALLOW)',
+    },
+  },
+)
+
 export const httpConnectionManager = envoyObject(
   {
     '@type': z.string().optional(),
@@ -104,13 +126,14 @@ export const httpConnectionManager = envoyObject(
     strip_any_host_port: z.boolean().optional(),
     request_timeout: duration.optional(),
     stream_idle_timeout: duration.optional(),
+    common_http_protocol_options: downstreamProtocolOptions.optional(),
     server_name: z.string().optional(),
     upgrade_configs: z.array(opaque).optional(),
     local_reply_config: opaque.optional(),
   },
   {
     ignored: [
-      'add_user_agent', 'common_http_protocol_options', 'http_protocol_options', 'http2_protocol_options', 'http3_protocol_options',
+      'add_user_agent', 'http_protocol_options', 'http2_protocol_options', 'http3_protocol_options',
       'server_header_transformation', 'scheme_header_transformation', 'max_request_headers_kb', 'request_headers_timeout',
       'drain_timeout', 'delayed_close_timeout', 'via', 'forward_client_cert_details',
       'set_current_client_cert_details', 'proxy_100_continue', 'represent_ipv4_remote_address_as_ipv4_mapped_ipv6',
@@ -121,6 +144,8 @@ export const httpConnectionManager = envoyObject(
     ],
     notes: {
       common_http_protocol_options: 'Cloudflare owns the downstream connections',
+      normalize_path: 'Cloudflare normalizes the URL before the Worker sees it',
+      merge_slashes: 'Cloudflare normalizes the URL before the Worker sees it',
       http2_protocol_options: 'Cloudflare owns the downstream connections',
     },
     unsupported: { scoped_routes: 'scoped RDS is not implemented' },
