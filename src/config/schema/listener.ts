@@ -143,9 +143,6 @@ export const httpConnectionManager = envoyObject(
       'original_ip_detection_extensions', 'user_agent', 'access_log_options',
     ],
     notes: {
-      common_http_protocol_options: 'Cloudflare owns the downstream connections',
-      normalize_path: 'Cloudflare normalizes the URL before the Worker sees it',
-      merge_slashes: 'Cloudflare normalizes the URL before the Worker sees it',
       http2_protocol_options: 'Cloudflare owns the downstream connections',
     },
     unsupported: { scoped_routes: 'scoped RDS is not implemented' },
