@@ -59,6 +59,13 @@ export function crossCheck(config: Loose): Issue[] {
   }
   checkTracer(config?.tracing?.http, ['tracing', 'http'])
 
+  // A Worker serves one listener: a config with none (and no xDS to bring one) would answer 503 to everything.
+  const dynamic = config?.dynamic_resources
+  if (listeners.length === 0 && !dynamic?.lds_config && !dynamic?.cds_config)
+    error([], 'no_listeners', 'the config has no listeners (static_resources.listeners) and no dynamic_resources: edgevoy would have nothing to serve')
+  else if (listeners.length === 0 && !dynamic?.lds_config)
+    warn(['dynamic_resources'], 'no_listeners', 'no static listeners and no lds_config: no listener can ever arrive, so every request answers 503')
+
   const listenerNames = new Set<string>()
   listeners.forEach((l, li) => {
     const lpath = ['static_resources', 'listeners', li]

@@ -18,6 +18,8 @@
  *   /ws               WebSocket (RFC 6455 by hand): echoes each text frame
  *   /response-headers?k=v  echo, with each query parameter added as a response header
  *   /health           200 `ok`, or 503 after `setBehavior({ healthy: false })`
+ *   /jwks/:pad?jwk=J  a JWKS `{ keys: [J], pad: "xxx…" }` with `pad` bytes of padding
+ *                     (`&chunked=1`: no Content-Length), for jwt_authn's size limit
  *
  * `setBehavior` applies to every path but /health: `delayMs` before answering,
  * `status` to answer with instead, `reset` to destroy the socket without answering.
@@ -99,6 +101,12 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     if (first === 'response-headers') {
       for (const [name, value] of url.searchParams) res.setHeader(name, value)
       return sendJson(res, 200, echo)
+    }
+    if (first === 'jwks') {
+      const body = JSON.stringify({ keys: [JSON.parse(url.searchParams.get('jwk') ?? '{}')], pad: 'x'.repeat(Number(arg)) })
+      if (url.searchParams.get('chunked') !== '1') res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) })
+      else res.writeHead(200, { 'content-type': 'application/json' })
+      return void res.end(body)
     }
     if (first === 'big') return streamBig(res, Number(arg), url.searchParams.get('failAt'))
     if (first === 'drip') {

@@ -22,6 +22,14 @@ export const socketAddress = envoyObject(
     resolver_name: z.string().optional(),
     ipv4_compat: z.boolean().optional(),
   },
+  {
+    notApplied: {
+      named_port: 'give port_value (named ports are resolved by Envoy\'s cluster types)',
+      protocol: 'edgevoy speaks HTTP over TCP (fetch); the value is not checked',
+      resolver_name: 'names are resolved by the Workers runtime',
+      ipv4_compat: 'the Workers runtime owns sockets',
+    },
+  },
 )
 
 export const address = envoyObject(
@@ -132,6 +140,12 @@ export const httpConnectionManager = envoyObject(
     local_reply_config: opaque.optional(),
   },
   {
+    notApplied: {
+      codec_type: 'Cloudflare and workerd negotiate HTTP/1.1, HTTP/2 and HTTP/3 with clients',
+      server_name: 'responses keep the platform\'s server header',
+      upgrade_configs: 'WebSocket upgrades are forwarded whether or not they are listed (Envoy refuses unlisted upgrades)',
+      local_reply_config: 'local replies keep edgevoy\'s status codes and bodies',
+    },
     ignored: [
       'add_user_agent', 'http_protocol_options', 'http2_protocol_options', 'http3_protocol_options',
       'server_header_transformation', 'scheme_header_transformation', 'max_request_headers_kb', 'request_headers_timeout',
@@ -236,11 +250,12 @@ export const filterChain = envoyObject(
   {
     filters: z.array(networkFilter).min(1),
     name: z.string().optional(),
+    filter_chain_match: opaque.optional(),
   },
   {
-    ignored: ['transport_socket', 'tls_context', 'use_proxy_proto', 'metadata', 'transport_socket_connect_timeout', 'filter_chain_match'],
+    notApplied: { filter_chain_match: "edgevoy serves the listener's first filter chain to every request (Cloudflare terminates TLS, so SNI cannot choose)" },
+    ignored: ['transport_socket', 'tls_context', 'use_proxy_proto', 'metadata', 'transport_socket_connect_timeout'],
     notes: {
-      filter_chain_match: 'edgevoy serves the listener\'s first filter chain to every request (Cloudflare terminates TLS, so SNI cannot choose)',
       transport_socket: 'Cloudflare terminates TLS for the Worker',
       tls_context: 'Cloudflare terminates TLS for the Worker',
     },
@@ -262,6 +277,7 @@ export const listener = envoyObject(
       'bind_to_port', 'enable_mptcp', 'ignore_global_conn_limit', 'additional_addresses', 'max_connections_to_accept_per_socket_event',
     ],
     notes: { default_filter_chain: 'edgevoy serves the first filter chain' },
+    notApplied: { per_connection_buffer_limit_bytes: 'the Workers runtime owns downstream connections and their buffers' },
   },
 ).superRefine((l, ctx) => {
   // Envoy's edge best practices: a listener that faces the internet sets

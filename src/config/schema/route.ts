@@ -25,6 +25,7 @@ export const routeMatch = envoyObject(
     grpc: z.object({}).passthrough().optional(),
   },
   {
+    notApplied: { grpc: 'gRPC-only matching is not implemented: the route matches requests that are not gRPC too' },
     unsupported: {
       connect_matcher: 'Workers cannot accept HTTP CONNECT',
       path_match_policy: 'URI-template path matching is not implemented',
@@ -94,7 +95,7 @@ export const routeAction = envoyObject(
         total_weight: wrapped(uint32).optional(),
         runtime_key_prefix: z.string().optional(),
       },
-      { ignored: ['header_name', 'random_value_specifier'] },
+      { ignored: ['header_name', 'random_value_specifier'], notApplied: { runtime_key_prefix: 'there is no Envoy runtime on Workers: the configured weights apply' } },
     ).optional(),
     prefix_rewrite: z.string().optional(),
     regex_rewrite: regexRewrite.optional(),
@@ -112,6 +113,10 @@ export const routeAction = envoyObject(
     upgrade_configs: z.array(opaque).optional(),
   },
   {
+    notApplied: {
+      priority: 'routing priorities are not implemented: every route uses the DEFAULT circuit breakers',
+      upgrade_configs: 'WebSocket upgrades are forwarded whether or not they are listed',
+    },
     ignored: [
       'auto_host_rewrite', 'host_rewrite_header', 'host_rewrite_path_regex', 'metadata_match', 'include_vh_rate_limits',
       'internal_redirect_policy', 'max_internal_redirects', 'hedge_policy', 'max_grpc_timeout', 'grpc_timeout_offset',
