@@ -5,19 +5,39 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/string.proto
  */
 import { z } from 'zod'
-import { compileRe2 } from '../re2.js'
-import { envoyEnum, envoyObject, uint32 } from './envoy-object.js'
+import { compileRe2, compileRe2Regex } from '../re2.js'
+import { envoyEnum, envoyObject, uint32, WARNING, warningMode } from './envoy-object.js'
+
+/**
+ * Envoy refuses a regex whose RE2 program is larger than 100 instructions by
+ * default (runtime `re2.max_program_size.error_level`); edgevoy's program is
+ * close to RE2's but not identical, so it warns instead, and says why it
+ * matters: matching costs program size × input length.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/regex.proto
+ */
+const ENVOY_MAX_PROGRAM_SIZE = 100
 
 /** An RE2 pattern: rejected here if RE2 (or JS) can't take it. */
 export const re2Pattern = z.string().superRefine((pattern, ctx) => {
   const result = compileRe2(pattern)
-  if (!result.ok) ctx.addIssue({ code: 'custom', message: `invalid regex ${JSON.stringify(pattern)}: ${result.message}`, params: { kind: 'invalid_regex' } })
+  if (!result.ok) {
+    ctx.addIssue({ code: 'custom', message: `invalid regex ${JSON.stringify(pattern)}: ${result.message}`, params: { kind: 'invalid_regex' } })
+    return
+  }
+  const size = compileRe2Regex(pattern).programSize
+  if (warningMode.collecting && size > ENVOY_MAX_PROGRAM_SIZE) {
+    const message = `regex ${JSON.stringify(pattern)} compiles to ${size} instructions: Envoy refuses RE2 programs over ${ENVOY_MAX_PROGRAM_SIZE} by default (re2.max_program_size.error_level), and matching time grows with program size × input length`
+    ctx.addIssue({ code: 'custom', message, params: { kind: WARNING } })
+  }
 })
 
 /** `type.matcher.v3.RegexMatcher`: `google_re2` is the only engine, and optional. */
 export const regexMatcher = envoyObject({
   regex: re2Pattern,
-  google_re2: z.object({ max_program_size: z.unknown().optional() }).optional(),
+  google_re2: envoyObject({}, {
+    ignored: ['max_program_size'],
+    notes: { max_program_size: "edgevoy's regex engine runs in linear time whatever the program size; programs over Envoy's default limit of 100 instructions get a warning instead" },
+  }).optional(),
 })
 
 export const stringMatcher = envoyObject({
@@ -65,6 +85,10 @@ export const queryParameterMatcher = envoyObject({
   /** v2: `value` + `regex: true|false`. */
   value: z.string().optional(),
   regex: z.boolean().optional(),
+}).superRefine((q, ctx) => {
+  // v2 `regex: true` makes `value` an RE2 pattern: checked like every other regex.
+  const result = q.regex === true && q.value ? compileRe2(q.value) : undefined
+  if (result && !result.ok) ctx.addIssue({ code: 'custom', message: `invalid regex ${JSON.stringify(q.value)}: ${result.message}`, path: ['value'], params: { kind: 'invalid_regex' } })
 })
 export type QueryParameterMatcherConfig = z.output<typeof queryParameterMatcher>
 
