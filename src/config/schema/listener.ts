@@ -286,7 +286,8 @@ export const listener = envoyObject(
   // https://www.envoyproxy.io/docs/envoy/latest/configuration/best_practices/edge
   if (!warningMode.collecting) return
   const hcm = l.filter_chains[0]?.filters[0]?.httpConnectionManager
-  const bind = l.address.socket_address.address
+  const bind = l.address?.socket_address?.address
+  if (bind === undefined) return
   if (!hcm || hcm.use_remote_address === true || !facesInternet(bind)) return
   ctx.addIssue({
     code: 'custom',

@@ -92,6 +92,40 @@ export const queryParameterMatcher = envoyObject({
 })
 export type QueryParameterMatcherConfig = z.output<typeof queryParameterMatcher>
 
+/**
+ * The command operators edgevoy fills in in a header value (src/router/headers.ts).
+ * Envoy refuses a value it cannot parse: so does edgevoy. An operator Envoy has
+ * and edgevoy does not fill in is warned about and formats as empty (the header
+ * is then skipped unless keep_empty_value), never sent literally.
+ */
+export const HEADER_VALUE_OPERATORS = ['DOWNSTREAM_REMOTE_ADDRESS', 'DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT', 'REQ', 'PROTOCOL', 'UPSTREAM_REMOTE_ADDRESS', 'START_TIME', 'HOSTNAME'] as const
+
+/**
+ * A header value's `%…%` commands checked as Envoy's parser does
+ * (source/common/router/header_parser.cc: "Un-terminated variable expression"):
+ * malformed → errors; operators edgevoy does not fill in → warnings.
+ */
+export function headerValueProblems(value: string): { errors: string[]; warnings: string[] } {
+  const errors: string[] = []
+  const warnings: string[] = []
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] !== '%') continue
+    if (value[i + 1] === '%') {
+      i++
+      continue
+    }
+    const m = /^%([A-Z][A-Z0-9_]*)(\([^)]*\))?(:\d+)?%/.exec(value.slice(i))
+    if (!m) {
+      errors.push(`Invalid header configuration. Un-terminated variable expression '${value.slice(i + 1)}' (write %% for a literal %)`)
+      break
+    }
+    if (!(HEADER_VALUE_OPERATORS as readonly string[]).includes(m[1]!))
+      warnings.push(`header value command %${m[1]}% is not filled in by edgevoy: it formats as empty (supported: ${HEADER_VALUE_OPERATORS.join(', ')})`)
+    i += m[0].length - 1
+  }
+  return { errors, warnings }
+}
+
 /** `config.core.v3.HeaderValueOption`. */
 export const headerValueOption = envoyObject({
   header: envoyObject({ key: z.string().min(1), value: z.string().optional(), raw_value: z.string().optional() }),
@@ -99,15 +133,28 @@ export const headerValueOption = envoyObject({
   append: z.union([z.boolean(), z.object({ value: z.boolean() })]).optional(),
   append_action: envoyEnum(['APPEND_IF_EXISTS_OR_ADD', 'ADD_IF_ABSENT', 'OVERWRITE_IF_EXISTS_OR_ADD', 'OVERWRITE_IF_EXISTS']).optional(),
   keep_empty_value: z.boolean().optional(),
+}).superRefine((h, ctx) => {
+  // Envoy (header_parser.cc): "Both append and append_action are set and it's not allowed".
+  if (h.append !== undefined && h.append_action !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['append'], message: "Both append and append_action are set and it's not allowed", params: { kind: 'conflict' } })
+  // :path and :authority have the route's rewrites; Envoy refuses every :-prefixed header here.
+  if (h.header.key.startsWith(':'))
+    ctx.addIssue({ code: 'custom', path: ['header', 'key'], message: `":-prefixed headers may not be modified" (${h.header.key}): use the route's prefix_rewrite / host_rewrite_literal`, params: { kind: 'invalid_header' } })
+  const { errors, warnings } = headerValueProblems(h.header.value ?? '')
+  for (const message of errors) ctx.addIssue({ code: 'custom', path: ['header', 'value'], message, params: { kind: 'invalid_header' } })
+  if (warningMode.collecting) for (const message of warnings) ctx.addIssue({ code: 'custom', path: ['header', 'value'], message, params: { kind: WARNING } })
 })
+
+/** A `*_headers_to_remove` entry: Envoy refuses :-prefixed headers and host. */
+const headerToRemove = z.string().min(1).refine((name) => !name.startsWith(':') && name.toLowerCase() !== 'host', { message: ':-prefixed or host headers may not be removed' })
 export type HeaderValueOptionConfig = z.output<typeof headerValueOption>
 
 /** The add/remove header fields that route configs, virtual hosts, routes and weighted clusters share. */
 export const headerMutationFields = {
   request_headers_to_add: z.array(headerValueOption).max(1000).optional(),
-  request_headers_to_remove: z.array(z.string().min(1)).optional(),
+  request_headers_to_remove: z.array(headerToRemove).optional(),
   response_headers_to_add: z.array(headerValueOption).max(1000).optional(),
-  response_headers_to_remove: z.array(z.string().min(1)).optional(),
+  response_headers_to_remove: z.array(headerToRemove).optional(),
 }
 
 export const percent = envoyObject({ value: z.number().min(0).max(100) })

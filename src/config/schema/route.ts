@@ -45,6 +45,9 @@ export const routeMatch = envoyObject(
     })
 })
 
+/** A string that becomes part of a header (Envoy's HTTP_HEADER_VALUE rule): no CR, LF or NUL. */
+const headerValueString = z.string().refine((v) => !/[\r\n\0]/.test(v), { message: 'must not contain a newline, carriage return or NUL (it becomes a header value)' })
+
 const regexRewrite = envoyObject({ pattern: regexMatcher, substitution: z.string() })
 
 /** Ignoring these does not change the route or cluster a request takes, nor its answer (validate warns). */
@@ -56,7 +59,7 @@ const requestMirrorPolicy = envoyObject(
   {
     cluster: z.string().min(1).optional(),
     cluster_header: z.string().min(1).optional(),
-    runtime_fraction: envoyObject({ default_value: fractionalPercent.optional(), runtime_key: z.string().optional() }).optional(),
+    runtime_fraction: envoyObject({ default_value: fractionalPercent.optional(), runtime_key: z.string().optional() }, { notApplied: { runtime_key: 'there is no Envoy runtime on Workers: default_value always applies' } }).optional(),
     disable_shadow_host_suffix_append: z.boolean().optional(),
     host_rewrite_literal: z.string().optional(),
   },
@@ -97,9 +100,9 @@ export const routeAction = envoyObject(
       },
       { ignored: ['header_name', 'random_value_specifier'], notApplied: { runtime_key_prefix: 'there is no Envoy runtime on Workers: the configured weights apply' } },
     ).optional(),
-    prefix_rewrite: z.string().optional(),
+    prefix_rewrite: headerValueString.optional(),
     regex_rewrite: regexRewrite.optional(),
-    host_rewrite_literal: z.string().optional(),
+    host_rewrite_literal: headerValueString.optional(),
     timeout: duration.optional(),
     idle_timeout: duration.optional(),
     retry_policy: retryPolicy.optional(),
@@ -136,6 +139,10 @@ export const routeAction = envoyObject(
 ).superRefine((a, ctx) => {
   const targets = ['cluster', 'cluster_header', 'weighted_clusters'].filter((k) => (a as Record<string, unknown>)[k] !== undefined)
   const plugin = 'inline_cluster_specifier_plugin' in a || 'cluster_specifier_plugin' in a
+  // host_rewrite_specifier is a oneof in Envoy's RouteAction: at most one may be set.
+  const hostRewrites = ['host_rewrite_literal', 'auto_host_rewrite', 'host_rewrite_header', 'host_rewrite_path_regex'].filter((k) => k in a)
+  if (hostRewrites.length > 1)
+    ctx.addIssue({ code: 'custom', message: `${hostRewrites.join(' and ')} are mutually exclusive (Envoy's host_rewrite_specifier oneof)`, params: { kind: 'conflict' } })
   if (targets.length !== 1 && !(plugin && targets.length === 0))
     ctx.addIssue({ code: 'custom', message: `a route action needs exactly one of cluster, cluster_header, weighted_clusters (got ${targets.length ? targets.join(', ') : 'none'})`, params: { kind: 'cluster_specifier' } })
   if (a.prefix_rewrite !== undefined && a.regex_rewrite !== undefined)
@@ -145,10 +152,10 @@ export const routeAction = envoyObject(
 export const redirectAction = envoyObject({
   https_redirect: z.boolean().optional(),
   scheme_redirect: z.string().optional(),
-  host_redirect: z.string().optional(),
+  host_redirect: headerValueString.optional(),
   port_redirect: uint32.optional(),
-  path_redirect: z.string().optional(),
-  prefix_rewrite: z.string().optional(),
+  path_redirect: headerValueString.optional(),
+  prefix_rewrite: headerValueString.optional(),
   regex_rewrite: regexRewrite.optional(),
   response_code: envoyEnum(['MOVED_PERMANENTLY', 'FOUND', 'SEE_OTHER', 'TEMPORARY_REDIRECT', 'PERMANENT_REDIRECT'], { caseInsensitive: true }).optional(),
   strip_query: z.boolean().optional(),
@@ -158,12 +165,21 @@ export const redirectAction = envoyObject({
   if (r.https_redirect && r.scheme_redirect !== undefined) ctx.addIssue({ code: 'custom', message: 'https_redirect and scheme_redirect are mutually exclusive' })
 })
 
+/** Envoy's RouteConfiguration.max_direct_response_body_size_bytes default. */
+const MAX_DIRECT_RESPONSE_BODY = 4096
+
 export const directResponseAction = envoyObject({
   status: uint32.pipe(z.number().min(200).max(599)),
   body: envoyObject(
     { inline_string: z.string().optional(), inline_bytes: z.string().optional() },
     { unsupported: { filename: 'a Worker has no filesystem: use inline_string', environment_variable: 'a Worker has no process environment: use inline_string' } },
-  ).optional(),
+  )
+    .superRefine((b, ctx) => {
+      // Envoy: "response body size is N bytes; maximum is 4096" (config_impl.cc, max_direct_response_body_size_bytes).
+      const size = b.inline_string !== undefined ? new TextEncoder().encode(b.inline_string).length : b.inline_bytes !== undefined ? Math.floor((b.inline_bytes.replace(/=+$/, '').length * 3) / 4) : 0
+      if (size > MAX_DIRECT_RESPONSE_BODY) ctx.addIssue({ code: 'custom', message: `response body size is ${size} bytes; maximum is ${MAX_DIRECT_RESPONSE_BODY}`, params: { kind: 'too_big' } })
+    })
+    .optional(),
 })
 
 export const route = envoyObject(
@@ -207,7 +223,16 @@ export const virtualHost = envoyObject(
     ignored: ['include_request_attempt_count', 'include_attempt_count_in_response', 'virtual_clusters', 'metadata', 'request_mirror_policies', 'retry_policy_typed_config', 'hedge_policy'],
     notes: { virtual_clusters: 'virtual cluster stats are not collected', request_mirror_policies: NOT_MIRRORED, hedge_policy: NOT_HEDGED },
   },
-)
+).superRefine((vh, ctx) => {
+  // Envoy refuses a virtual cluster that matches nothing: VirtualCluster.headers needs at least one matcher.
+  const vcs = (vh as Record<string, unknown>).virtual_clusters
+  if (Array.isArray(vcs))
+    vcs.forEach((vc, i) => {
+      const headers = typeof vc === 'object' && vc !== null ? (vc as Record<string, unknown>).headers : undefined
+      if (!Array.isArray(headers) || headers.length === 0)
+        ctx.addIssue({ code: 'custom', path: ['virtual_clusters', i, 'headers'], message: 'a virtual cluster needs at least one header matcher (:path, :method, …)', params: { kind: 'missing_field' } })
+    })
+})
 export type VirtualHostConfig = z.output<typeof virtualHost>
 
 export const routeConfiguration = envoyObject(
