@@ -14,7 +14,9 @@ import { generateConfig } from './gen-config.js'
 import { measureBundle, measureEval } from './coldstart.js'
 import { buildSegmentIndex } from './proto-segment-index.js'
 import { printReport } from './report.js'
-import { DEFAULT_IMPLS, ROUTE_COUNTS, routingSlopes, runRoutingCase, type RoutingCase } from './routing.js'
+import { measureRegex } from './regex.js'
+import { DEFAULT_IMPLS, ROUTE_COUNTS, routingSlopes, runRoutingCase, withBacktrackingRegex, type RoutingCase } from './routing.js'
+import { buildRouteIndex, linearIndex } from '../src/router/route-index.js'
 import { runRuntime, type RuntimeResult } from './runtime.js'
 
 const quick = process.argv.includes('--quick')
@@ -69,11 +71,14 @@ if (wants('routing'))
   results.routing = await section('routing', () => {
     const cases: RoutingCase[] = []
     for (const n of ROUTE_COUNTS) {
-      cases.push(runRoutingCase(n, { ...DEFAULT_IMPLS, segment: buildSegmentIndex }, quick ? 300 : 1200))
+      // `…+RegExp`: the same, with regexes on V8's backtracking RegExp (before the linear-time engine).
+      const before = { 'edgevoy+RegExp': withBacktrackingRegex(buildRouteIndex), 'linear+RegExp': withBacktrackingRegex((vh) => linearIndex(vh.routes)) }
+      cases.push(runRoutingCase(n, { ...DEFAULT_IMPLS, ...before, segment: buildSegmentIndex }, quick ? 300 : 1200))
       log(`  routing ${n} routes measured`)
     }
     return { cases, slopes: routingSlopes(cases) }
   })
+if (wants('regex')) results.regex = await section('regex engine (size, pathological patterns)', () => measureRegex())
 if (wants('memory')) results.memory = await section('memory (fresh process, --expose-gc)', () => child('memory-child.ts', ['--expose-gc']))
 if (wants('runtime'))
   results.runtime = await section('runtime (Miniflare + wrk)', (): Promise<RuntimeResult> => runRuntime({ seconds: quick ? 3 : 10, connections: 16, rounds: quick ? 1 : 2 }))

@@ -3,6 +3,7 @@ import { fmt } from './stats.js'
 import type { RoutingCase } from './routing.js'
 import type { RuntimeResult } from './runtime.js'
 import type { BundleResult } from './coldstart.js'
+import type { RegexResult } from './regex.js'
 
 type Any = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -45,11 +46,31 @@ export function printReport(r: Any): string {
     out.push(`\nSlope of log(p50) vs log(routes), 10 → 10,000 routes (1 = linear, 0 = flat): ${Object.entries(s).map(([n, v]) => `${n} ${fmt(v)}`).join(', ')}.`)
     const byKind = cases.at(-1)!
     out.push(`At ${byKind.routes} routes, p50 by request kind — ${Object.entries(byKind.impls).map(([n, i]) => `${n}: ${Object.entries(i.byKind).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`).join('; ')} ns.\n`)
+    if (byKind.impls['edgevoy+RegExp']) {
+      // The regex engine's cost: each index against its own linear scan, before (V8 RegExp) and after (linear-time engine).
+      out.push(`Regex engine (routes with safe_regex: 1 in 10): speed-up against the linear scan, p50, before (V8 RegExp) → after (linear-time engine): ${cases
+        .map((c) => `${c.routes} routes ${fmt(c.impls['linear+RegExp']!.medianNs / c.impls['edgevoy+RegExp']!.medianNs)}× → ${fmt(c.impls.linear!.medianNs / c.impls.edgevoy!.medianNs)}×`)
+        .join(', ')}; edgevoy p50 after / before: ${cases.map((c) => fmt(c.impls.edgevoy!.medianNs / c.impls['edgevoy+RegExp']!.medianNs)).join(', ')}; linear scan after / before: ${cases.map((c) => fmt(c.impls.linear!.medianNs / c.impls['linear+RegExp']!.medianNs)).join(', ')}.\n`)
+    }
     const big = cases.at(-1)!
     goals.push(['routing: 10k routes ≥ 20× faster than linear (p50)', `${fmt(big.impls.linear!.medianNs / big.impls.edgevoy!.medianNs)}×`, big.impls.linear!.medianNs / big.impls.edgevoy!.medianNs >= 20])
     goals.push(['routing: 10k routes p50 < 2 µs', `${fmt(big.impls.edgevoy!.medianNs / 1000)} µs`, big.impls.edgevoy!.medianNs < 2000])
     goals.push(['routing: sub-linear growth (slope < 1)', fmt(s.edgevoy!), s.edgevoy! < 1])
   } else if (r.routing) out.push(`### Routing\n\nfailed: ${r.routing.error}\n`)
+
+  if (r.regex && !failed(r.regex)) {
+    const x = r.regex as RegexResult
+    out.push('### Regex engine\n')
+    out.push(`Size (minified, gzip): runtime ${kib(x.runtimeGzipBytes)}, runtime + compiler from the RE2 parse tree ${kib(x.engineGzipBytes)} (the parser itself was already in the bundle).\n`)
+    const lengths = Object.keys(x.rows[0]!.backtracking)
+    out.push(
+      table(
+        ['pattern', 'engine: routing decision, /a…a! (10,000 a), first ms', 'engine: median ms', ...lengths.map((n) => `V8 RegExp (before), ${n} a, ms`)],
+        x.rows.map((row) => [`\`${row.pattern}\``, fmt(row.engineFirstMs), fmt(row.engineMs), ...lengths.map((n) => fmt(row.backtracking[Number(n)]!))]),
+      ),
+    )
+    out.push('')
+  } else if (r.regex) out.push(`### Regex engine\n\nfailed: ${r.regex.error}\n`)
 
   out.push('### Cold start\n')
   const cold: unknown[][] = []

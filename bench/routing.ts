@@ -6,6 +6,8 @@
  */
 import type { MatchRequest, Route, RouteTable, VirtualHost } from '../src/compile/types.js'
 import { compileConfig } from '../src/compile/index.js'
+import { stripQuery } from '../src/snapshot/matchers.js'
+import { compileRe2FullMatch } from '../src/config/re2.js'
 import { validateConfig } from '../src/config/load.js'
 import { buildRouteIndex, linearIndex, type RouteIndex } from '../src/router/route-index.js'
 import { generateConfig, type BenchRequest } from './gen-config.js'
@@ -138,6 +140,35 @@ export function runRoutingCase(routes: number, impls: Record<string, IndexBuilde
 export const DEFAULT_IMPLS: Record<string, IndexBuilder> = {
   edgevoy: buildRouteIndex,
   linear: (vh) => linearIndex(vh.routes),
+}
+
+/**
+ * "Before" the linear-time regex engine: the same index over routes whose
+ * safe_regex path predicate is V8's backtracking RegExp on the RE2 → JS
+ * translation, as edgevoy matched until then. Answers map back to the
+ * original Route objects (one Map lookup, also timed), so they are checked
+ * against the linear scan like every other implementation's.
+ */
+export function withBacktrackingRegex(build: IndexBuilder): IndexBuilder {
+  return (vh) => {
+    const original = new Map<Route, Route>()
+    const routes = vh.routes.map((r) => {
+      if (r.match.path.kind !== 'safe_regex') return r
+      const old = compileRe2FullMatch(r.match.path.value)
+      if (!old.ok) throw new Error(old.message)
+      const re = old.regex
+      const copy: Route = { ...r, match: { ...r.match, path: { ...r.match.path, test: (path: string) => re.test(stripQuery(path)) } } }
+      original.set(copy, r)
+      return copy
+    })
+    const index = build({ ...vh, routes })
+    return {
+      select: (m, p, q) => {
+        const r = index.select(m, p, q)
+        return r && (original.get(r) ?? r)
+      },
+    }
+  }
 }
 
 export function routingSlopes(cases: readonly RoutingCase[]): Record<string, number> {

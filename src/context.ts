@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono'
 import type { Listener, MatchRequest, Route, Snapshot, VirtualHost } from './compile/types.js'
+import type { BodyOutcome } from './upstream/body-guard.js'
 
 /** Which virtual host and route a request takes (router/decide.ts decides it). */
 export interface RouteDecision {
@@ -17,14 +18,30 @@ export interface RouteDecision {
   readonly requestId: string | undefined
 }
 
+/** The connection manager's view of the downstream request (router/downstream.ts decides it). */
+export interface DownstreamInfo {
+  /** Envoy's downstream remote address after use_remote_address / xff_num_trusted_hops: what logs and %DOWNSTREAM_REMOTE_ADDRESS% show. */
+  readonly remoteAddress: string | undefined
+  /** Internal requests keep x-envoy-* control headers and get `x-envoy-internal: true`. */
+  readonly internal: boolean
+  /** External with use_remote_address: edgevoy is the first trusted hop. */
+  readonly edge: boolean
+  /** What path normalization decided: a 400 or a 307 are answered before routing. */
+  readonly pathAction: 'continue' | 'reject' | 'redirect'
+}
+
 export interface ProxyVariables {
   decision: RouteDecision
+  /** The connection manager's view of the downstream request. */
+  downstream: DownstreamInfo
   snapshot: Snapshot
   listener: Listener
   /** Set when the response came from an upstream host. */
   upstreamHost: string | undefined
   /** The cluster the route action picked. */
   upstreamCluster: string | undefined
+  /** How the upstream response body ended (set once it streams): the access log waits for it. */
+  bodyDone: Promise<BodyOutcome> | undefined
   /** Envoy response flags a filter set for its local reply (e.g. RL), for %RESPONSE_FLAGS%. */
   responseFlags: readonly string[] | undefined
 }

@@ -7,6 +7,8 @@
 /** Envoy's local-reply cases, by the response flag Envoy logs for each. */
 export const PROXY_ERRORS = {
   no_route: { status: 404, flag: 'NR', body: '' },
+  /** normalize_path refused the path, or path_with_escaped_slashes_action rejected or redirected it. */
+  path_normalization_failed: { status: 400, flag: '', body: '' },
   no_healthy_upstream: { status: 503, flag: 'UH', body: 'no healthy upstream' },
   upstream_connect_failure: {
     status: 503,
@@ -19,6 +21,16 @@ export const PROXY_ERRORS = {
     body: 'upstream connect error or disconnect/reset before headers. reset reason: remote reset',
   },
   upstream_timeout: { status: 504, flag: 'UT', body: 'upstream request timeout' },
+  /** HCM stream_idle_timeout: 504 once the request is in, 408 before (Envoy `maybeRequestTimeoutCode`). */
+  stream_idle_timeout: { status: 504, flag: 'SI', body: 'stream timeout' },
+  /** HCM request_timeout; Envoy sets no response flag for it (details `request_overall_timeout`). */
+  request_timeout: { status: 408, flag: '', body: 'request timeout' },
+  /** max_stream_duration (HCM or route); no response flag either (details `max_duration_timeout`). */
+  max_duration_timeout: { status: 408, flag: '', body: 'downstream duration timeout' },
+  /** An upstream response edgevoy could not parse (e.g. a malformed response after a 1xx). */
+  upstream_protocol_error: { status: 502, flag: 'UPE', body: 'upstream connect error or disconnect/reset before headers. reset reason: protocol error' },
+  /** A request whose framing is invalid (Content-Length with Transfer-Encoding); Envoy's HTTP/1 codec answers 400. */
+  downstream_protocol_error: { status: 400, flag: 'DPE', body: 'Bad Request' },
   upstream_overflow: { status: 503, flag: 'UO', body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow' },
   unknown_cluster: { status: 503, flag: 'NC', body: '' },
   rate_limited: { status: 429, flag: 'RL', body: '' },

@@ -43,10 +43,12 @@ function buildAdminApp(prefix: string, isolate: Isolate): Hono<AdminEnv> {
     c.set('isolate', isolate)
     // Fail closed: no token configured means no admin API, not an open one.
     if (!c.env.ADMIN_TOKEN) return c.body(null, 404)
-    // The dashboard page is static (it holds no data) and a browser cannot send
-    // a bearer token to open it; it asks for the token and sends it on its own calls.
-    if (c.req.method === 'GET' && new URL(c.req.url).pathname.replace(/\/+$/, '') === prefix) return c.html(DASHBOARD_HTML, 200, { 'cache-control': 'no-store' })
-    await checkToken(c.req.header('authorization') ?? null, c.env.ADMIN_TOKEN)
+    // Every admin path is behind the token, the dashboard page too (it reveals
+    // that an admin API is here and where). A browser opens it with Basic auth
+    // (password = the token); the page then sends the token on its own calls.
+    const dashboard = c.req.method === 'GET' && new URL(c.req.url).pathname.replace(/\/+$/, '') === prefix
+    await checkToken(c.req.header('authorization') ?? null, c.env.ADMIN_TOKEN, { basic: dashboard })
+    if (dashboard) return c.html(DASHBOARD_HTML, 200, { 'cache-control': 'no-store' })
     await next()
     c.header('cache-control', 'no-store')
   })

@@ -9,6 +9,7 @@
  */
 import { COMPILER_VERSION } from '../compile/serialize.js'
 import type { ConfigIssue } from '../config/issues.js'
+import type { BootstrapConfig } from '../config/schema/bootstrap.js'
 import { validateConfig } from '../config/load.js'
 import { baseConfigJson, compileAndSerialize, resolveOf } from '../state/base-config.js'
 import { baseHashOf } from '../state/base-hash.js'
@@ -25,6 +26,15 @@ export interface VersionSummary {
   readonly createdAt: string
   /** What made this version: `PUT /config`, `PUT /clusters/x`, `rollback to 3`, … */
   readonly note: string
+}
+
+/**
+ * The listener this Worker serves, which a whole-config write must keep:
+ * without it every request would answer 503. `force` writes anyway.
+ */
+export interface ListenerGuard {
+  readonly listener: string
+  readonly force: boolean
 }
 
 /** `*` matches any version; a number must equal the current version. */
@@ -124,23 +134,23 @@ export class ConfigAuthorityCore {
    * result, store it as the next version and publish it. Everything before the
    * publish is synchronous, so concurrent writes are strictly ordered.
    */
-  async write(op: EditOp, ifMatch: Precondition, note: string): Promise<WriteResult> {
-    const result = this.#writeNow(op, ifMatch, note)
+  async write(op: EditOp, ifMatch: Precondition, note: string, guard?: ListenerGuard): Promise<WriteResult> {
+    const result = this.#writeNow(op, ifMatch, note, guard)
     // The version is committed either way; a failed publish is logged and retried by the next write.
     if (result.ok) await this.#publish().catch(() => {})
     return result
   }
 
-  async rollback(target: number, ifMatch: Precondition): Promise<WriteResult> {
+  async rollback(target: number, ifMatch: Precondition, guard?: ListenerGuard): Promise<WriteResult> {
     const old = this.version(target)
     if (!old) {
       const current = this.current().version
       return { ok: false, status: 404, code: 'not_found', message: `version ${target} is not in the history (kept: the last ${HISTORY_LIMIT})`, details: [], current }
     }
-    return this.write({ kind: 'replace', config: old.config }, ifMatch, `rollback to ${target}`)
+    return this.write({ kind: 'replace', config: old.config }, ifMatch, `rollback to ${target}`, guard)
   }
 
-  #writeNow(op: EditOp, ifMatch: Precondition, note: string): WriteResult {
+  #writeNow(op: EditOp, ifMatch: Precondition, note: string, guard: ListenerGuard | undefined): WriteResult {
     const current = this.current()
     if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== current.version) {
       return { ok: false, status: 412, code: 'precondition_failed', message: `If-Match names version ${ifMatch}, the current version is ${current.version}`, details: [], current: current.version }
@@ -152,6 +162,8 @@ export class ConfigAuthorityCore {
       const n = loaded.errors.length
       return { ok: false, status: 400, code: 'invalid_config', message: `the config has ${n} error${n === 1 ? '' : 's'}; nothing was changed`, details: loaded.errors, current: current.version }
     }
+    const missing = guard && !guard.force ? missingListener(loaded.config.bootstrap, guard.listener) : undefined
+    if (missing) return { ok: false, status: 409, code: 'listener_missing', message: missing, details: [{ listener: guard!.listener }], current: current.version }
     const version = current.version + 1
     let snapshot: string
     try {
@@ -204,4 +216,13 @@ export class ConfigAuthorityCore {
     this.#published = next.catch((e: unknown) => console.error('edgevoy: publishing the config to KV failed', e))
     return next
   }
+}
+
+/** Why a config cannot replace the one serving `listener`, or undefined when it can. */
+export function missingListener(config: BootstrapConfig, listener: string): string | undefined {
+  const names = (config.static_resources?.listeners ?? []).map((l) => l.name)
+  // Listeners that arrive over LDS cannot be checked here.
+  if (names.length === 0 && config.dynamic_resources?.lds_config) return undefined
+  if (names.includes(listener)) return undefined
+  return `the config has no listener "${listener}", which this Worker serves (it has: ${names.join(', ') || 'none'}); every request would answer 503. Nothing was changed; add ?force=true to replace it anyway`
 }

@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono'
 import { stringify as toYaml } from 'yaml'
-import type { WriteResult } from './authority.js'
+import type { ListenerGuard, WriteResult } from './authority.js'
 import type { PublishedConfig } from '../state/published.js'
 import { loadConfig, validateConfig, type LoadResult } from '../config/load.js'
 import { answerWrite, authority, etag, ifMatchOf, parseWith, readBody, type AdminContext, type AdminEnv } from './context.js'
@@ -23,7 +23,7 @@ configRoutes.get('/config', async (c) => {
 
 /** Body → validated config, or 400 with every error (YAML errors carry their line). */
 async function validatedBody(c: AdminContext): Promise<LoadResult> {
-  const body = await readBody(c)
+  const body = await readBody(c, { config: true })
   return body.yaml ? loadConfig(body.text) : validateConfig(body.value)
 }
 
@@ -32,10 +32,21 @@ const rejected = (loaded: LoadResult) => {
   return new AdminError(400, 'invalid_config', `the config has ${n} error${n === 1 ? '' : 's'}; nothing was changed`, loaded.errors)
 }
 
+/**
+ * The listener this Worker serves (EDGEVOY_LISTENER), which a whole-config
+ * write must keep unless the request says `?force=true`. Without
+ * EDGEVOY_LISTENER the Worker serves a config's first listener, and a config
+ * with none is already a 400 (cross-check `no_listeners`).
+ */
+function listenerGuard(c: AdminContext): ListenerGuard | undefined {
+  const named = c.env.EDGEVOY_LISTENER
+  return named ? { listener: named, force: c.req.query('force') === 'true' } : undefined
+}
+
 configRoutes.put('/config', async (c) => {
   const loaded = await validatedBody(c)
   if (!loaded.ok) throw rejected(loaded)
-  const result = (await authority(c).write({ kind: 'replace', config: loaded.config.json }, ifMatchOf(c), 'PUT /config')) as WriteResult
+  const result = (await authority(c).write({ kind: 'replace', config: loaded.config.json }, ifMatchOf(c), 'PUT /config', listenerGuard(c))) as WriteResult
   return answerWrite(c, result)
 })
 
@@ -61,5 +72,5 @@ configRoutes.get('/config/versions/:v', async (c) => {
 
 configRoutes.post('/config/rollback', async (c) => {
   const { version } = parseWith(RollbackBody, (await readBody(c)).value, 'rollback request')
-  return answerWrite(c, (await authority(c).rollback(version, ifMatchOf(c))) as WriteResult)
+  return answerWrite(c, (await authority(c).rollback(version, ifMatchOf(c), listenerGuard(c))) as WriteResult)
 })

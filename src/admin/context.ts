@@ -6,6 +6,8 @@
  */
 import type { Context } from 'hono'
 import { parse as parseYaml } from 'yaml'
+import { textNestingProblem } from '../config/nesting.js'
+import { parseSource } from '../config/yaml-source.js'
 import type { z } from 'zod'
 import type { StateEnv } from '../state/env.js'
 import type { Isolate } from '../state/serving.js'
@@ -37,15 +39,30 @@ export function ifMatchOf(c: AdminContext): Precondition {
 
 export const etag = (version: number) => `"${version}"`
 
-/** The request body as a value: YAML when the Content-Type says so, JSON otherwise. */
-export async function readBody(c: AdminContext): Promise<{ value: unknown; text: string; yaml: boolean }> {
+/**
+ * The request body as a value: YAML when the Content-Type says so, JSON otherwise.
+ * The same rules as `edgevoy validate`: nesting bounded before parsing, and a
+ * duplicate key is an error (never last-one-wins). `config: true` (config
+ * bodies) also refuses an empty body as `invalid_config`.
+ */
+export async function readBody(c: AdminContext, options: { config?: boolean } = {}): Promise<{ value: unknown; text: string; yaml: boolean }> {
   const text = await c.req.text()
   const yaml = YAML_TYPES.test(c.req.header('content-type') ?? '')
+  if (options.config && text.trim() === '') throw new AdminError(400, 'invalid_config', 'the body is empty: send the whole config (JSON, or YAML with Content-Type: application/yaml); nothing was changed')
+  const deep = textNestingProblem(text)
+  if (deep) throw new AdminError(400, 'invalid_config', `${deep.message} (line ${deep.line}, column ${deep.column}); nothing was changed`)
+  let value: unknown
   try {
-    return { value: yaml ? parseYaml(text) : JSON.parse(text), text, yaml }
+    value = yaml ? parseYaml(text) : JSON.parse(text)
   } catch (e) {
     throw new AdminError(400, yaml ? 'invalid_yaml' : 'invalid_json', `the body is not valid ${yaml ? 'YAML' : 'JSON'}: ${e instanceof Error ? e.message : String(e)}`)
   }
+  if (!yaml) {
+    // JSON.parse keeps the last of duplicate keys; the CLI's reader (parseSource) refuses them, and so does the API.
+    const dup = parseSource(text).syntaxErrors[0]
+    if (dup) throw new AdminError(400, 'invalid_json', `the body is not valid JSON for edgevoy: ${dup.message} (line ${dup.line}, column ${dup.column}); nothing was changed`)
+  }
+  return { value, text, yaml }
 }
 
 /** Validate with a request schema, or 400 with every issue. */

@@ -6,7 +6,7 @@
 import { parseFlags, printHelp, UsageError } from './args.js'
 import { readConfig, reportErrors } from './read-config.js'
 
-const HELP = `Usage: edgevoy push -c FILE --url URL [--token T] [--if-match VERSION]
+const HELP = `Usage: edgevoy push -c FILE --url URL [--token T] [--if-match VERSION] [--force]
 
 Validate an Envoy config locally, then send it to a running edgevoy's admin
 API (PUT /__admin/config). Prints the new config version.
@@ -16,6 +16,8 @@ Options:
   --url URL             the Worker (or its admin API) URL
   --token T             admin token (default $ADMIN_TOKEN)
   --if-match VERSION    only replace this version (else 412, nothing changed)
+  --force               replace it even if it lacks the listener the Worker
+                        serves (EDGEVOY_LISTENER; else 409, nothing changed)
   -h, --help            this help
 `
 
@@ -63,6 +65,7 @@ export async function runPush(argv: string[]): Promise<number> {
     url: { type: 'string' },
     token: { type: 'string' },
     'if-match': { type: 'string' },
+    force: { type: 'boolean' },
   })
   if (values.help) return printHelp(HELP)
   if (!values.config) throw new UsageError('missing -c FILE (see edgevoy push --help)')
@@ -73,7 +76,7 @@ export async function runPush(argv: string[]): Promise<number> {
 
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' }
   if (values['if-match']) headers['if-match'] = `"${values['if-match'].replaceAll('"', '')}"`
-  const res = await fetch(`${base}/config`, { method: 'PUT', headers, body: result.text })
+  const res = await fetch(`${base}/config${values.force ? '?force=true' : ''}`, { method: 'PUT', headers, body: result.text })
   if (!res.ok) {
     for (const line of await describeFailure(res)) process.stderr.write(`edgevoy push: ${line}\n`)
     return 1

@@ -7,7 +7,8 @@
 import type { RetryPolicyConfig } from '../config/schema/retry.js'
 import type { RouteConfig } from '../config/schema/route.js'
 import { lowerHeaderMutations } from './headers.js'
-import { DEFAULT_ROUTE_TIMEOUT_MS, type ForwardActionIR, type HashPolicyIR, type PathRewriteIR, type RetryPolicyIR, type RouteActionIR } from './ir.js'
+import { DEFAULT_ROUTE_TIMEOUT_MS, type ForwardActionIR, type HashPolicyIR, type MaxStreamDurationIR, type MirrorPolicyIR, type PathRewriteIR, type RetryPolicyIR, type RouteActionIR } from './ir.js'
+import { lowerFraction } from './filters/common.js'
 import { lowerRateLimits } from './rate-limits.js'
 import { searchRegexIR } from './regex.js'
 import { lowerRetryPolicy } from './resilience.js'
@@ -19,19 +20,11 @@ const NOT_FOUND_CODES = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SER
 
 type RegexRewriteConfig = { pattern: { regex: string }; substitution: string }
 
-/**
- * RE2::GlobalReplace's rewrite string in JS replace() terms: `\N` is group N
- * (`\0` the whole match, `$&`), `\\` a backslash, and a literal `$` is `$$`.
- */
-export function re2Substitution(rewrite: string): string {
-  return rewrite.replace(/\$|\\(\d|\\)/g, (m, esc: string | undefined) => (m === '$' ? '$$' : esc === '\\' ? '\\' : esc === '0' ? '$&' : `$${esc}`))
-}
-
 const pathRewrite = (a: { prefix_rewrite?: string | undefined; regex_rewrite?: RegexRewriteConfig | undefined }): { pathRewrite?: PathRewriteIR } =>
   a.prefix_rewrite !== undefined
     ? { pathRewrite: { kind: 'prefix', prefix: a.prefix_rewrite } }
     : a.regex_rewrite
-      ? { pathRewrite: { kind: 'regex', regex: searchRegexIR(a.regex_rewrite.pattern.regex), substitution: re2Substitution(a.regex_rewrite.substitution) } }
+      ? { pathRewrite: { kind: 'regex', regex: searchRegexIR(a.regex_rewrite.pattern.regex), substitution: a.regex_rewrite.substitution } }
       : {}
 
 type HashPolicyConfig = NonNullable<NonNullable<RouteConfig['route']>['hash_policy']>[number]
@@ -81,6 +74,27 @@ export class RetryPolicyTable {
   }
 }
 
+type ActionConfig = NonNullable<RouteConfig['route']>
+
+function maxStreamDuration(m: NonNullable<ActionConfig['max_stream_duration']>): MaxStreamDurationIR {
+  return {
+    ...(m.max_stream_duration !== undefined ? { maxMs: m.max_stream_duration } : {}),
+    ...(m.grpc_timeout_header_max !== undefined ? { grpcHeaderMaxMs: m.grpc_timeout_header_max } : {}),
+    ...(m.grpc_timeout_header_offset !== undefined ? { grpcHeaderOffsetMs: m.grpc_timeout_header_offset } : {}),
+  }
+}
+
+function mirror(m: NonNullable<ActionConfig['request_mirror_policies']>[number]): MirrorPolicyIR {
+  const fraction = lowerFraction(m.runtime_fraction?.default_value)
+  return {
+    ...(m.cluster !== undefined ? { cluster: m.cluster } : {}),
+    ...(m.cluster_header !== undefined ? { clusterHeader: m.cluster_header.toLowerCase() } : {}),
+    ...(fraction ? { fraction } : {}),
+    appendShadowSuffix: m.disable_shadow_host_suffix_append !== true,
+    ...(m.host_rewrite_literal !== undefined ? { hostRewrite: m.host_rewrite_literal } : {}),
+  }
+}
+
 export function lowerAction(r: RouteConfig, vh: VirtualHostDefaults, retries: RetryPolicyTable): RouteActionIR {
   if (r.direct_response) {
     const body = r.direct_response.body
@@ -122,17 +136,23 @@ export function lowerAction(r: RouteConfig, vh: VirtualHostDefaults, retries: Re
   const bufferLimit = r.per_request_buffer_limit_bytes ?? vh.bufferLimitBytes
   const rateLimits = lowerRateLimits(a.rate_limits)
   const notFound = NOT_FOUND_CODES[a.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE']
+  // A route with max_stream_duration uses Envoy's "new timeouts": the route
+  // timeout is off (router.cc FilterUtility::finalTimeout, usingNewTimeouts()).
+  const timeout = a.max_stream_duration !== undefined ? 0 : (a.timeout ?? DEFAULT_ROUTE_TIMEOUT_MS)
   const hashPolicy = (a.hash_policy ?? []).map(lowerHashPolicy).filter((p) => p !== undefined)
   return {
     type: 'route',
     target,
     ...pathRewrite(a),
     ...(a.host_rewrite_literal !== undefined ? { hostRewrite: a.host_rewrite_literal } : {}),
-    ...(a.timeout !== undefined && a.timeout !== DEFAULT_ROUTE_TIMEOUT_MS ? { timeoutMs: a.timeout } : {}),
+    ...(timeout !== DEFAULT_ROUTE_TIMEOUT_MS ? { timeoutMs: timeout } : {}),
     ...(retry ? { retryPolicy: retries.indexOf(retry) } : {}),
     ...(hashPolicy.length ? { hashPolicy } : {}),
     ...(rateLimits ? { rateLimits } : {}),
     ...(bufferLimit !== undefined ? { bufferLimitBytes: bufferLimit } : {}),
     ...(notFound !== 503 ? { clusterNotFoundStatus: notFound } : {}),
+    ...(a.max_stream_duration !== undefined ? { maxStreamDuration: maxStreamDuration(a.max_stream_duration) } : {}),
+    ...(a.idle_timeout !== undefined ? { idleTimeoutMs: a.idle_timeout } : {}),
+    ...(a.request_mirror_policies?.length ? { mirrors: a.request_mirror_policies.map(mirror) } : {}),
   }
 }

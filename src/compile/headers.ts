@@ -1,7 +1,8 @@
 /**
  * `*_headers_to_add` / `*_headers_to_remove` → HeaderMutationIR, with each
  * value's command operators parsed here rather than per request. `%%` is a
- * literal `%`; an operator edgevoy does not fill in stays literal text.
+ * literal `%`; an operator edgevoy does not fill in (validate warned) is empty,
+ * never the literal text.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#custom-request-response-headers
  */
 import type { HeaderValueOptionConfig } from '../config/schema/matchers.js'
@@ -38,7 +39,8 @@ export function parseHeaderFormat(value: string): HeaderFormatPartIR[] | undefin
       const arg = op === 'REQ' ? (m[2] ?? '').split(':')[0]!.trim() : undefined
       parts.push(arg !== undefined ? { op, arg } : { op })
       dynamic = true
-    } else text += m[0]
+    } else if (op === undefined) text += m[0]
+    // else: an Envoy operator edgevoy does not fill in: empty.
   }
   text += value.slice(last)
   if (text) parts.push(text)

@@ -17,14 +17,17 @@ import { lowerCluster, type ResolveMap } from './clusters.js'
 import { lowerCors } from './filters/index.js'
 import { lowerFilterOverrides, lowerHttpFilters, type FilterKinds } from './filters/index.js'
 import { parseValidated } from './filters/common.js'
+import { compileDownstreamPolicy } from './downstream.js'
 import { hashText } from './hash.js'
 import { lowerHeaderMutations } from './headers.js'
-import type { ListenerIR, RouteIR, RouteTableIR, SnapshotIR, VirtualHostIR } from './ir.js'
+import { DEFAULT_STREAM_IDLE_TIMEOUT_MS, type ListenerIR, type RouteIR, type RouteTableIR, type SnapshotIR, type VirtualHostIR } from './ir.js'
 import { lowerRouteMatch } from './match.js'
 import { lowerAccessLog, lowerTracing } from './observability.js'
 import { lowerRateLimits } from './rate-limits.js'
 import type { Snapshot } from './types.js'
 import { corsPolicy, type CorsPolicyConfig } from '../config/schema/filters/cors.js'
+
+export { DEFAULT_STREAM_IDLE_TIMEOUT_MS }
 
 export interface CompileOptions {
   /** Config version this snapshot serves (the admin API's), default `"bundled"`. */
@@ -76,6 +79,10 @@ function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unkno
     ...(hcm.access_log?.length ? { accessLogs: hcm.access_log.map(lowerAccessLog) } : {}),
     ...(tracing ? { tracing } : {}),
     generateRequestId: hcm.generate_request_id !== false,
+    downstream: compileDownstreamPolicy(hcm),
+    ...(hcm.stream_idle_timeout !== undefined && hcm.stream_idle_timeout !== DEFAULT_STREAM_IDLE_TIMEOUT_MS ? { streamIdleTimeoutMs: hcm.stream_idle_timeout } : {}),
+    ...(hcm.request_timeout ? { requestTimeoutMs: hcm.request_timeout } : {}),
+    ...(hcm.common_http_protocol_options?.max_stream_duration ? { maxStreamDurationMs: hcm.common_http_protocol_options.max_stream_duration } : {}),
   }
 }
 
@@ -84,6 +91,7 @@ function lowerRouteTable(rc: Partial<RouteConfigurationConfig>, path: (string | 
     name: rc.name ?? '',
     virtualHosts: (rc.virtual_hosts ?? []).map((vh, i) => lowerVirtualHost(vh, [...path, 'virtual_hosts', i], kinds, retries)),
     ...lowerHeaderMutations(rc),
+    ...(rc.internal_only_headers?.length ? { internalOnlyHeaders: rc.internal_only_headers.map((h) => h.toLowerCase()) } : {}),
   }
 }
 
@@ -118,5 +126,6 @@ function lowerVirtualHost(vh: VirtualHostConfig, path: (string | number)[], kind
     ...lowerHeaderMutations(vh),
     ...(rateLimits ? { rateLimits } : {}),
     ...(filterOverrides ? { filterOverrides } : {}),
+    ...(vh.require_tls !== undefined && vh.require_tls !== 'NONE' ? { requireTls: vh.require_tls } : {}),
   }
 }

@@ -1,3 +1,5 @@
+import type { ProgramJson } from '../regex/serialize.js'
+
 /**
  * The snapshot's plain-data form (IR): what `lower()` makes of a validated
  * config and what `link()` turns into the runtime Snapshot (closures,
@@ -11,11 +13,10 @@
  * src/snapshot/format.ts.
  */
 
-/** A safe_regex: the RE2 pattern as written and the JS RegExp it was translated to (full match where noted). */
+/** A safe_regex: the RE2 pattern as written and its compiled program for the linear-time engine (src/regex/). */
 export interface RegexIR {
   readonly re2: string
-  readonly source: string
-  readonly flags: string
+  readonly program: ProgramJson
 }
 
 /** `type.matcher.v3.StringMatcher`. */
@@ -85,6 +86,7 @@ export interface HeaderMutationIR {
 
 export type PathRewriteIR =
   | { readonly kind: 'prefix'; readonly prefix: string }
+  /** RE2::GlobalReplace; `substitution` in RE2's rewrite syntax (`\\1`), as written. */
   | { readonly kind: 'regex'; readonly regex: RegexIR; readonly substitution: string }
 
 export interface FractionIR {
@@ -148,6 +150,25 @@ export interface WeightedClusterIR {
   readonly hostRewrite?: string
 }
 
+/** A `RequestMirrorPolicy`: shadow a copy of the request to another cluster. */
+export interface MirrorPolicyIR {
+  readonly cluster?: string
+  /** Lower-case header naming the cluster. */
+  readonly clusterHeader?: string
+  /** Share of requests mirrored (runtime_fraction's default_value); absent: all. */
+  readonly fraction?: FractionIR
+  /** Append "-shadow" to the authority (Envoy's default). */
+  readonly appendShadowSuffix: boolean
+  readonly hostRewrite?: string
+}
+
+/** `RouteAction.MaxStreamDuration`, in ms (absent: not set). */
+export interface MaxStreamDurationIR {
+  readonly maxMs?: number
+  readonly grpcHeaderMaxMs?: number
+  readonly grpcHeaderOffsetMs?: number
+}
+
 export interface ForwardActionIR {
   readonly type: 'route'
   readonly target:
@@ -166,6 +187,12 @@ export interface ForwardActionIR {
   readonly bufferLimitBytes?: number
   /** cluster_not_found_response_code as a status; absent: 503. */
   readonly clusterNotFoundStatus?: 404 | 500
+  /** Route `idle_timeout` in ms (0 disables); absent: the HCM's stream_idle_timeout. */
+  readonly idleTimeoutMs?: number
+  /** Route `max_stream_duration`; absent: the HCM's applies. */
+  readonly maxStreamDuration?: MaxStreamDurationIR
+  /** `request_mirror_policies`, in order. */
+  readonly mirrors?: readonly MirrorPolicyIR[]
 }
 
 export interface RedirectActionIR {
@@ -214,10 +241,14 @@ export interface VirtualHostIR {
   readonly responseHeaders?: HeaderMutationIR
   readonly rateLimits?: readonly RateLimitIR[]
   readonly filterOverrides?: Readonly<Record<string, FilterOverrideIR>>
+  /** `require_tls`; absent: NONE. */
+  readonly requireTls?: 'EXTERNAL_ONLY' | 'ALL'
 }
 
 export interface RouteTableIR {
   readonly name: string
+  /** `internal_only_headers`, lower-cased. Absent: none. */
+  readonly internalOnlyHeaders?: readonly string[]
   readonly virtualHosts: readonly VirtualHostIR[]
   readonly requestHeaders?: HeaderMutationIR
   readonly responseHeaders?: HeaderMutationIR
@@ -400,6 +431,36 @@ export interface TracingIR {
   readonly tags: Readonly<Record<string, string>>
 }
 
+/** Envoy's `path_with_escaped_slashes_action` (IMPLEMENTATION_SPECIFIC_DEFAULT compiles to KEEP_UNCHANGED, Envoy's default). */
+export type EscapedSlashesAction = 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD'
+
+/**
+ * What the HTTP connection manager does to a downstream request before the
+ * filters and routing see it (Envoy's ConnectionManagerUtility: path
+ * normalization, x-forwarded-*, internal/external, request id).
+ */
+export interface DownstreamPolicy {
+  /** `normalize_path`: RFC 3986 normalization (default false, as Envoy). */
+  readonly normalizePath: boolean
+  /** `merge_slashes` (default false). */
+  readonly mergeSlashes: boolean
+  readonly escapedSlashes: EscapedSlashesAction
+  /**
+   * `internal_address_config` as CIDR ranges: a request whose trusted remote
+   * address is in one is internal. Empty (no internal_address_config): none is,
+   * as in Envoy ≥ 1.36.
+   */
+  readonly internalAddresses: readonly { readonly addressPrefix: string; readonly prefixLen: number | undefined }[]
+  /** `use_remote_address` (default false). */
+  readonly useRemoteAddress: boolean
+  readonly xffNumTrustedHops: number
+  readonly skipXffAppend: boolean
+  /** `generate_request_id` (default true). */
+  readonly generateRequestId: boolean
+  /** `preserve_external_request_id` (default false: an edge request's x-request-id is replaced). */
+  readonly preserveExternalRequestId: boolean
+}
+
 export interface ListenerIR {
   readonly name: string
   readonly address: string
@@ -410,6 +471,13 @@ export interface ListenerIR {
   readonly accessLogs?: readonly AccessLogIR[]
   readonly tracing?: TracingIR
   readonly generateRequestId: boolean
+  readonly downstream: DownstreamPolicy
+  /** HCM `stream_idle_timeout` in ms; absent: DEFAULT_STREAM_IDLE_TIMEOUT_MS; 0 disables it. */
+  readonly streamIdleTimeoutMs?: number
+  /** HCM `request_timeout` in ms; absent: 0 (off). */
+  readonly requestTimeoutMs?: number
+  /** HCM `common_http_protocol_options.max_stream_duration` in ms; absent: 0 (none). */
+  readonly maxStreamDurationMs?: number
 }
 
 // --- clusters ----------------------------------------------------------------
@@ -531,6 +599,9 @@ export const DEFAULT_CLUSTER_LB: ClusterLbIR = Object.freeze({
   maglevTableSize: MAGLEV_DEFAULT_TABLE_SIZE,
   localityWeighted: false,
 })
+
+/** Envoy's default HCM stream_idle_timeout: 5 minutes (docs/root/faq/configuration/timeouts.rst). */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000
 
 /** Envoy's default route timeout. */
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000

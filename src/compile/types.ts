@@ -6,9 +6,10 @@
  * place (Envoy: `ConfigImpl` is immutable; per-request state lives elsewhere).
  * camelCase from here on; snake_case lives only in `src/config/`.
  */
+import type { Re2Regex } from '../regex/index.js'
 
 import type {
-  AccessLogIR, CircuitBreakerIR, ClusterLbIR, CorsPolicyIR, FaultIR, FractionIR, HashPolicyIR, HealthCheckIR, HostIR, HttpFilterIR,
+  AccessLogIR, CircuitBreakerIR, MaxStreamDurationIR, MirrorPolicyIR, ClusterLbIR, CorsPolicyIR, FaultIR, FractionIR, HashPolicyIR, HealthCheckIR, HostIR, HttpFilterIR,
   JwtAuthnIR, JwtPerRouteIR, LocalRateLimitIR, CloudflareRateLimitIR, OutlierIR, RbacIR, RouteMatchIR, TracingIR, ZipkinIR,
 } from './ir.js'
 
@@ -94,7 +95,8 @@ export interface WeightedCluster {
 /** How the path is rewritten before forwarding (or redirecting). */
 export type PathRewrite =
   | { readonly kind: 'prefix'; readonly prefix: string }
-  | { readonly kind: 'regex'; readonly pattern: RegExp; readonly substitution: string }
+  /** RE2::GlobalReplace on the path (query excluded); `substitution` in RE2's rewrite syntax (`\1`). */
+  | { readonly kind: 'regex'; readonly pattern: Re2Regex; readonly substitution: string }
 
 /** `type.v3.FractionalPercent` with its denominator as a number. */
 export type Fraction = FractionIR
@@ -136,6 +138,11 @@ export interface CorsPolicy extends Omit<CorsPolicyIR, 'allowOrigin'> {
   readonly allowOrigin: (origin: string) => boolean
 }
 
+/** A `RequestMirrorPolicy`: shadow a copy of the request to another cluster. */
+export type MirrorPolicy = MirrorPolicyIR
+/** `RouteAction.MaxStreamDuration`, in ms (undefined: not set). */
+export type MaxStreamDuration = MaxStreamDurationIR
+
 export interface ForwardAction {
   readonly type: 'route'
   readonly target:
@@ -145,7 +152,7 @@ export interface ForwardAction {
   readonly pathRewrite: PathRewrite | undefined
   /** `host_rewrite_literal` (v2 `host_rewrite`). */
   readonly hostRewrite: string | undefined
-  /** Whole-request timeout in ms; 0 disables it (Envoy default 15 s). */
+  /** Whole-request timeout in ms; 0 disables it (Envoy default 15 s; 0 when max_stream_duration is set, as Envoy's "new timeouts"). */
   readonly timeoutMs: number
   /** The route's retry_policy, else its virtual host's; undefined when neither has one. */
   readonly retryPolicy: RetryPolicy | undefined
@@ -156,6 +163,12 @@ export interface ForwardAction {
   readonly bufferLimitBytes: number
   /** `cluster_not_found_response_code` as a status. */
   readonly clusterNotFoundStatus: 404 | 500 | 503
+  /** Route `idle_timeout` in ms, overriding the HCM's stream_idle_timeout (0 disables); undefined: the HCM's. */
+  readonly idleTimeoutMs: number | undefined
+  /** Route `max_stream_duration`, overriding the HCM's; undefined: the HCM's applies. */
+  readonly maxStreamDuration: MaxStreamDuration | undefined
+  /** `request_mirror_policies`, in order. */
+  readonly mirrors: readonly MirrorPolicy[]
 }
 
 export interface RedirectAction {
@@ -282,6 +295,11 @@ export interface VirtualHost {
   readonly responseHeaders: HeaderMutation
   /** The virtual host's `rate_limits` (applied after the route's). */
   readonly rateLimits: readonly RateLimit[]
+  /**
+   * `require_tls`: a request whose x-forwarded-proto is not https gets a 301 to
+   * https (EXTERNAL_ONLY: unless the request is internal).
+   */
+  readonly requireTls: 'NONE' | 'EXTERNAL_ONLY' | 'ALL'
 }
 
 export interface RouteTable {
@@ -290,7 +308,12 @@ export interface RouteTable {
   readonly findVirtualHost: (authority: string) => VirtualHost | undefined
   readonly requestHeaders: HeaderMutation
   readonly responseHeaders: HeaderMutation
+  /** `internal_only_headers`, lower-cased: removed from every request that is not internal. */
+  readonly internalOnlyHeaders: readonly string[]
 }
+
+export type { DownstreamPolicy, EscapedSlashesAction } from './ir.js'
+import type { DownstreamPolicy } from './ir.js'
 
 // --- observability -----------------------------------------------------------
 
@@ -312,6 +335,14 @@ export interface Listener {
   readonly tracing?: TracingConfig | undefined
   /** `generate_request_id` (default true). Absent: true. */
   readonly generateRequestId?: boolean
+  /** What the connection manager does to a request before filters and routing (path normalization, x-forwarded-*, internal/external). */
+  readonly downstream: DownstreamPolicy
+  /** HCM `stream_idle_timeout` in ms (Envoy default 5 min); 0 disables it. */
+  readonly streamIdleTimeoutMs: number
+  /** HCM `request_timeout` in ms; 0 (Envoy's default) disables it. */
+  readonly requestTimeoutMs: number
+  /** HCM `common_http_protocol_options.max_stream_duration` in ms; 0: none. */
+  readonly maxStreamDurationMs: number
 }
 
 // --- clusters ----------------------------------------------------------------

@@ -59,6 +59,13 @@ export function crossCheck(config: Loose): Issue[] {
   }
   checkTracer(config?.tracing?.http, ['tracing', 'http'])
 
+  // A Worker serves one listener: a config with none (and no xDS to bring one) would answer 503 to everything.
+  const dynamic = config?.dynamic_resources
+  if (listeners.length === 0 && !dynamic?.lds_config && !dynamic?.cds_config)
+    error([], 'no_listeners', 'the config has no listeners (static_resources.listeners) and no dynamic_resources: edgevoy would have nothing to serve')
+  else if (listeners.length === 0 && !dynamic?.lds_config)
+    warn(['dynamic_resources'], 'no_listeners', 'no static listeners and no lds_config: no listener can ever arrive, so every request answers 503')
+
   const listenerNames = new Set<string>()
   listeners.forEach((l, li) => {
     const lpath = ['static_resources', 'listeners', li]
@@ -104,6 +111,8 @@ export function crossCheck(config: Loose): Issue[] {
             if (!action || typeof action !== 'object') return
             const cluster = str(action.cluster)
             if (cluster !== undefined) checkCluster(cluster, [...rpath, 'route', 'cluster'])
+            // A shadow to a cluster that does not exist is refused as Envoy refuses it (validate_clusters).
+            list(action.request_mirror_policies).forEach((m, mi) => str(m?.cluster) !== undefined && checkCluster(m.cluster, [...rpath, 'route', 'request_mirror_policies', mi, 'cluster']))
             const wc = action.weighted_clusters
             if (wc && typeof wc === 'object') {
               const entries = list(wc.clusters)

@@ -10,6 +10,7 @@ import { bootstrap, type BootstrapConfig } from './schema/bootstrap.js'
 import { WARNING, warningMode } from './schema/envoy-object.js'
 import { crossCheck } from './cross-check.js'
 import type { ConfigIssue, ConfigPath } from './issues.js'
+import { textNestingProblem, valueNestingProblem } from './nesting.js'
 import { normalize } from './normalize.js'
 import { canonicalizeProtoJson } from './proto-json.js'
 import { PROTO_JSON_SCHEMAS } from './schema/any-types.js'
@@ -32,6 +33,9 @@ export interface LoadOptions {
 
 /** Load from text: YAML 1.2 (JSON is YAML too). */
 export function loadConfig(text: string, _options: LoadOptions = {}): LoadResult {
+  // Bounded before any parser recurses (nesting.ts).
+  const deep = textNestingProblem(text)
+  if (deep) return { ok: false, errors: [{ severity: 'error', code: 'too_deep', path: [], ...deep }], warnings: [] }
   const source = parseSource(text)
   if (source.syntaxErrors.length > 0) {
     const errors = source.syntaxErrors.map((e): ConfigIssue => ({ severity: 'error', code: 'syntax', path: [], message: e.message, line: e.line, column: e.column }))
@@ -42,7 +46,9 @@ export function loadConfig(text: string, _options: LoadOptions = {}): LoadResult
 
 /** Validate an already-parsed document (the admin API's JSON bodies take this path). */
 export function validateConfig(value: unknown, locate?: (path: ConfigPath) => { line: number; column: number } | undefined): LoadResult {
-  const { doc, sourcePathOf } = normalize(value ?? {}, (d, moves) => canonicalizeProtoJson(d, PROTO_JSON_SCHEMAS, moves))
+  const shape = documentProblem(value)
+  if (shape) return { ok: false, errors: [{ severity: 'error', path: [], ...shape }], warnings: [] }
+  const { doc, sourcePathOf } = normalize(value, (d, moves) => canonicalizeProtoJson(d, PROTO_JSON_SCHEMAS, moves))
   const at = (issue: Omit<ConfigIssue, 'line' | 'column'>): ConfigIssue => {
     const path = sourcePathOf(issue.path)
     const pos = locate?.(path)
@@ -66,6 +72,19 @@ export function validateConfig(value: unknown, locate?: (path: ConfigPath) => { 
   const allWarnings = sortIssues([...warnings, ...checked.filter((i) => i.severity === 'warning').map(at)])
   if (!parsed.success || allErrors.length > 0) return { ok: false, errors: allErrors, warnings: allWarnings }
   return { ok: true, config: { bootstrap: parsed.data, json: doc }, errors: [], warnings: allWarnings }
+}
+
+/**
+ * What no config can be: nothing at all (an empty file or body, `null`), or not
+ * a mapping. Envoy's Bootstrap is a message; accepting these would store a
+ * version that serves nothing (every request a 503).
+ */
+function documentProblem(value: unknown): { code: string; message: string } | undefined {
+  if (value === undefined || value === null) return { code: 'empty_config', message: 'the config is empty: expected an Envoy Bootstrap (a mapping with static_resources or dynamic_resources)' }
+  if (typeof value !== 'object' || Array.isArray(value))
+    return { code: 'not_a_mapping', message: `the config must be a mapping (an Envoy Bootstrap), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value).slice(0, 40)}` }
+  const deep = valueNestingProblem(value)
+  return deep ? { code: 'too_deep', message: deep } : undefined
 }
 
 const isWarning = (issue: z.core.$ZodIssue) => issue.code === 'custom' && (issue as { params?: { kind?: string } }).params?.kind === WARNING

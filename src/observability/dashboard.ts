@@ -1,5 +1,6 @@
 /**
- * `GET /__admin/`: one static page, no build step. Its script polls
+ * `GET /__admin/`: one static page, no build step, behind the admin token like
+ * every admin path (a browser opens it with Basic auth, the token as password). Its script polls
  * `clusters?format=json` and `stats?format=json` every 2 s and shows each
  * cluster's endpoints with health, request rate and error rate. The admin
  * token (when the admin API wants one) comes from `#token=…` in the URL or the

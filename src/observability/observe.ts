@@ -10,6 +10,7 @@ import { isProxyError } from '../errors.js'
 import type { ProxyEnv } from '../context.js'
 import { buildAccessLoggers, type LogSinks } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
+import type { BodyOutcome } from '../upstream/body-guard.js'
 import { analyticsBinding, writeRequestPoint } from './analytics.js'
 import { recordStats } from './record-stats.js'
 import { isolateStats, type StatsSink } from './stats.js'
@@ -56,20 +57,28 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
 
     await next()
 
-    const record = buildRecord(c, original, startTime, deps.now(), requestId, trace, await localReplySize(c))
-    for (const log of loggers) log(record)
-    recordStats(stats, listener.statPrefix, record)
-    const analytics = analyticsBinding(c.env)
-    if (analytics) writeRequestPoint(analytics, listener.name, record)
+    const localSize = await localReplySize(c)
+    // Envoy writes the access log when the stream ends: for a streamed upstream
+    // body that is its last byte (or its reset, whose flag the line carries).
+    const finish = (outcome?: BodyOutcome) => {
+      const record = buildRecord(c, original, startTime, deps.now(), requestId, trace, localSize, outcome)
+      for (const log of loggers) log(record)
+      recordStats(stats, listener.statPrefix, record)
+      const analytics = analyticsBinding(c.env)
+      if (analytics) writeRequestPoint(analytics, listener.name, record)
 
-    const zipkin = tracing?.zipkin
-    if (trace?.sampled && zipkin) {
-      const url = collectorUrl(snapshot, zipkin)
-      if (!url) return
-      const exporter = deps.zipkin ?? (isolateExporter ??= new ZipkinExporter(deps.fetch))
-      exporter.add(hopSpan(trace, record, { serviceName, name: tracing.operationName, tags: tracing.tags }))
-      waitUntil(c, exporter.flush(url, zipkin.collectorHostname))
+      const zipkin = tracing?.zipkin
+      if (trace?.sampled && zipkin) {
+        const url = collectorUrl(snapshot, zipkin)
+        if (!url) return
+        const exporter = deps.zipkin ?? (isolateExporter ??= new ZipkinExporter(deps.fetch))
+        exporter.add(hopSpan(trace, record, { serviceName, name: tracing.operationName, tags: tracing.tags }))
+        waitUntil(c, exporter.flush(url, zipkin.collectorHostname))
+      }
     }
+    const bodyDone = c.get('bodyDone') as Promise<BodyOutcome> | undefined
+    if (bodyDone) waitUntil(c, bodyDone.then(finish))
+    else finish()
   }
 }
 
@@ -100,15 +109,18 @@ function buildRecord(
   requestId: string | undefined,
   trace: TraceContext | undefined,
   localSize: number | undefined,
+  body?: BodyOutcome,
 ): LogRecord {
   const res = c.res
   const flags = responseFlags(c)
+  const reset = body?.error
+  if (reset?.flag && !flags.includes(reset.flag)) flags.push(reset.flag)
   const upstreamHost = c.get('upstreamHost')
   const length = (h: Headers) => {
     const v = h.get('content-length')
     return v === null ? undefined : Number(v)
   }
-  const details = isProxyError(c.error) ? c.error.code : flags.includes('NR') ? 'route_not_found' : upstreamHost ? 'via_upstream' : undefined
+  const details = reset ? reset.code : isProxyError(c.error) ? c.error.code : flags.includes('NR') ? 'route_not_found' : upstreamHost ? 'via_upstream' : undefined
   return {
     startTime,
     durationMs: Math.max(0, Math.round(end - startTime)),
@@ -123,9 +135,10 @@ function buildRecord(
     upstreamFailure: flags.includes('UF') ? 'connection_failure' : undefined,
     routeName: (c.get('decision') as ProxyEnv['Variables']['decision'] | undefined)?.route?.name,
     bytesReceived: length(request.headers) ?? 0,
-    bytesSent: length(res.headers) ?? localSize,
+    bytesSent: body ? body.bytes : (length(res.headers) ?? localSize),
     protocol: (request as { cf?: { httpProtocol?: string } }).cf?.httpProtocol ?? 'HTTP/1.1',
-    clientIp: request.headers.get('cf-connecting-ip') ?? undefined,
+    // The connection manager's remote address (xff_num_trusted_hops may pick it from x-forwarded-for).
+    clientIp: (c.var as { downstream?: { remoteAddress?: string } }).downstream?.remoteAddress ?? request.headers.get('cf-connecting-ip') ?? undefined,
     traceId: trace?.traceId,
   }
 }

@@ -15,6 +15,11 @@ export function recordStats(stats: StatsSink, statPrefix: string, r: LogRecord):
   stats.histogram(`${http}downstream_rq_time`, r.durationMs)
   if (r.responseFlags.includes('NR')) stats.counter(`${http}no_route`)
   if (r.responseFlags.includes('RL')) stats.counter(`${http}local_rate_limit.rate_limited`)
+  // The client went away mid-request (Envoy: downstream_cx_destroy_remote_active_rq); never a host's failure.
+  if (r.responseFlags.includes('DC')) stats.counter(`${http}downstream_cx_destroy_remote_active_rq`)
+  if (r.responseFlags.includes('SI')) stats.counter(`${http}downstream_rq_idle_timeout`)
+  if (r.responseCodeDetails === 'request_timeout') stats.counter(`${http}downstream_rq_timeout`)
+  if (r.responseCodeDetails === 'max_duration_timeout') stats.counter(`${http}downstream_rq_max_duration_reached`)
 
   if (!r.upstreamCluster) return
   const cluster = `cluster.${r.upstreamCluster}.`

@@ -9,8 +9,10 @@ import { ProxyError } from '../errors.js'
 import type { HealthLink } from '../upstream/cluster-manager.js'
 import { computeHash } from '../upstream/lb/index.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
-import { NEVER_TRUSTED, effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
+import { effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
+import { streamLimits } from '../upstream/stream-limits.js'
+import { startMirrors } from '../upstream/mirror.js'
 import { prepareUpstreamHeaders } from '../upstream/proxy-headers.js'
 import type { ProxyEnv } from '../context.js'
 import type { HeaderValueContext } from '../compile/types.js'
@@ -24,7 +26,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   const vhost = decision.virtualHost!
   const table = c.get('listener').routeTable
   const request = c.req.raw
-  const valueCtx: HeaderValueContext = { request, clientIp: request.headers.get('cf-connecting-ip') ?? undefined, startTime: deps.now() }
+  const valueCtx: HeaderValueContext = { request, clientIp: c.get('downstream').remoteAddress, startTime: deps.now() }
   const responseLevels = (extra?: HeaderMutation) => [...(extra ? [extra] : []), route.responseHeaders, vhost.responseHeaders, table.responseHeaders]
   const action = route.action
 
@@ -42,7 +44,9 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   const { cluster, weighted } = pickCluster(c, action, deps)
   c.set('upstreamCluster', cluster.name)
   const path = rewritePath(route, action.pathRewrite, decision.match.path)
-  const trusted = (deps.trustEnvoyHeaders ?? NEVER_TRUSTED)(request)
+  // x-envoy-* control headers reach here only from internal callers: the
+  // connection manager stage removed them from every other request.
+  const trusted = c.get('downstream').internal
   const retry = effectiveRetryPolicy(action.retryPolicy, request, trusted)
   const timeouts = effectiveTimeouts(action.timeoutMs, retry, request, trusted)
   const hashed = computeHash(action.hashPolicy, request, deps.random)
@@ -53,7 +57,6 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
     const headers = prepareUpstreamHeaders(request, {
       originalAuthority: decision.match.authority,
       authority: weighted?.hostRewrite ?? action.hostRewrite ?? decision.match.authority,
-      scheme: decision.match.scheme === 'https' ? 'https' : 'http',
       ...(path !== decision.match.path ? { originalPath: decision.match.path } : {}),
       timeoutMs: timeouts.routeTimeoutMs,
     })
@@ -62,9 +65,21 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
     return headers
   }
 
+  const limits = streamLimits(c.get('listener'), action, request.headers, valueCtx.startTime)
+  const bufferLimitBytes = action.bufferLimitBytes
+  // Shadows first: a mirrored body is teed, and the primary sends its half.
+  const primary = action.mirrors.length === 0 ? request : startMirrors(action.mirrors, { request, path, headersFor, timeoutMs: timeouts.routeTimeoutMs, bufferLimitBytes }, {
+    fetch: deps.fetch, bindings: deps.bindings, now: deps.now, random: deps.random, clusters: deps.clusters,
+    clusterNamed: (name) => c.get('snapshot').clusters.get(name),
+    waitUntil: (p) => backgroundTask(c, p),
+  })
   const response = await sendWithRetries(
     {
-      request, cluster, path, headersFor, retry,
+      request: primary, cluster, path, headersFor, retry,
+      streamIdleTimeoutMs: limits.idleMs,
+      requestDeadline: limits.requestDeadline,
+      streamDeadline: limits.streamDeadline,
+      onBodyDone: (done) => c.set('bodyDone', done),
       routeTimeoutMs: timeouts.routeTimeoutMs,
       perTryTimeoutMs: timeouts.perTryTimeoutMs,
       bufferLimitBytes: action.bufferLimitBytes,
@@ -111,6 +126,15 @@ function pickCluster(c: Context<ProxyEnv>, action: ForwardAction, deps: RouterDe
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Work that may outlive the response (the Worker's waitUntil; tests without a ctx just let it run). */
+function backgroundTask(c: Context<ProxyEnv>, p: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(p)
+  } catch {
+    void p
+  }
+}
 
 /** The HEALTH Durable Object binding and this request's waitUntil, when the Worker has them. */
 function healthLink(c: Context<ProxyEnv>): HealthLink | undefined {

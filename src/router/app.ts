@@ -14,9 +14,11 @@ import { buildFilterChain } from '../filters/index.js'
 import { observe } from '../observability/observe.js'
 import type { StatsStore } from '../observability/stats.js'
 import type { ClusterManager } from '../upstream/cluster-manager.js'
+import type { BodyOutcome } from '../upstream/body-guard.js'
 import type { RetryHeaderTrust } from '../upstream/retry.js'
 import type { ProxyEnv } from '../context.js'
 import { decideRoute } from './decide.js'
+import { prepareFor } from './downstream.js'
 import { runAction } from './action.js'
 import { buildRouteIndex, type RouteIndex } from './route-index.js'
 
@@ -29,9 +31,11 @@ export interface RouterDeps {
   /** One line per request (dev mode). */
   readonly log?: ((line: string) => void) | undefined
   /**
-   * Which downstream callers may steer retries and timeouts with x-envoy-*
-   * headers. Default: none — edgevoy is the edge, and Envoy trusts them only
-   * from internal callers.
+   * Which downstream callers are internal (Envoy's internal_address_config,
+   * for callers a deployment knows, e.g. a service binding): they keep
+   * x-envoy-* control headers (retries, timeouts, force-trace) and
+   * internal_only_headers, and get `x-envoy-internal: true`. Default: none —
+   * every request is external, as in Envoy ≥ 1.36 without internal_address_config.
    */
   readonly trustEnvoyHeaders?: RetryHeaderTrust | undefined
   /**
@@ -48,7 +52,16 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
   const indexes = new Map<string, RouteIndex>()
   for (const vh of listener.routeTable.virtualHosts) indexes.set(vh.name, buildRouteIndex(vh))
 
+  const prepare = prepareFor(listener, deps.trustEnvoyHeaders)
   const app = new Hono<ProxyEnv>()
+  // The connection manager's work comes first, so the access log, tracing,
+  // filters, routing and the upstream all see the normalized, sanitized request.
+  app.use(async (c, next) => {
+    const { request, info } = prepare(c.req.raw)
+    c.req.raw = request
+    c.set('downstream', info)
+    await next()
+  })
   app.use(observe(snapshot, listener, deps))
   app.use(async (c, next) => {
     const start = deps.now()
@@ -59,8 +72,11 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
     try {
       const decision = decideRoute(listener.routeTable, indexes, c.req.raw)
       c.set('decision', decision)
+      const pathAction = c.get('downstream').pathAction
+      // Path normalization refused the path (400) or asks the client to come back with the unescaped one (307).
+      if (pathAction !== 'continue') c.res = pathNormalizationReply(pathAction, decision.match.path)
       // No virtual host or no route: Envoy answers 404 (response flag NR).
-      if (!decision.route) c.res = new ProxyError('no_route').toResponse()
+      else if (!decision.route) c.res = new ProxyError('no_route').toResponse()
       else await next()
     } finally {
       c.header('x-edgevoy-config-version', snapshot.version)
@@ -80,4 +96,13 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
     return res
   })
   return app
+}
+
+/**
+ * Envoy's local replies for path normalization: 400, or 307 with the
+ * normalized path as Location (ConnectionManagerImpl::ActiveStream::decodeHeaders).
+ */
+function pathNormalizationReply(action: 'reject' | 'redirect', path: string): Response {
+  if (action === 'reject') return new ProxyError('path_normalization_failed').toResponse()
+  return new ProxyError('path_normalization_failed', { status: 307, headers: { location: path } }).toResponse()
 }

@@ -3,7 +3,7 @@
  * decision, with nothing sent anywhere. The admin API's `/route` explains the
  * same decision.
  */
-import type { MatchRequest, RouteTable } from '../compile/types.js'
+import type { MatchRequest, Route, RouteTable, VirtualHost } from '../compile/types.js'
 import type { RouteDecision } from '../context.js'
 import type { RouteIndex } from './route-index.js'
 
@@ -28,6 +28,39 @@ export function matchRequestOf(request: Request): { match: MatchRequest; pathnam
 export function decideRoute(table: RouteTable, indexes: ReadonlyMap<string, RouteIndex>, request: Request): RouteDecision {
   const { match, pathname } = matchRequestOf(request)
   const virtualHost = table.findVirtualHost(match.authority)
-  const route = virtualHost ? indexes.get(virtualHost.name)?.select(match, pathname, undefined) : undefined
+  const route = !virtualHost
+    ? undefined
+    : needsTlsRedirect(virtualHost, match)
+      ? SSL_REDIRECT
+      : indexes.get(virtualHost.name)?.select(match, pathname, undefined)
   return { match, pathname, virtualHost, route, requestId: request.headers.get('x-request-id') ?? undefined }
 }
+
+/**
+ * `require_tls`, checked before the routes (Envoy: VirtualHostImpl::getRouteFromEntries).
+ * The scheme is x-forwarded-proto as the connection manager left it: the real
+ * one with use_remote_address, the client's otherwise. EXTERNAL_ONLY spares
+ * internal requests (x-envoy-internal: true, which only edgevoy sets).
+ */
+function needsTlsRedirect(vh: VirtualHost, match: MatchRequest): boolean {
+  if (vh.requireTls === 'NONE' || match.scheme === 'https') return false
+  return vh.requireTls === 'ALL' || match.headers.get('x-envoy-internal') !== 'true'
+}
+
+const NO_HEADERS = Object.freeze({ add: Object.freeze([]), remove: Object.freeze([]) })
+
+/** Envoy's SslRedirectRoute: 301 to the same authority and path over https. */
+const SSL_REDIRECT: Route = Object.freeze({
+  name: '',
+  index: -1,
+  match: Object.freeze({
+    path: Object.freeze({ kind: 'prefix' as const, value: '/', caseSensitive: true, test: () => true, honoPattern: undefined }),
+    headers: Object.freeze([]),
+    queryParameters: Object.freeze([]),
+  }),
+  action: Object.freeze({ type: 'redirect' as const, scheme: 'https', host: undefined, port: undefined, path: undefined, pathRewrite: undefined, responseCode: 301 as const, stripQuery: false }),
+  requestHeaders: NO_HEADERS,
+  responseHeaders: NO_HEADERS,
+  cors: undefined,
+  filterOverrides: Object.freeze({}),
+})

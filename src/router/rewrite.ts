@@ -11,8 +11,7 @@ export function rewritePath(route: Route, rewrite: PathRewrite | undefined, path
   const pathname = stripQuery(path)
   const query = path.slice(pathname.length)
   if (rewrite.kind === 'regex') {
-    rewrite.pattern.lastIndex = 0
-    return pathname.replace(rewrite.pattern, rewrite.substitution) + query
+    return rewrite.pattern.replaceAll(pathname, rewrite.substitution) + query
   }
   // "the matched prefix (or path) should be swapped with this value"; for a
   // regex route the whole path matched.

@@ -25,8 +25,8 @@ function operator(p: Exclude<HeaderFormatPartIR, string>): Part {
     case 'START_TIME':
       return (ctx) => new Date(ctx.startTime).toISOString()
     default:
-      // The compiler keeps only operators it knows; anything else stays literal text.
-      return () => `%${p.op}%`
+      // The compiler keeps only operators it knows; anything else is empty.
+      return () => ''
   }
 }
 

@@ -8,12 +8,13 @@ import type {
   ClusterIR, ForwardActionIR, ListenerIR, PathRewriteIR, RetryPolicyIR, RouteActionIR, RouteIR, RouteTableIR, SnapshotIR, VirtualHostIR,
 } from '../compile/ir.js'
 import {
-  DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
+  DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
 } from '../compile/ir.js'
 import type { Cluster, FilterOverride, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
 import { linkCors, linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } from './filters.js'
 import { EMPTY_MUTATION, linkHeaderMutation } from './headers.js'
 import { linkRouteMatch } from './matchers.js'
+import { Re2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 import { buildVirtualHostIndex } from './virtual-hosts.js'
 
@@ -32,7 +33,7 @@ export const sourceOf = (snapshot: Snapshot): SnapshotIR | string | undefined =>
 
 export function linkPathRewrite(r: PathRewriteIR | undefined): PathRewrite | undefined {
   if (!r) return undefined
-  return r.kind === 'prefix' ? r : { kind: 'regex', pattern: regexOf(r.regex, 'g'), substitution: r.substitution }
+  return r.kind === 'prefix' ? r : { kind: 'regex', pattern: regexOf(r.regex), substitution: r.substitution }
 }
 
 /** What the links of one snapshot share. */
@@ -68,6 +69,9 @@ function linkForward(a: ForwardActionIR, shared: Shared): RouteAction {
     rateLimits: linkRateLimits(a.rateLimits),
     bufferLimitBytes: a.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
     clusterNotFoundStatus: a.clusterNotFoundStatus ?? 503,
+    idleTimeoutMs: a.idleTimeoutMs,
+    maxStreamDuration: a.maxStreamDuration,
+    mirrors: a.mirrors ?? NONE,
   }
 }
 
@@ -112,6 +116,7 @@ function linkVirtualHost(vh: VirtualHostIR, shared: Shared): VirtualHost {
     requestHeaders: linkHeaderMutation(vh.requestHeaders),
     responseHeaders: linkHeaderMutation(vh.responseHeaders),
     rateLimits: linkRateLimits(vh.rateLimits),
+    requireTls: vh.requireTls ?? 'NONE',
   }
 }
 
@@ -123,6 +128,7 @@ function linkRouteTable(rt: RouteTableIR, shared: Shared): RouteTable {
     findVirtualHost: buildVirtualHostIndex(virtualHosts, { stripAnyPort: rt.stripAnyPort === true, stripPort: rt.stripPort }),
     requestHeaders: linkHeaderMutation(rt.requestHeaders),
     responseHeaders: linkHeaderMutation(rt.responseHeaders),
+    internalOnlyHeaders: rt.internalOnlyHeaders ?? NONE,
   }
 }
 
@@ -137,6 +143,10 @@ function linkListener(l: ListenerIR, shared: Shared): Listener {
     accessLogs: l.accessLogs ?? NONE,
     tracing: l.tracing,
     generateRequestId: l.generateRequestId,
+    downstream: l.downstream,
+    streamIdleTimeoutMs: l.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+    requestTimeoutMs: l.requestTimeoutMs ?? 0,
+    maxStreamDurationMs: l.maxStreamDurationMs ?? 0,
   }
 }
 
@@ -193,7 +203,7 @@ export function linkSnapshot(ir: SnapshotIR, text?: string): Snapshot {
  * without a WeakSet lookup per node. Maps and Sets cannot be frozen; a Map's values are.
  */
 export function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || value instanceof RegExp || value instanceof Set || Object.isFrozen(value)) return value
+  if (value === null || typeof value !== 'object' || value instanceof RegExp || value instanceof Set || value instanceof Re2Regex || Object.isFrozen(value)) return value
   if (value instanceof Map) {
     for (const v of value.values()) deepFreeze(v)
     return value

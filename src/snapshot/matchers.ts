@@ -7,13 +7,14 @@
  */
 import type { HeaderMatcherIR, PathMatchIR, QueryMatcherIR, RouteMatchIR, StringMatcherIR } from '../compile/ir.js'
 import type { HeaderPredicate, MatchRequest, PathPredicate, QueryPredicate, RouteMatch, StringMatch } from '../compile/types.js'
+import type { Re2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 
 /** `type.matcher.v3.StringMatcher`; ignore_case has no effect on safe_regex (use (?i)), as in Envoy. */
 export function linkStringMatcher(m: StringMatcherIR): StringMatch {
   if (m.kind === 'regex') {
     const re = regexOf(m.regex)
-    return (v) => re.test(v)
+    return (v) => re.fullMatch(v)
   }
   const ic = m.ignoreCase === true
   const want = ic ? m.value.toLowerCase() : m.value
@@ -120,7 +121,7 @@ class PathMatcher implements PathPredicate {
   readonly honoFoldCase: boolean
   /** The value to compare with: lowercased for a case-insensitive route. */
   private readonly want: string
-  private readonly regex: RegExp | undefined
+  private readonly regex: Re2Regex | undefined
 
   constructor(p: PathMatchIR) {
     this.kind = p.kind
@@ -148,7 +149,7 @@ class PathMatcher implements PathPredicate {
       }
       case 'safe_regex':
         // "the regex must match the :path header once the query string is removed" — a full match.
-        return this.regex!.test(stripQuery(path))
+        return this.regex!.fullMatch(stripQuery(path))
     }
   }
 }

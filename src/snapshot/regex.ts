@@ -1,22 +1,21 @@
 /**
- * The RegExp of a compiled safe_regex. The compiler already translated the
- * RE2 pattern (src/config/re2) and checked it; the data plane only builds
- * the RegExp from the translation. Shared by pattern: configs repeat the same
- * regex across virtual hosts, and RegExps without g/y keep no state.
+ * The engine regex of a compiled safe_regex: the compiler already checked the
+ * RE2 pattern and compiled its program; the data plane only rebuilds the
+ * program (no RE2 parser). Shared by pattern: configs repeat the same regex
+ * across virtual hosts, and a Re2Regex holds only caches.
  */
 import type { RegexIR } from '../compile/ir.js'
+import { Re2Regex } from '../regex/index.js'
+import { programFromJson } from '../regex/serialize.js'
 
-const built = new Map<string, RegExp>()
+const built = new Map<string, Re2Regex>()
 const MAX_CACHED = 10_000
 
-/** The regex as a RegExp; `extraFlags` (e.g. 'g' for a rewrite) gives a RegExp of its own. */
-export function regexOf(ir: RegexIR, extraFlags = ''): RegExp {
-  if (extraFlags) return new RegExp(ir.source, ir.flags + extraFlags)
-  const key = `${ir.flags}\u0000${ir.source}`
-  let re = built.get(key)
+export function regexOf(ir: RegexIR): Re2Regex {
+  let re = built.get(ir.re2)
   if (!re) {
     if (built.size >= MAX_CACHED) built.clear()
-    built.set(key, (re = new RegExp(ir.source, ir.flags)))
+    built.set(ir.re2, (re = new Re2Regex(programFromJson(ir.program), ir.re2)))
   }
   return re
 }

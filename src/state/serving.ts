@@ -205,8 +205,12 @@ const NO_LISTENER = Object.freeze({
   address: '',
   port: 0,
   statPrefix: '',
-  routeTable: Object.freeze({ name: '', virtualHosts: [], findVirtualHost: () => undefined, requestHeaders: { add: [], remove: [] }, responseHeaders: { add: [], remove: [] } }),
+  routeTable: Object.freeze({ name: '', virtualHosts: [], findVirtualHost: () => undefined, requestHeaders: { add: [], remove: [] }, responseHeaders: { add: [], remove: [] }, internalOnlyHeaders: [] }),
   httpFilters: [],
+  downstream: Object.freeze({ normalizePath: false, mergeSlashes: false, escapedSlashes: 'KEEP_UNCHANGED', internalAddresses: [], useRemoteAddress: false, xffNumTrustedHops: 0, skipXffAppend: false, generateRequestId: true, preserveExternalRequestId: false }),
+  streamIdleTimeoutMs: 0,
+  requestTimeoutMs: 0,
+  maxStreamDurationMs: 0,
   connectionManager: {},
 }) as unknown as Listener
 

@@ -6,6 +6,8 @@
 import type { Cluster, Host } from '../compile/types'
 import { ProxyError } from '../errors'
 import { isWebSocketUpgrade, stripHopByHop } from './headers'
+import { finalResponse } from './informational'
+import { declaredLength, watchUpload, type UploadState } from './upload'
 
 export interface ForwardRequest {
   /** The downstream request; its body is a stream and is never buffered. */
@@ -17,10 +19,12 @@ export interface ForwardRequest {
   readonly path: string
   /** Upstream request headers (from `prepareUpstreamHeaders`, then the router's mutations). */
   readonly headers: Headers
-  /** Whole-request timeout (Envoy route `timeout`, default 15 s); 0 disables it. */
+  /** How long to wait for the response headers (the try's share of the route timeout); 0: no limit. */
   readonly timeoutMs: number
   /** Aborts the upstream request, e.g. when the downstream client goes away. */
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignal | undefined
+  /** Receives the state of the client's upload as it streams (complete, failed). */
+  readonly onUpload?: ((state: UploadState) => void) | undefined
 }
 
 export interface ForwardDeps {
@@ -34,18 +38,18 @@ export interface ForwardDeps {
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304])
 
 /**
- * Forwards `req` and resolves with the upstream response once its headers arrive.
- * Rejects with `ProxyError('upstream_timeout')` (504) or
- * `ProxyError('upstream_connect_failure')` (503) before headers. After headers,
- * a timeout or upstream failure errors the body stream, so the client sees a
- * reset, never a clean but truncated body.
+ * Forwards `req` and resolves with the upstream response once its final
+ * headers arrive (any 1xx before them is skipped). Rejects with
+ * `ProxyError('upstream_timeout')` (504) or `ProxyError('upstream_connect_failure')`
+ * (503) before headers, or `ProxyError('downstream_disconnect')` when the
+ * client's own upload failed. `timeoutMs` covers only the wait for headers:
+ * the caller bounds the body (`guardBody`), as Envoy's per-try timeout "only
+ * applies before any part of the response is sent to the downstream".
  */
 export async function forward(req: ForwardRequest, deps: ForwardDeps): Promise<Response> {
   const { request, host, timeoutMs } = req
   const controller = new AbortController()
   let timedOut = false
-  // Envoy's route timeout spans until the response is complete, so the timer
-  // keeps running while the body streams; firing then errors the body.
   const timer =
     timeoutMs > 0
       ? setTimeout(() => {
@@ -61,10 +65,16 @@ export async function forward(req: ForwardRequest, deps: ForwardDeps): Promise<R
   req.signal?.addEventListener('abort', onDownstreamAbort, { once: true })
 
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null
+  const upload = hasBody ? watchUpload(request.body!, declaredLength(req.headers)) : undefined
+  if (upload) req.onUpload?.(upload.state)
+  const headers = new Headers(req.headers)
+  // Envoy answers `Expect: 100-continue` itself and removes the header, so the
+  // upstream never sends a 100 for it (conn_manager_impl.cc, proxy_100_continue off).
+  headers.delete('expect')
   const upstreamRequest = new Request(host.origin + req.path, {
     method: request.method,
-    headers: req.headers,
-    body: hasBody ? withDeclaredLength(request.body!, req.headers) : null,
+    headers,
+    body: upload ? withDeclaredLength(upload.stream, headers) : null,
     redirect: 'manual',
     signal: controller.signal,
   })
@@ -74,26 +84,29 @@ export async function forward(req: ForwardRequest, deps: ForwardDeps): Promise<R
   let response: Response
   try {
     response = binding ? await binding.fetch(upstreamRequest) : await deps.fetch(upstreamRequest)
+    if (response.status >= 100 && response.status < 200 && response.status !== 101 && !response.webSocket) response = await finalResponse(response, request.method)
   } catch (cause) {
     stopTimer()
+    // The client's failure first: fetch() rejects alike when the upload breaks.
+    if (upload?.state.failed || req.signal?.aborted) throw new ProxyError('downstream_disconnect', { cause })
     if (timedOut) throw new ProxyError('upstream_timeout', { cause })
-    if (req.signal?.aborted) throw new ProxyError('downstream_disconnect', { cause })
+    if (cause instanceof ProxyError) throw cause
     throw new ProxyError('upstream_connect_failure', { cause })
+  } finally {
+    req.signal?.removeEventListener('abort', onDownstreamAbort)
   }
+  stopTimer()
   const serviceTime = String(Math.max(0, Math.floor(deps.now() - sentAt)))
 
   if (response.status === 101 || response.webSocket) {
-    // A WebSocket upgrade: the socket is the body, and the timeout no longer applies
-    // (Envoy disables the route timeout for upgrades once established).
-    stopTimer()
+    // A WebSocket upgrade: the socket is the body (Envoy disables the route timeout for upgrades once established).
     return withServiceTime(response, serviceTime, isWebSocketUpgrade(request.headers))
   }
 
-  const headers = stripHopByHop(new Headers(response.headers))
-  headers.set('x-envoy-upstream-service-time', serviceTime)
+  const out = stripHopByHop(new Headers(response.headers))
+  out.set('x-envoy-upstream-service-time', serviceTime)
   const body = NULL_BODY_STATUS.has(response.status) || response.body === null ? null : response.body
-  if (body === null) stopTimer()
-  return new Response(body, { status: response.status, statusText: response.statusText, headers })
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: out })
 }
 
 /**

@@ -26,14 +26,24 @@ function tokens(value: string | null): string[] {
     .filter((t) => t.length > 0)
 }
 
-/**
- * Removes hop-by-hop fields from `headers` in place.
- * With `keepUpgrade`, a WebSocket upgrade survives as `Upgrade` + `Connection: upgrade`.
- */
-export function stripHopByHop(headers: Headers, options: { keepUpgrade?: boolean } = {}): Headers {
+export interface HopByHopOptions {
+  /** A WebSocket upgrade survives as `Upgrade` + `Connection: upgrade`. */
+  readonly keepUpgrade?: boolean
+  /**
+   * Which of the names listed in `Connection` may be removed (default: all).
+   * The request path removes them once, before any filter runs, and only from
+   * the client's own headers (src/router/downstream.ts); later stages pass
+   * `() => false`, so `Connection: x-set-by-a-filter` removes nothing.
+   */
+  readonly removeNominated?: (name: string) => boolean
+}
+
+/** Removes hop-by-hop fields from `headers` in place. */
+export function stripHopByHop(headers: Headers, options: HopByHopOptions = {}): Headers {
   const upgrade = headers.get('upgrade')
   const te = tokens(headers.get('te'))
-  for (const name of tokens(headers.get('connection'))) headers.delete(name)
+  const removable = options.removeNominated ?? (() => true)
+  for (const name of tokens(headers.get('connection'))) if (removable(name)) headers.delete(name)
   for (const name of HOP_BY_HOP) headers.delete(name)
   if (te.some((t) => t === 'trailers' || t.startsWith('trailers;'))) headers.set('te', 'trailers')
   if (options.keepUpgrade && upgrade) {

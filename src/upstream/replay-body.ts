@@ -7,6 +7,8 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-route-per-request-buffer-limit-bytes
  */
 
+import { ProxyError } from '../errors.js'
+
 export { DEFAULT_BUFFER_LIMIT_BYTES } from '../compile/ir.js'
 
 export type ReplayBody =
@@ -24,8 +26,18 @@ export async function prepareReplayBody(request: Request, limit: number): Promis
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
+    let chunk: ReadableStreamReadResult<Uint8Array>
+    try {
+      chunk = await reader.read()
+    } catch (cause) {
+      // The client's upload broke while being buffered: its failure, not a host's (Envoy: DC).
+      throw new ProxyError('downstream_disconnect', { cause })
+    }
+    const { done, value } = chunk
+    if (done) {
+      if (declared !== null && /^\d{1,15}$/.test(declared) && size !== Number(declared)) throw new ProxyError('downstream_disconnect', { message: `the client sent ${size} of ${declared} declared body bytes` })
+      break
+    }
     chunks.push(value)
     size += value.byteLength
     if (size > limit) {

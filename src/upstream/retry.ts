@@ -6,14 +6,15 @@
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_routing#retry-semantics
  *
  * Trust: Envoy honours the x-envoy-* request headers only from internal
- * callers. edgevoy is the edge, so by default no caller is trusted (and
- * proxy-headers.ts strips x-envoy-* before forwarding anyway); a deployment
- * can name its internal callers with `RetryHeaderTrust` (e.g. requests that
- * came through a Workers service binding), and only then are they read.
+ * callers, and removes them from every other request before the filters run
+ * (src/router/downstream.ts does the same). By default no caller is internal;
+ * a deployment names its internal callers with `RetryHeaderTrust` (e.g.
+ * requests that came through a Workers service binding), and only their
+ * headers are read.
  */
 import type { RetryPolicy } from '../compile/types.js'
 
-/** Decides whether a downstream request may steer retries and timeouts with x-envoy-* headers. */
+/** Decides whether a downstream caller is internal, and so may steer retries and timeouts with x-envoy-* headers. */
 export type RetryHeaderTrust = (request: Request) => boolean
 
 /** Never: every caller of an edge proxy is external. */

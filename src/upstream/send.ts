@@ -14,6 +14,8 @@ import { forward, type ForwardDeps } from './forward.js'
 import { activeRequests } from './lb/index.js'
 import { prepareReplayBody, withBody, type ReplayBody } from './replay-body.js'
 import { backOffMs, shouldRetry, type AttemptOutcome } from './retry.js'
+import { guardBody, type BodyDeadline, type BodyOutcome } from './body-guard.js'
+import type { UploadState } from './upload.js'
 
 export interface SendRequest {
   readonly request: Request
@@ -33,6 +35,25 @@ export interface SendRequest {
   readonly hash?: bigint | undefined
   /** Called with each host tried, last one last. */
   readonly onHost?: (host: Host) => void
+  /** HCM `stream_idle_timeout` (or the route's `idle_timeout`): longest wait for headers or between body chunks; 0: none. */
+  readonly streamIdleTimeoutMs?: number
+  /** Epoch ms when HCM `request_timeout` fires unless response headers came first. */
+  readonly requestDeadline?: number | undefined
+  /** Epoch ms by which the whole stream must be over (`max_stream_duration`). */
+  readonly streamDeadline?: number | undefined
+  /** Receives the response body's outcome (complete, reset by a timer or the upstream, abandoned by the client). */
+  readonly onBodyDone?: (done: Promise<BodyOutcome>) => void
+}
+
+type LimitKind = 'route' | 'per_try' | 'idle' | 'request' | 'duration'
+
+/** The local reply for a stream timer that fired before the response headers (Envoy answers 408 while the request is still arriving, else 504). */
+function timeoutError(kind: Exclude<LimitKind, 'per_try'>, requestComplete: boolean, cause: unknown): ProxyError {
+  const status = requestComplete ? 504 : 408
+  if (kind === 'idle') return new ProxyError('stream_idle_timeout', { cause, status })
+  if (kind === 'request') return new ProxyError('request_timeout', { cause, status })
+  if (kind === 'duration') return new ProxyError('max_duration_timeout', { cause, status })
+  return new ProxyError('upstream_timeout', { cause })
 }
 
 export interface SendDeps extends ForwardDeps {
@@ -52,6 +73,9 @@ export const DEFAULT_MAX_TRIES = 25
 
 export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise<Response> {
   const { cluster, retry } = req
+  // RFC 9112 §6.1: Content-Length with Transfer-Encoding is a smuggling vector;
+  // Envoy's HTTP/1 codec rejects it with 400 unless allow_chunked_length is set.
+  if (req.request.headers.has('transfer-encoding') && req.request.headers.has('content-length')) throw new ProxyError('downstream_protocol_error')
   const clusters = deps.clusters
   const release = clusters.breaker(cluster).tryRequest()
   if (!release) throw new ProxyError('upstream_overflow', { headers: { 'x-envoy-overloaded': 'true' } })
@@ -65,6 +89,10 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
     const replayable = body.kind !== 'stream'
     const start = deps.now()
     const deadline = req.routeTimeoutMs > 0 ? start + req.routeTimeoutMs : Infinity
+    const idleMs = req.streamIdleTimeoutMs ?? 0
+    // Whether the client's request had fully arrived decides 504 vs 408 for a stream timer (Envoy maybeRequestTimeoutCode).
+    let upload: UploadState | undefined
+    const requestComplete = () => req.request.body === null || body.kind === 'buffered' || upload?.complete === true
     const maxTries = Math.min(1 + (retry && replayable ? retry.numRetries : 0), deps.maxTries ?? DEFAULT_MAX_TRIES)
     const tried = new Set<Host>()
 
@@ -74,8 +102,17 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
       if (!host) throw new ProxyError('no_healthy_upstream')
       tried.add(host)
       req.onHost?.(host)
-      const remaining = deadline - deps.now()
-      const tryTimeout = Math.min(req.perTryTimeoutMs > 0 ? req.perTryTimeoutMs : Infinity, remaining)
+      // Whichever timer would fire first bounds the wait for this try's headers.
+      const now = deps.now()
+      const limits: { kind: LimitKind; ms: number }[] = [
+        { kind: 'route', ms: deadline - now },
+        { kind: 'duration', ms: (req.streamDeadline ?? Infinity) - now },
+        { kind: 'request', ms: (req.requestDeadline ?? Infinity) - now },
+        { kind: 'idle', ms: idleMs > 0 ? idleMs : Infinity },
+        { kind: 'per_try', ms: req.perTryTimeoutMs > 0 ? req.perTryTimeoutMs : Infinity },
+      ]
+      const binding = limits.reduce((a, b) => (b.ms < a.ms ? b : a))
+      const tryTimeout = binding.ms
       const isLast = attempt + 1 >= maxTries
       const request = body.kind === 'none' ? req.request : withBody(req.request, body)
 
@@ -86,7 +123,7 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
       const inFlight = activeRequests.begin(host)
       try {
         response = await forward(
-          { request, host, cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal },
+          { request, host, cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal, onUpload: (state) => (upload = state) },
           deps,
         )
         inFlight()
@@ -100,8 +137,7 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
         inFlight()
         if (!isProxyError(e) || e.code === 'downstream_disconnect') throw e
         failure = e
-        const routeTimedOut = e.code === 'upstream_timeout' && deps.now() >= deadline - 5
-        if (routeTimedOut) throw new ProxyError('upstream_timeout', { cause: e })
+        if (e.code === 'upstream_timeout' && binding.kind !== 'per_try') throw timeoutError(binding.kind, requestComplete(), e)
         const reason = e.code === 'upstream_timeout' ? 'per_try_timeout' : 'connect_failure'
         clusters.reportAttempt(cluster, host, { kind: 'local', reason: reason === 'per_try_timeout' ? 'timeout' : 'connect_failure' })
         outcome = { kind: 'no_response', reason }
@@ -112,7 +148,7 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
       const retryable = !isLast && retry !== undefined && replayable && shouldRetry(retry, outcome)
       const releaseRetry = retryable ? clusters.breaker(cluster).tryRetry() : undefined
       if (!releaseRetry) {
-        if (response) return response
+        if (response) return guardResponse(response, req, deadline, deps.now)
         throw failure ?? new ProxyError('upstream_connect_failure')
       }
       activeRetry = releaseRetry
@@ -127,4 +163,32 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
     activeRetry?.()
     release()
   }
+}
+
+/**
+ * The chosen response with its body under the route timeout, the stream idle
+ * timeout and max_stream_duration (see body-guard.ts). Upgrades keep their socket.
+ */
+function guardResponse(response: Response, req: SendRequest, routeDeadline: number, now: () => number): Response {
+  if (response.body === null || response.status === 101 || response.webSocket) return response
+  const deadlines: BodyDeadline[] = []
+  if (Number.isFinite(routeDeadline)) deadlines.push({ at: routeDeadline, error: () => new ProxyError('upstream_timeout') })
+  if (req.streamDeadline !== undefined) deadlines.push({ at: req.streamDeadline, error: () => new ProxyError('max_duration_timeout') })
+  const guarded = guardBody(response.body, { deadlines, idleMs: req.streamIdleTimeoutMs ?? 0, now })
+  req.onBodyDone?.(guarded.done)
+  return new Response(keepLength(guarded.body, response.headers), { status: response.status, statusText: response.statusText, headers: response.headers })
+}
+
+/**
+ * workerd ends a chunked response cleanly ("0\r\n\r\n") even when its body
+ * stream errors, so over HTTP/1.1 a reset mid-body would look complete. With
+ * the upstream's Content-Length kept (a FixedLengthStream), the connection
+ * closes short of it and the client sees the reset. Bodies workerd decodes
+ * (Content-Encoding) change length, so they keep streaming chunked.
+ */
+function keepLength(body: ReadableStream<Uint8Array>, headers: Headers): ReadableStream<Uint8Array> {
+  const length = headers.get('content-length')
+  const encoding = headers.get('content-encoding')
+  if (length === null || !/^\d{1,15}$/.test(length) || (encoding !== null && encoding.toLowerCase() !== 'identity')) return body
+  return body.pipeThrough(new FixedLengthStream(Number(length)))
 }

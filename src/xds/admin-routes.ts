@@ -26,7 +26,7 @@ export function xdsAdminRoutes(nodeStorageOf: (c: Context<AdminEnv>) => NodeConf
   })
 
   app.put('/nodes/:node/config', async (c) => {
-    const { value } = await readBody(c)
+    const { value } = await readBody(c, { config: true })
     const answer = await putNodeConfig(nodeStorageOf(c), c.req.param('node'), value, ifMatchOf(c))
     return c.json(answer.body, answer.status, answer.headers)
   })

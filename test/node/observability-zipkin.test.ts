@@ -90,14 +90,16 @@ describe('Zipkin export', () => {
     expect(span.duration).toBeGreaterThan(0)
   })
 
-  it('samples by random_sampling (0 here) unless x-envoy-force-trace is set', async () => {
+  it('samples by random_sampling (0 here) unless an internal caller sets x-envoy-force-trace (an external one cannot)', async () => {
     const before = collector.spans.length
     await (await fetch(`${worker.url}unsampled`)).arrayBuffer()
-    const forced = await fetch(`${worker.url}forced`, { headers: { 'x-envoy-force-trace': '1', 'x-request-id': 'forced-1' } })
+    await (await fetch(`${worker.url}forged`, { headers: { 'x-envoy-force-trace': '1' } })).arrayBuffer()
+    const forced = await fetch(`${worker.url}forced`, { headers: { 'x-envoy-force-trace': '1', 'x-request-id': 'forced-1', 'x-test-internal': '1' } })
     await forced.arrayBuffer()
     const span = await collector.waitFor((s) => s.tags?.['guid:x-request-id'] === 'forced-1')
     expect(span.parentId).toBeUndefined()
-    expect(collector.spans.slice(before).filter((s) => s.tags?.['http.url']?.endsWith('/unsampled'))).toHaveLength(0)
+    const late = collector.spans.slice(before)
+    expect(late.filter((s) => s.tags?.['http.url']?.endsWith('/unsampled') || s.tags?.['http.url']?.endsWith('/forged'))).toHaveLength(0)
   })
 
   it('prints one access log line per request on the Worker console', async () => {

@@ -27,6 +27,7 @@ const stateOf = (u: Upstream): UpstreamState => ({
   requests: u.requests,
   listening: u.listening,
   behavior: { ...u.behavior },
+  last: u.last,
 })
 
 /** Serves the control API over `upstreams` (which it adds to on `POST /upstreams/:id`). */

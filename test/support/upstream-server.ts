@@ -10,9 +10,16 @@
  *   /redirect?to=X    302 with `Location: X` (default `/echo`)
  *   /big/:bytes       streams `bytes` bytes of `patternByte(i)`; `?failAt=N` destroys
  *                     the socket after N bytes (a truncated response)
+ *   /drip/:n?every=ms 200, then 16 bytes every `ms` (default 200), `n` times (a slow-drip body);
+ *                     chunked, or with `&sized` a Content-Length of 16 × n
+ *   /early-hints      103 Early Hints (a `link` header), then the 200 echo (`?twice`: two 103s,
+ *                     `?chunked`: the echo chunked)
+ *   /continue         an unsolicited 100 Continue, then the 200 echo
  *   /ws               WebSocket (RFC 6455 by hand): echoes each text frame
  *   /response-headers?k=v  echo, with each query parameter added as a response header
  *   /health           200 `ok`, or 503 after `setBehavior({ healthy: false })`
+ *   /jwks/:pad?jwk=J  a JWKS `{ keys: [J], pad: "xxx…" }` with `pad` bytes of padding
+ *                     (`&chunked=1`: no Content-Length), for jwt_authn's size limit
  *
  * `setBehavior` applies to every path but /health: `delayMs` before answering,
  * `status` to answer with instead, `reset` to destroy the socket without answering.
@@ -33,6 +40,8 @@ export interface Upstream {
   readonly requests: number
   readonly listening: boolean
   readonly behavior: Readonly<UpstreamBehavior>
+  /** What the last echoed request looked like (method, url, headers, body size and hash). */
+  readonly last: EchoBody | undefined
   setBehavior(behavior: UpstreamBehavior): void
   /** Stops listening and destroys every open socket: later connects are refused. */
   kill(): Promise<void>
@@ -51,6 +60,7 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
   const { id } = options
   let requests = 0
   let behavior: UpstreamBehavior = { healthy: true }
+  let last: EchoBody | undefined
   const sockets = new Set<Socket>()
 
   const server = createServer((req, res) => {
@@ -81,6 +91,7 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     if (req.destroyed || res.destroyed) return
 
     const echo = await readEcho(id, req)
+    last = echo
     if (behavior.status) return sendJson(res, behavior.status, echo)
     if (first === 'status') return sendJson(res, Number(arg), echo)
     if (first === 'redirect') {
@@ -91,7 +102,38 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
       for (const [name, value] of url.searchParams) res.setHeader(name, value)
       return sendJson(res, 200, echo)
     }
+    if (first === 'jwks') {
+      const body = JSON.stringify({ keys: [JSON.parse(url.searchParams.get('jwk') ?? '{}')], pad: 'x'.repeat(Number(arg)) })
+      if (url.searchParams.get('chunked') !== '1') res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) })
+      else res.writeHead(200, { 'content-type': 'application/json' })
+      return void res.end(body)
+    }
     if (first === 'big') return streamBig(res, Number(arg), url.searchParams.get('failAt'))
+    if (first === 'drip') {
+      const sized = url.searchParams.has('sized') ? { 'content-length': String(16 * Number(arg)) } : {}
+      res.writeHead(200, { 'content-type': 'application/octet-stream', ...sized })
+      const every = Number(url.searchParams.get('every') ?? 200)
+      for (let i = 0; i < Number(arg) && !res.destroyed; i++) {
+        res.write(Buffer.alloc(16, 100))
+        await sleep(every, req)
+      }
+      return void res.end()
+    }
+    if (first === 'early-hints') {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' })
+      if (url.searchParams.has('twice')) res.writeEarlyHints({ link: '</app.js>; rel=preload; as=script' })
+      if (!url.searchParams.has('chunked')) return sendJson(res, 200, echo)
+      // The final response chunked: two writes, no Content-Length.
+      const json = JSON.stringify(echo)
+      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream-id': id })
+      res.write(json.slice(0, 10))
+      await sleep(50, req)
+      return void res.end(json.slice(10))
+    }
+    if (first === 'continue') {
+      res.writeContinue()
+      return sendJson(res, 200, echo)
+    }
     if (first === 'slow-body') {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '2048' })
       res.write(Buffer.alloc(1024, 97))
@@ -131,6 +173,9 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     },
     get behavior() {
       return behavior
+    },
+    get last() {
+      return last
     },
     setBehavior(next) {
       behavior = { healthy: true, ...next }

@@ -30,4 +30,6 @@ export interface UpstreamState {
   requests: number
   listening: boolean
   behavior: UpstreamBehavior
+  /** The last echoed request, if any. */
+  last?: EchoBody | undefined
 }

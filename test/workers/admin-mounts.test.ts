@@ -27,8 +27,8 @@ describe('admin mounts', () => {
     const json = await call('/__admin/stats?format=json', { headers: auth })
     expect(json.headers.get('content-type')).toMatch(/json/)
   })
-  it('serves the dashboard page without a token only when the admin API is enabled', async () => {
-    const page = await call('/__admin/')
+  it('serves the dashboard page only with the token (Bearer, or Basic with the token as password), and only when the admin API is enabled', async () => {
+    const page = await call('/__admin/', { headers: auth })
     expect(page.status).toBe(200)
     expect(await page.text()).toMatch(/<html/i)
     const { ADMIN_TOKEN: _, ...noToken } = adminEnv

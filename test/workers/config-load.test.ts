@@ -100,11 +100,11 @@ describe('errors: where and what, all at once', () => {
     const doc = bootstrap({ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/', runtime_fraction: { default_value: { numerator: 50 } } }, direct_response: { status: 200 } }] }] })
     const bad = loadConfig(JSON.stringify(doc))
     expect(bad.errors[0]?.message).toMatch(/runtime_fraction is not supported/)
-    const ok = bootstrap({ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 }, decorator: { operation: 'x' } }] }], hcm: { normalize_path: true } })
+    const ok = bootstrap({ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 }, decorator: { operation: 'x' } }] }], hcm: { via: 'edgevoy' } })
     const r = loadConfig(JSON.stringify(ok))
     expect(r.ok).toBe(true)
     expect(r.warnings.map((w) => formatPath(w.path))).toEqual(
-      expect.arrayContaining([expect.stringMatching(/routes\[0\]\.decorator$/), expect.stringMatching(/typed_config\.normalize_path$/)]),
+      expect.arrayContaining([expect.stringMatching(/routes\[0\]\.decorator$/), expect.stringMatching(/typed_config\.via$/)]),
     )
   })
 

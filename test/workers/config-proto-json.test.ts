@@ -231,7 +231,7 @@ describe('v2-era fields the v2 reader now knows', () => {
     const hcm = (r.config!.json as any).static_resources.listeners[0].filter_chains[0].filters[0].typed_config
     expect(hcm.common_http_protocol_options.idle_timeout).toBe('0.840s')
     const text = config({ hcm: '          idle_timeout: 0.840s' })
-    const w = r.warnings.find((i) => i.path.join('.').endsWith('typed_config.idle_timeout'))
+    const w = r.warnings.find((i) => i.path.join('.').includes('typed_config.idle_timeout'))
     expect(w?.line).toBe(text.split('\n').findIndex((l) => l.includes('idle_timeout')) + 1)
   })
 

@@ -40,9 +40,11 @@ describe('refused as Envoy refuses them', () => {
     expect(errorsOf({ ...ok, response_headers_to_add: [{ header: { key: 'x-a', value: '1' }, append: true, append_action: 'ADD_IF_ABSENT' }] })).toEqual(["Both append and append_action are set and it's not allowed"])
   })
 
-  it('an unterminated %…% command, and one edgevoy would not fill in', () => {
+  it('an unterminated %…% command is an error; one edgevoy does not fill in is a warning', () => {
     expect(errorsOf({ ...ok, request_headers_to_add: [{ header: { key: 'x-a', value: 'ip=%DOWNSTREAM_REMOTE_ADDRESS' } }] })[0]).toMatch(/Un-terminated variable expression/)
-    expect(errorsOf({ ...ok, request_headers_to_add: [{ header: { key: 'x-a', value: '%UPSTREAM_METADATA(["a"])%' } }] })[0]).toMatch(/%UPSTREAM_METADATA% is not supported/)
+    const r = loadConfig(withRoute({ ...ok, request_headers_to_add: [{ header: { key: 'x-a', value: '%UPSTREAM_METADATA(["a"])%' } }] }))
+    expect(r.errors).toEqual([])
+    expect(r.warnings.map((w) => w.message)).toContainEqual(expect.stringMatching(/%UPSTREAM_METADATA% is not filled in by edgevoy: it formats as empty/))
     expect(errorsOf({ ...ok, request_headers_to_add: [{ header: { key: 'x-a', value: '100%% %REQ(x-b)% %PROTOCOL%' } }] })).toEqual([])
   })
 

@@ -66,6 +66,6 @@ describe('accepted with a warning, never silently', () => {
   it('filter_chain_match is warned about', () => {
     const r = loadConfig(config('', 'filter_chain_match: {server_names: [example.com]}\n      '))
     expect(r.errors).toEqual([])
-    expect(r.warnings.map((w) => `${w.path.join('.')}: ${w.message}`)).toContainEqual(expect.stringMatching(/filter_chain_match: filter_chain_match is ignored: edgevoy serves the listener's first filter chain/))
+    expect(r.warnings.map((w) => `${w.path.join('.')}: ${w.message}`)).toContainEqual(expect.stringMatching(/filter_chain_match: filter_chain_match is accepted but not applied by edgevoy: edgevoy serves the listener's first filter chain/))
   })
 })

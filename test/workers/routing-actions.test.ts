@@ -7,7 +7,7 @@ import { describe, expect, inject, it } from 'vitest'
 import { testApp, type Echo } from '../support/app'
 import { anyHost, bootstrap, compileJson } from '../support/config'
 import { seededRandom } from '../support/hosts'
-import { re2Substitution } from '../../src/compile/actions'
+import { compileRe2Regex } from '../../src/config/re2'
 
 const ups = inject('upstreams')
 const json = async (r: Response) => (await r.json()) as Echo
@@ -130,6 +130,8 @@ describe('direct responses, 404s and header mutations', () => {
         },
       ],
       route_config: { request_headers_to_add: [{ header: { key: 'x-order', value: 'global' } }] },
+      // Envoy appends the client to x-forwarded-for only with use_remote_address.
+      hcm: { use_remote_address: true },
       clusters: { a: [ups.a!] },
     }),
   )
@@ -228,11 +230,24 @@ describe('clusters and load balancing', () => {
 describe('regex_rewrite substitution (RE2::GlobalReplace rewrite syntax)', () => {
   // https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/regex.proto#type-matcher-v3-regexmatchandsubstitute
   it('maps \\N to groups, \\0 to the whole match, \\\\ to a backslash, and keeps $ literal', () => {
-    const sub = (path: string, re: RegExp, s: string) => path.replace(re, re2Substitution(s))
-    expect(sub('/users/42', /\/users\/([0-9]+)/, '/u/\\1')).toBe('/u/42')
-    expect(sub('/users/42', /[0-9]+/, '<\\0>')).toBe('/users/<42>')
-    expect(sub('/a', /a/, 'b\\\\c')).toBe('/b\\c')
-    expect(sub('/a', /a/, '$1$&')).toBe('/$1$&')
+    const sub = (path: string, re: string, s: string) => compileRe2Regex(re).replaceAll(path, s)
+    expect(sub('/users/42', '/users/([0-9]+)', '/u/\\1')).toBe('/u/42')
+    expect(sub('/users/42', '[0-9]+', '<\\0>')).toBe('/users/<42>')
+    expect(sub('/a', 'a', 'b\\\\c')).toBe('/b\\c')
+    expect(sub('/a', 'a', '$1$&')).toBe('/$1$&')
+  })
+
+  it('replaces every non-overlapping match, skipping an empty match where the last one ended (RE2::GlobalReplace)', () => {
+    const sub = (path: string, re: string, s: string) => compileRe2Regex(re).replaceAll(path, s)
+    expect(sub('/a/b/c', '/', '_')).toBe('_a_b_c')
+    expect(sub('banana', 'ana', 'X')).toBe('bXna')
+    // RE2 gives -a-c- here; JS String.replace would give -a--c-.
+    expect(sub('abc', 'b*', '-')).toBe('-a-c-')
+    expect(sub('abc', 'x*', '-')).toBe('-a-b-c-')
+  })
+
+  it('a rewrite naming a group the pattern lacks leaves the path unchanged, as RE2 does', () => {
+    expect(compileRe2Regex('/(a)').replaceAll('/a', '\\2')).toBe('/a')
   })
 })
 

@@ -30,7 +30,7 @@ export const substitutionFormat = envoyObject(
     omit_empty_values: z.boolean().optional(),
     content_type: z.string().optional(),
   },
-  { ignored: ['formatters', 'json_format_options'] },
+  { ignored: ['formatters', 'json_format_options'], notApplied: { content_type: 'access log lines are written as text or JSON; no content type is attached' } },
 )
 
 /** The typed config of a file / stdout / stderr logger (v3 `log_format`, or v2 `format` / `json_format`). */

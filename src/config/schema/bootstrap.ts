@@ -10,7 +10,12 @@ import { address, listener } from './listener.js'
 
 const admin = envoyObject(
   { address: address.optional(), access_log_path: z.string().optional(), access_log: z.array(opaque).optional(), profile_path: z.string().optional() },
-  { ignored: ['socket_options', 'ignore_global_conn_limit'] },
+  {
+    ignored: ['socket_options', 'ignore_global_conn_limit'],
+    notApplied: Object.fromEntries(
+      ['address', 'access_log_path', 'access_log', 'profile_path'].map((f) => [f, 'the admin API is served by the Worker under ADMIN_PREFIX (/__admin) with ADMIN_TOKEN, not by an admin listener']),
+    ),
+  },
 )
 
 export const staticResources = envoyObject(

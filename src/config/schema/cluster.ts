@@ -13,7 +13,10 @@ export const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM
 export const DISCOVERY_TYPES = ['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'] as const
 export const HEALTH_STATUSES = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'] as const
 
-const metadata = envoyObject({ filter_metadata: z.record(z.string(), opaque).optional(), typed_filter_metadata: opaque.optional() })
+const metadata = envoyObject(
+  { filter_metadata: z.record(z.string(), opaque).optional(), typed_filter_metadata: opaque.optional() },
+  { notApplied: { typed_filter_metadata: 'only filter_metadata is read' } },
+)
 
 const endpoint = envoyObject(
   {
@@ -21,7 +24,7 @@ const endpoint = envoyObject(
     hostname: z.string().optional(),
     health_check_config: opaque.optional(),
   },
-  { ignored: ['additional_addresses'] },
+  { ignored: ['additional_addresses'], notApplied: { health_check_config: 'health checks go to the endpoint\'s own address and port' } },
 )
 
 export const lbEndpoint = envoyObject({
@@ -71,6 +74,10 @@ export const cluster = envoyObject(
     per_connection_buffer_limit_bytes: wrapped(uint32).optional(),
   },
   {
+    notApplied: {
+      round_robin_lb_config: 'slow start (slow_start_config) is not implemented; plain round robin applies',
+      per_connection_buffer_limit_bytes: 'Workers fetch() owns upstream connections and their buffers',
+    },
     ignored: [
       'dns_lookup_family', 'dns_refresh_rate', 'dns_failure_refresh_rate', 'respect_dns_ttl', 'dns_resolvers', 'use_tcp_for_dns_lookups',
       'dns_resolution_config', 'typed_dns_resolver_config', 'wait_for_warm_on_init', 'http2_protocol_options', 'http_protocol_options',

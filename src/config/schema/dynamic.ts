@@ -54,6 +54,7 @@ export const configSource = envoyObject(
     initial_fetch_timeout: duration.optional(),
   },
   {
+    notApplied: { initial_fetch_timeout: 'the isolate serves its last config (or answers 503) until the first fetch answers' },
     unsupported: {
       ads: `ADS is a gRPC stream: ${NO_GRPC}`,
       path: 'Workers have no filesystem to watch; serve the file over REST xDS',

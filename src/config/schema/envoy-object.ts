@@ -25,13 +25,31 @@ export interface EnvoyObjectOptions {
   readonly unsupported?: Readonly<Record<string, string>>
   /** Why an ignored field is ignored, when it deserves more than the default. */
   readonly notes?: Readonly<Record<string, string>>
+  /**
+   * Fields in `shape` (so still validated) that nothing in edgevoy reads: a
+   * warning each when set, "X is accepted but not applied by edgevoy: reason".
+   * The schema-field audit (test/node/schema-audit.test.ts) finds them here.
+   */
+  readonly notApplied?: Readonly<Record<string, string>>
 }
+
+/** The not-applied reason of a field's schema (each such field gets a schema instance of its own). */
+const notAppliedReasons = new WeakMap<z.ZodType, string>()
+export const notAppliedReason = (fieldSchema: unknown): string | undefined => notAppliedReasons.get(fieldSchema as z.ZodType)
 
 /**
  * A z.object over an Envoy message: known keys validated by `shape`,
  * ignored keys warned about, anything else an `unknown_field` error.
  */
-export function envoyObject<S extends z.ZodRawShape>(shape: S, options: EnvoyObjectOptions = {}) {
+export function envoyObject<S extends z.ZodRawShape>(rawShape: S, options: EnvoyObjectOptions = {}) {
+  const notApplied = options.notApplied ?? {}
+  const shape = { ...rawShape }
+  for (const [field, reason] of Object.entries(notApplied)) {
+    if (!(field in shape)) throw new Error(`notApplied field "${field}" is not in the shape`)
+    const own = (shape[field] as unknown as z.ZodType).clone()
+    notAppliedReasons.set(own, reason)
+    ;(shape as Record<string, unknown>)[field] = own
+  }
   const known = Object.keys(shape)
   const ignored = new Set(options.ignored ?? [])
   const unsupported = options.unsupported ?? {}
@@ -41,6 +59,11 @@ export function envoyObject<S extends z.ZodRawShape>(shape: S, options: EnvoyObj
     .catchall(z.unknown())
     .superRefine((value, ctx) => {
       for (const key of Object.keys(value)) {
+        if (key in notApplied) {
+          if (warningMode.collecting && (value as Record<string, unknown>)[key] !== undefined)
+            ctx.addIssue({ code: 'custom', path: [key], message: `${key} is accepted but not applied by edgevoy: ${notApplied[key]}`, params: { kind: WARNING } })
+          continue
+        }
         if (key in shape) continue
         if (key in unsupported) {
           ctx.addIssue({ code: 'custom', path: [key], message: `${key} is not supported by edgevoy: ${unsupported[key]}`, params: { kind: 'unsupported_field' } })

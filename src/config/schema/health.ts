@@ -27,6 +27,11 @@ const httpHealthCheck = envoyObject(
     method: envoyEnum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH'], { caseInsensitive: true }).optional(),
   },
   {
+    notApplied: {
+      retriable_statuses: 'every unexpected status counts as a failure (no retriable statuses)',
+      request_headers_to_add: 'health check requests carry no extra headers',
+      request_headers_to_remove: 'health check requests carry no extra headers',
+    },
     ignored: ['send', 'receive', 'response_buffer_size', 'codec_client_type', 'service_name_matcher', 'use_http2'],
     notes: { codec_client_type: 'Workers fetch() picks the protocol' },
   },
@@ -49,6 +54,12 @@ export const healthCheck = envoyObject(
     http_health_check: httpHealthCheck.optional(),
   },
   {
+    notApplied: {
+      initial_jitter: 'the first check runs at the first interval',
+      no_traffic_healthy_interval: 'no_traffic_interval applies whatever the host\'s health',
+      unhealthy_edge_interval: 'unhealthy_interval (else interval) applies after a transition too',
+      healthy_edge_interval: 'interval applies after a transition too',
+    },
     ignored: ['reuse_connection', 'event_log_path', 'event_logger', 'always_log_health_check_failures', 'always_log_health_check_success', 'tls_options', 'transport_socket_match_criteria', 'alt_port', 'event_service'],
     unsupported: {
       tcp_health_check: 'a Worker cannot open raw TCP health checks: use http_health_check',
@@ -101,7 +112,7 @@ const thresholds = envoyObject(
     max_retries: wrapped(uint32).optional(),
     retry_budget: retryBudget.optional(),
   },
-  { ignored: ['track_remaining', 'max_connection_pools'], notes: { max_connections: 'Workers fetch() owns upstream connections' } },
+  { ignored: ['track_remaining', 'max_connection_pools'], notApplied: { max_connections: 'Workers fetch() owns upstream connections' } },
 )
 
 export const circuitBreakers = envoyObject({ thresholds: z.array(thresholds).optional() }, { ignored: ['per_host_thresholds'] })

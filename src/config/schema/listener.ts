@@ -22,6 +22,14 @@ export const socketAddress = envoyObject(
     resolver_name: z.string().optional(),
     ipv4_compat: z.boolean().optional(),
   },
+  {
+    notApplied: {
+      named_port: 'give port_value (named ports are resolved by Envoy\'s cluster types)',
+      protocol: 'edgevoy speaks HTTP over TCP (fetch); the value is not checked',
+      resolver_name: 'names are resolved by the Workers runtime',
+      ipv4_compat: 'the Workers runtime owns sockets',
+    },
+  },
 )
 
 export const address = envoyObject(
@@ -34,6 +42,18 @@ export const address = envoyObject(
       ctx.addIssue({ code: 'custom', path: ['socket_address'], message: 'required field is missing (expected a mapping)', params: { kind: 'missing_field' } })
   })
   .transform((a) => a as typeof a & { socket_address: NonNullable<typeof a.socket_address> })
+
+/**
+ * Which downstream addresses are internal. Absent: none (Envoy ≥ 1.36);
+ * present without cidr_ranges: RFC 1918 / RFC 4193 and loopback.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto#extensions-filters-network-http-connection-manager-v3-httpconnectionmanager-internaladdressconfig
+ */
+const internalAddressConfig = envoyObject(
+  {
+    cidr_ranges: z.array(envoyObject({ address_prefix: z.string().min(1), prefix_len: wrapped(uint32).optional() })).optional(),
+  },
+  { ignored: ['unix_sockets'], notes: { unix_sockets: 'Workers have no unix sockets' } },
+)
 
 export const HCM_NAMES = ['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager'] as const
 export const HCM_TYPES = [
@@ -69,6 +89,28 @@ export const httpFilter = envoyObject({
   return { ...f, parsed: parsed.data }
 })
 
+/**
+ * `config.core.v3.HttpProtocolOptions` on the HCM. Only max_stream_duration
+ * means anything to a Worker: the others govern the downstream connection,
+ * which Cloudflare (or workerd locally) owns — the Worker sees requests, never
+ * connections.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/protocol.proto#config-core-v3-httpprotocoloptions
+ */
+const NO_CONNECTION = 'a Worker never sees the downstream connection (Cloudflare, or workerd locally, terminates it), so connection-level limits cannot be applied'
+const downstreamProtocolOptions = envoyObject(
+  { max_stream_duration: duration.optional() },
+  {
+    ignored: ['idle_timeout', 'max_connection_duration', 'max_headers_count', 'max_response_headers_kb', 'headers_with_underscores_action', 'max_requests_per_connection'],
+    notes: {
+      idle_timeout: NO_CONNECTION,
+      max_connection_duration: NO_CONNECTION,
+      max_requests_per_connection: NO_CONNECTION,
+      max_headers_count: 'Cloudflare enforces its own request header limits',
+      headers_with_underscores_action: 'headers with underscores are passed through (Envoy\'s default, ALLOW)',
+    },
+  },
+)
+
 export const httpConnectionManager = envoyObject(
   {
     '@type': z.string().optional(),
@@ -84,29 +126,37 @@ export const httpConnectionManager = envoyObject(
     use_remote_address: wrapped(z.boolean()).optional(),
     xff_num_trusted_hops: uint32.optional(),
     skip_xff_append: z.boolean().optional(),
+    internal_address_config: internalAddressConfig.optional(),
+    normalize_path: wrapped(z.boolean()).optional(),
+    merge_slashes: z.boolean().optional(),
+    path_with_escaped_slashes_action: envoyEnum(['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'], { caseInsensitive: true }).optional(),
     strip_matching_host_port: z.boolean().optional(),
     strip_any_host_port: z.boolean().optional(),
     request_timeout: duration.optional(),
     stream_idle_timeout: duration.optional(),
+    common_http_protocol_options: downstreamProtocolOptions.optional(),
     server_name: z.string().optional(),
     upgrade_configs: z.array(opaque).optional(),
     local_reply_config: opaque.optional(),
   },
   {
+    notApplied: {
+      codec_type: 'Cloudflare and workerd negotiate HTTP/1.1, HTTP/2 and HTTP/3 with clients',
+      server_name: 'responses keep the platform\'s server header',
+      upgrade_configs: 'WebSocket upgrades are forwarded whether or not they are listed (Envoy refuses unlisted upgrades)',
+      local_reply_config: 'local replies keep edgevoy\'s status codes and bodies',
+    },
     ignored: [
-      'add_user_agent', 'common_http_protocol_options', 'http_protocol_options', 'http2_protocol_options', 'http3_protocol_options',
+      'add_user_agent', 'http_protocol_options', 'http2_protocol_options', 'http3_protocol_options',
       'server_header_transformation', 'scheme_header_transformation', 'max_request_headers_kb', 'request_headers_timeout',
-      'drain_timeout', 'delayed_close_timeout', 'internal_address_config', 'via', 'forward_client_cert_details',
+      'drain_timeout', 'delayed_close_timeout', 'via', 'forward_client_cert_details',
       'set_current_client_cert_details', 'proxy_100_continue', 'represent_ipv4_remote_address_as_ipv4_mapped_ipv6',
-      'normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action', 'request_id_extension', 'always_set_request_id_in_response',
+      'request_id_extension', 'always_set_request_id_in_response',
       'stream_error_on_invalid_http_message', 'path_normalization_options', 'strip_trailing_host_dot', 'proxy_status_config',
       'typed_header_validation_config', 'append_x_forwarded_port', 'append_local_overload', 'early_header_mutation_extensions',
       'original_ip_detection_extensions', 'user_agent', 'access_log_options',
     ],
     notes: {
-      normalize_path: 'Cloudflare normalizes the URL before the Worker sees it',
-      merge_slashes: 'Cloudflare normalizes the URL before the Worker sees it',
-      common_http_protocol_options: 'Cloudflare owns the downstream connections',
       http2_protocol_options: 'Cloudflare owns the downstream connections',
     },
     unsupported: { scoped_routes: 'scoped RDS is not implemented' },
@@ -200,11 +250,12 @@ export const filterChain = envoyObject(
   {
     filters: z.array(networkFilter).min(1),
     name: z.string().optional(),
+    filter_chain_match: opaque.optional(),
   },
   {
-    ignored: ['transport_socket', 'tls_context', 'use_proxy_proto', 'metadata', 'transport_socket_connect_timeout', 'filter_chain_match'],
+    notApplied: { filter_chain_match: "edgevoy serves the listener's first filter chain to every request (Cloudflare terminates TLS, so SNI cannot choose)" },
+    ignored: ['transport_socket', 'tls_context', 'use_proxy_proto', 'metadata', 'transport_socket_connect_timeout'],
     notes: {
-      filter_chain_match: 'edgevoy serves the listener\'s first filter chain to every request (Cloudflare terminates TLS, so SNI cannot choose)',
       transport_socket: 'Cloudflare terminates TLS for the Worker',
       tls_context: 'Cloudflare terminates TLS for the Worker',
     },
@@ -226,7 +277,41 @@ export const listener = envoyObject(
       'bind_to_port', 'enable_mptcp', 'ignore_global_conn_limit', 'additional_addresses', 'max_connections_to_accept_per_socket_event',
     ],
     notes: { default_filter_chain: 'edgevoy serves the first filter chain' },
+    notApplied: { per_connection_buffer_limit_bytes: 'the Workers runtime owns downstream connections and their buffers' },
   },
-)
+).superRefine((l, ctx) => {
+  // Envoy's edge best practices: a listener that faces the internet sets
+  // use_remote_address: true, or clients choose x-forwarded-proto and keep
+  // edge-only x-envoy-* headers.
+  // https://www.envoyproxy.io/docs/envoy/latest/configuration/best_practices/edge
+  if (!warningMode.collecting) return
+  const hcm = l.filter_chains[0]?.filters[0]?.httpConnectionManager
+  const bind = l.address?.socket_address?.address
+  if (bind === undefined) return
+  if (!hcm || hcm.use_remote_address === true || !facesInternet(bind)) return
+  ctx.addIssue({
+    code: 'custom',
+    path: ['filter_chains', 0, 'filters', 0],
+    message:
+      `listener${l.name ? ` "${l.name}"` : ''} binds ${bind} without use_remote_address: true: if it faces the internet, clients choose ` +
+      'x-forwarded-proto (require_tls, redirects) and keep edge-only x-envoy-* headers. Envoy\'s edge best practices set it: ' +
+      'https://www.envoyproxy.io/docs/envoy/latest/configuration/best_practices/edge',
+    params: { kind: WARNING },
+  })
+})
 export type ListenerConfig = z.output<typeof listener>
+
+/** A wildcard, or an IP literal that is neither loopback nor private (RFC 1918, RFC 4193): reachable from outside. */
+function facesInternet(address: string): boolean {
+  const a = address.toLowerCase()
+  if (a === '0.0.0.0' || a === '::' || a === '[::]') return true
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(a)
+  if (v4) {
+    const [x, y] = [Number(v4[1]), Number(v4[2])]
+    return !(x === 127 || x === 10 || (x === 172 && y >= 16 && y <= 31) || (x === 192 && y === 168))
+  }
+  if (a.includes(':')) return !(a === '::1' || /^\[?f[cd]/.test(a) || /^\[?fe80:/.test(a))
+  // A hostname: where it resolves is not known here.
+  return false
+}
 

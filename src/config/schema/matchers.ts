@@ -5,19 +5,39 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/string.proto
  */
 import { z } from 'zod'
-import { compileRe2 } from '../re2.js'
-import { envoyEnum, envoyObject, uint32 } from './envoy-object.js'
+import { compileRe2, compileRe2Regex } from '../re2.js'
+import { envoyEnum, envoyObject, uint32, WARNING, warningMode } from './envoy-object.js'
+
+/**
+ * Envoy refuses a regex whose RE2 program is larger than 100 instructions by
+ * default (runtime `re2.max_program_size.error_level`); edgevoy's program is
+ * close to RE2's but not identical, so it warns instead, and says why it
+ * matters: matching costs program size × input length.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/regex.proto
+ */
+const ENVOY_MAX_PROGRAM_SIZE = 100
 
 /** An RE2 pattern: rejected here if RE2 (or JS) can't take it. */
 export const re2Pattern = z.string().superRefine((pattern, ctx) => {
   const result = compileRe2(pattern)
-  if (!result.ok) ctx.addIssue({ code: 'custom', message: `invalid regex ${JSON.stringify(pattern)}: ${result.message}`, params: { kind: 'invalid_regex' } })
+  if (!result.ok) {
+    ctx.addIssue({ code: 'custom', message: `invalid regex ${JSON.stringify(pattern)}: ${result.message}`, params: { kind: 'invalid_regex' } })
+    return
+  }
+  const size = compileRe2Regex(pattern).programSize
+  if (warningMode.collecting && size > ENVOY_MAX_PROGRAM_SIZE) {
+    const message = `regex ${JSON.stringify(pattern)} compiles to ${size} instructions: Envoy refuses RE2 programs over ${ENVOY_MAX_PROGRAM_SIZE} by default (re2.max_program_size.error_level), and matching time grows with program size × input length`
+    ctx.addIssue({ code: 'custom', message, params: { kind: WARNING } })
+  }
 })
 
 /** `type.matcher.v3.RegexMatcher`: `google_re2` is the only engine, and optional. */
 export const regexMatcher = envoyObject({
   regex: re2Pattern,
-  google_re2: z.object({ max_program_size: z.unknown().optional() }).optional(),
+  google_re2: envoyObject({}, {
+    ignored: ['max_program_size'],
+    notes: { max_program_size: "edgevoy's regex engine runs in linear time whatever the program size; programs over Envoy's default limit of 100 instructions get a warning instead" },
+  }).optional(),
 })
 
 export const stringMatcher = envoyObject({
@@ -65,37 +85,45 @@ export const queryParameterMatcher = envoyObject({
   /** v2: `value` + `regex: true|false`. */
   value: z.string().optional(),
   regex: z.boolean().optional(),
+}).superRefine((q, ctx) => {
+  // v2 `regex: true` makes `value` an RE2 pattern: checked like every other regex.
+  const result = q.regex === true && q.value ? compileRe2(q.value) : undefined
+  if (result && !result.ok) ctx.addIssue({ code: 'custom', message: `invalid regex ${JSON.stringify(q.value)}: ${result.message}`, path: ['value'], params: { kind: 'invalid_regex' } })
 })
 export type QueryParameterMatcherConfig = z.output<typeof queryParameterMatcher>
 
 /**
- * The command operators a header value may use (src/router/headers.ts fills
- * them in). Envoy refuses a value it cannot parse or an operator it does not
- * know, so edgevoy refuses one it would not fill in rather than send it literally.
+ * The command operators edgevoy fills in in a header value (src/router/headers.ts).
+ * Envoy refuses a value it cannot parse: so does edgevoy. An operator Envoy has
+ * and edgevoy does not fill in is warned about and formats as empty (the header
+ * is then skipped unless keep_empty_value), never sent literally.
  */
 export const HEADER_VALUE_OPERATORS = ['DOWNSTREAM_REMOTE_ADDRESS', 'DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT', 'REQ', 'PROTOCOL', 'UPSTREAM_REMOTE_ADDRESS', 'START_TIME', 'HOSTNAME'] as const
 
 /**
- * Problems in a header value's `%…%` commands, with Envoy's wording where it has one
- * (source/common/router/header_parser.cc: "Un-terminated variable expression").
+ * A header value's `%…%` commands checked as Envoy's parser does
+ * (source/common/router/header_parser.cc: "Un-terminated variable expression"):
+ * malformed → errors; operators edgevoy does not fill in → warnings.
  */
-export function headerValueProblems(value: string): string[] {
-  const problems: string[] = []
+export function headerValueProblems(value: string): { errors: string[]; warnings: string[] } {
+  const errors: string[] = []
+  const warnings: string[] = []
   for (let i = 0; i < value.length; i++) {
     if (value[i] !== '%') continue
     if (value[i + 1] === '%') {
       i++
       continue
     }
-    const m = /^%([A-Z][A-Z0-9_]*)(\([^)]*\))?%/.exec(value.slice(i))
+    const m = /^%([A-Z][A-Z0-9_]*)(\([^)]*\))?(:\d+)?%/.exec(value.slice(i))
     if (!m) {
-      problems.push(`Invalid header configuration. Un-terminated variable expression '${value.slice(i + 1)}' (write %% for a literal %)`)
+      errors.push(`Invalid header configuration. Un-terminated variable expression '${value.slice(i + 1)}' (write %% for a literal %)`)
       break
     }
-    if (!(HEADER_VALUE_OPERATORS as readonly string[]).includes(m[1]!)) problems.push(`header value command %${m[1]}% is not supported by edgevoy (supported: ${HEADER_VALUE_OPERATORS.join(', ')})`)
+    if (!(HEADER_VALUE_OPERATORS as readonly string[]).includes(m[1]!))
+      warnings.push(`header value command %${m[1]}% is not filled in by edgevoy: it formats as empty (supported: ${HEADER_VALUE_OPERATORS.join(', ')})`)
     i += m[0].length - 1
   }
-  return problems
+  return { errors, warnings }
 }
 
 /** `config.core.v3.HeaderValueOption`. */
@@ -112,7 +140,9 @@ export const headerValueOption = envoyObject({
   // :path and :authority have the route's rewrites; Envoy refuses every :-prefixed header here.
   if (h.header.key.startsWith(':'))
     ctx.addIssue({ code: 'custom', path: ['header', 'key'], message: `":-prefixed headers may not be modified" (${h.header.key}): use the route's prefix_rewrite / host_rewrite_literal`, params: { kind: 'invalid_header' } })
-  for (const problem of headerValueProblems(h.header.value ?? '')) ctx.addIssue({ code: 'custom', path: ['header', 'value'], message: problem, params: { kind: 'invalid_header' } })
+  const { errors, warnings } = headerValueProblems(h.header.value ?? '')
+  for (const message of errors) ctx.addIssue({ code: 'custom', path: ['header', 'value'], message, params: { kind: 'invalid_header' } })
+  if (warningMode.collecting) for (const message of warnings) ctx.addIssue({ code: 'custom', path: ['header', 'value'], message, params: { kind: WARNING } })
 })
 
 /** A `*_headers_to_remove` entry: Envoy refuses :-prefixed headers and host. */

@@ -39,6 +39,7 @@ export const retryPolicy = envoyObject(
     retry_back_off: envoyObject({ base_interval: duration, max_interval: duration.optional() }).optional(),
   },
   {
+    notApplied: { per_try_idle_timeout: 'per-try idle timeouts are not implemented; per_try_timeout applies' },
     ignored: ['retry_priority', 'retriable_headers', 'retriable_request_headers', 'rate_limited_retry_back_off', 'retry_options_predicates'],
   },
 )

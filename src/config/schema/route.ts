@@ -25,6 +25,7 @@ export const routeMatch = envoyObject(
     grpc: z.object({}).passthrough().optional(),
   },
   {
+    notApplied: { grpc: 'gRPC-only matching is not implemented: the route matches requests that are not gRPC too' },
     unsupported: {
       connect_matcher: 'Workers cannot accept HTTP CONNECT',
       path_match_policy: 'URI-template path matching is not implemented',
@@ -49,6 +50,32 @@ const headerValueString = z.string().refine((v) => !/[\r\n\0]/.test(v), { messag
 
 const regexRewrite = envoyObject({ pattern: regexMatcher, substitution: z.string() })
 
+/** Ignoring these does not change the route or cluster a request takes, nor its answer (validate warns). */
+const NOT_MIRRORED = 'request mirroring is implemented on a route\'s action only: no shadow request is sent for this level (the client\'s answer is the same)'
+const NOT_HEDGED = 'request hedging is not implemented: tries are sent one at a time, and a try that hits per_try_timeout is cancelled rather than raced (the route and cluster are the same)'
+
+/** `RouteAction.RequestMirrorPolicy`: a shadow copy of the request to another cluster (src/upstream/mirror.ts). */
+const requestMirrorPolicy = envoyObject(
+  {
+    cluster: z.string().min(1).optional(),
+    cluster_header: z.string().min(1).optional(),
+    runtime_fraction: envoyObject({ default_value: fractionalPercent.optional(), runtime_key: z.string().optional() }, { notApplied: { runtime_key: 'there is no Envoy runtime on Workers: default_value always applies' } }).optional(),
+    disable_shadow_host_suffix_append: z.boolean().optional(),
+    host_rewrite_literal: z.string().optional(),
+  },
+  { ignored: ['trace_sampled'], notes: { trace_sampled: 'shadow requests carry the trace headers of the primary' } },
+).superRefine((m, ctx) => {
+  if ((m.cluster === undefined) === (m.cluster_header === undefined))
+    ctx.addIssue({ code: 'custom', message: 'a request mirror policy needs exactly one of cluster, cluster_header', params: { kind: 'cluster_specifier' } })
+})
+
+/** `RouteAction.MaxStreamDuration`: overrides the HCM's max_stream_duration for this route, with grpc-timeout handling. */
+const maxStreamDuration = envoyObject({
+  max_stream_duration: duration.optional(),
+  grpc_timeout_header_max: duration.optional(),
+  grpc_timeout_header_offset: duration.optional(),
+})
+
 export const weightedClusterEntry = envoyObject(
   {
     name: z.string().min(1),
@@ -71,7 +98,7 @@ export const routeAction = envoyObject(
         total_weight: wrapped(uint32).optional(),
         runtime_key_prefix: z.string().optional(),
       },
-      { ignored: ['header_name', 'random_value_specifier'] },
+      { ignored: ['header_name', 'random_value_specifier'], notApplied: { runtime_key_prefix: 'there is no Envoy runtime on Workers: the configured weights apply' } },
     ).optional(),
     prefix_rewrite: headerValueString.optional(),
     regex_rewrite: regexRewrite.optional(),
@@ -82,13 +109,17 @@ export const routeAction = envoyObject(
     hash_policy: z.array(hashPolicy).optional(),
     cors: opaque.optional(),
     priority: z.string().optional(),
-    max_stream_duration: opaque.optional(),
+    max_stream_duration: maxStreamDuration.optional(),
     cluster_not_found_response_code: envoyEnum(['SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR']).optional(),
-    request_mirror_policies: z.array(opaque).optional(),
+    request_mirror_policies: z.array(requestMirrorPolicy).optional(),
     rate_limits: z.array(opaque).optional(),
     upgrade_configs: z.array(opaque).optional(),
   },
   {
+    notApplied: {
+      priority: 'routing priorities are not implemented: every route uses the DEFAULT circuit breakers',
+      upgrade_configs: 'WebSocket upgrades are forwarded whether or not they are listed',
+    },
     ignored: [
       'auto_host_rewrite', 'host_rewrite_header', 'host_rewrite_path_regex', 'metadata_match', 'include_vh_rate_limits',
       'internal_redirect_policy', 'max_internal_redirects', 'hedge_policy', 'max_grpc_timeout', 'grpc_timeout_offset',
@@ -96,8 +127,8 @@ export const routeAction = envoyObject(
     ],
     notes: {
       auto_host_rewrite: 'Workers send the endpoint host as Host anyway; the authority travels in x-forwarded-host',
-      request_mirror_policies: 'mirroring is not implemented',
-      hedge_policy: 'request hedging is not implemented',
+      request_mirror_policy: 'the v2 single mirror policy is not implemented: use request_mirror_policies',
+      hedge_policy: NOT_HEDGED,
     },
     unsupported: {
       // The plugin picks the cluster: ignoring it would leave the route without one.
@@ -183,15 +214,14 @@ export const virtualHost = envoyObject(
     require_tls: envoyEnum(['NONE', 'EXTERNAL_ONLY', 'ALL'], { caseInsensitive: true }).optional(),
     cors: opaque.optional(),
     retry_policy: retryPolicy.optional(),
-    hedge_policy: opaque.optional(),
     rate_limits: z.array(opaque).optional(),
     typed_per_filter_config: opaque.optional(),
     per_request_buffer_limit_bytes: wrapped(uint32).optional(),
     ...headerMutationFields,
   },
   {
-    ignored: ['include_request_attempt_count', 'include_attempt_count_in_response', 'virtual_clusters', 'metadata', 'request_mirror_policies', 'retry_policy_typed_config'],
-    notes: { virtual_clusters: 'virtual cluster stats are not collected' },
+    ignored: ['include_request_attempt_count', 'include_attempt_count_in_response', 'virtual_clusters', 'metadata', 'request_mirror_policies', 'retry_policy_typed_config', 'hedge_policy'],
+    notes: { virtual_clusters: 'virtual cluster stats are not collected', request_mirror_policies: NOT_MIRRORED, hedge_policy: NOT_HEDGED },
   },
 ).superRefine((vh, ctx) => {
   // Envoy refuses a virtual cluster that matches nothing: VirtualCluster.headers needs at least one matcher.
@@ -215,7 +245,7 @@ export const routeConfiguration = envoyObject(
   },
   {
     ignored: ['validate_clusters', 'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'request_mirror_policies', 'typed_per_filter_config', 'metadata', 'ignore_path_parameters_in_path_matching', 'vhds', 'cluster_specifier_plugins', 'request_headers_to_add_timing'],
-    notes: { validate_clusters: 'edgevoy always checks that routed clusters exist' },
+    notes: { validate_clusters: 'edgevoy always checks that routed clusters exist', request_mirror_policies: NOT_MIRRORED },
   },
 )
 export type RouteConfigurationConfig = z.output<typeof routeConfiguration>

@@ -7,10 +7,11 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/jwt_authn_filter
  */
 import type { JwtRequirementIR } from '../../compile/ir.js'
-import type { RouteMatch } from '../../compile/types.js'
+import type { JwtPerRouteConfig, RouteMatch } from '../../compile/types.js'
 import { setDynamicMetadata } from '../metadata.js'
 import { editRequestHeaders } from '../request.js'
 import type { FilterContext, FilterDeps, FilterFactory } from '../types.js'
+import { claimHeaderValue, identityHeaderNames } from './claims.js'
 import { JwtProvider, type JwksFetcher } from './provider.js'
 import { evaluate, type VerifiedJwt } from './requirements.js'
 import { JWT_STATUS } from './status.js'
@@ -37,8 +38,8 @@ function applyVerified(c: FilterContext, verified: readonly VerifiedJwt[]): void
       edits.push((h) => h.set(payloadHeader, padded))
     }
     for (const { headerName, claimName } of p.claimToHeaders ?? []) {
-      const v = jwt.payload[claimName]
-      if (['string', 'number', 'boolean'].includes(typeof v)) edits.push((h) => h.set(headerName, String(v)))
+      const v = claimHeaderValue(jwt.payload, claimName)
+      if (v !== undefined) edits.push((h) => h.set(headerName, v))
     }
     if (p.payloadInMetadata) setDynamicMetadata(c, JWT_AUTHN, p.payloadInMetadata, jwt.payload)
   }
@@ -65,13 +66,21 @@ export const jwtAuthnFilter: FilterFactory<'jwt_authn'> = {
   create(config, { deps, count }) {
     const providers = new Map(config.providers.map((p) => [p.name, new JwtProvider(p, deps, count)]))
     const rules = config.rules
-    return async (c, next, perRoute) => {
-      if (config.bypassCorsPreflight && c.req.method === 'OPTIONS' && c.req.header('origin') && c.req.header('access-control-request-method')) return next()
+    const identityHeaders = identityHeaderNames(config.providers)
+    /** Which requirement applies, found on the request as the client sent it (Envoy: findVerifier, then verify). */
+    const requirementOf = (c: FilterContext, perRoute: JwtPerRouteConfig | undefined): JwtRequirementIR | undefined => {
+      if (config.bypassCorsPreflight && c.req.method === 'OPTIONS' && c.req.header('origin') && c.req.header('access-control-request-method')) return undefined
       // PerRouteConfig { disabled: true }: this route is not verified.
-      if (perRoute?.disabled) return next()
-      let requirement: JwtRequirementIR | undefined
-      if (perRoute?.requirementName !== undefined) requirement = config.requirementMap?.[perRoute.requirementName]
-      else requirement = rules.find((r) => ruleMatches(r.match, c))?.requires
+      if (perRoute?.disabled) return undefined
+      if (perRoute?.requirementName !== undefined) return config.requirementMap?.[perRoute.requirementName]
+      return rules.find((r) => ruleMatches(r.match, c))?.requires
+    }
+    return async (c, next, perRoute) => {
+      const requirement = requirementOf(c, perRoute)
+      // Then, whatever the outcome: a client's own x-jwt-payload or claim header must
+      // never pass for a verified one (Envoy's sanitizeHeaders, before extracting tokens).
+      // Envoy strips them only when a requirement applies; edgevoy whenever the filter runs.
+      if (identityHeaders.some((n) => c.req.raw.headers.has(n))) editRequestHeaders(c, (h) => identityHeaders.forEach((n) => h.delete(n)))
       // No rule applies: Envoy does not verify the request.
       if (!requirement) return next()
       const outcome = await evaluate(requirement, providers, c.req.raw, jwksFetcher(c, deps))

@@ -10,6 +10,14 @@ import { parseJwks, type JwkSet } from './jwks.js'
 import type { JwtStatus } from './status.js'
 import { parseJwt, type ParsedJwt } from './token.js'
 
+/**
+ * A JWKS larger than this is refused (JwksFetchFail) without being read whole:
+ * a key set is a few KiB, and a provider's URI must not be able to make every
+ * isolate buffer and parse megabytes. edgevoy's bound; Envoy's async client
+ * buffers the response up to the cluster's buffer limits.
+ */
+export const MAX_JWKS_BYTES = 256 * 1024
+
 export interface FoundToken {
   readonly token: string
   /** The header it came from (removed when `forward` is false), or undefined for a query parameter. */
@@ -68,8 +76,9 @@ export class JwtProvider {
     if (this.config.issuer !== undefined && payload.iss !== this.config.issuer) return { status: 'JwtUnknownIssuer' }
     const now = Math.floor(this.deps.now() / 1000)
     const skew = this.config.clockSkewSeconds
-    if (typeof payload.nbf === 'number' && now + skew < payload.nbf) return { status: 'JwtNotYetValid' }
-    if (typeof payload.exp === 'number' && now > payload.exp + skew) return { status: 'JwtExpired' }
+    // Jwt::verifyTimeConstraint: nbf/exp are numbers here (parseJwt refused other types); exp 0 = none.
+    if (now + skew < jwt.times.nbf) return { status: 'JwtNotYetValid' }
+    if (jwt.times.exp && now > jwt.times.exp + skew) return { status: 'JwtExpired' }
     const wanted = audiences ?? this.config.audiences ?? []
     if (wanted.length) {
       const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
@@ -96,7 +105,8 @@ export class JwtProvider {
     const remote = this.config.remoteJwks!
     try {
       const res = await fetchJwks(remote.uri, remote.cluster, { signal: AbortSignal.timeout(remote.timeoutMs) })
-      const keys = res.ok ? parseJwks(await res.text()) : (await res.body?.cancel(), undefined)
+      const text = res.ok ? await readLimited(res, MAX_JWKS_BYTES) : (await res.body?.cancel(), undefined)
+      const keys = text !== undefined ? parseJwks(text) : undefined
       if (!keys) {
         this.count('jwks_fetch_failed')
         return undefined
@@ -109,4 +119,33 @@ export class JwtProvider {
       return undefined
     }
   }
+}
+
+/** The body as text, or undefined (and the rest cancelled) once it is over `limit` bytes. */
+async function readLimited(res: Response, limit: number): Promise<string | undefined> {
+  if (Number(res.headers.get('content-length') ?? 0) > limit) {
+    await res.body?.cancel()
+    return undefined
+  }
+  if (!res.body) return ''
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      return undefined
+    }
+    chunks.push(value)
+  }
+  const all = new Uint8Array(size)
+  let at = 0
+  for (const c of chunks) {
+    all.set(c, at)
+    at += c.byteLength
+  }
+  return new TextDecoder().decode(all)
 }

@@ -12,8 +12,9 @@ export type { TracingConfig, ZipkinConfig } from '../../compile/types.js'
 
 /**
  * Envoy's decision order: a forced trace, then the caller's decision, then
- * `random_sampling`. (Envoy honours `x-envoy-force-trace` only from internal
- * callers; at the edge edgevoy honours it from any caller so it can be tried.)
+ * `random_sampling`. `x-envoy-force-trace` counts only from internal callers:
+ * the connection manager stage (src/router/downstream.ts) removes it from
+ * every other request, as Envoy does.
  */
 export function shouldSample(config: TracingConfig, forced: boolean, callerDecision: boolean | undefined, random: () => number): boolean {
   if (forced) return true

@@ -22,6 +22,9 @@ const remoteJwks = envoyObject(
   { ignored: ['async_fetch', 'retry_policy'], notes: { async_fetch: 'keys are fetched on first use and refreshed when cache_duration ends' } },
 )
 
+/** Envoy's `well_known_regex: HTTP_HEADER_NAME` on these fields: an RFC 7230 token. */
+const headerName = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'expected an HTTP header name (RFC 7230 token characters)')
+
 const jwtHeader = envoyObject({ name: z.string().min(1), value_prefix: z.string().optional() })
 
 export const jwtProvider = envoyObject(
@@ -34,11 +37,11 @@ export const jwtProvider = envoyObject(
     from_params: z.array(z.string().min(1)).optional(),
     from_cookies: z.array(z.string().min(1)).optional(),
     forward: z.boolean().optional(),
-    forward_payload_header: z.string().min(1).optional(),
+    forward_payload_header: headerName.optional(),
     pad_forward_payload_header: z.boolean().optional(),
     payload_in_metadata: z.string().min(1).optional(),
     clock_skew_seconds: uint32.optional(),
-    claim_to_headers: z.array(envoyObject({ header_name: z.string().min(1), claim_name: z.string().min(1) })).optional(),
+    claim_to_headers: z.array(envoyObject({ header_name: headerName, claim_name: z.string().min(1) })).optional(),
   },
   {
     // Ignoring these would let through tokens Envoy refuses, so they are errors.

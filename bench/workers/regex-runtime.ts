@@ -1,0 +1,2 @@
+// The regex engine's runtime alone (what a Worker that loads compiled programs would carry).
+export { Re2Regex } from '../../src/regex/index.js'
