@@ -67,7 +67,7 @@ async function checkFile(file: string, target: 'cloudflare' | 'local'): Promise<
     import('./cloudflare-checks.js'),
     import('../compile/route-shadow.js'),
   ])
-  const rejected = (errors: readonly ConfigIssue[], lines = errors.map((e) => formatIssue(e, file))): FileReport => ({
+  const rejected = (errors: readonly ConfigIssue[], lines: readonly string[]): FileReport => ({
     file,
     ok: false,
     errors,
@@ -76,11 +76,8 @@ async function checkFile(file: string, target: 'cloudflare' | 'local'): Promise<
   })
   const result = readConfig(file)
   if (!result.ok) return rejected(result.issues, result.errors)
+  // An empty config, or one that serves nothing, was already refused by loadConfig (src/config/load.ts).
   const { snapshot } = result
-  // An empty file (or one that defines nothing) is not a config: Envoy would serve nothing from it.
-  if (!snapshot.listeners.length && !snapshot.clusters.size && !/(^|["\s])dynamic_resources["\s]*:/m.test(result.text)) {
-    return rejected([{ severity: 'error', code: 'empty_config', path: [], message: result.text.trim() ? 'the config defines no listeners, clusters or dynamic_resources' : 'the file is empty' }])
-  }
   const warnings = [...result.warnings, ...shadowedRoutes(snapshot), ...(target === 'cloudflare' ? cloudflareWarnings(snapshot) : [])]
   const text = [`${file}: OK`, ...summarize(snapshot)]
   if (warnings.length) {
