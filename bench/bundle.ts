@@ -4,7 +4,7 @@
  * is never disturbed.
  */
 import { build, type Metafile, type Plugin } from 'esbuild'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,7 +14,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const TMP = mkdtempSync(join(tmpdir(), 'edgevoy-bench-'))
 
 /** `cloudflare:workers` as plain classes, so Node can evaluate the bundle to time it. */
-const cloudflareStub: Plugin = {
+export const cloudflareStub: Plugin = {
   name: 'cloudflare-stub',
   setup(b) {
     b.onResolve({ filter: /^cloudflare:/ }, (a) => ({ path: a.path, namespace: 'cf-stub' }))
@@ -38,4 +38,33 @@ export async function bundle(entry: string, name: string, options: { stubCloudfl
   const path = join(TMP, `${name}.mjs`)
   writeFileSync(path, text)
   return { path, text, metafile: result.metafile }
+}
+
+/**
+ * The data-plane entry as `edgevoy build` splits it (src/cli/worker-build.ts),
+ * unminified and with `cloudflare:workers` stubbed so Node can evaluate it:
+ * importing the entry loads its static chunks only, as an isolate that only
+ * proxies does.
+ */
+export async function splitBundle(entrySourceText: string, name: string): Promise<{ entry: string }> {
+  const dir = join(TMP, name)
+  mkdirSync(dir, { recursive: true })
+  const entryFile = join(ROOT, '.edgevoy/build', `bench-${name}-${process.pid}.ts`)
+  mkdirSync(dirname(entryFile), { recursive: true })
+  writeFileSync(entryFile, entrySourceText)
+  try {
+    await build({
+      ...WORKER_BUILD_OPTIONS,
+      entryPoints: { index: entryFile },
+      outdir: dir,
+      splitting: true,
+      write: true,
+      external: [],
+      plugins: [cloudflareStub],
+      outExtension: { '.js': '.mjs' },
+    })
+  } finally {
+    rmSync(entryFile, { force: true })
+  }
+  return { entry: join(dir, 'index.mjs') }
 }

@@ -6,9 +6,11 @@
  */
 import { execFileSync } from 'node:child_process'
 import { cpus } from 'node:os'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT } from './bundle.js'
+import { ROOT, TMP } from './bundle.js'
+import { buildBase } from './built.js'
+import { generateConfig } from './gen-config.js'
 import { measureBundle, measureEval } from './coldstart.js'
 import { buildSegmentIndex } from './proto-segment-index.js'
 import { printReport } from './report.js'
@@ -22,9 +24,19 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split('
 const wants = (s: string) => !only || only.includes(s)
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`)
 
-function child(script: string, flags: string[] = []): unknown {
-  const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', join(ROOT, 'bench', script)], { cwd: ROOT, timeout: 240_000, maxBuffer: 16 << 20 })
+function child(script: string, flags: string[] = [], args: string[] = []): unknown {
+  const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', join(ROOT, 'bench', script), ...args], { cwd: ROOT, timeout: 240_000, maxBuffer: 16 << 20 })
   return JSON.parse(out.toString())
+}
+
+/** The serialized snapshots of the seed and the 10k-route config, compiled here so the loading process never runs the compiler. */
+function snapshotFiles(): string[] {
+  const seed = buildBase(readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8'))
+  const big = buildBase(generateConfig(10000, { clusters: 1000, withRetries: true }).text)
+  const files = [join(TMP, 'seed.snapshot.json'), join(TMP, 'big.snapshot.json')]
+  writeFileSync(files[0]!, seed.snapshot)
+  writeFileSync(files[1]!, big.snapshot)
+  return files
 }
 
 async function section<T>(name: string, f: () => T | Promise<T>): Promise<T | { error: string }> {
@@ -54,6 +66,7 @@ const results: Record<string, unknown> = {
 if (wants('bundle')) results.bundle = await section('bundle size', measureBundle)
 if (wants('eval')) results.eval = await section('module evaluation', () => measureEval(quick ? 3 : 7))
 if (wants('compile')) results.compile = await section('config compile (fresh process)', () => child('compile-child.ts'))
+if (wants('load')) results.load = await section('snapshot load (fresh process, --expose-gc)', () => child('load-child.ts', ['--expose-gc'], snapshotFiles()))
 if (wants('routing'))
   results.routing = await section('routing', () => {
     const cases: RoutingCase[] = []

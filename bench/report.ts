@@ -17,6 +17,8 @@ const failed = (x: unknown): x is { error: string } => typeof x === 'object' && 
 export function printReport(r: Any): string {
   const out: string[] = []
   const goals: [string, string, boolean][] = []
+  /** Issue 14's goals: each with its baseline from the same run. */
+  const goals14: [string, string, string, boolean][] = []
   const m = r.machine
   out.push(`## edgevoy benchmarks — ${r.date}\n\nMachine: ${m.nproc} × ${m.cpu}, Node ${m.node}, load average at start ${m.loadavg.map((x: number) => x.toFixed(2)).join(' ')}\n`)
 
@@ -78,8 +80,34 @@ export function printReport(r: Any): string {
     cold.push(['  of which zod / yaml / hono (raw bytes in bundle)', `${kib(b.byPackage.zod ?? 0)} / ${kib(b.byPackage.yaml ?? 0)} / ${kib(b.byPackage.hono ?? 0)}`, `whole bundle ${kib(b.wranglerBytes)} raw`, '', ''])
     cold.push(['  zod → zod/mini (same schema, gzip)', `${kib(b.zod.classicGzipBytes)} → ${kib(b.zod.miniGzipBytes)}`, `saves ${kib(b.zod.classicGzipBytes - b.zod.miniGzipBytes)}`, '', ''])
     goals.push(['bundle ≤ 150 KiB gzip', kib(b.wranglerGzipBytes), b.wranglerGzipBytes <= 150 * 1024])
+    if (b.dataPlaneGzipBytes !== undefined) {
+      cold.push(['  data plane: entry + its static chunks (gzip, seed config)', kib(b.dataPlaneGzipBytes), `control plane chunks ${kib(b.controlPlaneGzipBytes)} (loaded on first admin/authority/xDS use)`, '≤ 100 KiB', ok(b.dataPlaneGzipBytes <= 100 * 1024)])
+      goals14.push(['data-plane upload ≤ 100 KiB gzip', kib(b.dataPlaneGzipBytes), `whole upload ${kib(b.wranglerGzipBytes)}; control plane ${kib(b.controlPlaneGzipBytes)}`, b.dataPlaneGzipBytes <= 100 * 1024])
+    }
   } else if (b) cold.push(['bundle', `failed: ${b.error}`, '', '', ''])
-  if (r.eval && !failed(r.eval)) cold.push(['module evaluation (Node, fresh process)', `${fmt(r.eval.edgevoyMs)} ms`, `bare Worker ${fmt(r.eval.bareMs)} ms (${fmt(r.eval.edgevoyMs / r.eval.bareMs)}×)`, '—', ''])
+  if (r.eval && !failed(r.eval)) {
+    cold.push(['module evaluation, whole Worker in one module (Node, fresh process)', `${fmt(r.eval.edgevoyMs)} ms`, `bare Worker ${fmt(r.eval.bareMs)} ms (${fmt(r.eval.edgevoyMs / r.eval.bareMs)}×)`, '—', ''])
+    if (r.eval.dataPlaneMs !== undefined) {
+      const ratio = r.eval.dataPlaneMs / r.eval.bareMs
+      cold.push(['module evaluation, data-plane entry (as deployed)', `${fmt(r.eval.dataPlaneMs)} ms`, `bare Worker ${fmt(r.eval.bareMs)} ms (${fmt(ratio)}×)`, '≤ 2× bare', ok(ratio <= 2)])
+      goals14.push(['data-plane module evaluation ≤ 2× bare', `${fmt(r.eval.dataPlaneMs)} ms (${fmt(ratio)}×)`, `bare ${fmt(r.eval.bareMs)} ms`, ratio <= 2])
+    }
+  }
+  const ld = r.load
+  if (ld && !failed(ld)) {
+    const p = (x: Any) => `load ${fmt(x.loadMs)} + index ${fmt(x.indexMs)}`
+    cold.push(['seed snapshot: load + index, first run', `${fmt(ld.seed.cold.totalMs)} ms`, p(ld.seed.cold), '≤ 3 ms', ok(ld.seed.cold.totalMs <= 3)])
+    cold.push(['seed snapshot, warm (median of 20)', `${fmt(ld.seed.warmMs)} ms`, `${kib(ld.seed.bytes)} serialized`, '≤ 1 ms', ok(ld.seed.warmMs <= 1)])
+    cold.push(['10k routes / 1k clusters snapshot, first run', `${fmt(ld.large.cold.totalMs)} ms`, `${p(ld.large.cold)}; ${kib(ld.large.bytes)} serialized`, '≤ 100 ms', ok(ld.large.cold.totalMs <= 100)])
+    cold.push(['  same, warm (median of 3)', `${fmt(ld.large.warmMs)} ms`, '', '', ''])
+    cold.push(['  heap while loading: peak above baseline / retained after GC', `${fmt(ld.large.peakMiB)} / ${fmt(ld.large.retainedMiB)} MiB`, 'Node V8 heapUsed, --expose-gc', '≤ 48 / ≤ 32 MiB', ok(ld.large.peakMiB <= 48 && ld.large.retainedMiB <= 32)])
+    const compileBase = r.compile && !failed(r.compile) ? r.compile : undefined
+    goals14.push(['seed snapshot load ≤ 1 ms warm', `${fmt(ld.seed.warmMs)} ms`, compileBase ? `compiling it: ${fmt(compileBase.seed.warm.totalMs)} ms` : '—', ld.seed.warmMs <= 1])
+    goals14.push(['seed snapshot load ≤ 3 ms first run', `${fmt(ld.seed.cold.totalMs)} ms`, compileBase ? `compiling it: ${fmt(compileBase.seed.cold.totalMs)} ms` : '—', ld.seed.cold.totalMs <= 3])
+    goals14.push(['10k routes / 1k clusters ≤ 100 ms first run incl. index', `${fmt(ld.large.cold.totalMs)} ms`, compileBase ? `compiling it: ${fmt(compileBase.large.cold.totalMs)} ms` : '—', ld.large.cold.totalMs <= 100])
+    goals14.push(['peak heap while loading ≤ 48 MiB', `${fmt(ld.large.peakMiB)} MiB`, 'above the empty process', ld.large.peakMiB <= 48])
+    goals14.push(['retained ≤ 32 MiB', `${fmt(ld.large.retainedMiB)} MiB`, '', ld.large.retainedMiB <= 32])
+  }
   if (r.compile && !failed(r.compile)) {
     const c = r.compile
     const phases = (p: Any) => `parse ${fmt(p.parseMs)} + validate ${fmt(p.validateMs)} + compile ${fmt(p.compileMs)} + index ${fmt(p.indexMs)}`
@@ -113,6 +141,12 @@ export function printReport(r: Any): string {
     if (a && bb) {
       goals.push(['b/a throughput ≥ 0.85', fmt(bb.rps / a.rps), bb.rps / a.rps >= 0.85])
       goals.push(['b/a p99 ≤ 1.2×', fmt(bb.p99Ms / a.p99Ms), bb.p99Ms / a.p99Ms <= 1.2])
+      goals14.push(['seed config throughput ≥ 0.85× bare', `${fmt(bb.rps)} req/s (${fmt(bb.rps / a.rps)}×)`, `bare ${fmt(a.rps)} req/s`, bb.rps / a.rps >= 0.85])
+      goals14.push(['seed config p99 ≤ 1.2× bare', `${fmt(bb.p99Ms)} ms (${fmt(bb.p99Ms / a.p99Ms)}×)`, `bare ${fmt(a.p99Ms)} ms`, bb.p99Ms / a.p99Ms <= 1.2])
+      if (bb.cpuUsPerRequest !== undefined && a.cpuUsPerRequest !== undefined) {
+        const extra = bb.cpuUsPerRequest - a.cpuUsPerRequest
+        goals14.push(['workerd CPU/request within +150 µs of bare', `${fmt(bb.cpuUsPerRequest)} µs (+${fmt(extra)})`, `bare ${fmt(a.cpuUsPerRequest)} µs`, extra <= 150])
+      }
     }
     if (a && cc) goals.push(['c/a throughput (10k routes; goal as b/a)', fmt(cc.rps / a.rps), cc.rps / a.rps >= 0.85])
   } else if (rt) out.push(`### Through workerd\n\nfailed: ${rt.error}\n`)
@@ -128,6 +162,10 @@ export function printReport(r: Any): string {
     goals.push(['memory: retained ≤ 32 MiB', `${fmt(mem.retainedMiB)} MiB`, mem.retainedMiB <= 32])
   }
 
+  if (goals14.length) {
+    out.push('### Goals of issue 14 (compile once; a data plane that carries only the data plane)\n')
+    out.push(table(['goal', 'measured', 'baseline (same run)', 'holds'], goals14.map(([g, v, base, h]) => [g, v, base, ok(h)])) + '\n')
+  }
   out.push('### Goals\n')
   out.push(table(['goal', 'measured', 'holds'], goals.map(([g, v, h]) => [g, v, ok(h)])))
   out.push(`\nTotal run time: ${fmt(r.totalSeconds)} s\n`)

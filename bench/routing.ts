@@ -6,7 +6,7 @@
  */
 import type { MatchRequest, Route, RouteTable, VirtualHost } from '../src/compile/types.js'
 import { compileConfig } from '../src/compile/index.js'
-import { stripQuery } from '../src/compile/match.js'
+import { stripQuery } from '../src/snapshot/matchers.js'
 import { compileRe2FullMatch } from '../src/config/re2.js'
 import { validateConfig } from '../src/config/load.js'
 import { buildRouteIndex, linearIndex, type RouteIndex } from '../src/router/route-index.js'

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { Log, LogLevel, Miniflare } from 'miniflare'
 import { bundle, ROOT, TMP } from './bundle.js'
+import { buildBase, builtWorker } from './built.js'
 import { generateConfig, BENCH_UPSTREAM_HOST } from './gen-config.js'
 
 export interface LoadResult {
@@ -30,7 +31,7 @@ export interface RuntimeResult {
   cases: Record<string, LoadResult>
   /** V8 heap used per Worker isolate, MiB, read from workerd's inspector after the load runs (no forced GC). */
   heapMiB: Record<string, number> | { error: string }
-  /** First request to a fresh isolate (module already evaluated; includes edgevoy's config compile), ms. */
+  /** First request to a fresh isolate (module already evaluated; includes loading edgevoy's snapshot), ms. */
   firstRequestMs: Record<string, number>
 }
 
@@ -170,10 +171,12 @@ export async function runRuntime(options: { seconds: number; connections: number
   const upstream = await startUpstream()
   const upPort = (upstream.address() as AddressInfo).port
   const upstreamUrl = `http://127.0.0.1:${upPort}`
-  const edgevoy = await bundle(join(ROOT, 'src/index.ts'), 'worker')
   const bare = await bundle(join(ROOT, 'bench/workers/bare.mjs'), 'bare')
   const seedText = readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8')
   const big = generateConfig(10000, { clusters: 1000, upstreamPort: upPort, withRetries: true })
+  // As deployed: each config compiled where it is written, the Worker built around its snapshot.
+  const seedWorker = await builtWorker('runtime-seed', buildBase(seedText, { service_a_envoy: [`127.0.0.1:${upPort}`] }))
+  const bigWorker = await builtWorker('runtime-big', buildBase(big.text, { [BENCH_UPSTREAM_HOST]: [`127.0.0.1:${upPort}`] }))
   const ports = { bare: 0, seed: 0, big: 0, inspector: 0 }
   const freePort = async () => {
     const s = createServer()
@@ -191,14 +194,21 @@ export async function runRuntime(options: { seconds: number; connections: number
     bindings,
     unsafeDirectSockets: [{ host: '127.0.0.1', port }],
   })
+  const built = (name: string, w: Awaited<ReturnType<typeof builtWorker>>, port: number) => ({
+    name,
+    modules: w.mfModules,
+    modulesRoot: w.outdir,
+    compatibilityDate: '2026-04-01',
+    unsafeDirectSockets: [{ host: '127.0.0.1', port }],
+  })
   const mf = new Miniflare({
     log: new Log(LogLevel.WARN),
     cf: false,
     inspectorPort: ports.inspector,
     workers: [
       worker('bare', bare, { UPSTREAM: upstreamUrl }, ports.bare),
-      worker('seed', edgevoy, { EDGEVOY_CONFIG: seedText, EDGEVOY_RESOLVE: JSON.stringify({ service_a_envoy: [`127.0.0.1:${upPort}`] }) }, ports.seed),
-      worker('big', edgevoy, { EDGEVOY_CONFIG: big.text, EDGEVOY_RESOLVE: JSON.stringify({ [BENCH_UPSTREAM_HOST]: [`127.0.0.1:${upPort}`] }) }, ports.big),
+      built('seed', seedWorker, ports.seed),
+      built('big', bigWorker, ports.big),
     ],
   })
   try {

@@ -39,6 +39,8 @@ export const PROXY_ERRORS = {
   payload_too_large: { status: 413, flag: '', body: 'Payload Too Large' },
   downstream_disconnect: { status: 499, flag: 'DC', body: '' },
   internal: { status: 500, flag: '', body: 'internal error' },
+  /** A serialized snapshot this data plane cannot load (another compiler version, or not a snapshot). */
+  snapshot_incompatible: { status: 503, flag: '', body: '' },
 } as const satisfies Record<string, { status: number; flag: string; body: string }>
 
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS

@@ -1,28 +1,55 @@
 /**
- * The Worker entry. Admin requests (ADMIN_PREFIX, ADMIN_HOST) go to the admin
- * app and never upstream; every other request goes to the listener this
- * Worker serves, compiled from the latest published config.
+ * The Worker entry and composition root. Admin requests (ADMIN_PREFIX,
+ * ADMIN_HOST) go to the admin app and never upstream; every other request
+ * goes to the listener this Worker serves, loaded from the latest published
+ * snapshot (or the base `edgevoy build` put in the Worker).
+ *
+ * The data plane only: the admin API, the config authority's and the xDS
+ * poller's code, yaml, zod and the schemas are in state/control-plane.ts,
+ * imported on first use — an isolate that only proxies never evaluates them
+ * (test/node/bundle-graph.test.ts).
  * https://developers.cloudflare.com/workers/runtime-apis/handlers/fetch/
  */
-import { adminApp, isAdminRequest } from './admin/app.js'
+import { StatsStore } from './observability/stats.js'
+import { isAdminRequest } from './state/admin-request.js'
 import type { StateEnv } from './state/env.js'
 import { servingForRequest } from './state/refresh.js'
-import { ensureXdsPoller } from './state/xds-poller.js'
+import { Isolate } from './state/serving.js'
+import { ensureXdsPoller } from './state/xds-ensure.js'
+import { ClusterManager } from './upstream/cluster-manager.js'
 
-export { ConfigAuthority } from './admin/authority.js'
+export { ConfigAuthority, XdsPoller } from './state/durable-objects.js'
 export { HealthAuthority } from './state/health-authority.js'
-export { XdsPoller } from './state/xds-poller.js'
+
+let isolate: Isolate | undefined
+
+/**
+ * This isolate's one ClusterManager (upstream state that outlives snapshots)
+ * and one stats store, created on the first request: a Worker may not
+ * generate random values at global scope, and its clock reads 0 there.
+ */
+export function theIsolate(): Isolate {
+  return (isolate ??= new Isolate({
+    clusters: new ClusterManager({ random: Math.random, now: Date.now }),
+    stats: new StatsStore(),
+    random: Math.random,
+    now: Date.now,
+  }))
+}
 
 export default {
   async fetch(request, env, ctx) {
+    const iso = theIsolate()
+    const state = iso.ready(env) ?? (await iso.prepare(env))
     // A base config with REST dynamic_resources: make sure the poller Durable Object runs (once per isolate).
-    ensureXdsPoller(env, ctx)
+    ensureXdsPoller(env, ctx, { xdsPolled: state.xdsPolled, config: () => state.base.config })
     if (isAdminRequest(request, env)) {
       // Fail closed: with no token configured the admin API does not exist (404, as if absent).
       if (!env.ADMIN_TOKEN) return new Response(null, { status: 404 })
-      return adminApp(env).fetch(request, env, ctx)
+      const { adminFetch } = await import('./state/control-plane.js')
+      return adminFetch(request, env, ctx, iso)
     }
-    const serving = await servingForRequest(env, ctx)
+    const serving = await servingForRequest(iso, env, ctx)
     return serving.fetch(request, env, ctx)
   },
 } satisfies ExportedHandler<StateEnv>

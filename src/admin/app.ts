@@ -9,7 +9,8 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { StateEnv } from '../state/env.js'
 import { refreshSeconds } from '../state/env.js'
-import { currentServing, ISOLATE_STARTED, isolateState, upstreamStatus } from '../state/serving.js'
+import { adminPrefix } from '../state/admin-request.js'
+import type { Isolate } from '../state/serving.js'
 import { checkToken } from './auth.js'
 import { xdsAdminRoutes } from '../xds/admin-routes.js'
 import type { NodeConfigStorage, NodePutResult, StoredNodeConfig } from '../xds/nodes.js'
@@ -23,36 +24,23 @@ import { resourceRoutes } from './resource-routes.js'
 import { RouteQuery } from './schemas.js'
 import { clustersJson, clustersText, configDump } from './views.js'
 import { statsRoutes } from '../observability/admin-routes.js'
-import { isolateStats } from '../observability/stats.js'
 import { syncUpstreamStats } from '../observability/upstream-stats.js'
 import type { MiddlewareHandler } from 'hono'
 import { DASHBOARD_HTML } from '../observability/dashboard.js'
 import { setEndpointHealth } from '../upstream/health/admin.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
 
-export const DEFAULT_ADMIN_PREFIX = '/__admin'
+export { adminPrefix, DEFAULT_ADMIN_PREFIX, isAdminRequest } from '../state/admin-request.js'
 /** Request bodies above this are refused with 413 (a config is rarely over a few hundred KiB). */
 export const ADMIN_BODY_LIMIT = 1024 * 1024
 const VERSION = '0.1.0'
 
-export function adminPrefix(env: StateEnv): string {
-  const p = (env.ADMIN_PREFIX || DEFAULT_ADMIN_PREFIX).replace(/\/+$/, '')
-  return p.startsWith('/') ? p : `/${p}`
-}
-
-/** Is this request for the admin API (its prefix, and its host if ADMIN_HOST is set)? */
-export function isAdminRequest(request: Request, env: StateEnv): boolean {
-  const url = new URL(request.url)
-  const prefix = adminPrefix(env)
-  if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return false
-  if (!env.ADMIN_HOST) return true
-  const host = (request.headers.get('host') ?? url.host).toLowerCase().replace(/:\d+$/, '')
-  return host === env.ADMIN_HOST.toLowerCase()
-}
-
-function buildAdminApp(prefix: string): Hono<AdminEnv> {
+function buildAdminApp(prefix: string, isolate: Isolate): Hono<AdminEnv> {
+  const currentServing = (env: StateEnv) => isolate.current(env)
+  const upstreamStatus = isolate.upstreamStatus.bind(isolate)
   const api = new Hono<AdminEnv>({ strict: false })
   api.use(async (c, next) => {
+    c.set('isolate', isolate)
     // Fail closed: no token configured means no admin API, not an open one.
     if (!c.env.ADMIN_TOKEN) return c.body(null, 404)
     // Every admin path is behind the token, the dashboard page too (it reveals
@@ -71,8 +59,8 @@ function buildAdminApp(prefix: string): Hono<AdminEnv> {
 
   api.get('/clusters', (c) => {
     const serving = currentServing(c.env)
-    if (c.req.query('format') === 'text') return c.text(clustersText(serving))
-    return c.json(clustersJson(serving))
+    if (c.req.query('format') === 'text') return c.text(clustersText(serving, upstreamStatus))
+    return c.json(clustersJson(serving, upstreamStatus))
   })
   api.get('/config_dump', (c) => c.json(configDump(currentServing(c.env))))
   api.get('/route', (c) => {
@@ -96,11 +84,16 @@ function buildAdminApp(prefix: string): Hono<AdminEnv> {
     return c.json(result.body)
   })
   // Retries, overflows and ejections are counted by the cluster manager: copy them in before stats are read.
+  const syncStats: MiddlewareHandler<AdminEnv> = async (c, next) => {
+    const snapshot = currentServing(c.env).snapshot
+    syncUpstreamStats(isolate.deps.stats, [...snapshot.clusters.values()].map(upstreamStatus), Date.now())
+    await next()
+  }
   api.use('/stats/*', syncStats)
   api.use('/stats', syncStats)
-  api.route('/', statsRoutes())
-  api.get('/server_info', (c) => c.json(serverInfo(c.env)))
-  api.get('/ready', (c) => c.json(serverInfo(c.env)))
+  api.route('/', statsRoutes({ stats: isolate.deps.stats }))
+  api.get('/server_info', (c) => c.json(serverInfo(c.env, isolate)))
+  api.get('/ready', (c) => c.json(serverInfo(c.env, isolate)))
   api.get('/openapi.json', (c) => c.json(openApiDocument(prefix)))
 
   api.notFound(() => errorResponse(404, 'not_found', 'no such admin endpoint (see openapi.json)'))
@@ -115,12 +108,6 @@ function buildAdminApp(prefix: string): Hono<AdminEnv> {
   return app
 }
 
-const syncStats: MiddlewareHandler<AdminEnv> = async (c, next) => {
-  const snapshot = currentServing(c.env).snapshot
-  syncUpstreamStats(isolateStats, [...snapshot.clusters.values()].map(upstreamStatus), Date.now())
-  await next()
-}
-
 /** The config authority as the xDS node store (RPC to the Durable Object). */
 function nodeStore(c: AdminContext): NodeConfigStorage {
   const a = authority(c)
@@ -130,8 +117,8 @@ function nodeStore(c: AdminContext): NodeConfigStorage {
   }
 }
 
-function serverInfo(env: StateEnv) {
-  const s = isolateState(env)
+function serverInfo(env: StateEnv, isolate: Isolate) {
+  const s = isolate.state(env)
   const serving = s.stored ?? s.base
   return {
     version: VERSION,
@@ -139,18 +126,25 @@ function serverInfo(env: StateEnv) {
     config_version: serving.snapshot.version,
     config_source: serving.version > 0 ? ('published' as const) : ('bundled' as const),
     config_updated: serving.updatedAt,
-    uptime_current_epoch: `${Math.floor((Date.now() - ISOLATE_STARTED) / 1000)}s`,
+    uptime_current_epoch: `${Math.floor((Date.now() - isolate.started) / 1000)}s`,
     refresh_seconds: refreshSeconds(env),
     config_problem: s.problem ? { ...s.problem, errors: [...s.problem.errors] } : null,
   }
 }
 
-const apps = new Map<string, Hono<AdminEnv>>()
+const apps = new WeakMap<Isolate, Map<string, Hono<AdminEnv>>>()
 
-/** The admin app for this env's prefix (built once per prefix). */
-export function adminApp(env: StateEnv): Hono<AdminEnv> {
+/** The admin app for this isolate and env's prefix (built once per prefix). */
+export function adminApp(env: StateEnv, isolate: Isolate): Hono<AdminEnv> {
   const prefix = adminPrefix(env)
-  let app = apps.get(prefix)
-  if (!app) apps.set(prefix, (app = buildAdminApp(prefix)))
+  let byPrefix = apps.get(isolate)
+  if (!byPrefix) apps.set(isolate, (byPrefix = new Map()))
+  let app = byPrefix.get(prefix)
+  if (!app) byPrefix.set(prefix, (app = buildAdminApp(prefix, isolate)))
   return app
+}
+
+/** The admin API's answer to a request isAdminRequest() accepted (the isolate is prepared). */
+export function adminFetch(request: Request, env: StateEnv, ctx: ExecutionContext, isolate: Isolate): Response | Promise<Response> {
+  return adminApp(env, isolate).fetch(request, env, ctx)
 }

@@ -7,14 +7,14 @@
  * isolates to pick up.
  * https://developers.cloudflare.com/durable-objects/api/sqlite-storage-api/
  */
-import { DurableObject } from 'cloudflare:workers'
-import { compileConfig } from '../compile/index.js'
-import { shadowedRoutes } from '../compile/route-shadow.js'
+import { COMPILER_VERSION } from '../compile/serialize.js'
 import type { ConfigIssue } from '../config/issues.js'
 import type { BootstrapConfig } from '../config/schema/bootstrap.js'
 import { validateConfig } from '../config/load.js'
+import { baseConfigJson, compileAndSerialize, resolveOf } from '../state/base-config.js'
+import { baseHashOf } from '../state/base-hash.js'
 import type { StateEnv } from '../state/env.js'
-import { baseConfigJson, PUBLISHED_KEY, type PublishedConfig } from '../state/published.js'
+import { PUBLISHED_KEY, type PublishedConfig } from '../state/published.js'
 import { sqlNodeStore, type NodeConfigStorage, type NodePutResult, type StoredNodeConfig } from '../xds/nodes.js'
 import { applyEdit, type EditOp } from './edits.js'
 
@@ -44,20 +44,62 @@ export type WriteResult =
   | { readonly ok: true; readonly published: PublishedConfig; readonly created: boolean; readonly warnings: readonly ConfigIssue[] }
   | { readonly ok: false; readonly status: 400 | 404 | 409 | 412; readonly code: string; readonly message: string; readonly details: readonly unknown[]; readonly current: number }
 
-export class ConfigAuthority extends DurableObject<StateEnv> {
+/** The Durable Object class (state/durable-objects.ts) forwards every RPC method to this core, imported lazily. */
+export type { ConfigAuthority } from '../state/durable-objects.js'
+
+export class ConfigAuthorityCore {
   #published: Promise<void> = Promise.resolve()
   /** One config per mesh node, served over REST xDS (src/xds); same serialization as edge writes. */
   readonly #nodes: NodeConfigStorage
+  readonly ctx: DurableObjectState
+  readonly env: StateEnv
+  /** The deployed base config, read once per object. */
+  #base: { json: unknown; hash: string } | undefined
 
   constructor(ctx: DurableObjectState, env: StateEnv) {
-    super(ctx, env)
+    this.ctx = ctx
+    this.env = env
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS versions (
       version INTEGER PRIMARY KEY,
       config TEXT NOT NULL,
       created_at TEXT NOT NULL,
       note TEXT NOT NULL
     )`)
+    // Compiled once here, loaded by every isolate; base_hash: the deployed base this version was made against.
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS snapshots (
+      version INTEGER PRIMARY KEY,
+      compiler TEXT NOT NULL,
+      snapshot TEXT NOT NULL,
+      base_hash TEXT NOT NULL
+    )`)
     this.#nodes = sqlNodeStore(ctx.storage.sql)
+  }
+
+  #baseConfig(): { json: unknown; hash: string } {
+    if (!this.#base) {
+      const json = baseConfigJson(this.env)
+      this.#base = { json, hash: baseHashOf(json) }
+    }
+    return this.#base
+  }
+
+  /**
+   * A base config deployed after versions were pushed must not be shadowed
+   * by them: when the deployed base differs from the one the latest version
+   * was accepted against, it becomes the newest version (the history shows
+   * it as `deployed base config`) and is published. Answers the latest
+   * published version (adopted now or before), or undefined when there are
+   * no pushed versions (the base serves as version 0).
+   */
+  async adoptBase(): Promise<PublishedConfig | undefined> {
+    const base = this.#baseConfig()
+    const sql = this.ctx.storage.sql
+    const latest = sql.exec<{ version: number; base_hash: string | null }>('SELECT v.version AS version, s.base_hash AS base_hash FROM versions v LEFT JOIN snapshots s ON s.version = v.version ORDER BY v.version DESC LIMIT 1').toArray()[0]
+    if (!latest) return undefined
+    // An older row without a hash: nothing to compare, the latest stays.
+    if (latest.base_hash === null || latest.base_hash === base.hash) return this.#latestPublished()
+    const result = await this.write({ kind: 'replace', config: base.json }, '*', 'deployed base config')
+    return result.ok ? result.published : this.#latestPublished()
   }
 
   getNode(node: string): StoredNodeConfig | undefined {
@@ -72,12 +114,12 @@ export class ConfigAuthority extends DurableObject<StateEnv> {
   /** The latest version, or version 0: the Worker's bundled config. */
   current(): PublishedConfig {
     const row = this.ctx.storage.sql.exec<{ version: number; config: string; created_at: string }>('SELECT version, config, created_at FROM versions ORDER BY version DESC LIMIT 1').toArray()[0]
-    if (!row) return { version: 0, config: baseConfigJson(this.env), createdAt: new Date(0).toISOString() }
+    if (!row) return { version: 0, config: this.#baseConfig().json, createdAt: new Date(0).toISOString() }
     return { version: row.version, config: JSON.parse(row.config), createdAt: row.created_at }
   }
 
   version(v: number): PublishedConfig | undefined {
-    if (v === 0) return { version: 0, config: baseConfigJson(this.env), createdAt: new Date(0).toISOString() }
+    if (v === 0) return { version: 0, config: this.#baseConfig().json, createdAt: new Date(0).toISOString() }
     const row = this.ctx.storage.sql.exec<{ version: number; config: string; created_at: string }>('SELECT version, config, created_at FROM versions WHERE version = ?', v).toArray()[0]
     return row ? { version: row.version, config: JSON.parse(row.config), createdAt: row.created_at } : undefined
   }
@@ -122,18 +164,41 @@ export class ConfigAuthority extends DurableObject<StateEnv> {
     }
     const missing = guard && !guard.force ? missingListener(loaded.config.bootstrap, guard.listener) : undefined
     if (missing) return { ok: false, status: 409, code: 'listener_missing', message: missing, details: [{ listener: guard!.listener }], current: current.version }
-    let snapshot: ReturnType<typeof compileConfig>
+    const version = current.version + 1
+    let snapshot: string
     try {
-      snapshot = compileConfig(loaded.config)
+      // Compiled once, here, where the config is written; isolates only load the result.
+      snapshot = compileAndSerialize(loaded.config, { version: String(version), resolve: resolveOf(this.env) }).text
     } catch (e) {
       return { ok: false, status: 400, code: 'compile_failed', message: `the config does not compile: ${e instanceof Error ? e.message : String(e)}`, details: [], current: current.version }
     }
-    const version = current.version + 1
     const createdAt = new Date().toISOString()
+    const baseHash = this.#baseConfig().hash
     const sql = this.ctx.storage.sql
     sql.exec('INSERT INTO versions (version, config, created_at, note) VALUES (?, ?, ?, ?)', version, JSON.stringify(loaded.config.json), createdAt, note)
+    sql.exec('INSERT OR REPLACE INTO snapshots (version, compiler, snapshot, base_hash) VALUES (?, ?, ?, ?)', version, COMPILER_VERSION, snapshot, baseHash)
     sql.exec('DELETE FROM versions WHERE version <= ?', version - HISTORY_LIMIT)
-    return { ok: true, published: { version, config: loaded.config.json, createdAt }, created: edited.created, warnings: [...loaded.warnings, ...shadowedRoutes(snapshot)] }
+    sql.exec('DELETE FROM snapshots WHERE version <= ?', version - HISTORY_LIMIT)
+    return { ok: true, published: { version, config: loaded.config.json, createdAt, snapshot, baseHash }, created: edited.created, warnings: loaded.warnings }
+  }
+
+  /**
+   * The latest version as published: with its compiled snapshot, compiled
+   * again when it was stored by another compiler version (an upgrade) or
+   * before snapshots were stored.
+   */
+  #latestPublished(): PublishedConfig | undefined {
+    const latest = this.current()
+    if (latest.version === 0) return undefined
+    const sql = this.ctx.storage.sql
+    const row = sql.exec<{ compiler: string; snapshot: string; base_hash: string }>('SELECT compiler, snapshot, base_hash FROM snapshots WHERE version = ?', latest.version).toArray()[0]
+    if (row && row.compiler === COMPILER_VERSION) return { ...latest, snapshot: row.snapshot, baseHash: row.base_hash }
+    const loaded = validateConfig(latest.config)
+    if (!loaded.ok) return latest // published without a snapshot: isolates report it and keep serving
+    const snapshot = compileAndSerialize(loaded.config, { version: String(latest.version), resolve: resolveOf(this.env) }).text
+    const baseHash = row?.base_hash ?? this.#baseConfig().hash
+    sql.exec('INSERT OR REPLACE INTO snapshots (version, compiler, snapshot, base_hash) VALUES (?, ?, ?, ?)', latest.version, COMPILER_VERSION, snapshot, baseHash)
+    return { ...latest, snapshot, baseHash }
   }
 
   /**
@@ -145,8 +210,8 @@ export class ConfigAuthority extends DurableObject<StateEnv> {
     const kv = this.env.CONFIG
     if (!kv) return Promise.resolve()
     const next = this.#published.then(async () => {
-      const latest = this.current()
-      await kv.put(PUBLISHED_KEY, JSON.stringify(latest))
+      const latest = this.#latestPublished()
+      if (latest) await kv.put(PUBLISHED_KEY, JSON.stringify(latest))
     })
     this.#published = next.catch((e: unknown) => console.error('edgevoy: publishing the config to KV failed', e))
     return next

@@ -10,12 +10,12 @@ import { textNestingProblem } from '../config/nesting.js'
 import { parseSource } from '../config/yaml-source.js'
 import type { z } from 'zod'
 import type { StateEnv } from '../state/env.js'
-import { install } from '../state/serving.js'
+import type { Isolate } from '../state/serving.js'
 import type { ConfigAuthority, Precondition, WriteResult } from './authority.js'
 import type { EditOp } from './edits.js'
 import { AdminError, requestIssues } from './errors.js'
 
-export type AdminEnv = { Bindings: StateEnv }
+export type AdminEnv = { Bindings: StateEnv; Variables: { isolate: Isolate } }
 export type AdminContext = Context<AdminEnv>
 
 export const YAML_TYPES = /^(application|text)\/(x-)?yaml\b/i
@@ -80,7 +80,7 @@ export async function write(c: AdminContext, op: EditOp, note: string): Promise<
 
 export function answerWrite(c: AdminContext, result: WriteResult): Response {
   if (!result.ok) throw new AdminError(result.status, result.code, result.message, result.details, { etag: etag(result.current) })
-  install(c.env, result.published)
+  c.var.isolate.install(c.env, result.published)
   const { version } = result.published
   return c.json({ version, created: result.created, warnings: result.warnings }, result.created ? 201 : 200, { etag: etag(version), 'x-edgevoy-config-version': String(version) })
 }

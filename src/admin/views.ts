@@ -5,7 +5,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--clusters
  */
 import type { Cluster, Host, HostHealthStatus } from '../compile/types.js'
-import { upstreamStatus, type Serving } from '../state/serving.js'
+import type { Serving } from '../state/serving.js'
 import type { ClusterStatus, HostStatus } from '../upstream/cluster-status.js'
 
 type Json = Record<string, unknown>
@@ -52,7 +52,7 @@ function configuredFlags(status: HostHealthStatus): string {
 }
 
 /** The isolate's upstream state of a cluster (active checks, outlier ejections, counters), if available. */
-function statusOf(c: Cluster): ClusterStatus | undefined {
+function statusOf(c: Cluster, upstreamStatus: UpstreamStatus): ClusterStatus | undefined {
   try {
     return upstreamStatus(c)
   } catch {
@@ -69,11 +69,14 @@ function healthFlags(h: Host, s: HostStatus | undefined): string {
 const isoTime = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
 
 /** Envoy's `/clusters?format=json` shape (admin.v3.Clusters), with what edgevoy knows of each host. */
-export function clustersJson(serving: Serving): Json {
+/** This isolate's upstream state of a cluster (Isolate.upstreamStatus). */
+export type UpstreamStatus = (cluster: Cluster) => ClusterStatus
+
+export function clustersJson(serving: Serving, upstreamStatus: UpstreamStatus): Json {
   return {
     config_version: String(serving.version),
     cluster_statuses: [...serving.snapshot.clusters.values()].map((c) => {
-      const status = statusOf(c)
+      const status = statusOf(c, upstreamStatus)
       return {
         name: c.name,
         type: c.type,
@@ -121,10 +124,10 @@ function hostJson(h: Host, s: HostStatus | undefined): Json {
  * `cluster::host:port::key::value` line per host property. Request counters
  * are this isolate's, per cluster (not yet per host).
  */
-export function clustersText(serving: Serving): string {
+export function clustersText(serving: Serving, upstreamStatus: UpstreamStatus): string {
   const lines: string[] = []
   for (const c of serving.snapshot.clusters.values()) {
-    const status = statusOf(c)
+    const status = statusOf(c, upstreamStatus)
     lines.push(`${c.name}::observability_name::${c.name}`, `${c.name}::added_via_api::${serving.version > 0}`)
     if (status) lines.push(`${c.name}::upstream_rq_total::${status.counters.rq}`, `${c.name}::upstream_rq_retry::${status.counters.retries}`, `${c.name}::upstream_rq_active::${status.counters.activeRequests}`)
     for (const h of c.hosts) {

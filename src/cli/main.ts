@@ -12,6 +12,8 @@ Usage:
   edgevoy start [--mesh routes/mesh.yaml] [--replicas N]  run the article's whole mesh locally
   edgevoy push -c FILE --url URL --token T               validate, then replace a running edgevoy's config
   edgevoy pull --url URL --token T [-o FILE]             fetch a running edgevoy's config as YAML
+  edgevoy build -c FILE [--listener NAME] [--out PATH]   validate and write the serialized snapshot
+  edgevoy deploy -c FILE [--listener NAME] [--dry-run]   build, then \`wrangler deploy\` it as the base config
   edgevoy k8s-sync --url URL --token T --node NAME       feed Kubernetes pod endpoints into node configs
   edgevoy schema [-o FILE]                               a JSON Schema of the config, for editors
   edgevoy --version                                      print edgevoy's version
@@ -26,6 +28,8 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   start: async () => (await import('./start.js')).runStart,
   push: async () => (await import('./push.js')).runPush,
   pull: async () => (await import('./pull.js')).runPull,
+  build: async () => (await import('./build.js')).runBuild,
+  deploy: async () => (await import('./deploy.js')).runDeploy,
   'k8s-sync': async () => (await import('./k8s/sync.js')).runK8sSync,
   schema: async () => (await import('./schema.js')).runSchema,
 }

@@ -1,23 +1,33 @@
 /**
- * A validated config → one frozen Snapshot. Pure: no I/O, no hono, no clock
- * reads except the injected `now`. A new config means a new Snapshot, swapped
- * in whole by whoever holds it.
+ * A validated config → one frozen Snapshot, in two steps:
+ *
+ *   lowerConfig(config)  → SnapshotIR   plain, typed, JSON-serializable data (control plane: uses the schemas)
+ *   linkSnapshot(ir)     → Snapshot     predicates, RegExps, indexes (data plane: src/snapshot/, no config/)
+ *
+ * compileConfig = link ∘ lower. The IR is what serializeSnapshot writes and
+ * loadSnapshot reads, so a data plane can run a snapshot it never compiled.
+ * Pure: no I/O, no hono, no clock reads except the injected `now`.
  */
 import type { EnvoyConfig } from '../config/load.js'
 import type { ListenerConfig } from '../config/schema/listener.js'
 import type { RouteConfigurationConfig, VirtualHostConfig } from '../config/schema/route.js'
-import { compileAction } from './actions.js'
-import { compileCluster, type ResolveMap } from './clusters.js'
+import { linkSnapshot } from '../snapshot/link.js'
+import { lowerAction, RetryPolicyTable } from './actions.js'
+import { lowerCluster, type ResolveMap } from './clusters.js'
+import { lowerCors } from './filters/index.js'
+import { lowerFilterOverrides, lowerHttpFilters, type FilterKinds } from './filters/index.js'
+import { parseValidated } from './filters/common.js'
 import { compileDownstreamPolicy } from './downstream.js'
-import { deepFreeze } from './freeze.js'
 import { hashText } from './hash.js'
-import { compileHeaderMutations } from './headers.js'
-import { compileRouteMatch } from './match.js'
-import type { Cluster, HttpFilterConfig, Listener, Route, RouteTable, Snapshot, VirtualHost } from './types.js'
-import { buildVirtualHostIndex } from './virtual-hosts.js'
+import { lowerHeaderMutations } from './headers.js'
+import { DEFAULT_STREAM_IDLE_TIMEOUT_MS, type ListenerIR, type RouteIR, type RouteTableIR, type SnapshotIR, type VirtualHostIR } from './ir.js'
+import { lowerRouteMatch } from './match.js'
+import { lowerAccessLog, lowerTracing } from './observability.js'
+import { lowerRateLimits } from './rate-limits.js'
+import type { Snapshot } from './types.js'
+import { corsPolicy, type CorsPolicyConfig } from '../config/schema/filters/cors.js'
 
-/** Envoy's default HCM stream_idle_timeout: 5 minutes (docs/root/faq/configuration/timeouts.rst). */
-export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000
+export { DEFAULT_STREAM_IDLE_TIMEOUT_MS }
 
 export interface CompileOptions {
   /** Config version this snapshot serves (the admin API's), default `"bundled"`. */
@@ -28,86 +38,94 @@ export interface CompileOptions {
 }
 
 export function compileConfig(config: EnvoyConfig, options: CompileOptions = {}): Snapshot {
-  const sr = config.bootstrap.static_resources
-  const clusters = new Map<string, Cluster>()
-  for (const c of sr?.clusters ?? []) clusters.set(c.name, compileCluster(c, options.resolve))
-  const listeners = (sr?.listeners ?? []).map((l, i) => compileListener(l, i))
-  return deepFreeze({
-    version: options.version ?? 'bundled',
-    hash: hashText(JSON.stringify(config.json) ?? ''),
-    listeners,
-    clusters,
-    createdAt: (options.now ?? Date.now)(),
-    bootstrapTracing: config.bootstrap.tracing,
-    serviceCluster: typeof config.bootstrap.node?.cluster === 'string' ? config.bootstrap.node.cluster : undefined,
-  })
+  return linkSnapshot(lowerConfig(config, options))
 }
 
-function compileListener(l: ListenerConfig, index: number): Listener {
+export function lowerConfig(config: EnvoyConfig, options: CompileOptions = {}): SnapshotIR {
+  const sr = config.bootstrap.static_resources
+  const bootstrapTracing = config.bootstrap.tracing
+  const serviceCluster = typeof config.bootstrap.node?.cluster === 'string' ? config.bootstrap.node.cluster : undefined
+  const retries = new RetryPolicyTable()
+  const listeners = (sr?.listeners ?? []).map((l, i) => lowerListener(l, i, bootstrapTracing, retries))
+  return {
+    version: options.version ?? 'bundled',
+    hash: hashText(JSON.stringify(config.json) ?? ''),
+    createdAt: (options.now ?? Date.now)(),
+    listeners,
+    clusters: (sr?.clusters ?? []).map((c) => lowerCluster(c, options.resolve)),
+    ...(retries.policies.length ? { retryPolicies: retries.policies } : {}),
+    ...(serviceCluster !== undefined ? { serviceCluster } : {}),
+  }
+}
+
+function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unknown, retries: RetryPolicyTable): ListenerIR {
   const path = ['static_resources', 'listeners', index, 'filter_chains', 0, 'filters', 0, 'typed_config']
   const hcm = l.filter_chains[0]!.filters[0]!.httpConnectionManager
   const port = l.address.socket_address.port_value ?? 0
-  const { route_config, http_filters, stat_prefix, ...rest } = hcm
-  const routeTable = compileRouteTable(route_config ?? { virtual_hosts: [] }, [...path, 'route_config'], {
-    stripAnyPort: hcm.strip_any_host_port === true || route_config?.ignore_port_in_host_matching === true,
-    stripPort: hcm.strip_matching_host_port ? port : undefined,
-  })
+  const { filters, kinds } = lowerHttpFilters(hcm.http_filters, hcm.parsedPerRoute)
+  const routeTable = lowerRouteTable(hcm.route_config ?? { virtual_hosts: [] }, [...path, 'route_config'], kinds, retries)
+  const tracing = lowerTracing(hcm.tracing, bootstrapTracing)
   return {
     name: l.name ?? `listener_${index}`,
     address: l.address.socket_address.address,
     port,
-    statPrefix: stat_prefix,
-    routeTable,
-    httpFilters: http_filters.map(
-      (f): HttpFilterConfig => {
-        const { '@type': typeUrl, ...config } = (f.typed_config ?? {}) as Record<string, unknown>
-        return { name: f.name, typeUrl: typeof typeUrl === 'string' ? typeUrl : undefined, config, isOptional: f.is_optional === true, disabled: f.disabled === true }
-      },
-    ),
+    statPrefix: hcm.stat_prefix,
+    routeTable: {
+      ...routeTable,
+      ...(hcm.strip_any_host_port === true || hcm.route_config?.ignore_port_in_host_matching === true ? { stripAnyPort: true as const } : {}),
+      ...(hcm.strip_matching_host_port ? { stripPort: port } : {}),
+    },
+    httpFilters: filters,
+    ...(hcm.access_log?.length ? { accessLogs: hcm.access_log.map(lowerAccessLog) } : {}),
+    ...(tracing ? { tracing } : {}),
+    generateRequestId: hcm.generate_request_id !== false,
     downstream: compileDownstreamPolicy(hcm),
-    streamIdleTimeoutMs: hcm.stream_idle_timeout ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
-    requestTimeoutMs: hcm.request_timeout ?? 0,
-    maxStreamDurationMs: hcm.common_http_protocol_options?.max_stream_duration ?? 0,
-    connectionManager: Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    ...(hcm.stream_idle_timeout !== undefined && hcm.stream_idle_timeout !== DEFAULT_STREAM_IDLE_TIMEOUT_MS ? { streamIdleTimeoutMs: hcm.stream_idle_timeout } : {}),
+    ...(hcm.request_timeout ? { requestTimeoutMs: hcm.request_timeout } : {}),
+    ...(hcm.common_http_protocol_options?.max_stream_duration ? { maxStreamDurationMs: hcm.common_http_protocol_options.max_stream_duration } : {}),
   }
 }
 
-function compileRouteTable(rc: Partial<RouteConfigurationConfig>, path: (string | number)[], hostMatch: Parameters<typeof buildVirtualHostIndex>[1]): RouteTable {
-  const virtualHosts = (rc.virtual_hosts ?? []).map((vh, i) => compileVirtualHost(vh, [...path, 'virtual_hosts', i]))
-  const mutations = compileHeaderMutations(rc)
+function lowerRouteTable(rc: Partial<RouteConfigurationConfig>, path: (string | number)[], kinds: FilterKinds, retries: RetryPolicyTable): RouteTableIR {
   return {
     name: rc.name ?? '',
-    virtualHosts,
-    findVirtualHost: buildVirtualHostIndex(virtualHosts, hostMatch),
-    requestHeaders: mutations.request,
-    responseHeaders: mutations.response,
-    internalOnlyHeaders: (rc.internal_only_headers ?? []).map((h) => h.toLowerCase()),
+    virtualHosts: (rc.virtual_hosts ?? []).map((vh, i) => lowerVirtualHost(vh, [...path, 'virtual_hosts', i], kinds, retries)),
+    ...lowerHeaderMutations(rc),
+    ...(rc.internal_only_headers?.length ? { internalOnlyHeaders: rc.internal_only_headers.map((h) => h.toLowerCase()) } : {}),
   }
 }
 
-function compileVirtualHost(vh: VirtualHostConfig, path: (string | number)[]): VirtualHost {
-  const mutations = compileHeaderMutations(vh)
-  const { cors, retry_policy, hedge_policy, rate_limits } = vh
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+function lowerVirtualHost(vh: VirtualHostConfig, path: (string | number)[], kinds: FilterKinds, retries: RetryPolicyTable): VirtualHostIR {
+  const where = `virtual host ${vh.name}`
+  const cors = (raw: Record<string, unknown>, at: string) => lowerCors((kinds.validated?.get(raw) as CorsPolicyConfig | undefined) ?? parseValidated(corsPolicy, raw, at))
+  const vhCors = isObject(vh.cors) ? cors(vh.cors, `${where} cors`) : undefined
+  const defaults = { retryPolicy: vh.retry_policy, bufferLimitBytes: vh.per_request_buffer_limit_bytes }
+  const rateLimits = lowerRateLimits(vh.rate_limits)
+  const filterOverrides = lowerFilterOverrides(vh.typed_per_filter_config, kinds, where)
   return {
     name: vh.name,
     domains: vh.domains,
-    routes: vh.routes.map((r, i): Route => {
-      const m = compileHeaderMutations(r)
+    routes: vh.routes.map((r, i): RouteIR => {
+      const name = r.name ?? `#${i}`
+      const routeWhere = `route ${name} (${[...path, 'routes', i].join('.')})`
+      const onRoute = r.route && isObject(r.route.cors) ? cors(r.route.cors, `${routeWhere} cors`) : undefined
+      // The route action's cors, else the virtual host's (a redirect or direct response has only the host's).
+      const policy = onRoute ?? vhCors
+      const overrides = lowerFilterOverrides(r.typed_per_filter_config, kinds, routeWhere)
       return {
-        name: r.name ?? `#${i}`,
-        index: i,
-        match: compileRouteMatch(r.match),
-        action: compileAction(r, vh.per_request_buffer_limit_bytes),
-        requestHeaders: m.request,
-        responseHeaders: m.response,
-        perFilterConfig: r.typed_per_filter_config ?? {},
-        sourcePath: [...path, 'routes', i],
+        name,
+        match: lowerRouteMatch(r.match),
+        action: lowerAction(r, defaults, retries),
+        ...lowerHeaderMutations(r),
+        ...(policy ? { cors: policy } : {}),
+        ...(overrides ? { filterOverrides: overrides } : {}),
       }
     }),
-    requestHeaders: mutations.request,
-    responseHeaders: mutations.response,
-    perFilterConfig: vh.typed_per_filter_config ?? {},
-    requireTls: vh.require_tls ?? 'NONE',
-    extensions: Object.fromEntries(Object.entries({ cors, retry_policy, hedge_policy, rate_limits }).filter(([, v]) => v !== undefined)),
+    ...lowerHeaderMutations(vh),
+    ...(rateLimits ? { rateLimits } : {}),
+    ...(filterOverrides ? { filterOverrides } : {}),
+    ...(vh.require_tls !== undefined && vh.require_tls !== 'NONE' ? { requireTls: vh.require_tls } : {}),
   }
 }

@@ -1,93 +1,23 @@
 /**
- * Typed, defaulted forms of the resilience sub-configs that the compile step
- * keeps raw (validated) in `Cluster.extensions` / `ForwardAction.extensions`.
- * Pure functions of frozen config, memoised per object, so the request path
- * reads camelCase values with Envoy's defaults already applied.
+ * The resilience sub-configs, typed and defaulted: health checks, outlier
+ * detection, circuit breakers, panic threshold and overprovisioning for a
+ * cluster, and the retry policy of a route. Envoy's defaults are applied
+ * here, so the request path reads camelCase values only.
  */
 import type { CircuitBreakersConfig, CommonLbConfig, HealthCheckConfig, OutlierDetectionConfig } from '../config/schema/health.js'
 import type { RetryPolicyConfig } from '../config/schema/retry.js'
-import type { Cluster } from './types.js'
+import { DEFAULT_CIRCUIT_BREAKERS, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, type CircuitBreakerIR, type HealthCheckIR, type OutlierIR, type RetryPolicyIR } from './ir.js'
+import type { RetryPolicy } from './types.js'
 
-/** One HTTP active health check (`core.v3.HealthCheck` + `http_health_check`). */
-export interface HealthCheckPolicy {
-  readonly path: string
-  readonly host: string | undefined
-  readonly method: string
-  readonly intervalMs: number
-  readonly timeoutMs: number
-  readonly intervalJitterMs: number
-  readonly intervalJitterPercent: number
-  readonly noTrafficIntervalMs: number
-  readonly unhealthyIntervalMs: number
-  readonly unhealthyThreshold: number
-  readonly healthyThreshold: number
-  /** [start, end) ranges; Envoy's default is [200, 201). */
-  readonly expectedStatuses: readonly (readonly [number, number])[]
-}
-
-export interface OutlierPolicy {
-  readonly consecutive5xx: number
-  readonly consecutiveGatewayFailure: number
-  readonly consecutiveLocalOriginFailure: number
-  readonly intervalMs: number
-  readonly baseEjectionTimeMs: number
-  readonly maxEjectionTimeMs: number
-  readonly maxEjectionPercent: number
-  readonly enforcing5xx: number
-  readonly enforcingGatewayFailure: number
-  readonly enforcingLocalOriginFailure: number
-  readonly splitExternalLocalOriginErrors: boolean
-  readonly successfulActiveHealthCheckUnejectHost: boolean
-  readonly alwaysEjectOneHost: boolean
-}
-
-export interface CircuitBreakerThresholds {
-  readonly maxPendingRequests: number
-  readonly maxRequests: number
-  readonly maxRetries: number
-  /** When set, overrides maxRetries: retries allowed = max(minConcurrency, percent% of active requests). */
-  readonly retryBudget: { readonly budgetPercent: number; readonly minRetryConcurrency: number } | undefined
-}
-
-export interface ClusterResilience {
-  readonly healthChecks: readonly HealthCheckPolicy[]
-  readonly outlier: OutlierPolicy | undefined
-  readonly circuitBreakers: CircuitBreakerThresholds
-  /** `common_lb_config.healthy_panic_threshold`, percent (default 50). */
-  readonly healthyPanicThreshold: number
-  /** `load_assignment.policy.overprovisioning_factor` as a multiplier (default 1.4). */
-  readonly overprovisioningFactor: number
-}
+export type { CircuitBreakerThresholds, ClusterResilience, HealthCheckPolicy, OutlierPolicy, RetryPolicy } from './types.js'
 
 export type RetryOn = '5xx' | 'gateway-error' | 'reset' | 'connect-failure' | 'retriable-4xx' | 'refused-stream' | 'retriable-status-codes'
 
-export interface RetryPolicy {
-  readonly retryOn: ReadonlySet<string>
-  readonly numRetries: number
-  /** 0: none (the route timeout alone bounds each try). */
-  readonly perTryTimeoutMs: number
-  readonly retriableStatusCodes: ReadonlySet<number>
-  /** `envoy.retry_host_predicates.previous_hosts`: a retry avoids the hosts already tried. */
-  readonly avoidPreviousHosts: boolean
-  readonly hostSelectionMaxAttempts: number
-  readonly backOffBaseMs: number
-  readonly backOffMaxMs: number
-}
-
-const memo = <K extends object, V>(build: (k: K) => V) => {
-  const cache = new WeakMap<K, V>()
-  return (k: K): V => {
-    let v = cache.get(k)
-    if (v === undefined) cache.set(k, (v = build(k)))
-    return v
-  }
-}
-
-function healthCheckPolicy(h: HealthCheckConfig): HealthCheckPolicy {
+function healthCheck(h: HealthCheckConfig): HealthCheckIR {
   const http = h.http_health_check!
   return {
     path: http.path,
-    host: http.host,
+    ...(http.host !== undefined ? { host: http.host } : {}),
     method: http.method ?? 'GET',
     intervalMs: h.interval,
     timeoutMs: h.timeout,
@@ -101,7 +31,7 @@ function healthCheckPolicy(h: HealthCheckConfig): HealthCheckPolicy {
   }
 }
 
-function outlierPolicy(o: OutlierDetectionConfig): OutlierPolicy {
+function outlier(o: OutlierDetectionConfig): OutlierIR {
   const base = o.base_ejection_time ?? 30_000
   return {
     consecutive5xx: o.consecutive_5xx ?? 5,
@@ -121,48 +51,59 @@ function outlierPolicy(o: OutlierDetectionConfig): OutlierPolicy {
   }
 }
 
-function circuitBreakerThresholds(c: CircuitBreakersConfig | undefined): CircuitBreakerThresholds {
+function circuitBreakers(c: CircuitBreakersConfig | undefined): CircuitBreakerIR {
   // Only the DEFAULT routing priority exists here (no route `priority: HIGH` path).
   const t = c?.thresholds?.find((x) => (x.priority ?? 'DEFAULT') === 'DEFAULT')
   return {
     maxPendingRequests: t?.max_pending_requests ?? 1024,
     maxRequests: t?.max_requests ?? 1024,
     maxRetries: t?.max_retries ?? 3,
-    retryBudget: t?.retry_budget
-      ? { budgetPercent: t.retry_budget.budget_percent ?? 20, minRetryConcurrency: t.retry_budget.min_retry_concurrency ?? 3 }
-      : undefined,
+    ...(t?.retry_budget
+      ? { retryBudget: { budgetPercent: t.retry_budget.budget_percent ?? 20, minRetryConcurrency: t.retry_budget.min_retry_concurrency ?? 3 } }
+      : {}),
   }
 }
 
-/** The resilience settings of a cluster, with Envoy's defaults. */
-export const clusterResilience = memo((cluster: Cluster): ClusterResilience => {
-  const x = cluster.extensions as {
-    health_checks?: HealthCheckConfig[]
-    outlier_detection?: OutlierDetectionConfig
-    circuit_breakers?: CircuitBreakersConfig
-    common_lb_config?: CommonLbConfig
-    policy?: { overprovisioning_factor?: number }
-  }
+export interface ClusterResilienceFields {
+  readonly health_checks?: readonly HealthCheckConfig[] | undefined
+  readonly outlier_detection?: OutlierDetectionConfig | undefined
+  readonly circuit_breakers?: CircuitBreakersConfig | undefined
+  readonly common_lb_config?: CommonLbConfig | undefined
+  readonly load_assignment?: { readonly policy?: { readonly overprovisioning_factor?: number | undefined } | undefined } | undefined
+}
+
+/** A cluster's resilience settings, with Envoy's defaults (a default is left out of the IR). */
+export function lowerClusterResilience(c: ClusterResilienceFields) {
+  const healthChecks = (c.health_checks ?? []).filter((h) => h.http_health_check).map(healthCheck)
+  const breakers = circuitBreakers(c.circuit_breakers)
+  const panic = c.common_lb_config?.healthy_panic_threshold ?? DEFAULT_HEALTHY_PANIC_THRESHOLD
+  const overprovisioning = (c.load_assignment?.policy?.overprovisioning_factor ?? 140) / 100
   return {
-    healthChecks: (x.health_checks ?? []).filter((h) => h.http_health_check).map(healthCheckPolicy),
-    outlier: x.outlier_detection ? outlierPolicy(x.outlier_detection) : undefined,
-    circuitBreakers: circuitBreakerThresholds(x.circuit_breakers),
-    healthyPanicThreshold: x.common_lb_config?.healthy_panic_threshold ?? 50,
-    overprovisioningFactor: (x.policy?.overprovisioning_factor ?? 140) / 100,
+    ...(healthChecks.length ? { healthChecks } : {}),
+    ...(c.outlier_detection ? { outlier: outlier(c.outlier_detection) } : {}),
+    ...(JSON.stringify(breakers) !== JSON.stringify(DEFAULT_CIRCUIT_BREAKERS) ? { circuitBreakers: breakers } : {}),
+    ...(panic !== DEFAULT_HEALTHY_PANIC_THRESHOLD ? { healthyPanicThreshold: panic } : {}),
+    ...(overprovisioning !== DEFAULT_OVERPROVISIONING_FACTOR ? { overprovisioningFactor: overprovisioning } : {}),
   }
-})
+}
 
 /** A route's (or virtual host's) `retry_policy`, with Envoy's defaults. */
-export const compileRetryPolicy = memo((p: RetryPolicyConfig): RetryPolicy => {
+export function lowerRetryPolicy(p: RetryPolicyConfig): RetryPolicyIR {
   const base = p.retry_back_off?.base_interval ?? 25
   return {
-    retryOn: new Set((p.retry_on ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+    retryOn: (p.retry_on ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     numRetries: p.num_retries ?? 1,
     perTryTimeoutMs: p.per_try_timeout ?? 0,
-    retriableStatusCodes: new Set(p.retriable_status_codes ?? []),
+    retriableStatusCodes: p.retriable_status_codes ?? [],
     avoidPreviousHosts: (p.retry_host_predicate ?? []).some((h) => h.name.endsWith('previous_hosts')),
     hostSelectionMaxAttempts: p.host_selection_retry_max_attempts ?? 1,
     backOffBaseMs: base,
     backOffMaxMs: p.retry_back_off?.max_interval ?? base * 10,
   }
-})
+}
+
+/** `retry_policy` → the runtime RetryPolicy (tests and tools; compiled snapshots carry it already). */
+export function compileRetryPolicy(p: RetryPolicyConfig): RetryPolicy {
+  const ir = lowerRetryPolicy(p)
+  return { ...ir, retryOn: new Set(ir.retryOn), retriableStatusCodes: new Set(ir.retriableStatusCodes) }
+}

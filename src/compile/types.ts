@@ -8,12 +8,29 @@
  */
 import type { Re2Regex } from '../regex/index.js'
 
+import type {
+  AccessLogIR, CircuitBreakerIR, MaxStreamDurationIR, MirrorPolicyIR, ClusterLbIR, CorsPolicyIR, FaultIR, FractionIR, HashPolicyIR, HealthCheckIR, HostIR, HttpFilterIR,
+  JwtAuthnIR, JwtPerRouteIR, LocalRateLimitIR, CloudflareRateLimitIR, OutlierIR, RbacIR, RouteMatchIR, TracingIR, ZipkinIR,
+} from './ir.js'
+
+/** What a header value's command operators read (`%REQ(x)%`, `%UPSTREAM_REMOTE_ADDRESS%`, …). */
+export interface HeaderValueContext {
+  readonly request: Request
+  readonly clientIp: string | undefined
+  readonly upstreamHost?: string | undefined
+  readonly protocol?: string
+  readonly startTime: number
+}
+
 /** A header to add, with Envoy's `HeaderValueOption.append_action`. */
 export interface HeaderToAdd {
   readonly key: string
+  /** The value as written. */
   readonly value: string
   readonly action: 'APPEND_IF_EXISTS_OR_ADD' | 'ADD_IF_ABSENT' | 'OVERWRITE_IF_EXISTS_OR_ADD' | 'OVERWRITE_IF_EXISTS'
   readonly keepEmptyValue: boolean
+  /** The value's command operators, parsed at compile time; undefined when the value is literal text. */
+  readonly format: ((ctx: HeaderValueContext) => string) | undefined
 }
 
 /** `request_headers_to_add/remove` or `response_headers_to_add/remove` at one level. */
@@ -81,24 +98,50 @@ export type PathRewrite =
   /** RE2::GlobalReplace on the path (query excluded); `substitution` in RE2's rewrite syntax (`\1`). */
   | { readonly kind: 'regex'; readonly pattern: Re2Regex; readonly substitution: string }
 
-/** A `RequestMirrorPolicy`: shadow a copy of the request to another cluster. */
-export interface MirrorPolicy {
-  readonly cluster: string | undefined
-  /** Lower-case header naming the cluster. */
-  readonly clusterHeader: string | undefined
-  /** Share of requests mirrored (runtime_fraction's default_value); undefined: all. */
-  readonly fraction: { readonly numerator: number; readonly denominator?: 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION' | undefined } | undefined
-  /** Append "-shadow" to the authority (Envoy's default). */
-  readonly appendShadowSuffix: boolean
-  readonly hostRewrite: string | undefined
+/** `type.v3.FractionalPercent` with its denominator as a number. */
+export type Fraction = FractionIR
+
+/** A route's (or virtual host's) `retry_policy`, with Envoy's defaults. */
+export interface RetryPolicy {
+  readonly retryOn: ReadonlySet<string>
+  readonly numRetries: number
+  /** 0: none (the route timeout alone bounds each try). */
+  readonly perTryTimeoutMs: number
+  readonly retriableStatusCodes: ReadonlySet<number>
+  /** `envoy.retry_host_predicates.previous_hosts`: a retry avoids the hosts already tried. */
+  readonly avoidPreviousHosts: boolean
+  readonly hostSelectionMaxAttempts: number
+  readonly backOffBaseMs: number
+  readonly backOffMaxMs: number
 }
 
-/** `RouteAction.MaxStreamDuration`, in ms (undefined: not set). */
-export interface MaxStreamDuration {
-  readonly maxMs: number | undefined
-  readonly grpcHeaderMaxMs: number | undefined
-  readonly grpcHeaderOffsetMs: number | undefined
+/** One `hash_policy` entry (RING_HASH / MAGLEV request hash). */
+export type HashPolicy = HashPolicyIR
+
+/** One action of a `rate_limits` entry, ready to produce its descriptor entry. */
+export type RateLimitAction =
+  | { readonly kind: 'generic_key'; readonly key: string; readonly value: string }
+  | { readonly kind: 'request_headers'; readonly header: string; readonly key: string; readonly skipIfAbsent: boolean }
+  | { readonly kind: 'remote_address' }
+  | { readonly kind: 'destination_cluster' }
+  | { readonly kind: 'header_value_match'; readonly key: string; readonly value: string; readonly expectMatch: boolean; readonly headers: readonly HeaderPredicate[] }
+  | { readonly kind: 'unsupported' }
+
+/** A `config.route.v3.RateLimit` entry. */
+export interface RateLimit {
+  readonly stage: number
+  readonly actions: readonly RateLimitAction[]
 }
+
+/** A CORS policy (`cors` on a route or virtual host, or the cors filter's per-route config). */
+export interface CorsPolicy extends Omit<CorsPolicyIR, 'allowOrigin'> {
+  readonly allowOrigin: (origin: string) => boolean
+}
+
+/** A `RequestMirrorPolicy`: shadow a copy of the request to another cluster. */
+export type MirrorPolicy = MirrorPolicyIR
+/** `RouteAction.MaxStreamDuration`, in ms (undefined: not set). */
+export type MaxStreamDuration = MaxStreamDurationIR
 
 export interface ForwardAction {
   readonly type: 'route'
@@ -111,14 +154,21 @@ export interface ForwardAction {
   readonly hostRewrite: string | undefined
   /** Whole-request timeout in ms; 0 disables it (Envoy default 15 s; 0 when max_stream_duration is set, as Envoy's "new timeouts"). */
   readonly timeoutMs: number
+  /** The route's retry_policy, else its virtual host's; undefined when neither has one. */
+  readonly retryPolicy: RetryPolicy | undefined
+  readonly hashPolicy: readonly HashPolicy[]
+  /** The route action's `rate_limits`. */
+  readonly rateLimits: readonly RateLimit[]
+  /** How much of a request body is kept for retries (route's, else virtual host's, else the default). */
+  readonly bufferLimitBytes: number
+  /** `cluster_not_found_response_code` as a status. */
+  readonly clusterNotFoundStatus: 404 | 500 | 503
   /** Route `idle_timeout` in ms, overriding the HCM's stream_idle_timeout (0 disables); undefined: the HCM's. */
   readonly idleTimeoutMs: number | undefined
   /** Route `max_stream_duration`, overriding the HCM's; undefined: the HCM's applies. */
   readonly maxStreamDuration: MaxStreamDuration | undefined
   /** `request_mirror_policies`, in order. */
   readonly mirrors: readonly MirrorPolicy[]
-  /** Raw Envoy sub-configs later stages interpret (retry_policy, hash_policy, …), snake_case as written. */
-  readonly extensions: Readonly<Record<string, unknown>>
 }
 
 export interface RedirectAction {
@@ -140,6 +190,88 @@ export interface DirectResponseAction {
 
 export type RouteAction = ForwardAction | RedirectAction | DirectResponseAction
 
+// --- HTTP filters ------------------------------------------------------------
+
+/** `envoy.filters.http.fault` (listener or per-route). */
+export interface FaultConfig extends Omit<FaultIR, 'headers'> {
+  readonly headers: readonly HeaderPredicate[]
+}
+
+export type LocalRateLimitConfig = LocalRateLimitIR
+export type CloudflareRateLimitConfig = CloudflareRateLimitIR
+
+/** What RBAC predicates read from a request. */
+export interface RbacRequest {
+  readonly match: MatchRequest
+  readonly clientIp: string | undefined
+  readonly port: number
+  readonly metadata: (filter: string) => Readonly<Record<string, unknown>> | undefined
+}
+
+export type RbacPredicate = (r: RbacRequest) => boolean
+
+export interface RbacEngine {
+  readonly action: 'ALLOW' | 'DENY' | 'LOG'
+  readonly policies: readonly { readonly name: string; readonly permission: RbacPredicate; readonly principal: RbacPredicate }[]
+}
+
+/** `envoy.filters.http.rbac` with its policies compiled to predicates. */
+export interface RbacConfig extends Omit<RbacIR, 'rules' | 'shadowRules'> {
+  readonly rules: RbacEngine | undefined
+  readonly shadowRules: RbacEngine | undefined
+}
+
+export interface JwtAuthnConfig extends Omit<JwtAuthnIR, 'rules'> {
+  readonly rules: readonly { readonly match: RouteMatch; readonly requires: JwtAuthnIR['rules'][number]['requires'] }[]
+}
+
+export type JwtPerRouteConfig = JwtPerRouteIR
+
+/** Per-route config of each filter kind, compiled. */
+export interface PerRouteConfigs {
+  readonly cors: CorsPolicy
+  readonly fault: FaultConfig
+  readonly local_ratelimit: LocalRateLimitConfig
+  readonly cloudflare_ratelimit: CloudflareRateLimitConfig
+  /** RBACPerRoute: undefined `rbac` means no rules apply on this route. */
+  readonly rbac: { readonly rbac: RbacConfig | undefined }
+  readonly jwt_authn: JwtPerRouteConfig
+}
+
+/** Listener-level config of each filter kind, compiled. */
+export interface FilterConfigs {
+  readonly router: undefined
+  readonly unknown: undefined
+  readonly cors: undefined
+  readonly fault: FaultConfig
+  readonly local_ratelimit: LocalRateLimitConfig
+  readonly cloudflare_ratelimit: CloudflareRateLimitConfig
+  readonly rbac: RbacConfig
+  readonly jwt_authn: JwtAuthnConfig
+}
+
+export type HttpFilterKind = HttpFilterIR['kind']
+
+/** An `http_filters` entry, compiled: its kind (the filter it is) and typed config. */
+export type HttpFilter = {
+  [K in HttpFilterKind]: {
+    readonly name: string
+    readonly typeUrl: string | undefined
+    readonly kind: K
+    readonly config: FilterConfigs[K]
+    readonly isOptional: boolean
+    readonly disabled: boolean
+  }
+}[HttpFilterKind]
+
+/** A `typed_per_filter_config` entry for one filter (the route's over the virtual host's). */
+export interface FilterOverride<C = unknown> {
+  /** true/false when a FilterConfig says so; undefined when it does not. */
+  readonly disabled: boolean | undefined
+  /** The filter's own per-route config, compiled. */
+  readonly config: C | undefined
+}
+
 export interface Route {
   /** Envoy route `name`, or a generated `#<index>`. */
   readonly name: string
@@ -149,10 +281,10 @@ export interface Route {
   readonly action: RouteAction
   readonly requestHeaders: HeaderMutation
   readonly responseHeaders: HeaderMutation
-  /** `typed_per_filter_config`, by filter name, as written. */
-  readonly perFilterConfig: Readonly<Record<string, unknown>>
-  /** Where this route sits in the source config, for errors and the admin API. */
-  readonly sourcePath: readonly (string | number)[]
+  /** The CORS policy in `cors` fields: the route action's, else the virtual host's. */
+  readonly cors: CorsPolicy | undefined
+  /** Per-filter overrides by http_filters name: the route's `typed_per_filter_config` over its virtual host's. */
+  readonly filterOverrides: Readonly<Record<string, FilterOverride>>
 }
 
 export interface VirtualHost {
@@ -161,14 +293,13 @@ export interface VirtualHost {
   readonly routes: readonly Route[]
   readonly requestHeaders: HeaderMutation
   readonly responseHeaders: HeaderMutation
-  readonly perFilterConfig: Readonly<Record<string, unknown>>
+  /** The virtual host's `rate_limits` (applied after the route's). */
+  readonly rateLimits: readonly RateLimit[]
   /**
    * `require_tls`: a request whose x-forwarded-proto is not https gets a 301 to
    * https (EXTERNAL_ONLY: unless the request is internal).
    */
   readonly requireTls: 'NONE' | 'EXTERNAL_ONLY' | 'ALL'
-  /** Raw Envoy sub-configs interpreted by later stages (cors, retry_policy, …). */
-  readonly extensions: Readonly<Record<string, unknown>>
 }
 
 export interface RouteTable {
@@ -181,44 +312,15 @@ export interface RouteTable {
   readonly internalOnlyHeaders: readonly string[]
 }
 
-/** Envoy's `path_with_escaped_slashes_action` (IMPLEMENTATION_SPECIFIC_DEFAULT compiles to KEEP_UNCHANGED, Envoy's default). */
-export type EscapedSlashesAction = 'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD'
+export type { DownstreamPolicy, EscapedSlashesAction } from './ir.js'
+import type { DownstreamPolicy } from './ir.js'
 
-/**
- * What the HTTP connection manager does to a downstream request before the
- * filters and routing see it (Envoy's ConnectionManagerUtility: path
- * normalization, x-forwarded-*, internal/external, request id).
- */
-export interface DownstreamPolicy {
-  /** `normalize_path`: RFC 3986 normalization (default false, as Envoy). */
-  readonly normalizePath: boolean
-  /** `merge_slashes` (default false). */
-  readonly mergeSlashes: boolean
-  readonly escapedSlashes: EscapedSlashesAction
-  /**
-   * `internal_address_config` as CIDR ranges: a request whose trusted remote
-   * address is in one is internal. Empty (no internal_address_config): none is,
-   * as in Envoy ≥ 1.36.
-   */
-  readonly internalAddresses: readonly { readonly addressPrefix: string; readonly prefixLen: number | undefined }[]
-  /** `use_remote_address` (default false). */
-  readonly useRemoteAddress: boolean
-  readonly xffNumTrustedHops: number
-  readonly skipXffAppend: boolean
-  /** `generate_request_id` (default true). */
-  readonly generateRequestId: boolean
-  /** `preserve_external_request_id` (default false: an edge request's x-request-id is replaced). */
-  readonly preserveExternalRequestId: boolean
-}
+// --- observability -----------------------------------------------------------
 
-/** An `http_filters` entry, normalized to v3 (name, typed config, @type). */
-export interface HttpFilterConfig {
-  readonly name: string
-  readonly typeUrl: string | undefined
-  readonly config: Readonly<Record<string, unknown>>
-  readonly isOptional: boolean
-  readonly disabled: boolean
-}
+/** An access logger: where it writes and its parsed format (operators are bound when the app is built). */
+export type AccessLog = AccessLogIR
+export type ZipkinConfig = ZipkinIR
+export type TracingConfig = TracingIR
 
 export interface Listener {
   readonly name: string
@@ -226,7 +328,14 @@ export interface Listener {
   readonly port: number
   readonly statPrefix: string
   readonly routeTable: RouteTable
-  readonly httpFilters: readonly HttpFilterConfig[]
+  readonly httpFilters: readonly HttpFilter[]
+  /** The connection manager's `access_log`, parsed. Absent: none. */
+  readonly accessLogs?: readonly AccessLog[]
+  /** The connection manager's `tracing` with its provider (HCM's, else the bootstrap's). Absent: tracing is off. */
+  readonly tracing?: TracingConfig | undefined
+  /** `generate_request_id` (default true). Absent: true. */
+  readonly generateRequestId?: boolean
+  /** What the connection manager does to a request before filters and routing (path normalization, x-forwarded-*, internal/external). */
   readonly downstream: DownstreamPolicy
   /** HCM `stream_idle_timeout` in ms (Envoy default 5 min); 0 disables it. */
   readonly streamIdleTimeoutMs: number
@@ -234,9 +343,9 @@ export interface Listener {
   readonly requestTimeoutMs: number
   /** HCM `common_http_protocol_options.max_stream_duration` in ms; 0: none. */
   readonly maxStreamDurationMs: number
-  /** The HTTP connection manager's config as written (access_log, tracing, …). */
-  readonly connectionManager: Readonly<Record<string, unknown>>
 }
+
+// --- clusters ----------------------------------------------------------------
 
 export type HostHealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED'
 
@@ -256,10 +365,32 @@ export interface Host {
   readonly configuredHealth: HostHealthStatus
   /** Name of a Workers service binding to forward through instead of `fetch()`. */
   readonly binding: string | undefined
+  /** The endpoint's `metadata.filter_metadata` (Envoy's opaque Struct, as written). */
   readonly metadata: Readonly<Record<string, unknown>>
 }
 
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RING_HASH' | 'RANDOM' | 'MAGLEV' | 'CLUSTER_PROVIDED'
+
+/** One HTTP active health check (`core.v3.HealthCheck` + `http_health_check`). */
+export type HealthCheckPolicy = HealthCheckIR
+export type OutlierPolicy = OutlierIR
+export interface CircuitBreakerThresholds extends Omit<CircuitBreakerIR, 'retryBudget'> {
+  /** When set, overrides maxRetries: retries allowed = max(minConcurrency, percent% of active requests). */
+  readonly retryBudget: CircuitBreakerIR['retryBudget'] | undefined
+}
+
+export interface ClusterResilience {
+  readonly healthChecks: readonly HealthCheckPolicy[]
+  readonly outlier: OutlierPolicy | undefined
+  readonly circuitBreakers: CircuitBreakerThresholds
+  /** `common_lb_config.healthy_panic_threshold`, percent (default 50). */
+  readonly healthyPanicThreshold: number
+  /** `load_assignment.policy.overprovisioning_factor` as a multiplier (default 1.4). */
+  readonly overprovisioningFactor: number
+}
+
+/** The load-balancer settings of a cluster, with Envoy's defaults. */
+export type ClusterLbConfig = ClusterLbIR
 
 export interface Cluster {
   readonly name: string
@@ -268,8 +399,8 @@ export interface Cluster {
   readonly hosts: readonly Host[]
   readonly connectTimeoutMs: number
   readonly tls: boolean
-  /** Raw Envoy sub-configs interpreted by later stages (health_checks, outlier_detection, …). */
-  readonly extensions: Readonly<Record<string, unknown>>
+  readonly resilience: ClusterResilience
+  readonly lb: ClusterLbConfig
   /** Content hash of this cluster's config: upstream state survives a new snapshot if this is unchanged. */
   readonly hash: string
 }
@@ -282,8 +413,7 @@ export interface Snapshot {
   readonly listeners: readonly Listener[]
   readonly clusters: ReadonlyMap<string, Cluster>
   readonly createdAt: number
-  /** The bootstrap's `tracing` as written (the HCM's own `tracing.provider` takes precedence). */
-  readonly bootstrapTracing: unknown
   /** `node.cluster`: the service name spans are reported under. */
   readonly serviceCluster: string | undefined
 }
+

@@ -5,9 +5,7 @@
  * answer matches local_ratelimit's (429, `x-envoy-ratelimited: true`).
  * https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/
  */
-import type { CloudflareRateLimitConfig } from '../config/schema/filters/local-ratelimit.js'
 import { clientAddress } from './client-address.js'
-import { incrementStat } from './stats.js'
 import type { FilterFactory } from './types.js'
 
 interface RateLimitBinding {
@@ -16,15 +14,16 @@ interface RateLimitBinding {
 
 const isBinding = (v: unknown): v is RateLimitBinding => typeof (v as RateLimitBinding | undefined)?.limit === 'function'
 
-export const cloudflareRateLimitFilter: FilterFactory<CloudflareRateLimitConfig, CloudflareRateLimitConfig> = {
+export const cloudflareRateLimitFilter: FilterFactory<'cloudflare_ratelimit'> = {
+  kind: 'cloudflare_ratelimit',
   name: 'edgevoy.filters.http.cloudflare_ratelimit',
   statName: 'cloudflare_rate_limit',
-  create(config) {
+  create(config, { stat }) {
     return async (c, next, perRoute) => {
       const cfg = perRoute ?? config
-      const count = (s: string) => incrementStat(`${cfg.stat_prefix}.cloudflare_rate_limit.${s}`)
-      // key.request_header, key.generic_key, else the client address (key.remote_address, or no key).
-      const key = cfg.key?.request_header ? c.req.header(cfg.key.request_header) : cfg.key?.generic_key ?? clientAddress(c.req.raw)
+      const count = (s: string) => stat(`${cfg.statPrefix}.cloudflare_rate_limit.${s}`)
+      const k = cfg.key
+      const key = k.kind === 'request_header' ? c.req.header(k.name) : k.kind === 'generic_key' ? k.value : clientAddress(c.req.raw)
       // No key (e.g. the header is absent): nothing to count, as an Envoy descriptor that is not generated.
       if (key === undefined) return next()
       const binding = (c.env as Record<string, unknown> | undefined)?.[cfg.binding]
@@ -35,7 +34,7 @@ export const cloudflareRateLimitFilter: FilterFactory<CloudflareRateLimitConfig,
       } catch (error) {
         count('error')
         console.error('edgevoy: cloudflare_ratelimit', error)
-        success = cfg.failure_mode_deny !== true
+        success = !cfg.failureModeDeny
       }
       if (success) {
         count('ok')

@@ -4,22 +4,20 @@
  * `header_delay` / `header_abort`, and their percentage is capped by the config's.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/fault_filter
  */
-import type { HeaderPredicate } from '../compile/types.js'
-import { compileHeaderMatcher } from '../compile/match.js'
-import type { HttpFaultConfig } from '../config/schema/filters/fault.js'
 import { sampled, type Fraction } from './percent.js'
 import type { FilterFactory } from './types.js'
 
-const predicates = new WeakMap<object, HeaderPredicate[]>()
+const HUNDRED_PERCENT: Fraction = { numerator: 100, denominator: 100 }
 
 /** The fault's fraction, with the header's percentage (same denominator) when allowed and lower. */
 function fraction(configured: Fraction | undefined, header: string | undefined): Fraction {
-  const base: Fraction = configured ?? { numerator: 100, denominator: 'HUNDRED' }
+  const base = configured ?? HUNDRED_PERCENT
   const n = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined
   return n === undefined ? base : { numerator: Math.min(n, base.numerator), denominator: base.denominator }
 }
 
-export const faultFilter: FilterFactory<HttpFaultConfig, HttpFaultConfig> = {
+export const faultFilter: FilterFactory<'fault'> = {
+  kind: 'fault',
   name: 'envoy.filters.http.fault',
   statName: 'fault',
   create(config, { deps, count }) {
@@ -28,30 +26,28 @@ export const faultFilter: FilterFactory<HttpFaultConfig, HttpFaultConfig> = {
     return async (c, next, perRoute) => {
       const cfg = perRoute ?? config
       const decision = c.get('decision')
-      let preds = predicates.get(cfg)
-      if (!preds) predicates.set(cfg, (preds = (cfg.headers ?? []).map(compileHeaderMatcher)))
-      if (!preds.every((p) => p.test(decision.match))) return next()
-      if (cfg.upstream_cluster !== undefined) {
+      for (const p of cfg.headers) if (!p.test(decision.match)) return next()
+      if (cfg.upstreamCluster !== undefined) {
         const a = decision.route?.action
-        if (a?.type !== 'route' || a.target.kind !== 'cluster' || a.target.name !== cfg.upstream_cluster) return next()
+        if (a?.type !== 'route' || a.target.kind !== 'cluster' || a.target.name !== cfg.upstreamCluster) return next()
       }
-      if (cfg.max_active_faults !== undefined && active >= cfg.max_active_faults) {
+      if (cfg.maxActiveFaults !== undefined && active >= cfg.maxActiveFaults) {
         count('faults_overflow')
         return next()
       }
       const h = (name: string) => c.req.header(name)
       let delayMs: number | undefined
       if (cfg.delay) {
-        const headerMs = cfg.delay.header_delay ? Number(h('x-envoy-fault-delay-request')) : NaN
-        const ms = Number.isFinite(headerMs) && headerMs >= 0 ? headerMs : cfg.delay.fixed_delay
-        const pct = fraction(cfg.delay.percentage, cfg.delay.header_delay ? h('x-envoy-fault-delay-request-percentage') : undefined)
+        const headerMs = cfg.delay.headerDelay ? Number(h('x-envoy-fault-delay-request')) : NaN
+        const ms = Number.isFinite(headerMs) && headerMs >= 0 ? headerMs : cfg.delay.fixedDelayMs
+        const pct = fraction(cfg.delay.percentage, cfg.delay.headerDelay ? h('x-envoy-fault-delay-request-percentage') : undefined)
         if (ms !== undefined && ms > 0 && sampled(pct, deps.random, false)) delayMs = ms
       }
       let abortStatus: number | undefined
       if (cfg.abort) {
-        const headerStatus = cfg.abort.header_abort ? Number(h('x-envoy-fault-abort-request')) : NaN
-        const status = headerStatus >= 200 && headerStatus < 600 ? headerStatus : cfg.abort.http_status
-        const pct = fraction(cfg.abort.percentage, cfg.abort.header_abort ? h('x-envoy-fault-abort-request-percentage') : undefined)
+        const headerStatus = cfg.abort.headerAbort ? Number(h('x-envoy-fault-abort-request')) : NaN
+        const status = headerStatus >= 200 && headerStatus < 600 ? headerStatus : cfg.abort.httpStatus
+        const pct = fraction(cfg.abort.percentage, cfg.abort.headerAbort ? h('x-envoy-fault-abort-request-percentage') : undefined)
         if (status !== undefined && sampled(pct, deps.random, false)) abortStatus = status
       }
       if (delayMs === undefined && abortStatus === undefined) return next()

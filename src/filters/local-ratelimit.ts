@@ -6,9 +6,8 @@
  * Enforcement needs filter_enabled and filter_enforced, which default to 0% in Envoy.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/local_rate_limit_filter
  */
-import type { LocalRateLimitConfig } from '../config/schema/filters/local-ratelimit.js'
+import type { LocalRateLimitConfig } from '../compile/types.js'
 import { editRequestHeaders } from './request.js'
-import { incrementStat as incrementNamed } from './stats.js'
 import { requestDescriptors, type DescriptorEntry } from './rate-limit-descriptors.js'
 import { sampled } from './percent.js'
 import { TokenBucket } from './token-bucket.js'
@@ -22,18 +21,19 @@ class Limiter {
   private readonly descriptorBuckets = new Map<string, TokenBucket>()
 
   constructor(readonly config: LocalRateLimitConfig, now: number) {
-    this.defaultBucket = config.token_bucket ? new TokenBucket(config.token_bucket, now) : undefined
+    this.defaultBucket = config.tokenBucket ? new TokenBucket(config.tokenBucket, now) : undefined
   }
 
   allowed(descriptors: DescriptorEntry[][], now: number): boolean {
+    const configured = this.config.descriptors ?? []
     for (const d of descriptors) {
-      const i = (this.config.descriptors ?? []).findIndex((c) => c.entries.length === d.length && c.entries.every((e, j) => e.key === d[j]!.key && (e.value === '' || e.value === d[j]!.value)))
+      const i = configured.findIndex((c) => c.entries.length === d.length && c.entries.every((e, j) => e.key === d[j]!.key && (e.value === '' || e.value === d[j]!.value)))
       if (i < 0) continue
       const key = `${i}\u0000${d.map((e) => e.value).join('\u0000')}`
       let bucket = this.descriptorBuckets.get(key)
       if (!bucket) {
         if (this.descriptorBuckets.size >= MAX_DYNAMIC_BUCKETS) this.descriptorBuckets.delete(this.descriptorBuckets.keys().next().value!)
-        this.descriptorBuckets.set(key, (bucket = new TokenBucket(this.config.descriptors![i]!.token_bucket, now)))
+        this.descriptorBuckets.set(key, (bucket = new TokenBucket(configured[i]!.tokenBucket, now)))
       }
       if (!bucket.consume(now)) return false
     }
@@ -41,10 +41,12 @@ class Limiter {
   }
 }
 
-export const localRateLimitFilter: FilterFactory<LocalRateLimitConfig, LocalRateLimitConfig> = {
+export const localRateLimitFilter: FilterFactory<'local_ratelimit'> = {
+  kind: 'local_ratelimit',
   name: 'envoy.filters.http.local_ratelimit',
   statName: 'http_local_rate_limit',
-  create(config, { deps }) {
+  create(config, { deps, stat }) {
+    // One limiter per compiled config (the listener's, or a route's): buckets live as long as the snapshot.
     const limiters = new WeakMap<object, Limiter>()
     const limiterFor = (cfg: LocalRateLimitConfig) => {
       let l = limiters.get(cfg)
@@ -55,30 +57,29 @@ export const localRateLimitFilter: FilterFactory<LocalRateLimitConfig, LocalRate
       const cfg = perRoute ?? config
       const limiter = limiterFor(cfg)
       // Envoy names these stats under the filter's own stat_prefix.
-      const count = (s: string) => incrementNamed(`${cfg.stat_prefix}.http_local_rate_limit.${s}`)
-      if (!sampled(cfg.filter_enabled?.default_value, deps.random, false)) return next()
+      const count = (s: string) => stat(`${cfg.statPrefix}.http_local_rate_limit.${s}`)
+      if (!sampled(cfg.filterEnabled, deps.random, false)) return next()
       count('enabled')
-      const descriptors = requestDescriptors(c.get('decision'), c.req.raw, cfg.stage ?? 0)
+      const descriptors = cfg.descriptors?.length ? requestDescriptors(c.get('decision'), c.req.raw, cfg.stage) : []
       if (limiter.allowed(descriptors, deps.now())) {
         count('ok')
         return next()
       }
       count('rate_limited')
-      if (!sampled(cfg.filter_enforced?.default_value, deps.random, false)) {
-        editRequestHeaders(c, (headers) => {
-          for (const h of cfg.request_headers_to_add_when_not_enforced ?? []) headers.set(h.header.key, h.header.value ?? '')
+      if (!sampled(cfg.filterEnforced, deps.random, false)) {
+        const add = cfg.requestHeadersToAddWhenNotEnforced
+        if (add?.length) editRequestHeaders(c, (headers) => {
+          for (const h of add) headers.set(h.key, h.value)
         })
         return next()
       }
       count('enforced')
       // %RESPONSE_FLAGS% RL: "the request was rate-limited locally by the HTTP rate limit filter".
       c.set('responseFlags', [...(c.get('responseFlags') ?? []), 'RL'])
-      const status = Number(cfg.status?.code ?? 429) || 429
-      const res = c.text('local_rate_limited', status as 429, { 'x-envoy-ratelimited': 'true' })
-      for (const h of cfg.response_headers_to_add ?? []) {
-        const append = h.append_action ? h.append_action === 'APPEND_IF_EXISTS_OR_ADD' : (typeof h.append === 'object' ? h.append.value : h.append) !== false
-        if (append) res.headers.append(h.header.key, h.header.value ?? '')
-        else res.headers.set(h.header.key, h.header.value ?? '')
+      const res = c.text('local_rate_limited', cfg.status as 429, { 'x-envoy-ratelimited': 'true' })
+      for (const h of cfg.responseHeadersToAdd ?? []) {
+        if (h.append) res.headers.append(h.key, h.value)
+        else res.headers.set(h.key, h.value)
       }
       return res
     }

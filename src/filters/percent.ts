@@ -1,20 +1,15 @@
 /**
- * `type.v3.FractionalPercent` decisions with injected randomness.
+ * `type.v3.FractionalPercent` decisions with injected randomness; the
+ * compiler turned the denominator into a number.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/v3/percent.proto
  */
-const DENOMINATORS = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 } as const
+import type { Fraction } from '../compile/types.js'
 
-export interface Fraction {
-  readonly numerator: number
-  readonly denominator?: keyof typeof DENOMINATORS | undefined
-}
-
-export const denominatorOf = (f: Fraction | undefined): number => DENOMINATORS[f?.denominator ?? 'HUNDRED']
+export type { Fraction }
 
 /** True for `numerator/denominator` of draws; a missing fraction is `fallback` (Envoy's per-field default). */
 export function sampled(f: Fraction | undefined, random: () => number, fallback: boolean): boolean {
   if (!f) return fallback
-  const d = denominatorOf(f)
-  if (f.numerator >= d) return true
-  return Math.floor(random() * d) < f.numerator
+  if (f.numerator >= f.denominator) return true
+  return Math.floor(random() * f.denominator) < f.numerator
 }

@@ -4,27 +4,25 @@
  * from the injected clock instead of Envoy's timer; same answers.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/v3/token_bucket.proto
  */
-export interface TokenBucketSpec {
-  readonly max_tokens: number
-  readonly tokens_per_fill?: number | undefined
-  readonly fill_interval: number
-}
+import type { TokenBucketIR } from '../compile/ir.js'
+
+export type TokenBucketSpec = TokenBucketIR
 
 export class TokenBucket {
   private tokens: number
   private lastFill: number
 
   constructor(private readonly spec: TokenBucketSpec, now: number) {
-    this.tokens = spec.max_tokens
+    this.tokens = spec.maxTokens
     this.lastFill = now
   }
 
   /** Takes one token if there is one. */
   consume(now: number): boolean {
-    const fills = Math.floor((now - this.lastFill) / this.spec.fill_interval)
+    const fills = Math.floor((now - this.lastFill) / this.spec.fillIntervalMs)
     if (fills > 0) {
-      this.tokens = Math.min(this.spec.max_tokens, this.tokens + fills * (this.spec.tokens_per_fill ?? 1))
-      this.lastFill += fills * this.spec.fill_interval
+      this.tokens = Math.min(this.spec.maxTokens, this.tokens + fills * this.spec.tokensPerFill)
+      this.lastFill += fills * this.spec.fillIntervalMs
     }
     if (this.tokens < 1) return false
     this.tokens--

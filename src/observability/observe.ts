@@ -7,14 +7,14 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { isProxyError } from '../errors.js'
-import type { ProxyEnv } from '../router/app.js'
+import type { ProxyEnv } from '../context.js'
 import { buildAccessLoggers, type LogSinks } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
 import type { BodyOutcome } from '../upstream/body-guard.js'
 import { analyticsBinding, writeRequestPoint } from './analytics.js'
 import { recordStats } from './record-stats.js'
 import { isolateStats, type StatsSink } from './stats.js'
-import { tracingConfig, shouldSample } from './tracing/config.js'
+import { shouldSample } from './tracing/config.js'
 import { extractTrace, injectTrace, startSpan, type TraceContext } from './tracing/context.js'
 import { hopSpan } from './tracing/span.js'
 import { collectorUrl, ZipkinExporter } from './tracing/zipkin.js'
@@ -31,19 +31,14 @@ export interface ObserveDeps {
   readonly logSinks?: LogSinks
 }
 
-/** Fields the compiled snapshot may carry from the bootstrap (Envoy: `tracing`, `node.cluster`). */
-type BootstrapExtras = { readonly bootstrapTracing?: unknown; readonly serviceCluster?: string }
-
 let isolateExporter: ZipkinExporter | undefined
 
 export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDeps): MiddlewareHandler<ProxyEnv> {
-  const hcm = listener.connectionManager
-  const extras = snapshot as Snapshot & BootstrapExtras
-  const loggers = buildAccessLoggers(hcm.access_log as unknown[] | undefined, deps.logSinks)
-  const tracing = tracingConfig(hcm.tracing, extras.bootstrapTracing)
+  const loggers = buildAccessLoggers(listener.accessLogs, deps.logSinks)
+  const tracing = listener.tracing
   const stats = deps.stats ?? isolateStats
-  const generateId = hcm.generate_request_id !== false
-  const serviceName = extras.serviceCluster ?? listener.name
+  const generateId = listener.generateRequestId !== false
+  const serviceName = snapshot.serviceCluster ?? listener.name
 
   return async (c, next) => {
     const startTime = deps.now()

@@ -6,19 +6,18 @@
 import type { Context } from 'hono'
 import type { Cluster, ForwardAction, HeaderMutation, Host, Route, WeightedCluster } from '../compile/types.js'
 import { ProxyError } from '../errors.js'
-import type { HashPolicyConfig } from '../config/schema/hash-policy.js'
-import type { RetryPolicyConfig } from '../config/schema/retry.js'
 import type { HealthLink } from '../upstream/cluster-manager.js'
 import { computeHash } from '../upstream/lb/index.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
-import { DEFAULT_BUFFER_LIMIT_BYTES } from '../upstream/replay-body.js'
 import { effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
 import { streamLimits } from '../upstream/stream-limits.js'
 import { startMirrors } from '../upstream/mirror.js'
 import { prepareUpstreamHeaders } from '../upstream/proxy-headers.js'
-import type { ProxyEnv, RouterDeps } from './app.js'
-import { applyHeaderLevels, type HeaderValueContext } from './headers.js'
+import type { ProxyEnv } from '../context.js'
+import type { HeaderValueContext } from '../compile/types.js'
+import type { RouterDeps } from './app.js'
+import { applyHeaderLevels } from './headers.js'
 import { redirectLocation, rewritePath } from './rewrite.js'
 
 export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise<Response> {
@@ -48,9 +47,9 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   // x-envoy-* control headers reach here only from internal callers: the
   // connection manager stage removed them from every other request.
   const trusted = c.get('downstream').internal
-  const retry = effectiveRetryPolicy((action.extensions.retry_policy ?? vhost.extensions.retry_policy) as RetryPolicyConfig | undefined, request, trusted)
+  const retry = effectiveRetryPolicy(action.retryPolicy, request, trusted)
   const timeouts = effectiveTimeouts(action.timeoutMs, retry, request, trusted)
-  const hashed = computeHash(action.extensions.hash_policy as readonly HashPolicyConfig[] | undefined, request, deps.random)
+  const hashed = computeHash(action.hashPolicy, request, deps.random)
   const health = healthLink(c)
   deps.clusters.watchHealth(cluster, health)
   let hostCtx: HeaderValueContext = valueCtx
@@ -67,7 +66,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   }
 
   const limits = streamLimits(c.get('listener'), action, request.headers, valueCtx.startTime)
-  const bufferLimitBytes = bufferLimit(action.extensions.per_request_buffer_limit_bytes)
+  const bufferLimitBytes = action.bufferLimitBytes
   // Shadows first: a mirrored body is teed, and the primary sends its half.
   const primary = action.mirrors.length === 0 ? request : startMirrors(action.mirrors, { request, path, headersFor, timeoutMs: timeouts.routeTimeoutMs, bufferLimitBytes }, {
     fetch: deps.fetch, bindings: deps.bindings, now: deps.now, random: deps.random, clusters: deps.clusters,
@@ -83,7 +82,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
       onBodyDone: (done) => c.set('bodyDone', done),
       routeTimeoutMs: timeouts.routeTimeoutMs,
       perTryTimeoutMs: timeouts.perTryTimeoutMs,
-      bufferLimitBytes,
+      bufferLimitBytes: action.bufferLimitBytes,
       signal: request.signal,
       hash: hashed.hash,
       onHost: (host) => c.set('upstreamHost', host.address),
@@ -100,12 +99,8 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
 function pickCluster(c: Context<ProxyEnv>, action: ForwardAction, deps: RouterDeps): { cluster: Cluster; weighted?: WeightedCluster } {
   const clusters = c.get('snapshot').clusters
   const target = action.target
-  const notFound = () => {
-    // cluster_not_found_response_code, default SERVICE_UNAVAILABLE.
-    const code = action.extensions.cluster_not_found_response_code
-    const status = code === 'NOT_FOUND' ? 404 : code === 'INTERNAL_SERVER_ERROR' ? 500 : 503
-    return new ProxyError('unknown_cluster', { status })
-  }
+  // cluster_not_found_response_code, default SERVICE_UNAVAILABLE.
+  const notFound = () => new ProxyError('unknown_cluster', { status: action.clusterNotFoundStatus })
   if (target.kind === 'cluster') {
     const cluster = clusters.get(target.name)
     if (!cluster) throw notFound()
@@ -131,10 +126,6 @@ function pickCluster(c: Context<ProxyEnv>, action: ForwardAction, deps: RouterDe
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-function bufferLimit(raw: unknown): number {
-  return typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? raw : DEFAULT_BUFFER_LIMIT_BYTES
-}
 
 /** Work that may outlive the response (the Worker's waitUntil; tests without a ctx just let it run). */
 function backgroundTask(c: Context<ProxyEnv>, p: Promise<unknown>): void {

@@ -12,11 +12,13 @@ import type { Listener, Snapshot } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import { buildFilterChain } from '../filters/index.js'
 import { observe } from '../observability/observe.js'
+import type { StatsStore } from '../observability/stats.js'
 import type { ClusterManager } from '../upstream/cluster-manager.js'
 import type { BodyOutcome } from '../upstream/body-guard.js'
 import type { RetryHeaderTrust } from '../upstream/retry.js'
-import { decideRoute, type RouteDecision } from './decide.js'
-import { prepareFor, type DownstreamInfo } from './downstream.js'
+import type { ProxyEnv } from '../context.js'
+import { decideRoute } from './decide.js'
+import { prepareFor } from './downstream.js'
 import { runAction } from './action.js'
 import { buildRouteIndex, type RouteIndex } from './route-index.js'
 
@@ -36,25 +38,15 @@ export interface RouterDeps {
    * every request is external, as in Envoy ≥ 1.36 without internal_address_config.
    */
   readonly trustEnvoyHeaders?: RetryHeaderTrust | undefined
+  /**
+   * The one stats store: listener, cluster and filter counters all go here
+   * (what `/__admin/stats` and Prometheus read). The composition root creates
+   * it; default: this isolate's store.
+   */
+  readonly stats?: StatsStore | undefined
 }
 
-export type ProxyEnv = {
-  Variables: {
-    decision: RouteDecision
-    /** The connection manager's view of the downstream request (src/router/downstream.ts). */
-    downstream: DownstreamInfo
-    snapshot: Snapshot
-    listener: Listener
-    /** Set when the response came from an upstream host. */
-    upstreamHost: string | undefined
-    /** The cluster the route action picked. */
-    upstreamCluster: string | undefined
-    /** How the upstream response body ended (set once it streams): the access log waits for it. */
-    bodyDone: Promise<BodyOutcome> | undefined
-    /** Envoy response flags a filter set for its local reply (e.g. RL), for %RESPONSE_FLAGS%. */
-    responseFlags: readonly string[] | undefined
-  }
-}
+export type { ProxyEnv }
 
 export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: RouterDeps): Hono<ProxyEnv> {
   const indexes = new Map<string, RouteIndex>()

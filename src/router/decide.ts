@@ -4,16 +4,10 @@
  * same decision.
  */
 import type { MatchRequest, Route, RouteTable, VirtualHost } from '../compile/types.js'
+import type { RouteDecision } from '../context.js'
 import type { RouteIndex } from './route-index.js'
 
-export interface RouteDecision {
-  readonly match: MatchRequest
-  readonly pathname: string
-  readonly virtualHost: VirtualHost | undefined
-  readonly route: Route | undefined
-  /** The downstream x-request-id, if the client sent one. */
-  readonly requestId: string | undefined
-}
+export type { RouteDecision }
 
 /** What route matching sees of a request: Envoy's pseudo-headers. */
 export function matchRequestOf(request: Request): { match: MatchRequest; pathname: string } {
@@ -67,6 +61,6 @@ const SSL_REDIRECT: Route = Object.freeze({
   action: Object.freeze({ type: 'redirect' as const, scheme: 'https', host: undefined, port: undefined, path: undefined, pathRewrite: undefined, responseCode: 301 as const, stripQuery: false }),
   requestHeaders: NO_HEADERS,
   responseHeaders: NO_HEADERS,
-  perFilterConfig: Object.freeze({}),
-  sourcePath: Object.freeze([]),
+  cors: undefined,
+  filterOverrides: Object.freeze({}),
 })

@@ -16,26 +16,12 @@
  * service binding).
  */
 import type { DownstreamPolicy, Listener } from '../compile/types.js'
+import type { DownstreamInfo } from '../context.js'
 import { isWebSocketUpgrade, stripHopByHop } from '../upstream/headers.js'
 import { inCidr, isIp } from './ip.js'
 import { normalizePathname } from './path-normalize.js'
 
-export interface DownstreamInfo {
-  /** Envoy's downstream remote address after use_remote_address / xff_num_trusted_hops: what logs and %DOWNSTREAM_REMOTE_ADDRESS% show. */
-  readonly remoteAddress: string | undefined
-  /** Internal requests keep x-envoy-* control headers and get `x-envoy-internal: true`. */
-  readonly internal: boolean
-  /** External with use_remote_address: edgevoy is the first trusted hop. */
-  readonly edge: boolean
-  /** What path normalization decided: a 400 or a 307 are answered before routing. */
-  readonly pathAction: 'continue' | 'reject' | 'redirect'
-  /**
-   * Both Content-Length and Transfer-Encoding: Envoy's HTTP/1 codec refuses the
-   * request (400, DPE) unless allow_chunked_length — read here, before the
-   * hop-by-hop removal drops Transfer-Encoding.
-   */
-  readonly conflictingFraming: boolean
-}
+export type { DownstreamInfo }
 
 /** Decides which downstream callers are internal (Envoy: internal_address_config). */
 export type InternalCaller = (request: Request) => boolean
@@ -117,8 +103,7 @@ export function prepareDownstream(
     signal: request.signal,
     cf: request.cf,
   } as RequestInit)
-  const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
-  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming } }
+  return { request: prepared, info: { remoteAddress, internal, edge, pathAction } }
 }
 
 /**

@@ -3,7 +3,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-routeaction-prefix-rewrite
  */
 import type { PathRewrite, RedirectAction, Route } from '../compile/types.js'
-import { stripQuery } from '../compile/match.js'
+import { stripQuery } from '../snapshot/matchers.js'
 
 /** The request's path+query after the route's rewrite (the query is kept). */
 export function rewritePath(route: Route, rewrite: PathRewrite | undefined, path: string): string {

@@ -2,22 +2,22 @@
  * Looking for a newer published config without making requests wait: at most
  * once every CONFIG_REFRESH_SECONDS per isolate, the KV read runs in the
  * background (`ctx.waitUntil`) and the request is served by what is already
- * compiled. With 0 seconds (local dev) the check runs on every request and is
+ * loaded. With 0 seconds (local dev) the check runs on every request and is
  * awaited — a local KV read is cheap, and a change then applies to the very
  * next request.
  * https://developers.cloudflare.com/kv/concepts/how-kv-works/ (eventual consistency)
  */
 import { refreshSeconds, type StateEnv } from './env.js'
-import { isPublishedConfig, PUBLISHED_KEY } from './published.js'
-import { install, isolateState, type Serving } from './serving.js'
+import { isPublishedConfig, PUBLISHED_KEY, type PublishedConfig } from './published.js'
+import type { Isolate, IsolateState, Serving } from './serving.js'
 
-export async function servingForRequest(env: StateEnv, ctx: ExecutionContext): Promise<Serving> {
-  const s = isolateState(env)
+export async function servingForRequest(isolate: Isolate, env: StateEnv, ctx: ExecutionContext): Promise<Serving> {
+  const s = isolate.ready(env) ?? (await isolate.prepare(env))
   const everyMs = refreshSeconds(env) * 1000
   const kv = env.CONFIG
   if (kv && !s.inflight && Date.now() - s.lastCheck >= everyMs) {
     s.lastCheck = Date.now()
-    s.inflight = checkPublished(env, kv).finally(() => (s.inflight = undefined))
+    s.inflight = checkPublished(isolate, env, kv).finally(() => (s.inflight = undefined))
     if (everyMs > 0) ctx.waitUntil(s.inflight)
   }
   if (everyMs === 0 && s.inflight) await s.inflight
@@ -25,21 +25,35 @@ export async function servingForRequest(env: StateEnv, ctx: ExecutionContext): P
 }
 
 /** Read the published version and install it if newer; never throws (it runs detached). */
-export async function checkPublished(env: StateEnv, kv: KVNamespace): Promise<void> {
+export async function checkPublished(isolate: Isolate, env: StateEnv, kv: KVNamespace): Promise<void> {
+  const s = isolate.state(env)
   try {
-    const value = await kv.get(PUBLISHED_KEY, 'json')
+    const value: unknown = await kv.get(PUBLISHED_KEY, 'json')
     if (value === null) return
     if (!isPublishedConfig(value)) {
-      const s = isolateState(env)
       s.problem = { version: -1, errors: [`KV key ${PUBLISHED_KEY} does not hold a published config`], at: new Date().toISOString() }
       return
     }
-    const s = isolateState(env)
     if (s.problem?.version === -1) s.problem = undefined
-    install(env, value)
+    isolate.install(env, (await adoptDeployedBase(env, s, value)) ?? value)
   } catch (e) {
     // A KV hiccup or unparsable JSON: keep serving, report it, try again next interval.
-    const s = isolateState(env)
     s.problem = { version: -1, errors: [`reading ${PUBLISHED_KEY}: ${e instanceof Error ? e.message : String(e)}`], at: new Date().toISOString() }
   }
+}
+
+/**
+ * A published version accepted against another base config than the one
+ * this Worker was deployed with: a new deploy happened since. Rather than let
+ * the older pushed version silently shadow the new base, ask the config
+ * authority to adopt the deployed base as the newest version (it does when
+ * its own base differs from the latest version's) and install what it
+ * answers. Asked once per base per isolate.
+ */
+async function adoptDeployedBase(env: StateEnv, s: IsolateState, published: PublishedConfig): Promise<PublishedConfig | undefined> {
+  const ns = env.CONFIG_AUTHORITY
+  if (!ns || published.baseHash === undefined || published.baseHash === s.baseHash || published.version <= (s.stored?.version ?? 0)) return undefined
+  if (s.adoptAsked === s.baseHash) return undefined
+  s.adoptAsked = s.baseHash
+  return ((await ns.get(ns.idFromName('global')).adoptBase()) as PublishedConfig | undefined) ?? undefined
 }

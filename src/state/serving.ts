@@ -1,20 +1,24 @@
 /**
- * What this isolate serves: one compiled snapshot and the Hono app built from
- * it, replaced together. The config is, in order of preference:
+ * What this isolate serves: one snapshot and the Hono app built from it,
+ * replaced together. The config is, in order of preference:
  *   1. the latest version the config authority published to KV (`CONFIG`),
- *   2. else `EDGEVOY_CONFIG` (the CLI's dev server) or the bundled routes/ config.
- * A newer published version is looked for at most every CONFIG_REFRESH_SECONDS
- * (refresh.ts); a version that fails to compile is never served.
+ *   2. else the base: the snapshot `edgevoy build` put in the deployed Worker
+ *      (state/base.ts), or — in tests and `edgevoy dev` — EDGEVOY_CONFIG or the
+ *      bundled routes/ config, compiled through the lazily imported control plane.
+ * Data plane only: a published or built snapshot is *loaded*
+ * (src/snapshot/load.ts), never validated or compiled here. A newer published
+ * version is looked for at most every CONFIG_REFRESH_SECONDS (refresh.ts);
+ * one that cannot be loaded is never served.
  */
-import { compileConfig } from '../compile/index.js'
 import type { Cluster, Listener, Snapshot } from '../compile/types.js'
-import { formatIssue } from '../config/issues.js'
-import { loadConfig, validateConfig } from '../config/load.js'
+import type { StatsStore } from '../observability/stats.js'
 import { buildListenerApp, type RouterDeps } from '../router/app.js'
+import { loadSnapshot } from '../snapshot/load.js'
 import { ClusterManager } from '../upstream/cluster-manager.js'
 import type { ClusterStatus } from '../upstream/cluster-status.js'
+import { builtBase } from './base.js'
 import type { StateEnv } from './env.js'
-import { baseConfigText, type PublishedConfig } from './published.js'
+import type { PublishedConfig } from './published.js'
 
 export interface Serving {
   readonly snapshot: Snapshot
@@ -23,7 +27,7 @@ export interface Serving {
   readonly config: unknown
   /** 0 for the base config, else the authority's version. */
   readonly version: number
-  /** When this version was accepted (ISO), or when the isolate compiled the base config. */
+  /** When this version was accepted (ISO), or when the isolate loaded the base config. */
   readonly updatedAt: string
   readonly fetch: (request: Request, env: unknown, ctx: ExecutionContext) => Response | Promise<Response>
 }
@@ -36,35 +40,155 @@ export interface ConfigProblem {
 }
 
 export interface IsolateState {
-  /** The base config text and the vars it was compiled with: a different one means a new base. */
-  readonly text: string
+  /** The base's identity and the vars it was loaded with: a different one means a new base. */
   readonly key: string
   readonly base: Serving
+  /** baseHashOf the base's source. */
+  readonly baseHash: string
+  /** The base is (partly) fed by an xDS control plane: the poller should run. */
+  readonly xdsPolled: boolean
   stored: Serving | undefined
   problem: ConfigProblem | undefined
   lastCheck: number
   inflight: Promise<void> | undefined
+  /** The base hash this isolate last asked the authority to adopt (once per base). */
+  adoptAsked?: string
 }
 
-/** Per-isolate upstream state outlives snapshots (see ClusterManager). */
-const clusters = new ClusterManager({ random: Math.random, now: Date.now })
-/** This isolate's upstream state for a cluster (health flags, ejections, counters), for the admin `/clusters`. */
-export function upstreamStatus(cluster: Cluster): ClusterStatus {
-  return clusters.status(cluster)
+/** What the composition root (src/index.ts) creates once per isolate and passes down. */
+export interface IsolateDeps {
+  readonly clusters: ClusterManager
+  readonly stats: StatsStore
+  readonly random: () => number
+  readonly now: () => number
 }
 
-/** When this isolate started serving, for /server_info's uptime. */
-export const ISOLATE_STARTED = Date.now()
-let state: IsolateState | undefined
-/** The env object `state` was last checked against: workerd hands the same one to every request. */
-let stateEnv: object | undefined
-
-/** Load and compile config text, or throw with every error. */
-export function compileText(text: string, options: { version?: string; resolve?: Record<string, string[]> } = {}): Snapshot {
-  const loaded = loadConfig(text)
-  if (!loaded.ok) throw new Error(`invalid Envoy config:\n${loaded.errors.map((e) => formatIssue(e)).join('\n')}`)
-  return compileConfig(loaded.config, options)
+/** A base not built into the Worker, compiled by the control plane (state/control-plane.ts). */
+export interface CompiledBase {
+  readonly snapshot: string
+  readonly source: unknown
+  readonly sourceHash: string
+  readonly xdsPolled: boolean
 }
+
+/**
+ * One isolate's serving state: the per-isolate upstream state (ClusterManager)
+ * and stats outlive snapshots; the snapshot and app are swapped whole.
+ */
+export class Isolate {
+  /** When this isolate started serving, for /server_info's uptime. */
+  readonly started = Date.now()
+  /**
+   * State per base (config, listener, resolve). A deployed Worker has one;
+   * tests and the local mesh hand one isolate several envs, and a request for
+   * one must not pull the state from under another's background refresh.
+   */
+  readonly #states = new Map<string, IsolateState>()
+  /** The env last seen and its state: workerd hands the same env object to every request. */
+  #lastEnv: object | undefined
+  #lastState: IsolateState | undefined
+  readonly #loading = new Map<string, Promise<IsolateState>>()
+
+  constructor(readonly deps: IsolateDeps) {}
+
+  /** This isolate's upstream state for a cluster (health flags, ejections, counters), for the admin `/clusters`. */
+  upstreamStatus(cluster: Cluster): ClusterStatus {
+    return this.deps.clusters.status(cluster)
+  }
+
+  /** The state for this env if it is ready (the per-request fast path), else undefined. */
+  ready(env: StateEnv): IsolateState | undefined {
+    if (env === this.#lastEnv && this.#lastState) return this.#lastState
+    const state = this.#states.get(baseKey(env))
+    if (state) {
+      this.#lastEnv = env
+      this.#lastState = state
+    }
+    return state
+  }
+
+  /** The state for this env, loading (or compiling, without a built base) the base on first use. */
+  async prepare(env: StateEnv): Promise<IsolateState> {
+    const ready = this.ready(env)
+    if (ready) return ready
+    const key = baseKey(env)
+    let loading = this.#loading.get(key)
+    if (!loading) {
+      loading = this.#loadBase(env, key).finally(() => this.#loading.delete(key))
+      this.#loading.set(key, loading)
+    }
+    await loading
+    return this.ready(env) ?? this.prepare(env)
+  }
+
+  /** The prepared state (throws before `prepare`). */
+  state(env: StateEnv): IsolateState {
+    const s = this.ready(env)
+    if (!s) throw new Error('edgevoy: the isolate state is used before prepare()')
+    return s
+  }
+
+  /** What serves right now, without looking for a newer version. */
+  current(env: StateEnv): Serving {
+    const s = this.state(env)
+    return s.stored ?? s.base
+  }
+
+  async #loadBase(env: StateEnv, key: string): Promise<IsolateState> {
+    const built = env.EDGEVOY_CONFIG ? undefined : builtBase()
+    // Only without a built base: tests and `edgevoy dev` hand the isolate config text.
+    const base: CompiledBase = built ? { snapshot: built.snapshot, source: undefined, sourceHash: built.sourceHash, xdsPolled: built.xdsPolled } : (await import('./control-plane.js')).compileBase(env)
+    const snapshot = loadSnapshot(base.snapshot)
+    const served = this.serve(snapshot, env.EDGEVOY_LISTENER || built?.listener || undefined, env)
+    // Version 0 is the base config: the same number the admin API's ETag and history use.
+    const updatedAt = new Date().toISOString()
+    let source = base.source
+    const serving: Serving = built
+      ? // The source is parsed only if the admin API asks for it.
+        { ...served, version: 0, updatedAt, get config() { return (source ??= JSON.parse(built.sourceText)) } }
+      : { ...served, config: source, version: 0, updatedAt }
+    const xdsPolled = base.xdsPolled
+    const state: IsolateState = { key, base: serving, baseHash: base.sourceHash, xdsPolled, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
+    // Bounded: only tests and the local mesh see more than one base per isolate.
+    if (this.#states.size >= MAX_BASES) this.#states.delete(this.#states.keys().next().value!)
+    this.#states.set(key, state)
+    return state
+  }
+
+  serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv): Pick<Serving, 'snapshot' | 'listener' | 'fetch'> {
+    return serve(snapshot, listenerName, { ...routerDeps(env, this.deps), clusters: this.deps.clusters })
+  }
+
+  /**
+   * Serve a published version in this isolate, unless it is not newer than
+   * what already serves. One that cannot be loaded (no snapshot, another
+   * compiler's) is recorded as the problem and the last good one keeps serving.
+   */
+  install(env: StateEnv, published: PublishedConfig): { installed: boolean; problem?: ConfigProblem } {
+    const s = this.state(env)
+    const have = s.stored?.version ?? 0
+    if (published.version <= have) return { installed: false }
+    if (s.problem?.version === published.version) return { installed: false, problem: s.problem }
+    try {
+      if (typeof published.snapshot !== 'string') throw new Error(`version ${published.version} carries no compiled snapshot (published by an older edgevoy); the next accepted write republishes it`)
+      const served = this.serve(loadSnapshot(published.snapshot), env.EDGEVOY_LISTENER || builtBase()?.listener || undefined, env)
+      s.stored = { ...served, config: published.config, version: published.version, updatedAt: published.createdAt }
+      s.problem = undefined
+      return { installed: true }
+    } catch (e) {
+      // The loader's code (`snapshot_incompatible`: written by another compiler version) leads the message.
+      const code = (e as { code?: unknown } | null)?.code
+      const errors = [`${typeof code === 'string' ? `${code}: ` : ''}${e instanceof Error ? e.message : String(e)}`]
+      s.problem = { version: published.version, errors, at: new Date().toISOString() }
+      console.error(`edgevoy: config version ${published.version} refused, still serving ${have}:\n${errors.join('\n')}`)
+      return { installed: false, problem: s.problem }
+    }
+  }
+}
+
+const MAX_BASES = 16
+
+const baseKey = (env: StateEnv) => `${env.EDGEVOY_LISTENER ?? ''}:${env.EDGEVOY_RESOLVE ?? ''}:${env.EDGEVOY_CONFIG ?? ''}`
 
 export function pickListener(snapshot: Snapshot, name: string | undefined): Listener {
   const listener = name ? snapshot.listeners.find((l) => l.name === name) : snapshot.listeners[0]
@@ -76,7 +200,7 @@ export function pickListener(snapshot: Snapshot, name: string | undefined): List
  * A config with no listeners yet (a bootstrap that gets them from a control
  * plane through dynamic_resources) serves 503 until the first version arrives.
  */
-const NO_LISTENER: Listener = Object.freeze({
+const NO_LISTENER = Object.freeze({
   name: '(none yet)',
   address: '',
   port: 0,
@@ -88,99 +212,31 @@ const NO_LISTENER: Listener = Object.freeze({
   requestTimeoutMs: 0,
   maxStreamDurationMs: 0,
   connectionManager: {},
-})
+}) as unknown as Listener
 
-export function serve(snapshot: Snapshot, listenerName: string | undefined, deps: Omit<RouterDeps, 'clusters'>): Pick<Serving, 'snapshot' | 'listener' | 'fetch'> {
+type ServeDeps = Omit<RouterDeps, 'clusters'> & { readonly clusters?: ClusterManager; readonly stats?: StatsStore }
+
+/** The listener's app for a snapshot (a new ClusterManager unless one is passed: tests). */
+export function serve(snapshot: Snapshot, listenerName: string | undefined, deps: ServeDeps): Pick<Serving, 'snapshot' | 'listener' | 'fetch'> {
   // Also when EDGEVOY_LISTENER names one: it arrives with the first version (the local mesh's xDS sidecars).
   if (snapshot.listeners.length === 0) {
     const body = 'no listener yet: waiting for the first config from the control plane (dynamic_resources)'
     return { snapshot, listener: NO_LISTENER, fetch: () => new Response(body, { status: 503, headers: { 'content-type': 'text/plain', 'x-edgevoy-config-version': snapshot.version } }) }
   }
   const listener = pickListener(snapshot, listenerName)
-  const app = buildListenerApp(snapshot, listener, { ...deps, clusters })
+  const app = buildListenerApp(snapshot, listener, { ...deps, clusters: deps.clusters ?? new ClusterManager({ random: deps.random, now: deps.now }) })
   return { snapshot, listener, fetch: app.fetch }
 }
 
-const resolveOf = (env: EdgevoyEnv) => (env.EDGEVOY_RESOLVE ? (JSON.parse(env.EDGEVOY_RESOLVE) as Record<string, string[]>) : undefined)
-
-function routerDeps(env: EdgevoyEnv): Omit<RouterDeps, 'clusters'> {
+function routerDeps(env: EdgevoyEnv, deps: IsolateDeps): ServeDeps {
   const bindings = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof (v as Fetcher | undefined)?.fetch === 'function')) as Record<string, Fetcher>
   return {
     fetch: (input, init) => fetch(input, init),
     bindings,
-    random: Math.random,
-    now: Date.now,
+    random: deps.random,
+    now: deps.now,
+    // The isolate's one stats store (observe() records into it; /__admin/stats reads it).
+    stats: deps.stats,
     log: env.EDGEVOY_LOG_REQUESTS === '1' ? (line) => console.log(line) : undefined,
-  }
-}
-
-/**
- * Compile a published version for this env's listener, or throw with every
- * problem (validation errors, compile failure, missing listener).
- */
-export function compilePublished(env: EdgevoyEnv, published: PublishedConfig): Serving {
-  const loaded = validateConfig(published.config)
-  if (!loaded.ok) throw new ConfigRejected(loaded.errors.map((e) => formatIssue(e)))
-  const resolve = resolveOf(env)
-  const snapshot = compileConfig(loaded.config, { version: String(published.version), ...(resolve ? { resolve } : {}) })
-  const served = serve(snapshot, env.EDGEVOY_LISTENER || undefined, routerDeps(env))
-  return { ...served, config: loaded.config.json, version: published.version, updatedAt: published.createdAt }
-}
-
-export class ConfigRejected extends Error {
-  constructor(readonly errors: readonly string[]) {
-    super(errors.join('\n'))
-  }
-}
-
-/** This isolate's state for this env, creating it (and compiling the base config) on first use. */
-export function isolateState(env: StateEnv): IsolateState {
-  // The per-request fast path: the same env object as last time means the same base config,
-  // so nothing as large as the config text is compared on every request.
-  if (state && env === stateEnv) return state
-  const text = baseConfigText(env)
-  const key = `${env.EDGEVOY_LISTENER ?? ''}:${env.EDGEVOY_RESOLVE ?? ''}`
-  stateEnv = env
-  if (state && state.key === key && state.text === text) return state
-  const loaded = loadConfig(text)
-  if (!loaded.ok) throw new Error(`invalid Envoy config:\n${loaded.errors.map((e) => formatIssue(e)).join('\n')}`)
-  const resolve = resolveOf(env)
-  // Version 0 is the base config (bundled, or EDGEVOY_CONFIG): the same number the admin API's ETag and history use.
-  const snapshot = compileConfig(loaded.config, { version: '0', ...(resolve ? { resolve } : {}) })
-  const base: Serving = {
-    ...serve(snapshot, env.EDGEVOY_LISTENER || undefined, routerDeps(env)),
-    config: loaded.config.json,
-    version: 0,
-    updatedAt: new Date().toISOString(),
-  }
-  state = { text, key, base, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
-  return state
-}
-
-/** What serves right now, without looking for a newer version. */
-export function currentServing(env: StateEnv): Serving {
-  const s = isolateState(env)
-  return s.stored ?? s.base
-}
-
-/**
- * Serve a published version in this isolate, unless it is not newer than
- * what already serves. A version that fails to compile is recorded as the
- * problem and the last good snapshot keeps serving.
- */
-export function install(env: StateEnv, published: PublishedConfig): { installed: boolean; problem?: ConfigProblem } {
-  const s = isolateState(env)
-  const have = s.stored?.version ?? 0
-  if (published.version <= have) return { installed: false }
-  if (s.problem?.version === published.version) return { installed: false, problem: s.problem }
-  try {
-    s.stored = compilePublished(env, published)
-    s.problem = undefined
-    return { installed: true }
-  } catch (e) {
-    const errors = e instanceof ConfigRejected ? e.errors : [e instanceof Error ? e.message : String(e)]
-    s.problem = { version: published.version, errors, at: new Date().toISOString() }
-    console.error(`edgevoy: config version ${published.version} rejected, still serving ${have}:\n${errors.join('\n')}`)
-    return { installed: false, problem: s.problem }
   }
 }

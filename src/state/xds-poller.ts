@@ -10,19 +10,12 @@
  * What it accepts goes through the config authority's write path (the same
  * as `PUT /__admin/config`): validated, versioned, published whole.
  */
-import { DurableObject } from 'cloudflare:workers'
 import type { ConfigAuthority, WriteResult } from '../admin/authority.js'
 import { initialState, pollOnce, type PollOutcome, type PublishResult, type XdsClientDeps, type XdsClientState } from '../xds/client.js'
 import { xdsSources } from '../xds/source.js'
-import type { StateEnv } from './env.js'
-import { baseConfigJson } from './published.js'
+import type { XdsPollerEnv } from './xds-ensure.js'
 
-/** The bindings the poller adds to StateEnv (wrangler.toml: XDS_POLLER → XdsPoller; secret XDS_TOKEN). */
-export type XdsPollerEnv = StateEnv & {
-  XDS_POLLER?: DurableObjectNamespace<XdsPoller>
-  /** Sent as `Authorization: Bearer …` to the control plane (e.g. another edgevoy's admin xDS). */
-  XDS_TOKEN?: string
-}
+export type { XdsPollerEnv }
 
 type Json = Record<string, unknown>
 
@@ -67,7 +60,13 @@ export function authorityPublisher(authority: DurableObjectStub<ConfigAuthority>
   }
 }
 
-export class XdsPoller extends DurableObject<XdsPollerEnv> {
+/** The Durable Object class (state/durable-objects.ts) forwards every method to this core, imported lazily. */
+export class XdsPollerCore {
+  constructor(
+    readonly ctx: DurableObjectState,
+    readonly env: XdsPollerEnv,
+  ) {}
+
   #store: PollerStore = {
     get: (key) => this.ctx.storage.get(key),
     put: (key, value) => this.ctx.storage.put(key, value),
@@ -97,7 +96,7 @@ export class XdsPoller extends DurableObject<XdsPollerEnv> {
     return this.ctx.storage.get<PollReport>('last')
   }
 
-  override async alarm(): Promise<void> {
+  async alarm(): Promise<void> {
     const ns = this.env.CONFIG_AUTHORITY
     if (!ns) return
     const token = this.env.XDS_TOKEN
@@ -108,27 +107,4 @@ export class XdsPoller extends DurableObject<XdsPollerEnv> {
     const ran = await xdsTick(this.#store, deps)
     if (ran) await this.ctx.storage.setAlarm(Date.now() + ran.nextInMs)
   }
-}
-
-const ensured = new WeakSet<object>()
-
-/**
- * Called by the Worker entry once per isolate: when the base config (bundled
- * or EDGEVOY_CONFIG) has dynamic_resources — or static listeners using rds, or
- * static EDS clusters with an eds_config — make sure the poller runs with it
- * as the seed. The seed is always the base config, never a published one (a
- * published config already holds the fetched resources).
- */
-export function ensureXdsPoller(env: XdsPollerEnv, ctx: ExecutionContext): void {
-  const ns = env.XDS_POLLER
-  if (!ns || ensured.has(env)) return
-  ensured.add(env)
-  let seed: Json
-  try {
-    seed = baseConfigJson(env) as Json
-  } catch {
-    return // an invalid base config is reported by serving.ts; nothing to poll with
-  }
-  if (!seed.dynamic_resources && !xdsSources(seed).ok) return
-  ctx.waitUntil(ns.get(ns.idFromName('global')).ensure(seed).catch((e: unknown) => console.error('edgevoy: starting the xDS poller failed', e)))
 }

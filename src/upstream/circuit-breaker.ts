@@ -4,7 +4,7 @@
  * refused instead of queued. Envoy counts per worker thread too.
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/circuit_breaking
  */
-import type { CircuitBreakerThresholds } from '../compile/resilience.js'
+import type { CircuitBreakerThresholds } from '../compile/types.js'
 
 export interface BreakerCounters {
   readonly activeRequests: number

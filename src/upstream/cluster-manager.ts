@@ -8,7 +8,7 @@
  * pick (Envoy's priority set callbacks); a routes-only config change keeps it.
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/overview
  */
-import { clusterResilience, type ClusterResilience } from '../compile/resilience.js'
+import type { ClusterResilience } from '../compile/types.js'
 import type { Cluster, Host } from '../compile/types.js'
 import { CircuitBreaker } from './circuit-breaker.js'
 import type { HealthAuthorityResolver } from './health/authority.js'
@@ -63,7 +63,7 @@ export class ClusterManager {
   state(cluster: Cluster): ClusterState {
     let s = this.#states.get(cluster.name)
     if (s && s.cluster.hash === cluster.hash) return s
-    const resilience = clusterResilience(cluster)
+    const resilience = cluster.resilience
     const breaker = s?.breaker ?? new CircuitBreaker(resilience.circuitBreakers)
     breaker.thresholds = resilience.circuitBreakers
     const outlier = resilience.outlier ? new OutlierDetector(resilience.outlier, cluster.hosts.map((h) => h.address), this.#deps.random) : undefined

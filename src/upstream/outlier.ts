@@ -5,7 +5,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/outlier
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/outlier_detection.proto
  */
-import type { OutlierPolicy } from '../compile/resilience.js'
+import type { OutlierPolicy } from '../compile/types.js'
 
 /** What one attempt to a host ended with. Local-origin: no HTTP answer at all. */
 export type AttemptResult = { readonly kind: 'response'; readonly status: number } | { readonly kind: 'local'; readonly reason: 'connect_failure' | 'timeout' | 'reset' }

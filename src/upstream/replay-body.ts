@@ -9,7 +9,7 @@
 
 import { ProxyError } from '../errors.js'
 
-export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024
+export { DEFAULT_BUFFER_LIMIT_BYTES } from '../compile/ir.js'
 
 export type ReplayBody =
   | { readonly kind: 'none' }

@@ -12,9 +12,7 @@
  * requests that came through a Workers service binding), and only their
  * headers are read.
  */
-import type { RetryPolicy } from '../compile/resilience.js'
-import { compileRetryPolicy } from '../compile/resilience.js'
-import type { RetryPolicyConfig } from '../config/schema/retry.js'
+import type { RetryPolicy } from '../compile/types.js'
 
 /** Decides whether a downstream caller is internal, and so may steer retries and timeouts with x-envoy-* headers. */
 export type RetryHeaderTrust = (request: Request) => boolean
@@ -33,20 +31,29 @@ export interface EffectiveTimeouts {
   readonly perTryTimeoutMs: number
 }
 
-const EMPTY: RetryPolicyConfig = {}
+/** Envoy's RetryPolicy defaults, for a trusted caller's x-envoy-retry-on on a route without a policy. */
+const DEFAULT_POLICY: RetryPolicy = Object.freeze({
+  retryOn: new Set<string>(),
+  numRetries: 1,
+  perTryTimeoutMs: 0,
+  retriableStatusCodes: new Set<number>(),
+  avoidPreviousHosts: false,
+  hostSelectionMaxAttempts: 1,
+  backOffBaseMs: 25,
+  backOffMaxMs: 250,
+})
 
 /**
  * The retry policy for this request: the route's (else the virtual host's),
  * with a trusted caller's x-envoy-retry-on / x-envoy-max-retries applied.
  * Undefined when nothing asks for retries.
  */
-export function effectiveRetryPolicy(routePolicy: RetryPolicyConfig | undefined, request: Request, trusted: boolean): RetryPolicy | undefined {
-  const base = routePolicy ? compileRetryPolicy(routePolicy) : undefined
+export function effectiveRetryPolicy(base: RetryPolicy | undefined, request: Request, trusted: boolean): RetryPolicy | undefined {
   if (!trusted) return base?.retryOn.size ? base : undefined
   const onHeader = request.headers.get('x-envoy-retry-on')
   const maxHeader = request.headers.get('x-envoy-max-retries')
   if (onHeader === null && maxHeader === null) return base?.retryOn.size ? base : undefined
-  const policy = base ?? compileRetryPolicy(EMPTY)
+  const policy = base ?? DEFAULT_POLICY
   const retryOn = new Set(policy.retryOn)
   // The header's conditions are added to the route's (Envoy ORs them).
   for (const item of (onHeader ?? '').split(',')) if (item.trim()) retryOn.add(item.trim())

@@ -6,7 +6,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_routing#retry-semantics
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter
  */
-import type { RetryPolicy } from '../compile/resilience.js'
+import type { RetryPolicy } from '../compile/types.js'
 import type { Cluster, Host } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import type { ClusterManager, HealthLink } from './cluster-manager.js'

@@ -6,6 +6,7 @@
 import { compileConfig } from '../../src/compile/index'
 import { formatIssue } from '../../src/config/issues'
 import { loadConfig } from '../../src/config/load'
+import type { StatsStore } from '../../src/observability/stats'
 import { buildListenerApp } from '../../src/router/app'
 import { ClusterManager } from '../../src/upstream/cluster-manager'
 
@@ -40,7 +41,8 @@ export function bootstrap(port: number, virtualHosts: unknown[], httpFilters: un
   }
 }
 
-export function harness(config: Record<string, unknown>, start = 1_700_000_000_000): Harness {
+/** `stats`: the store the app counts into (default: this isolate's). */
+export function harness(config: Record<string, unknown>, start = 1_700_000_000_000, options: { stats?: StatsStore } = {}): Harness {
   const loaded = loadConfig(JSON.stringify(config))
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => formatIssue(e)).join('\n'))
   const snapshot = compileConfig(loaded.config)
@@ -53,7 +55,7 @@ export function harness(config: Record<string, unknown>, start = 1_700_000_000_0
     now: () => now,
     sleep: async (ms: number) => void (now += ms),
   }
-  const app = buildListenerApp(snapshot, snapshot.listeners[0]!, { ...deps, clusters: new ClusterManager(deps) })
+  const app = buildListenerApp(snapshot, snapshot.listeners[0]!, { ...deps, clusters: new ClusterManager(deps), stats: options.stats })
   return {
     fetch: async (path, init = {}) => {
       const { env, ...rest } = init

@@ -7,10 +7,10 @@
  */
 import { createExecutionContext, env } from 'cloudflare:test'
 import { describe, expect, inject, it } from 'vitest'
-import worker from '../../src/index'
+import worker, { theIsolate } from '../../src/index'
 import type { StateEnv } from '../../src/state/env'
+import { COMPILER_VERSION } from '../../src/compile/serialize'
 import { PUBLISHED_KEY } from '../../src/state/published'
-import { isolateState } from '../../src/state/serving'
 import type { EchoBody } from '../support/upstream-types'
 import { edgeYaml } from '../support/edge-yaml'
 
@@ -40,33 +40,47 @@ describe('isolates and the published config', () => {
     // The base config is version 0, as its ETag says.
     expect(first.headers.get('x-edgevoy-config-version')).toBe('0')
     // The check ran beside the request (ctx.waitUntil); it may have finished already.
-    await isolateState(slowEnv).inflight
+    await theIsolate().state(slowEnv).inflight
     const next = await call('/x', {}, slowEnv)
     expect(await upstreamOf(next)).toBe('b')
     expect(next.headers.get('x-edgevoy-config-version')).toBe(String((await put.json() as { version: number }).version))
   })
 
-  it('never serves a published config that fails to compile: keeps the last good one and reports it', async () => {
+  it('never serves a published snapshot it cannot load (another compiler version, none at all): keeps the last good one and reports it', async () => {
     const good = await putConfig(JSON.parse(JSON.stringify((await import('yaml')).parse(yamlTo(upstreams.a!)))))
     const goodVersion = ((await good.json()) as { version: number }).version
     expect(await upstreamOf(await call('/before'))).toBe('a')
 
-    // Edited by hand in KV: a newer version with an invalid config.
-    await testEnv.CONFIG!.put(PUBLISHED_KEY, JSON.stringify({ version: 9999, config: { static_resources: { clusters: [{ name: 'up', lb_policy: 'NOPE' }] } }, createdAt: new Date().toISOString() }))
-    const res = await call('/after')
-    expect(await upstreamOf(res)).toBe('a')
-    expect(res.headers.get('x-edgevoy-config-version')).toBe(String(goodVersion))
-    for (const path of ['/server_info', '/ready']) {
-      const info = (await (await admin(path)).json()) as { config_version: string; config_problem: { version: number; errors: string[] } | null }
-      expect(info.config_version).toBe(String(goodVersion))
-      expect(info.config_problem?.version).toBe(9999)
-      expect(info.config_problem?.errors.join('\n')).toContain('lb_policy')
+    // What the authority published, rewritten by hand as if another compiler version had written it.
+    const published = (await testEnv.CONFIG!.get(PUBLISHED_KEY, 'json')) as { snapshot: string; config: unknown }
+    const foreign = Object.fromEntries(Object.entries(JSON.parse(published.snapshot) as Record<string, unknown>).map(([k, v]) => [k, v === COMPILER_VERSION ? 'edgevoy-compiler/0.0-elsewhere' : v]))
+    const cases = [
+      { version: 9998, snapshot: JSON.stringify(foreign), expect: 'snapshot_incompatible' },
+      { version: 9999, snapshot: undefined, expect: 'no compiled snapshot' },
+    ]
+    for (const c of cases) {
+      await testEnv.CONFIG!.put(PUBLISHED_KEY, JSON.stringify({ version: c.version, config: published.config, snapshot: c.snapshot, createdAt: new Date().toISOString() }))
+      const res = await call('/after')
+      expect(await upstreamOf(res)).toBe('a')
+      expect(res.headers.get('x-edgevoy-config-version')).toBe(String(goodVersion))
+      for (const path of ['/server_info', '/ready']) {
+        const info = (await (await admin(path)).json()) as { config_version: string; config_problem: { version: number; errors: string[] } | null }
+        expect(info.config_version).toBe(String(goodVersion))
+        expect(info.config_problem?.version).toBe(c.version)
+        expect(info.config_problem?.errors.join('\n')).toContain(c.expect)
+      }
     }
 
     // The next accepted write republishes and clears the problem.
     expect((await putConfig((await import('yaml')).parse(yamlTo(upstreams.b!)))).status).toBe(200)
     expect(await upstreamOf(await call('/fixed'))).toBe('b')
     expect(((await (await admin('/server_info')).json()) as { config_problem: unknown }).config_problem).toBeNull()
+  })
+
+  it('an invalid config is never published: the authority refuses it whole with every error', async () => {
+    const res = await putConfig({ static_resources: { clusters: [{ name: 'up', lb_policy: 'NOPE' }] } })
+    expect(res.status).toBe(400)
+    expect(JSON.stringify(await res.json())).toContain('lb_policy')
   })
 })
 

@@ -39,8 +39,8 @@ describe('accepted with a warning, never silently', () => {
     expect(r.errors).toEqual([])
     const w = r.warnings.find((i) => i.path.join('.').endsWith('access_log.0.name'))
     expect(w?.message).toMatch(/open_telemetry" is skipped: edgevoy writes access logs to the Worker's console/)
-    const hcm = compileConfig(r.config!).listeners[0]!.connectionManager as { access_log?: { name?: string }[] }
-    expect(hcm.access_log?.map((l) => l.name)).toEqual(['envoy.access_loggers.stdout'])
+    // Only the console logger is compiled (stdout).
+    expect(compileConfig(r.config!).listeners[0]!.accessLogs?.map((l) => l.sink)).toEqual(['stdout'])
   })
 
   it('a console logger with a typo in its config is still an error', () => {

@@ -8,7 +8,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/local_rate_limit_filter
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { filterStats } from '../../src/filters/index'
+import { isolateStats } from '../../src/observability/stats'
 import { bootstrap, harness, type Harness } from '../support/filters-harness'
 import { b64url, createSigner, jwks, type TestSigner } from '../support/jwt-signer'
 import type { EchoBody } from '../support/upstream-types'
@@ -23,7 +23,8 @@ let h: Harness
 
 const claims = (extra: Record<string, unknown> = {}) => ({ iss: 'https://auth.example.com', aud: 'edge-api', sub: 'u1', iat: nowS, exp: nowS + 300, ...extra })
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` })
-const stat = (name: string) => filterStats()[name] ?? 0
+// Filters count into the one stats store (this isolate's unless the app is given another).
+const stat = (name: string) => isolateStats.counters.get(name) ?? 0
 
 function chainConfig(localJwks: string, rateLimit = 3) {
   return bootstrap(

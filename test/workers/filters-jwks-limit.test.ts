@@ -6,7 +6,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/jwt_authn/v3/config.proto#extensions-filters-http-jwt-authn-v3-remotejwks
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { filterStats } from '../../src/filters/index'
+import { isolateStats } from '../../src/observability/stats'
 import { MAX_JWKS_BYTES } from '../../src/filters/jwt/provider'
 import { bootstrap, harness } from '../support/filters-harness'
 import { createSigner, type TestSigner } from '../support/jwt-signer'
@@ -14,7 +14,7 @@ import { createSigner, type TestSigner } from '../support/jwt-signer'
 const upstreams = inject('upstreams')
 let signer: TestSigner
 
-const stat = (name: string) => filterStats()[name] ?? 0
+const stat = (name: string) => isolateStats.counters.get(name) ?? 0
 
 function app(padBytes: number, chunked = false) {
   const uri = `http://127.0.0.1:${upstreams.b!}/jwks/${padBytes}?jwk=${encodeURIComponent(JSON.stringify(signer.jwk))}${chunked ? '&chunked=1' : ''}`

@@ -8,12 +8,13 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto
  */
 import { describe, expect, inject, it } from 'vitest'
-import { filterStats } from '../../src/filters/index'
+import { isolateStats } from '../../src/observability/stats'
 import { bootstrap, harness } from '../support/filters-harness'
 import { createSigner } from '../support/jwt-signer'
 
 const upstreams = inject('upstreams')
-const stat = (name: string) => filterStats()[name] ?? 0
+// Filters count into the one stats store (this isolate's unless the app is given another).
+const stat = (name: string) => isolateStats.counters.get(name) ?? 0
 const route = (name: string, prefix: string, extra: Record<string, unknown> = {}) => ({ name, match: { prefix }, route: { cluster: 'upstream' }, ...extra })
 const vhost = (routes: unknown[], extra: Record<string, unknown> = {}) => [{ name: 'v', domains: ['*'], routes, ...extra }]
 const app = (routes: unknown[], filters: unknown[], vhExtra: Record<string, unknown> = {}) =>

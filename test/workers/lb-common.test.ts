@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Host, LbPolicy } from '../../src/compile/types'
 import { LOAD_BALANCERS, createLoadBalancer } from '../../src/upstream/lb'
-import { seededRandom, testCluster, testHost } from '../support/hosts'
+import { seededRandom, testCluster, testHost, withLbConfig } from '../support/hosts'
 
 const POLICIES = Object.keys(LOAD_BALANCERS) as LbPolicy[]
 const deps = () => ({ random: seededRandom(42), now: () => 0 })
@@ -67,10 +67,7 @@ describe.each(POLICIES)('%s', (policy) => {
  */
 describe.each(POLICIES)('%s with a request hash and its cluster', (policy) => {
   const hosts: Host[] = [1, 2, 3, 4].map((i) => ({ ...testHost({ port: 9100 + i }), locality: { region: i % 2 ? 'r1' : 'r2' } }))
-  const cluster = {
-    ...testCluster('common-with-cluster', hosts, policy),
-    extensions: { metadata: { filter_metadata: { edgevoy: { colo_regions: { colos: { AMS: 'r1' } } } } } },
-  }
+  const cluster = withLbConfig(testCluster('common-with-cluster', hosts, policy), { metadata: { filter_metadata: { edgevoy: { colo_regions: { colos: { AMS: 'r1' } } } } } })
   const make = () => LOAD_BALANCERS[policy](hosts, { ...deps(), cluster })
 
   it('only returns given hosts; with a fixed hash, never an excluded one', () => {

@@ -6,7 +6,9 @@
 import { describe, expect, inject, it } from 'vitest'
 import { compileConfig } from '../../src/compile/index'
 import { validateConfig } from '../../src/config/load'
-import { hashPolicy, type HashPolicyConfig } from '../../src/config/schema/hash-policy'
+import { hashPolicy } from '../../src/config/schema/hash-policy'
+import { lowerHashPolicy } from '../../src/compile/actions'
+import type { HashPolicy } from '../../src/compile/types'
 import { computeHash, cookieValue } from '../../src/upstream/lb/hash-policy'
 import { createMaglev } from '../../src/upstream/lb/maglev'
 import { createRingHash } from '../../src/upstream/lb/ring-hash'
@@ -18,7 +20,7 @@ import { seededRandom, testHost } from '../support/hosts'
 
 const M64 = (1n << 64n) - 1n
 const rotl1 = (h: bigint) => ((h << 1n) | (h >> 63n)) & M64
-const parse = (raw: unknown[]): HashPolicyConfig[] => raw.map((r) => hashPolicy.parse(r))
+const parse = (raw: unknown[]): HashPolicy[] => raw.map((r) => lowerHashPolicy(hashPolicy.parse(r))!)
 const req = (url: string, headers: Record<string, string> = {}) => new Request(url, { headers })
 
 describe('computeHash', () => {
@@ -127,15 +129,10 @@ describe('hash_policy in a route config', () => {
   it('validates every specifier, and compiles with ttl in milliseconds', () => {
     const r = validateConfig(config([{ cookie: { name: 'sid', ttl: '30s', path: '/' } }, { header: { header_name: 'x-user' }, terminal: true }, { connection_properties: { source_ip: true } }, { query_parameter: { name: 'u' } }]))
     expect(r.errors).toEqual([])
-    // The compiled route action carries the parsed policies in `extensions.hash_policy`.
-    const found: unknown[] = []
-    const walk = (v: unknown): void => {
-      if (Array.isArray(v)) v.forEach(walk)
-      else if (v instanceof Map) [...v.values()].forEach(walk)
-      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) k === 'hash_policy' ? found.push(x) : walk(x)
-    }
-    walk(compileConfig(r.config!).listeners)
-    expect((found[0] as HashPolicyConfig[])[0]!.cookie!.ttl).toBe(30_000)
+    // The compiled route action carries the typed policies in `hashPolicy`.
+    const action = compileConfig(r.config!).listeners[0]!.routeTable.virtualHosts[0]!.routes[0]!.action
+    expect(action.type === 'route' && action.hashPolicy.map((p) => p.kind)).toEqual(['cookie', 'header', 'source_ip', 'query_parameter'])
+    expect(action.type === 'route' && action.hashPolicy[0]!.kind === 'cookie' && action.hashPolicy[0]!.ttlMs).toBe(30_000)
   })
 
   it('a typo is an error with its path', () => {

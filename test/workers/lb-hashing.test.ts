@@ -9,12 +9,12 @@ import { createMaglev } from '../../src/upstream/lb/maglev'
 import { createRingHash } from '../../src/upstream/lb/ring-hash'
 import type { LoadBalancerFactory } from '../../src/upstream/lb/types'
 import { xxHash64 } from '../../src/upstream/lb/xxhash64'
-import { seededRandom, testCluster, testHost } from '../support/hosts'
+import { seededRandom, testCluster, testHost, withLbConfig } from '../support/hosts'
 
 const five = [1, 2, 3, 4, 5].map((i) => testHost({ port: 8100 + i }))
 const deps = (cluster?: Cluster) => ({ random: seededRandom(3), now: () => 0, cluster })
 const keyHashes = Array.from({ length: 1000 }, (_, i) => xxHash64(`session-${i}`))
-const withExtensions = (extensions: Record<string, unknown>): Cluster => ({ ...testCluster('c', five), extensions })
+const withExtensions = (raw: Record<string, unknown>): Cluster => withLbConfig(testCluster('c', five), raw)
 
 describe.each([
   ['RING_HASH', createRingHash],

@@ -12,7 +12,7 @@ import { createLeastRequest, leastRequestWith } from '../../src/upstream/lb/leas
 import { createRoundRobin } from '../../src/upstream/lb/round-robin'
 import type { LoadBalancer } from '../../src/upstream/lb/types'
 import { controlClient, type EchoBody } from '../support/control-client'
-import { seededRandom, testCluster, testHost } from '../support/hosts'
+import { seededRandom, testCluster, testHost , withLbConfig } from '../support/hosts'
 
 const three = [1, 2, 3].map((i) => testHost({ port: 8300 + i }))
 const deps = (cluster?: Cluster) => ({ random: seededRandom(11), now: () => 0, cluster })
@@ -61,7 +61,7 @@ describe('LEAST_REQUEST, equal weights (P2C)', () => {
       return Array.from({ length: 10_000 }, () => lb.chooseHost()).filter((h) => h === three[0]).length
     }
     const two = count()
-    const threeChoices = count({ ...testCluster('c', three, 'LEAST_REQUEST'), extensions: { least_request_lb_config: { choice_count: 3 } } })
+    const threeChoices = count(withLbConfig(testCluster('c', three, 'LEAST_REQUEST'), { least_request_lb_config: { choice_count: 3 } }))
     // P(picked) = P(every sample is host 0) = (1/3)^N: ~1,111 then ~370 of 10,000.
     expect(two).toBeGreaterThan(900)
     expect(two).toBeLessThan(1350)
@@ -75,7 +75,7 @@ describe('LEAST_REQUEST, unequal weights', () => {
     const active = new ActiveRequests()
     for (let i = 0; i < busy; i++) active.begin(weighted[1]!)
     const ext = bias === undefined ? {} : { least_request_lb_config: { active_request_bias: { default_value: bias, runtime_key: 'x' } } }
-    const lb = leastRequestWith(active)(weighted, deps({ ...testCluster('w', weighted, 'LEAST_REQUEST'), extensions: ext }))
+    const lb = leastRequestWith(active)(weighted, deps(withLbConfig(testCluster('w', weighted, 'LEAST_REQUEST'), ext)))
     return Array.from({ length: 10_000 }, () => lb.chooseHost()).filter((h) => h === weighted[1]).length / 10_000
   }
 

@@ -8,17 +8,15 @@ import type { Cluster, Host, LbPolicy } from '../../src/compile/types'
 import { LOAD_BALANCERS, lbStats } from '../../src/upstream/lb'
 import { preferredRegions } from '../../src/upstream/lb/locality'
 import { controlClient, type EchoBody } from '../support/control-client'
-import { seededRandom, testCluster, testHost } from '../support/hosts'
+import { seededRandom, testCluster, testHost, withLbConfig } from '../support/hosts'
 
 const inRegion = (h: Host, region: string, zone = 'a', localityWeight?: number): Host => ({ ...h, locality: { region, zone }, localityWeight })
 const colo_regions = {
   colos: { AMS: ['eu-west', 'eu-central'], IAD: 'us-east' },
   continents: { EU: ['eu-central'], NA: ['us-east'] },
 }
-const clusterOf = (name: string, hosts: Host[], policy: LbPolicy, extra: Record<string, unknown> = {}): Cluster => ({
-  ...testCluster(name, hosts, policy),
-  extensions: { metadata: { filter_metadata: { edgevoy: { colo_regions } } }, ...extra },
-})
+const clusterOf = (name: string, hosts: Host[], policy: LbPolicy, extra: Record<string, unknown> = {}): Cluster =>
+  withLbConfig(testCluster(name, hosts, policy), { metadata: { filter_metadata: { edgevoy: { colo_regions } } }, ...extra })
 const fromColo = (colo: string, continent?: string) => new Request('http://x/', { cf: { colo, continent } } as RequestInit)
 
 const hosts = [
@@ -77,7 +75,7 @@ describe.each(POLICIES)('colo affinity with %s', (policy) => {
 describe('locality_weighted_lb_config', () => {
   it('picks localities by their weight (1:3), hosts by the policy within', () => {
     const weighted = [inRegion(testHost({ port: 8601 }), 'r1', 'a', 1), inRegion(testHost({ port: 8602 }), 'r2', 'a', 3), inRegion(testHost({ port: 8603 }), 'r2', 'a', 3)]
-    const cluster = { ...testCluster('lw', weighted), extensions: { common_lb_config: { locality_weighted_lb_config: {} } } }
+    const cluster = withLbConfig(testCluster('lw', weighted), { common_lb_config: { locality_weighted_lb_config: {} } })
     const lb = LOAD_BALANCERS.ROUND_ROBIN(weighted, { random: seededRandom(4), now: () => 0, cluster })
     const r2 = Array.from({ length: 10_000 }, () => lb.chooseHost()).filter((h) => region(h) === 'r2').length
     expect(r2 / 10_000).toBeCloseTo(0.75, 1)

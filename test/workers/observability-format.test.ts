@@ -8,17 +8,20 @@
 import { describe, expect, it } from 'vitest'
 import { accessLog } from '../../src/config/schema/access-log'
 import { warningMode } from '../../src/config/schema/envoy-object'
-import { compileFormat, DEFAULT_FORMAT, renderText } from '../../src/observability/access-log/format'
+import { DEFAULT_FORMAT, lowerAccessLog, lowerTracing as tracingConfig, parseLogFormat } from '../../src/compile/observability'
+import { compileFormat as bind, renderText } from '../../src/observability/access-log/format'
 import { buildAccessLoggers } from '../../src/observability/access-log/loggers'
 import type { LogRecord } from '../../src/observability/access-log/record'
 import { formatStartTime } from '../../src/observability/access-log/start-time'
 import { renderPrometheus, toSeries } from '../../src/observability/prometheus'
 import { StatsStore } from '../../src/observability/stats'
-import { shouldSample, tracingConfig } from '../../src/observability/tracing/config'
+import { shouldSample } from '../../src/observability/tracing/config'
 import { extractTrace, injectTrace, startSpan } from '../../src/observability/tracing/context'
 import { parsePrometheus, valueOf } from '../support/prometheus-parser'
 
 const T = Date.UTC(2016, 3, 15, 20, 17, 0, 310)
+
+const compileFormat = (format: string) => bind(parseLogFormat(format))
 
 function record(over: Partial<LogRecord> = {}): LogRecord {
   return {
@@ -63,7 +66,7 @@ describe('format strings', () => {
 
   it('writes the stderr logger with console.error and drops the trailing newline', () => {
     const out: string[] = []
-    const [log] = buildAccessLoggers([{ name: 'envoy.access_loggers.stderr', typed_config: { log_format: { text_format: '%RESPONSE_CODE%\n' } } }], {
+    const [log] = buildAccessLoggers([lowerAccessLog(accessLog.parse({ name: 'envoy.access_loggers.stderr', typed_config: { log_format: { text_format: '%RESPONSE_CODE%\n' } } }))], {
       stdout: (l) => out.push(`out:${l}`),
       stderr: (l) => out.push(`err:${l}`),
     })

@@ -5,15 +5,14 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { OutlierDetectionConfig } from '../../src/config/schema/health'
-import { clusterResilience } from '../../src/compile/resilience'
+import { lowerClusterResilience } from '../../src/compile/resilience'
 import { OutlierDetector } from '../../src/upstream/outlier'
-import { testCluster, testHost } from '../support/hosts'
+import { testHost } from '../support/hosts'
 
 /** `config` is the schema's output: durations already in ms. */
 function detector(config: OutlierDetectionConfig, hosts = 2) {
   const list = Array.from({ length: hosts }, (_, i) => testHost({ port: 20_000 + i }))
-  const cluster = { ...testCluster(`od-${Math.random()}`, list), extensions: { outlier_detection: config } }
-  const policy = clusterResilience(cluster).outlier!
+  const policy = lowerClusterResilience({ outlier_detection: config }).outlier!
   return { d: new OutlierDetector(policy, list.map((h) => h.address), () => 0.5), a: list[0]!.address }
 }
 const fail = { kind: 'response', status: 500 } as const

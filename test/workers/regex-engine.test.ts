@@ -195,7 +195,7 @@ describe('engine internals', () => {
   })
 
   it('a compiled regex survives deep freezing (its caches are private)', async () => {
-    const { deepFreeze } = await import('../../src/compile/freeze')
+    const { deepFreeze } = await import('../../src/snapshot/link')
     const re = deepFreeze({ re: compileRe2Regex('^/frozen/[a-z]+$') }).re
     expect(re.fullMatch('/frozen/abc')).toBe(true)
     expect(re.replaceAll('/frozen/abc', 'x')).toBe('x')

@@ -61,7 +61,7 @@ describe('x-envoy-* request headers', () => {
   })
 
   it('are honoured from trusted internal callers', () => {
-    const p = effectiveRetryPolicy({ retry_on: 'connect-failure' }, req, true)!
+    const p = effectiveRetryPolicy(compileRetryPolicy({ retry_on: 'connect-failure' }), req, true)!
     expect([...p.retryOn].sort()).toEqual(['5xx', 'connect-failure'])
     expect(p.numRetries).toBe(4)
     expect(effectiveTimeouts(15_000, p, req, true)).toEqual({ routeTimeoutMs: 100, perTryTimeoutMs: 20 })

@@ -264,7 +264,7 @@ describe('per_request_buffer_limit_bytes', () => {
       }),
     )
     const [own, inherited] = snap.listeners[0]!.routeTable.virtualHosts[0]!.routes
-    expect(own!.action.type === 'route' && own!.action.extensions.per_request_buffer_limit_bytes).toBe(64)
-    expect(inherited!.action.type === 'route' && inherited!.action.extensions.per_request_buffer_limit_bytes).toBe(2048)
+    expect(own!.action.type === 'route' && own!.action.bufferLimitBytes).toBe(64)
+    expect(inherited!.action.type === 'route' && inherited!.action.bufferLimitBytes).toBe(2048)
   })
 })

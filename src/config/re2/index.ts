@@ -22,7 +22,7 @@
  * flags `s`/`m` are never set and `^`/`$` in the output are whole-text anchors.
  */
 
-import { Re2Regex } from '../../regex/index.js'
+import { Re2Regex, type Program } from '../../regex/index.js'
 import { emitAlts } from './emit.js'
 import { canFoldGlobally } from './fold.js'
 import { Parser } from './parse.js'
@@ -53,6 +53,13 @@ export function compileRe2FullMatch(pattern: string, options?: Re2Options): Re2R
  * configured regex runs on. Throws on a pattern `compileRe2` rejects, so
  * validation errors stay those of the translator above.
  */
+/** The engine program of a pattern that passed validation (the serialized snapshot carries it). */
+export function compileRe2Program(pattern: string, options?: Re2Options): Program {
+  const checked = compileRe2(pattern, options)
+  if (!checked.ok) throw new Error(`invalid regex ${JSON.stringify(pattern)}: ${checked.message}`)
+  return compileProgram(new Parser(pattern, options?.ignoreCase === true).parse())
+}
+
 export function compileRe2Regex(pattern: string, options?: Re2Options): Re2Regex {
   const key = `${options?.ignoreCase ? 'i' : 's'}\u0000${pattern}`
   let regex = engines.get(key)

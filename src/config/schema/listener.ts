@@ -63,15 +63,16 @@ export const HCM_TYPES = [
 
 /**
  * An `http_filters` entry. Its typed_config is checked against the filter's
- * schema (src/config/schema/filters/); an unknown filter is an error naming
- * it, or a warning when `is_optional` (Envoy skips optional unknown filters).
+ * schema (src/config/schema/filters/) and kept, parsed, as `parsed` (the
+ * compiler lowers it without parsing it again); an unknown filter is an error
+ * naming it, or a warning when `is_optional` (Envoy skips optional unknown filters).
  */
 export const httpFilter = envoyObject({
   name: z.string().min(1),
   typed_config: opaque.optional(),
   is_optional: z.boolean().optional(),
   disabled: z.boolean().optional(),
-}).superRefine((f, ctx) => {
+}).transform((f, ctx): typeof f & { parsed?: unknown } => {
   const typeUrl = typeof f.typed_config?.['@type'] === 'string' ? (f.typed_config['@type'] as string) : undefined
   const known = knownFilterName(f.name, typeUrl)
   if (known === undefined) {
@@ -80,11 +81,12 @@ export const httpFilter = envoyObject({
       ctx.addIssue({ code: 'custom', path: ['name'], message: `HTTP filter "${f.name}" is not implemented by edgevoy (have: ${implemented}); mark it is_optional: true to skip it`, params: { kind: 'unsupported_filter' } })
     else if (warningMode.collecting)
       ctx.addIssue({ code: 'custom', path: ['name'], message: `optional HTTP filter "${f.name}" is not implemented and is skipped`, params: { kind: WARNING } })
-    return
+    return f
   }
   const parsed = HTTP_FILTER_SCHEMAS[known]!.config.safeParse(f.typed_config ?? {})
   if (!parsed.success)
     for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['typed_config', ...issue.path] } as Parameters<typeof ctx.addIssue>[0])
+  return { ...f, parsed: parsed.data }
 })
 
 /**
@@ -159,10 +161,10 @@ export const httpConnectionManager = envoyObject(
     },
     unsupported: { scoped_routes: 'scoped RDS is not implemented' },
   },
-).superRefine((h, ctx) => {
+).transform((h, ctx) => {
   if (h.route_config === undefined && h.rds === undefined)
     ctx.addIssue({ code: 'custom', message: 'the HTTP connection manager needs route_config (or rds)', params: { kind: 'missing_route_config' } })
-  checkPerRouteFilterConfigs(h, ctx)
+  return { ...h, parsedPerRoute: checkPerRouteFilterConfigs(h, ctx) }
 })
 export type HttpConnectionManagerConfig = z.output<typeof httpConnectionManager>
 
@@ -170,16 +172,19 @@ export type HttpConnectionManagerConfig = z.output<typeof httpConnectionManager>
  * The per-route side of http_filters: each filter's `typed_per_filter_config`
  * on virtual hosts and routes (unwrapping `FilterConfig`), and the `cors`
  * policies, checked against the filter's schemas so they fail at load time
- * with a path and line rather than at the first request.
+ * with a path and line rather than at the first request. Returns what parsed,
+ * by the (output) object it was parsed from, so the compiler does not parse it again.
  */
 function checkPerRouteFilterConfigs(
   h: { http_filters: readonly { name: string; typed_config?: Record<string, unknown> | undefined }[]; route_config?: unknown },
   ctx: z.RefinementCtx,
-): void {
+): WeakMap<object, unknown> {
+  const done = new WeakMap<object, unknown>()
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-  const report = (schema: z.ZodType, raw: unknown, path: (string | number)[]) => {
+  const report = (schema: z.ZodType, raw: Record<string, unknown>, path: (string | number)[]) => {
     const parsed = schema.safeParse(raw)
     if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [...path, ...issue.path] } as Parameters<typeof ctx.addIssue>[0])
+    else done.set(raw, parsed.data)
   }
   const filters = h.http_filters.flatMap((f) => {
     const typeUrl = typeof f.typed_config?.['@type'] === 'string' ? (f.typed_config['@type'] as string) : undefined
@@ -200,7 +205,7 @@ function checkPerRouteFilterConfigs(
       }
   }
   const rc = h.route_config
-  if (!isObject(rc) || !Array.isArray(rc.virtual_hosts)) return
+  if (!isObject(rc) || !Array.isArray(rc.virtual_hosts)) return done
   rc.virtual_hosts.forEach((vh: unknown, i: number) => {
     if (!isObject(vh)) return
     const vhPath = ['route_config', 'virtual_hosts', i]
@@ -213,6 +218,7 @@ function checkPerRouteFilterConfigs(
       if (isObject(r.route) && isObject(r.route.cors)) report(corsPolicy, r.route.cors, [...vhPath, 'routes', j, 'route', 'cors'])
     })
   })
+  return done
 }
 
 /** A network filter. Only the HTTP connection manager is understood; its config is checked here. */

@@ -6,9 +6,8 @@
  * plus `, error="invalid_token"` unless the token was simply missing.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/jwt_authn_filter
  */
-import type { RouteMatch } from '../../compile/types.js'
-import { compileRouteMatch } from '../../compile/match.js'
-import type { JwtAuthenticationConfig, JwtPerRouteConfig, JwtRequirementConfig } from '../../config/schema/filters/jwt-authn.js'
+import type { JwtRequirementIR } from '../../compile/ir.js'
+import type { JwtPerRouteConfig, RouteMatch } from '../../compile/types.js'
 import { setDynamicMetadata } from '../metadata.js'
 import { editRequestHeaders } from '../request.js'
 import type { FilterContext, FilterDeps, FilterFactory } from '../types.js'
@@ -24,7 +23,7 @@ function ruleMatches(m: RouteMatch, c: FilterContext): boolean {
   if (!m.path.test(request.path)) return false
   if (!m.headers.every((h) => h.test(request))) return false
   if (!m.queryParameters.length) return true
-  const q = new URL(c.req.url).searchParams
+  const q = new URLSearchParams(request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : '')
   return m.queryParameters.every((p) => p.test(q))
 }
 
@@ -33,15 +32,16 @@ function applyVerified(c: FilterContext, verified: readonly VerifiedJwt[]): void
   for (const { provider, jwt, found } of verified) {
     const p = provider.config
     if (!p.forward && found.header) edits.push((h) => h.delete(found.header!))
-    if (p.forward_payload_header) {
-      const padded = p.pad_forward_payload_header ? jwt.payloadSegment + '='.repeat((4 - (jwt.payloadSegment.length % 4)) % 4) : jwt.payloadSegment
-      edits.push((h) => h.set(p.forward_payload_header!, padded))
+    const payloadHeader = p.forwardPayloadHeader
+    if (payloadHeader) {
+      const padded = p.padForwardPayloadHeader ? jwt.payloadSegment + '='.repeat((4 - (jwt.payloadSegment.length % 4)) % 4) : jwt.payloadSegment
+      edits.push((h) => h.set(payloadHeader, padded))
     }
-    for (const entry of p.claim_to_headers ?? []) {
-      const v = claimHeaderValue(jwt.payload, entry)
-      if (v !== undefined) edits.push((h) => h.set(entry.header_name, v))
+    for (const { headerName, claimName } of p.claimToHeaders ?? []) {
+      const v = claimHeaderValue(jwt.payload, claimName)
+      if (v !== undefined) edits.push((h) => h.set(headerName, v))
     }
-    if (p.payload_in_metadata) setDynamicMetadata(c, JWT_AUTHN, p.payload_in_metadata, jwt.payload)
+    if (p.payloadInMetadata) setDynamicMetadata(c, JWT_AUTHN, p.payloadInMetadata, jwt.payload)
   }
   if (edits.length) editRequestHeaders(c, (h) => edits.forEach((e) => e(h)))
 }
@@ -59,19 +59,20 @@ function jwksFetcher(c: FilterContext, deps: FilterDeps): JwksFetcher {
   }
 }
 
-export const jwtAuthnFilter: FilterFactory<JwtAuthenticationConfig, JwtPerRouteConfig> = {
+export const jwtAuthnFilter: FilterFactory<'jwt_authn'> = {
+  kind: 'jwt_authn',
   name: JWT_AUTHN,
   statName: 'jwt_authn',
   create(config, { deps, count }) {
-    const providers = new Map(Object.entries(config.providers).map(([name, p]) => [name, new JwtProvider(name, p, deps, count)]))
-    const rules = (config.rules ?? []).map((r) => ({ match: compileRouteMatch(r.match), requires: r.requires ?? (r.requirement_name ? config.requirement_map?.[r.requirement_name] : undefined) }))
-    const identityHeaders = identityHeaderNames(Object.values(config.providers))
+    const providers = new Map(config.providers.map((p) => [p.name, new JwtProvider(p, deps, count)]))
+    const rules = config.rules
+    const identityHeaders = identityHeaderNames(config.providers)
     /** Which requirement applies, found on the request as the client sent it (Envoy: findVerifier, then verify). */
-    const requirementOf = (c: FilterContext, perRoute: JwtPerRouteConfig | undefined): JwtRequirementConfig | undefined => {
-      if (config.bypass_cors_preflight && c.req.method === 'OPTIONS' && c.req.header('origin') && c.req.header('access-control-request-method')) return undefined
+    const requirementOf = (c: FilterContext, perRoute: JwtPerRouteConfig | undefined): JwtRequirementIR | undefined => {
+      if (config.bypassCorsPreflight && c.req.method === 'OPTIONS' && c.req.header('origin') && c.req.header('access-control-request-method')) return undefined
       // PerRouteConfig { disabled: true }: this route is not verified.
       if (perRoute?.disabled) return undefined
-      if (perRoute?.requirement_name !== undefined) return config.requirement_map?.[perRoute.requirement_name]
+      if (perRoute?.requirementName !== undefined) return config.requirementMap?.[perRoute.requirementName]
       return rules.find((r) => ruleMatches(r.match, c))?.requires
     }
     return async (c, next, perRoute) => {

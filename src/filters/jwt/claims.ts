@@ -56,11 +56,11 @@ function base64(text: string): string {
  * before verifying, so only a verified value can reach the upstream.
  * https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/http/jwt_authn/extractor.cc
  */
-export function identityHeaderNames(providers: Iterable<{ forward_payload_header?: string | undefined; claim_to_headers?: readonly { header_name: string }[] | undefined }>): string[] {
+export function identityHeaderNames(providers: Iterable<{ readonly forwardPayloadHeader?: string | undefined; readonly claimToHeaders?: readonly { readonly headerName: string }[] | undefined }>): string[] {
   const names = new Set<string>()
   for (const p of providers) {
-    if (p.forward_payload_header) names.add(p.forward_payload_header.toLowerCase())
-    for (const c of p.claim_to_headers ?? []) names.add(c.header_name.toLowerCase())
+    if (p.forwardPayloadHeader) names.add(p.forwardPayloadHeader.toLowerCase())
+    for (const c of p.claimToHeaders ?? []) names.add(c.headerName.toLowerCase())
   }
   return [...names]
 }

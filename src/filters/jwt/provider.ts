@@ -4,16 +4,12 @@
  * makes in order: shape, issuer, time (with clock skew), audience, signature.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/jwt_authn/v3/config.proto#extensions-filters-http-jwt-authn-v3-jwtprovider
  */
-import type { JwtProviderConfig } from '../../config/schema/filters/jwt-authn.js'
+import type { JwtProviderIR } from '../../compile/ir.js'
 import type { FilterDeps } from '../types.js'
 import { parseJwks, type JwkSet } from './jwks.js'
 import type { JwtStatus } from './status.js'
 import { parseJwt, type ParsedJwt } from './token.js'
 
-/** Envoy's defaults: keys cached 10 minutes, 60 s of clock skew. */
-const DEFAULT_CACHE_MS = 600_000
-const DEFAULT_FETCH_TIMEOUT_MS = 5_000
-const DEFAULT_SKEW_S = 60
 /**
  * A JWKS larger than this is refused (JwksFetchFail) without being read whole:
  * a key set is a few KiB, and a provider's URI must not be able to make every
@@ -38,34 +34,37 @@ export class JwtProvider {
   private inflight: Promise<JwkSet | undefined> | undefined
   private readonly local: JwkSet | undefined
 
-  constructor(readonly name: string, readonly config: JwtProviderConfig, private readonly deps: Pick<FilterDeps, 'now'>, private readonly count: (s: string) => void) {
-    const inline = config.local_jwks?.inline_string ?? (config.local_jwks?.inline_bytes !== undefined ? atob(config.local_jwks.inline_bytes) : undefined)
-    this.local = inline !== undefined ? parseJwks(inline) : undefined
+  readonly name: string
+
+  constructor(readonly config: JwtProviderIR, private readonly deps: Pick<FilterDeps, 'now'>, private readonly count: (s: string) => void) {
+    this.name = config.name
+    this.local = config.localJwks !== undefined ? parseJwks(config.localJwks) : undefined
   }
 
-  /** Envoy's default location is `Authorization: Bearer <token>` plus the `access_token` query parameter. */
+  /** Where the compiler said to look (Envoy's default: `Authorization: Bearer <token>`, then `?access_token`). */
   extract(request: Request): FoundToken | undefined {
     const c = this.config
-    const custom = c.from_headers !== undefined || c.from_params !== undefined || c.from_cookies !== undefined
-    const headers = custom ? (c.from_headers ?? []) : [{ name: 'authorization', value_prefix: 'Bearer ' }]
-    for (const h of headers) {
+    for (const h of c.fromHeaders) {
       const v = request.headers.get(h.name)
       if (v === null) continue
-      const prefix = h.value_prefix ?? ''
+      const prefix = h.valuePrefix
       if (v.slice(0, prefix.length).toLowerCase() !== prefix.toLowerCase()) continue
       const token = v.slice(prefix.length).trim()
       if (token) return { token, header: h.name }
     }
-    const params = custom ? (c.from_params ?? []) : ['access_token']
-    const query = new URL(request.url).searchParams
-    for (const p of params) {
-      const token = query.get(p)
-      if (token) return { token, header: undefined }
+    if (c.fromParams.length) {
+      const query = new URL(request.url).searchParams
+      for (const p of c.fromParams) {
+        const token = query.get(p)
+        if (token) return { token, header: undefined }
+      }
     }
-    const cookie = request.headers.get('cookie')
-    for (const name of c.from_cookies ?? []) {
-      const m = cookie?.split(';').map((s) => s.trim()).find((s) => s.startsWith(`${name}=`))
-      if (m) return { token: m.slice(name.length + 1), header: undefined }
+    if (c.fromCookies.length) {
+      const cookie = request.headers.get('cookie')
+      for (const name of c.fromCookies) {
+        const m = cookie?.split(';').map((s) => s.trim()).find((s) => s.startsWith(`${name}=`))
+        if (m) return { token: m.slice(name.length + 1), header: undefined }
+      }
     }
     return undefined
   }
@@ -74,9 +73,9 @@ export class JwtProvider {
     const jwt = parseJwt(found.token)
     if (typeof jwt === 'string') return { status: jwt }
     const { payload, header } = jwt
-    if (this.config.issuer !== undefined && this.config.issuer !== '' && payload.iss !== this.config.issuer) return { status: 'JwtUnknownIssuer' }
+    if (this.config.issuer !== undefined && payload.iss !== this.config.issuer) return { status: 'JwtUnknownIssuer' }
     const now = Math.floor(this.deps.now() / 1000)
-    const skew = this.config.clock_skew_seconds ?? DEFAULT_SKEW_S
+    const skew = this.config.clockSkewSeconds
     // Jwt::verifyTimeConstraint: nbf/exp are numbers here (parseJwt refused other types); exp 0 = none.
     if (now + skew < jwt.times.nbf) return { status: 'JwtNotYetValid' }
     if (jwt.times.exp && now > jwt.times.exp + skew) return { status: 'JwtExpired' }
@@ -85,8 +84,8 @@ export class JwtProvider {
       const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
       if (!aud.some((a) => typeof a === 'string' && wanted.includes(a))) return { status: 'JwtAudienceNotAllowed' }
     }
-    const keys = this.local ?? (this.config.remote_jwks ? await this.remoteKeys(fetchJwks) : undefined)
-    if (!keys) return { status: this.config.remote_jwks ? 'JwksFetchFail' : 'JwksParseError' }
+    const keys = this.local ?? (this.config.remoteJwks ? await this.remoteKeys(fetchJwks) : undefined)
+    if (!keys) return { status: this.config.remoteJwks ? 'JwksFetchFail' : 'JwksParseError' }
     const alg = typeof header.alg === 'string' ? header.alg : ''
     const candidates = keys.candidates(alg, typeof header.kid === 'string' ? header.kid : undefined)
     if (!candidates.length) return { status: 'JwksKidAlgMismatch' }
@@ -103,9 +102,9 @@ export class JwtProvider {
   }
 
   private async fetchKeys(fetchJwks: JwksFetcher): Promise<JwkSet | undefined> {
-    const remote = this.config.remote_jwks!
+    const remote = this.config.remoteJwks!
     try {
-      const res = await fetchJwks(remote.http_uri.uri, remote.http_uri.cluster, { signal: AbortSignal.timeout(remote.http_uri.timeout ?? DEFAULT_FETCH_TIMEOUT_MS) })
+      const res = await fetchJwks(remote.uri, remote.cluster, { signal: AbortSignal.timeout(remote.timeoutMs) })
       const text = res.ok ? await readLimited(res, MAX_JWKS_BYTES) : (await res.body?.cancel(), undefined)
       const keys = text !== undefined ? parseJwks(text) : undefined
       if (!keys) {
@@ -113,7 +112,7 @@ export class JwtProvider {
         return undefined
       }
       this.count('jwks_fetch_success')
-      this.cache = { keys, until: this.deps.now() + (remote.cache_duration ?? DEFAULT_CACHE_MS) }
+      this.cache = { keys, until: this.deps.now() + remote.cacheDurationMs }
       return keys
     } catch {
       this.count('jwks_fetch_failed')

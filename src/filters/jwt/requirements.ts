@@ -5,7 +5,7 @@
  * allow_missing passes when no provider finds a token; allow_missing_or_failed always passes.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/jwt_authn/v3/config.proto#extensions-filters-http-jwt-authn-v3-jwtrequirement
  */
-import type { JwtRequirementConfig } from '../../config/schema/filters/jwt-authn.js'
+import type { JwtRequirementIR } from '../../compile/ir.js'
 import type { ParsedJwt } from './token.js'
 import type { FoundToken, JwksFetcher, JwtProvider } from './provider.js'
 import type { JwtStatus } from './status.js'
@@ -41,28 +41,33 @@ async function anyPresent(providers: ReadonlyMap<string, JwtProvider>, request: 
   return { status: 'Ok', verified }
 }
 
-export async function evaluate(req: JwtRequirementConfig, providers: ReadonlyMap<string, JwtProvider>, request: Request, fetchJwks: JwksFetcher): Promise<Outcome> {
-  if (req.provider_name !== undefined) return one(providers.get(req.provider_name)!, request, fetchJwks)
-  if (req.provider_and_audiences) return one(providers.get(req.provider_and_audiences.provider_name)!, request, fetchJwks, req.provider_and_audiences.audiences)
-  if (req.requires_any) {
-    let firstError: Outcome | undefined
-    for (const child of req.requires_any.requirements) {
-      const r = await evaluate(child, providers, request, fetchJwks)
-      if (r.status === 'Ok') return r
-      if (r.status !== 'JwtMissed') firstError ??= r
+export async function evaluate(req: JwtRequirementIR, providers: ReadonlyMap<string, JwtProvider>, request: Request, fetchJwks: JwksFetcher): Promise<Outcome> {
+  switch (req.kind) {
+    case 'provider':
+      return one(providers.get(req.provider)!, request, fetchJwks, req.audiences)
+    case 'requires_any': {
+      let firstError: Outcome | undefined
+      for (const child of req.requirements) {
+        const r = await evaluate(child, providers, request, fetchJwks)
+        if (r.status === 'Ok') return r
+        if (r.status !== 'JwtMissed') firstError ??= r
+      }
+      return firstError ?? fail('JwtMissed')
     }
-    return firstError ?? fail('JwtMissed')
-  }
-  if (req.requires_all) {
-    const verified: VerifiedJwt[] = []
-    for (const child of req.requires_all.requirements) {
-      const r = await evaluate(child, providers, request, fetchJwks)
-      if (r.status !== 'Ok') return r
-      verified.push(...r.verified)
+    case 'requires_all': {
+      const verified: VerifiedJwt[] = []
+      for (const child of req.requirements) {
+        const r = await evaluate(child, providers, request, fetchJwks)
+        if (r.status !== 'Ok') return r
+        verified.push(...r.verified)
+      }
+      return { status: 'Ok', verified }
     }
-    return { status: 'Ok', verified }
+    case 'allow_missing':
+      return anyPresent(providers, request, fetchJwks, false)
+    case 'allow_missing_or_failed':
+      return anyPresent(providers, request, fetchJwks, true)
+    case 'none':
+      return { status: 'Ok', verified: [] }
   }
-  if (req.allow_missing) return anyPresent(providers, request, fetchJwks, false)
-  if (req.allow_missing_or_failed) return anyPresent(providers, request, fetchJwks, true)
-  return { status: 'Ok', verified: [] }
 }

@@ -1,16 +1,11 @@
 /**
- * Envoy's access log format strings: parsed once, rendered per request.
+ * Envoy's access log format strings: parsed by the compiler
+ * (src/compile/observability.ts), bound to operators once per app, rendered per request.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage
  */
-import { OPERATOR_PATTERN } from '../../config/schema/access-log.js'
+import type { LogFormatPartIR } from '../../compile/ir.js'
 import type { LogRecord } from './record.js'
 import { formatStartTime } from './start-time.js'
-
-/** Envoy's format when none is configured (the trailing newline is the line end). */
-export const DEFAULT_FORMAT =
-  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ' +
-  '%BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" ' +
-  '"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n'
 
 /** A value an operator yields: undefined is Envoy's "not set" (`-` in text, null in JSON). */
 export type LogValue = string | number | undefined
@@ -24,15 +19,9 @@ export interface CompiledFormat {
   readonly single: Operator | undefined
 }
 
-export function compileFormat(format: string): CompiledFormat {
-  const parts: (string | Operator)[] = []
-  let last = 0
-  for (const m of format.matchAll(OPERATOR_PATTERN)) {
-    if (m.index > last) parts.push(format.slice(last, m.index))
-    parts.push(operator(m[1]!, m[2], m[3] === undefined ? undefined : Number(m[3])))
-    last = m.index + m[0].length
-  }
-  if (last < format.length) parts.push(format.slice(last))
+/** A parsed format → its operators, bound once (when the listener's app is built). */
+export function compileFormat(format: readonly LogFormatPartIR[]): CompiledFormat {
+  const parts = format.map((p) => (typeof p === 'string' ? p : operator(p.op, p.arg, p.max)))
   const single = parts.length === 1 && typeof parts[0] === 'function' ? parts[0] : undefined
   return { parts, single }
 }

@@ -8,7 +8,6 @@
  */
 import type { Cluster, HostHealthStatus } from '../../compile/types.js'
 import { healthTarget, type HealthAuthorityResolver } from './authority.js'
-import { clusterResilience } from '../../compile/resilience.js'
 
 const STATUSES: readonly HostHealthStatus[] = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED']
 
@@ -33,7 +32,7 @@ export async function setEndpointHealth(cluster: Cluster | undefined, address: s
   let result = await authority.setOverride(address, status)
   if (result === 'unknown_host') {
     // The authority has not seen this cluster yet (no isolate used it): register, then set.
-    await authority.register(healthTarget(cluster, clusterResilience(cluster).healthChecks[0]))
+    await authority.register(healthTarget(cluster, cluster.resilience.healthChecks[0]))
     result = await authority.setOverride(address, status)
   }
   if (result === 'unknown_host') return { status: 404, body: { error: 'unknown_endpoint', message: address } }

@@ -4,7 +4,7 @@
  * on an alarm loop and is the one place every isolate reads them from.
  * One authority per cluster name, so clusters shard across objects.
  */
-import type { HealthCheckPolicy } from '../../compile/resilience.js'
+import type { HealthCheckPolicy } from '../../compile/types.js'
 import type { Cluster, HostHealthStatus } from '../../compile/types.js'
 import type { ClusterHealthReport } from './flags.js'
 

@@ -4,7 +4,7 @@
  * healthy again after `healthy_threshold` passes; a timeout counts as a failure.
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/health_checking
  */
-import type { HealthCheckPolicy } from '../../compile/resilience.js'
+import type { HealthCheckPolicy } from '../../compile/types.js'
 
 export interface CheckedHost {
   readonly address: string

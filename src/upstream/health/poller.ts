@@ -6,7 +6,6 @@
  * an invocation — or its subrequest allowance — alive for long.
  */
 import type { Cluster } from '../../compile/types.js'
-import { clusterResilience } from '../../compile/resilience.js'
 import { healthTarget, type HealthAuthorityResolver } from './authority.js'
 import type { ClusterHealthReport } from './flags.js'
 
@@ -52,7 +51,7 @@ export class HealthPoller {
     this.#lastTouch = now
     const current = this.#watched.get(cluster.name)
     if (!current || current.cluster.hash !== cluster.hash) {
-      const checks = clusterResilience(cluster).healthChecks
+      const checks = cluster.resilience.healthChecks
       // Poll about twice per check interval, so an isolate lags the authority by at most ~half an interval.
       const periodMs = checks.length ? Math.max(MIN_POLL_MS, Math.min(OVERRIDE_POLL_MS, Math.min(...checks.map((c) => c.intervalMs)) / 2)) : OVERRIDE_POLL_MS
       this.#watched.set(cluster.name, { cluster, periodMs, nextPollAt: now })
@@ -81,7 +80,7 @@ export class HealthPoller {
       const authority = resolve(cluster.name)
       let report = await authority.poll(cluster.hash)
       if (report === 'unregistered') {
-        await authority.register(healthTarget(cluster, clusterResilience(cluster).healthChecks[0]))
+        await authority.register(healthTarget(cluster, cluster.resilience.healthChecks[0]))
         report = await authority.poll(cluster.hash)
       }
       if (report !== 'unregistered') onReport(report)

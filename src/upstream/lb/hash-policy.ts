@@ -14,7 +14,7 @@
  * Envoy derives the value from the connection's addresses; a Worker has no
  * connection, so the value is random.
  */
-import type { HashPolicyConfig } from '../../config/schema/hash-policy'
+import type { HashPolicy } from '../../compile/types'
 import { random64, uint64ToHex, xxHash64 } from './xxhash64'
 
 const M64 = (1n << 64n) - 1n
@@ -26,27 +26,30 @@ export interface HashResult {
   readonly setCookie?: string
 }
 
-export function computeHash(policies: readonly HashPolicyConfig[] | undefined, request: Request, random: () => number): HashResult {
+const NO_HASH: HashResult = Object.freeze({})
+
+export function computeHash(policies: readonly HashPolicy[] | undefined, request: Request, random: () => number): HashResult {
+  if (!policies?.length) return NO_HASH
   let hash: bigint | undefined
   let setCookie: string | undefined
-  for (const policy of policies ?? []) {
+  for (const policy of policies) {
     let next: bigint | undefined
-    if (policy.header) {
-      const value = request.headers.get(policy.header.header_name)
+    if (policy.kind === 'header') {
+      const value = request.headers.get(policy.name)
       if (value !== null) next = xxHash64(value)
-    } else if (policy.cookie) {
-      const value = cookieValue(request.headers.get('cookie'), policy.cookie.name)
+    } else if (policy.kind === 'cookie') {
+      const value = cookieValue(request.headers.get('cookie'), policy.name)
       if (value) next = xxHash64(value)
-      else if (policy.cookie.ttl !== undefined && setCookie === undefined) {
+      else if (policy.ttlMs !== undefined && setCookie === undefined) {
         const made = uint64ToHex(random64(random))
-        setCookie = makeSetCookie(policy.cookie, made)
+        setCookie = makeSetCookie(policy, made)
         next = xxHash64(made)
       }
-    } else if (policy.connection_properties?.source_ip) {
+    } else if (policy.kind === 'source_ip') {
       const ip = request.headers.get('cf-connecting-ip')
       if (ip) next = xxHash64(ip)
-    } else if (policy.query_parameter) {
-      const value = queryValue(request.url, policy.query_parameter.name)
+    } else {
+      const value = queryValue(request.url, policy.name)
       if (value !== undefined) next = xxHash64(value)
     }
     if (next !== undefined) {
@@ -86,9 +89,9 @@ function queryValue(url: string, name: string): string | undefined {
 }
 
 /** Envoy's `makeSetCookieValue` with `httponly` set. */
-function makeSetCookie(cookie: NonNullable<HashPolicyConfig['cookie']>, value: string): string {
+function makeSetCookie(cookie: Extract<HashPolicy, { kind: 'cookie' }>, value: string): string {
   let out = `${cookie.name}="${value}"`
-  const maxAge = Math.floor((cookie.ttl ?? 0) / 1000)
+  const maxAge = Math.floor((cookie.ttlMs ?? 0) / 1000)
   if (maxAge !== 0) out += `; Max-Age=${maxAge}`
   if (cookie.path) out += `; Path=${cookie.path}`
   for (const a of cookie.attributes ?? []) out += a.value ? `; ${a.name}=${a.value}` : `; ${a.name}`

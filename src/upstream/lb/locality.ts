@@ -24,7 +24,7 @@
  *           continents: { EU: [eu-west, eu-central], NA: [us-east, us-west] }
  */
 import type { Cluster, Host } from '../../compile/types'
-import { localityWeighted } from './lb-config'
+import { coloRegions, localityWeighted } from './lb-config'
 import type { LbContext, LoadBalancer, LoadBalancerFactory } from './types'
 
 export interface ColoRegions {
@@ -37,16 +37,9 @@ export interface LocalityOptions {
   readonly coloRegions: ColoRegions | undefined
 }
 
-const list = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
-const table = (v: unknown): Record<string, string[]> =>
-  v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, r]) => [k.toUpperCase(), list(r)])) : {}
-
 /** The cluster's locality settings: `common_lb_config` and `metadata.filter_metadata.edgevoy.colo_regions`. */
 export function localityOptions(cluster: Cluster | undefined): LocalityOptions {
-  const meta = cluster?.extensions.metadata as { filter_metadata?: { edgevoy?: { colo_regions?: unknown } } } | undefined
-  const raw = meta?.filter_metadata?.edgevoy?.colo_regions as { colos?: unknown; continents?: unknown } | undefined
-  const coloRegions = raw && typeof raw === 'object' ? { colos: table(raw.colos), continents: table(raw.continents) } : undefined
-  return { weighted: localityWeighted(cluster), coloRegions }
+  return { weighted: localityWeighted(cluster), coloRegions: coloRegions(cluster) }
 }
 
 /** The regions a request prefers, best first: its colo's list, else its continent's. */

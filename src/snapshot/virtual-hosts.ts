@@ -6,7 +6,7 @@
  * part of the authority unless the config strips it.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-virtualhost
  */
-import type { VirtualHost } from './types.js'
+import type { VirtualHost } from '../compile/types.js'
 
 export interface HostMatchOptions {
   /** RouteConfiguration.ignore_port_in_host_matching, HCM strip_any_host_port. */

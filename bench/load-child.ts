@@ -1,0 +1,62 @@
+/**
+ * Run in a fresh process (cold JIT, as in a new isolate), with --expose-gc:
+ * what an isolate pays to serve a published or built config — loadSnapshot
+ * (src/snapshot/load.ts) of the serialized text, plus a route index per
+ * virtual host — for the seed config and the 10,000-route / 1,000-cluster
+ * config, first run and warm, and the heap while loading and after.
+ * argv: the two serialized snapshot files (written by the parent, so this
+ * process never ran the compiler). Prints JSON on stdout.
+ */
+import { readFileSync } from 'node:fs'
+import { buildRouteIndex } from '../src/router/route-index.js'
+import { loadSnapshot } from '../src/snapshot/load.js'
+import { median } from './stats.js'
+
+const gc = (globalThis as { gc?: () => void }).gc
+const settle = () => {
+  for (let i = 0; i < 3; i++) gc?.()
+  return process.memoryUsage().heapUsed
+}
+
+const [seedFile, bigFile] = process.argv.slice(2)
+const seedText = readFileSync(seedFile!, 'utf8')
+let bigText: string | undefined = readFileSync(bigFile!, 'utf8')
+const bigBytes = bigText.length
+
+let peak = 0
+const sample = () => (peak = Math.max(peak, process.memoryUsage().heapUsed))
+
+function loadOnce(text: string) {
+  const t0 = performance.now()
+  const snapshot = loadSnapshot(text)
+  sample()
+  const t1 = performance.now()
+  const indexes = []
+  for (const l of snapshot.listeners) for (const vh of l.routeTable.virtualHosts) indexes.push(buildRouteIndex(vh))
+  sample()
+  const t2 = performance.now()
+  return { snapshot, indexes, loadMs: t1 - t0, indexMs: t2 - t1, totalMs: t2 - t0 }
+}
+
+// Seed first, cold: the first thing a new isolate does.
+const seedCold = loadOnce(seedText)
+const seedWarm = median(Array.from({ length: 20 }, () => loadOnce(seedText).totalMs))
+
+// The big one, cold for its size; heap measured around it.
+const baseline = settle()
+peak = baseline
+const big = loadOnce(bigText)
+bigText = undefined
+const retained = settle() - baseline
+const peakMiB = (peak - baseline) / 2 ** 20
+const keep = [big.snapshot.hash, big.indexes.length]
+const bigWarm = median(Array.from({ length: 3 }, () => loadOnce(readFileSync(bigFile!, 'utf8')).totalMs))
+
+const phases = (r: { loadMs: number; indexMs: number; totalMs: number }) => ({ loadMs: r.loadMs, indexMs: r.indexMs, totalMs: r.totalMs })
+process.stdout.write(
+  JSON.stringify({
+    seed: { cold: phases(seedCold), warmMs: seedWarm, bytes: seedText.length },
+    large: { cold: phases(big), warmMs: bigWarm, bytes: bigBytes, peakMiB, retainedMiB: retained / 2 ** 20, gc: Boolean(gc) },
+    keep,
+  }),
+)

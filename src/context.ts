@@ -1,0 +1,51 @@
+/**
+ * The per-request variables a listener's Hono app carries, in one leaf
+ * module that filters, observability and the router all import (Hono's
+ * request-id middleware pattern: a middleware never imports the app).
+ * Imports only compiled types.
+ */
+import type { Context } from 'hono'
+import type { Listener, MatchRequest, Route, Snapshot, VirtualHost } from './compile/types.js'
+import type { BodyOutcome } from './upstream/body-guard.js'
+
+/** Which virtual host and route a request takes (router/decide.ts decides it). */
+export interface RouteDecision {
+  readonly match: MatchRequest
+  readonly pathname: string
+  readonly virtualHost: VirtualHost | undefined
+  readonly route: Route | undefined
+  /** The downstream x-request-id, if the client sent one. */
+  readonly requestId: string | undefined
+}
+
+/** The connection manager's view of the downstream request (router/downstream.ts decides it). */
+export interface DownstreamInfo {
+  /** Envoy's downstream remote address after use_remote_address / xff_num_trusted_hops: what logs and %DOWNSTREAM_REMOTE_ADDRESS% show. */
+  readonly remoteAddress: string | undefined
+  /** Internal requests keep x-envoy-* control headers and get `x-envoy-internal: true`. */
+  readonly internal: boolean
+  /** External with use_remote_address: edgevoy is the first trusted hop. */
+  readonly edge: boolean
+  /** What path normalization decided: a 400 or a 307 are answered before routing. */
+  readonly pathAction: 'continue' | 'reject' | 'redirect'
+}
+
+export interface ProxyVariables {
+  decision: RouteDecision
+  /** The connection manager's view of the downstream request. */
+  downstream: DownstreamInfo
+  snapshot: Snapshot
+  listener: Listener
+  /** Set when the response came from an upstream host. */
+  upstreamHost: string | undefined
+  /** The cluster the route action picked. */
+  upstreamCluster: string | undefined
+  /** How the upstream response body ended (set once it streams): the access log waits for it. */
+  bodyDone: Promise<BodyOutcome> | undefined
+  /** Envoy response flags a filter set for its local reply (e.g. RL), for %RESPONSE_FLAGS%. */
+  responseFlags: readonly string[] | undefined
+}
+
+export type ProxyEnv = { Variables: ProxyVariables }
+
+export type ProxyContext = Context<ProxyEnv>

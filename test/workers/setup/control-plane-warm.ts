@@ -1,0 +1,11 @@
+/**
+ * The Worker imports its control plane (yaml, zod, schemas, compiler, admin
+ * API) lazily, on the first admin request or base compile. Under the test
+ * runner that first import is also when vite transforms those modules —
+ * seconds on a loaded machine. Import it here, before the file's tests, so
+ * that cost never counts against a test's timeout (as it did not when the
+ * entry imported everything statically).
+ */
+await import('../../../src/state/control-plane')
+
+export {}

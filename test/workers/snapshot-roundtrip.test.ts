@@ -1,0 +1,239 @@
+/**
+ * The serialized snapshot is the contract between the control plane and the
+ * data plane: a snapshot loaded from its serialized form must decide exactly
+ * what the compiled one decides — virtual host, route, action (target,
+ * rewritten path, redirect location, policies) and header mutations — for
+ * random configs and requests. A snapshot from another compiler is refused.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { COMPILER_VERSION, serializeSnapshot } from '../../src/compile/serialize'
+import type { HeaderValueContext, Route, Snapshot } from '../../src/compile/types'
+import { isProxyError } from '../../src/errors'
+import { decideRoute, matchRequestOf } from '../../src/router/decide'
+import { applyHeaderLevels } from '../../src/router/headers'
+import { redirectLocation, rewritePath } from '../../src/router/rewrite'
+import { buildRouteIndex, type RouteIndex } from '../../src/router/route-index'
+import { loadSnapshot } from '../../src/snapshot/load'
+import { bootstrap, compileJson } from '../support/config'
+import { matchArb, pathArb, requestArb } from '../support/route-arbs'
+
+const headerValue = fc.constantFrom('v1', '', '%REQ(x-a)%', 'ip=%DOWNSTREAM_REMOTE_ADDRESS%', '100%%', 'at %START_TIME%', '%UPSTREAM_REMOTE_ADDRESS%', '%HOSTNAME%-%PROTOCOL%')
+const headerToAdd = fc.record(
+  {
+    header: fc.record({ key: fc.constantFrom('x-m1', 'x-m2', 'x-a', 'X-Up'), value: headerValue }),
+    append_action: fc.constantFrom('APPEND_IF_EXISTS_OR_ADD', 'ADD_IF_ABSENT', 'OVERWRITE_IF_EXISTS_OR_ADD', 'OVERWRITE_IF_EXISTS'),
+    keep_empty_value: fc.boolean(),
+  },
+  { requiredKeys: ['header'] },
+)
+const mutations = fc.record(
+  {
+    request_headers_to_add: fc.array(headerToAdd, { maxLength: 3 }),
+    request_headers_to_remove: fc.array(fc.constantFrom('x-a', 'x-b', 'x-m1'), { maxLength: 2 }),
+    response_headers_to_add: fc.array(headerToAdd, { maxLength: 3 }),
+    response_headers_to_remove: fc.array(fc.constantFrom('x-m2', 'server'), { maxLength: 1 }),
+  },
+  { requiredKeys: [] },
+)
+
+const regexRewrite = fc.constantFrom(
+  { pattern: { regex: '^/(a|api)(/.*)?$' }, substitution: '/x\\2' },
+  { pattern: { regex: '/v[0-9]+' }, substitution: '/v' },
+  { pattern: { regex: '[0-9]' }, substitution: '\\0\\0$' },
+)
+const retryPolicy = fc.record(
+  {
+    retry_on: fc.constantFrom('5xx', 'gateway-error,reset', 'retriable-status-codes', 'connect-failure'),
+    num_retries: fc.integer({ min: 0, max: 4 }),
+    per_try_timeout: fc.constantFrom('0.5s', '2s'),
+    retriable_status_codes: fc.array(fc.constantFrom(409, 503), { maxLength: 2 }),
+    retry_back_off: fc.constant({ base_interval: '0.01s' }),
+    retry_host_predicate: fc.constant([{ name: 'envoy.retry_host_predicates.previous_hosts' }]),
+  },
+  { requiredKeys: ['retry_on'] },
+)
+const hashPolicy = fc.oneof(
+  fc.record({ header: fc.record({ header_name: fc.constantFrom('x-a', 'x-user') }), terminal: fc.boolean() }),
+  fc.record({ cookie: fc.record({ name: fc.constant('sid'), ttl: fc.constantFrom('10s', '0s'), path: fc.constant('/') }, { requiredKeys: ['name'] }) }),
+  fc.record({ query_parameter: fc.record({ name: fc.constant('q') }) }),
+  fc.constant({ connection_properties: { source_ip: true } }),
+)
+const forward = fc.record(
+  {
+    target: fc.oneof(
+      fc.constantFrom({ cluster: 'a' }, { cluster: 'b' }, { cluster_header: 'X-Cluster' }),
+      fc.constant({ weighted_clusters: { clusters: [{ name: 'a', weight: 30, request_headers_to_add: [{ header: { key: 'x-w', value: 'a' } }], host_rewrite_literal: 'w.a' }, { name: 'b', weight: 70 }] } }),
+    ),
+    rewrite: fc.oneof(fc.constant({}), fc.constantFrom('/', '/new', '/x/').map((p) => ({ prefix_rewrite: p })), regexRewrite.map((r) => ({ regex_rewrite: r }))),
+    host_rewrite_literal: fc.constantFrom('up.example', 'other'),
+    timeout: fc.constantFrom('0s', '3s', '0.25s'),
+    retry_policy: retryPolicy,
+    hash_policy: fc.array(hashPolicy, { minLength: 1, maxLength: 3 }),
+    cluster_not_found_response_code: fc.constantFrom('SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR'),
+  },
+  { requiredKeys: ['target', 'rewrite'] },
+).map(({ target, rewrite, ...rest }) => ({ route: { ...target, ...rewrite, ...rest } }))
+const redirect = fc
+  .record(
+    {
+      https_redirect: fc.boolean(),
+      host_redirect: fc.constantFrom('moved.example', 'h:9000'),
+      port_redirect: fc.constantFrom(8443, 80),
+      path: fc.oneof(pathArb.map((p) => ({ path_redirect: p })), fc.constant({ path_redirect: '/p?x=1' }), fc.constantFrom('/', '/r').map((p) => ({ prefix_rewrite: p })), regexRewrite.map((r) => ({ regex_rewrite: r }))),
+      response_code: fc.constantFrom('MOVED_PERMANENTLY', 'FOUND', 'SEE_OTHER', 'TEMPORARY_REDIRECT', 'PERMANENT_REDIRECT'),
+      strip_query: fc.boolean(),
+    },
+    { requiredKeys: [] },
+  )
+  .map(({ path, ...rest }) => ({ redirect: { ...rest, ...(path ?? {}) } }))
+const direct = fc.record({ status: fc.constantFrom(200, 204, 404, 503), body: fc.option(fc.record({ inline_string: fc.constantFrom('hi', '') }), { nil: undefined }) }).map((d) => ({ direct_response: d.body ? d : { status: d.status } }))
+
+const routeArb = fc.tuple(matchArb, fc.oneof(forward, forward, redirect, direct), mutations, fc.option(fc.constantFrom(64, 4096), { nil: undefined }))
+const VHOSTS = [
+  { name: 'exact', domains: ['h', 'h:8080'] },
+  { name: 'suffix', domains: ['*.h'] },
+  { name: 'prefix', domains: ['h.*'] },
+  { name: 'default', domains: ['*'] },
+]
+const vhostArb = fc.tuple(fc.constantFrom(...VHOSTS), fc.array(routeArb, { minLength: 1, maxLength: 12 }), mutations, fc.option(retryPolicy, { nil: undefined }), fc.option(fc.oneof(forward, redirect, direct), { nil: undefined }))
+const configArb = fc
+  .record({
+    vhosts: fc.uniqueArray(vhostArb, { minLength: 1, maxLength: 4, selector: ([v]) => v.name }),
+    table: mutations,
+    hcm: fc.constantFrom({}, { strip_any_host_port: true }, { strip_matching_host_port: true }),
+  })
+  .map(({ vhosts, table, hcm }) =>
+    bootstrap({
+      clusters: { a: [8001], b: [8002, 8003] },
+      hcm,
+      route_config: table,
+      virtual_hosts: vhosts.map(([vh, routes, m, retry, fallback]) => ({
+        ...vh,
+        ...m,
+        ...(retry ? { retry_policy: retry } : {}),
+        routes: [
+          ...routes.map(([match, action, rm, limit], i) => ({ name: `r${i}`, match, ...action, ...rm, ...(limit ? { per_request_buffer_limit_bytes: limit } : {}) })),
+          // Often a catch-all last, so that many requests are routed.
+          ...(fallback ? [{ name: 'fallback', match: { prefix: '/' }, ...fallback }] : []),
+        ],
+      })),
+    }),
+  )
+const fullRequestArb = fc.record({ r: requestArb, authority: fc.constantFrom('h', 'h:8080', 'a.h', 'h.io', 'x', 'b.a.h:8080', 'h'), scheme: fc.constantFrom('http', 'https') })
+
+/** Everything the data plane decides for one request, as plain data. */
+function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: Request) {
+  const table = snapshot.listeners[0]!.routeTable
+  const d = decideRoute(table, indexes, request)
+  const ctx: HeaderValueContext = { request, clientIp: '192.0.2.1', upstreamHost: '10.0.0.9:80', protocol: 'HTTP/2', startTime: 1_700_000_000_000 }
+  const apply = (levels: Parameters<typeof applyHeaderLevels>[1]) => {
+    const h = new Headers({ 'x-a': 'in', 'x-m2': 'old', server: 's' })
+    applyHeaderLevels(h, levels, ctx)
+    return [...h.entries()]
+  }
+  const route: Route | undefined = d.route
+  const vh = d.virtualHost
+  if (!route || !vh) return { vhost: vh?.name, route: undefined }
+  const a = route.action
+  const action =
+    a.type === 'route'
+      ? {
+          target: a.target.kind === 'weighted' ? { ...a.target, clusters: a.target.clusters.map((c) => ({ ...c, requestHeaders: apply([c.requestHeaders]), responseHeaders: apply([c.responseHeaders]) })) } : a.target,
+          path: rewritePath(route, a.pathRewrite, d.match.path),
+          hostRewrite: a.hostRewrite,
+          timeoutMs: a.timeoutMs,
+          retry: a.retryPolicy && { ...a.retryPolicy, retryOn: [...a.retryPolicy.retryOn].sort(), retriableStatusCodes: [...a.retryPolicy.retriableStatusCodes].sort() },
+          hashPolicy: a.hashPolicy,
+          bufferLimitBytes: a.bufferLimitBytes,
+          clusterNotFoundStatus: a.clusterNotFoundStatus,
+        }
+      : a.type === 'redirect'
+        ? { location: redirectLocation(route, a, d.match), code: a.responseCode }
+        : { status: a.status, body: a.body }
+  return {
+    vhost: vh.name,
+    route: route.name,
+    index: route.index,
+    type: a.type,
+    action,
+    request: apply([route.requestHeaders, vh.requestHeaders, table.requestHeaders]),
+    response: apply([route.responseHeaders, vh.responseHeaders, table.responseHeaders]),
+  }
+}
+
+const indexesOf = (s: Snapshot) => new Map(s.listeners[0]!.routeTable.virtualHosts.map((vh) => [vh.name, buildRouteIndex(vh, { threshold: 0 })]))
+
+describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c)', () => {
+  it('decides the same virtual host, route, action and header mutations for random configs and requests', { timeout: 180_000 }, () => {
+    let decisions = 0
+    let routed = 0
+    fc.assert(
+      fc.property(configArb, fc.array(fullRequestArb, { minLength: 1, maxLength: 15 }), (config, requests) => {
+        const compiled = compileJson(config)
+        const text = serializeSnapshot(compiled)
+        const loaded = loadSnapshot(text)
+        // A loaded snapshot serializes to the text it came from.
+        expect(serializeSnapshot(loaded)).toBe(text)
+        const [ci, li] = [indexesOf(compiled), indexesOf(loaded)]
+        for (const { r, authority, scheme } of requests) {
+          const headers: Record<string, string> = { host: authority, 'x-forwarded-proto': scheme }
+          if (r.xa) headers['x-a'] = r.xa
+          if (r.xb) headers['x-b'] = r.xb
+          const make = () => new Request(`http://${authority}${r.path}${r.query}`, { method: r.method, headers })
+          const want = decide(compiled, ci, make())
+          expect(decide(loaded, li, make())).toEqual(want)
+          decisions++
+          if (want.route) routed++
+        }
+      }),
+      { numRuns: 300 },
+    )
+    // Both outcomes must be exercised, or the property proves little.
+    expect(decisions).toBeGreaterThan(1000)
+    expect(routed / decisions).toBeGreaterThan(0.25)
+    expect(routed / decisions).toBeLessThan(0.95)
+  })
+
+  it('is compact JSON carrying the format, the compiler version and the source hash', () => {
+    const compiled = compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a' } }] }], clusters: { a: [8001] } }))
+    const text = serializeSnapshot(compiled)
+    expect(text).not.toContain('\n')
+    const doc = JSON.parse(text) as { format: string; compilerVersion: string; sourceHash: string; snapshot: { hash: string } }
+    expect(doc.format).toBe('edgevoy.snapshot')
+    expect(doc.compilerVersion).toBe(COMPILER_VERSION)
+    expect(doc.sourceHash).toBe(compiled.hash)
+    const loaded = loadSnapshot(text)
+    expect(loaded.hash).toBe(compiled.hash)
+    expect(loaded.version).toBe(compiled.version)
+    expect([...loaded.clusters.keys()]).toEqual(['a'])
+    expect(Object.isFrozen(loaded.listeners[0]!.routeTable)).toBe(true)
+  })
+})
+
+describe('loadSnapshot refuses what it cannot trust', () => {
+  const text = serializeSnapshot(compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 } }] }] })))
+  const refusal = (t: string) => {
+    try {
+      loadSnapshot(t)
+    } catch (e) {
+      return e
+    }
+    throw new Error('loaded')
+  }
+
+  it('a snapshot written by another compiler version, naming both versions', () => {
+    const other = JSON.stringify({ ...JSON.parse(text), compilerVersion: 'edgevoy-compiler/0' })
+    const e = refusal(other)
+    expect(isProxyError(e) && e.code).toBe('snapshot_incompatible')
+    expect((e as Error).message).toContain('"edgevoy-compiler/0"')
+    expect((e as Error).message).toContain(COMPILER_VERSION)
+  })
+
+  it('text that is not a snapshot, or another format', () => {
+    for (const t of ['not json', '{}', JSON.stringify({ ...JSON.parse(text), format: 'other' }), JSON.stringify({ ...JSON.parse(text), snapshot: null })]) {
+      const e = refusal(t)
+      expect(isProxyError(e) && e.code).toBe('snapshot_incompatible')
+    }
+  })
+})
