@@ -58,12 +58,14 @@ function describeAction(action: RouteAction): Record<string, unknown> {
   if (action.type === 'direct_response') return { type: 'direct_response', status: action.status }
   const t = action.target
   const target =
-    t.kind === 'cluster' ? { cluster: t.name } : t.kind === 'cluster_header' ? { cluster_header: t.header } : { weighted_clusters: t.clusters.map((w) => ({ name: w.name, weight: w.weight })) }
+    t.kind === 'cluster' ? { cluster: t.name } : t.kind === 'cluster_header' ? { cluster_header: t.header } : { weighted_clusters: t.clusters.map((w) => (w.clusterHeader !== undefined ? { cluster_header: w.clusterHeader, weight: w.weight } : { name: w.name, weight: w.weight })) }
   return {
     type: 'route',
     ...target,
     ...(action.pathRewrite?.kind === 'prefix' ? { prefix_rewrite: action.pathRewrite.prefix } : {}),
     ...(action.hostRewrite ? { host_rewrite_literal: action.hostRewrite } : {}),
+    ...(action.hostRewriteHeader !== undefined ? { host_rewrite_header: action.hostRewriteHeader } : {}),
+    ...(action.hostRewritePathRegex ? { host_rewrite_path_regex: action.hostRewritePathRegex.pattern.source } : {}),
     timeout_ms: action.timeoutMs,
   }
 }
@@ -74,5 +76,5 @@ function resultOf(action: RouteAction): string {
   const t = action.target
   if (t.kind === 'cluster') return `forwarded to cluster "${t.name}"`
   if (t.kind === 'cluster_header') return `forwarded to the cluster named by header "${t.header}"`
-  return `forwarded to one of ${t.clusters.map((w) => `"${w.name}" (weight ${w.weight})`).join(', ')}`
+  return `forwarded to one of ${t.clusters.map((w) => `${w.clusterHeader !== undefined ? `the cluster named by header "${w.clusterHeader}"` : `"${w.name}"`} (weight ${w.weight})`).join(', ')}`
 }

@@ -103,7 +103,7 @@ export function planMesh(mesh: MeshConfig): PlanResult {
 function clustersOf(action: Snapshot['listeners'][number]['routeTable']['virtualHosts'][number]['routes'][number]['action']): string[] {
   if (action.type !== 'route') return [action.type]
   const t = action.target
-  return t.kind === 'cluster' ? [t.name] : t.kind === 'weighted' ? t.clusters.map((c) => c.name) : [`header ${t.header}`]
+  return t.kind === 'cluster' ? [t.name] : t.kind === 'weighted' ? t.clusters.map((c) => (c.clusterHeader !== undefined ? `header ${c.clusterHeader}` : c.name)) : [`header ${t.header}`]
 }
 
 /** `http://service_a_envoy:8788/` → `http://127.0.0.1:8788/`: the services use the same names as the configs. */

@@ -32,7 +32,7 @@ function describeAction(route: Route): string {
   const target =
     t.kind === 'cluster' ? `cluster ${t.name}` :
     t.kind === 'cluster_header' ? `cluster from header ${t.header}` :
-    `weighted ${t.clusters.map((c) => `${c.name}:${c.weight}`).join(' ')}`
+    `weighted ${t.clusters.map((c) => `${c.clusterHeader !== undefined ? `header ${c.clusterHeader}` : c.name}:${c.weight}`).join(' ')}`
   const rewrite = a.pathRewrite ? (a.pathRewrite.kind === 'prefix' ? ` (prefix_rewrite ${a.pathRewrite.prefix})` : ' (regex_rewrite)') : ''
   return target + rewrite
 }

@@ -124,12 +124,14 @@ export function lowerAction(r: RouteConfig, vh: VirtualHostDefaults, retries: Re
         : {
             kind: 'weighted',
             clusters: a.weighted_clusters!.clusters.map((c) => ({
-              name: c.name,
+              name: c.name ?? '',
               weight: c.weight,
               ...lowerHeaderMutations(c),
               ...(c.host_rewrite_literal !== undefined ? { hostRewrite: c.host_rewrite_literal } : {}),
+              ...(c.cluster_header !== undefined ? { clusterHeader: c.cluster_header.toLowerCase() } : {}),
             })),
             totalWeight: a.weighted_clusters!.clusters.reduce((s, c) => s + c.weight, 0),
+            ...(a.weighted_clusters!.header_name !== undefined ? { headerName: a.weighted_clusters!.header_name.toLowerCase() } : {}),
           }
   // The route's policy, else its virtual host's (Envoy: the most specific wins).
   const retry = a.retry_policy ?? vh.retryPolicy
@@ -145,6 +147,10 @@ export function lowerAction(r: RouteConfig, vh: VirtualHostDefaults, retries: Re
     target,
     ...pathRewrite(a),
     ...(a.host_rewrite_literal !== undefined ? { hostRewrite: a.host_rewrite_literal } : {}),
+    ...(a.host_rewrite_header !== undefined ? { hostRewriteHeader: a.host_rewrite_header.toLowerCase() } : {}),
+    ...(a.host_rewrite_path_regex !== undefined
+      ? { hostRewritePathRegex: { regex: searchRegexIR(a.host_rewrite_path_regex.pattern.regex), substitution: a.host_rewrite_path_regex.substitution } }
+      : {}),
     ...(timeout !== DEFAULT_ROUTE_TIMEOUT_MS ? { timeoutMs: timeout } : {}),
     ...(retry ? { retryPolicy: retries.indexOf(retry) } : {}),
     ...(hashPolicy.length ? { hashPolicy } : {}),

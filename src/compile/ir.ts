@@ -143,11 +143,14 @@ export interface CorsPolicyIR {
 }
 
 export interface WeightedClusterIR {
+  /** The cluster; '' when `clusterHeader` names it. */
   readonly name: string
   readonly weight: number
   readonly requestHeaders?: HeaderMutationIR
   readonly responseHeaders?: HeaderMutationIR
   readonly hostRewrite?: string
+  /** `cluster_header`, lower-case (pseudo-headers such as `:authority` too): the request header naming the cluster. */
+  readonly clusterHeader?: string
 }
 
 /** A `RequestMirrorPolicy`: shadow a copy of the request to another cluster. */
@@ -174,9 +177,19 @@ export interface ForwardActionIR {
   readonly target:
     | { readonly kind: 'cluster'; readonly name: string }
     | { readonly kind: 'cluster_header'; readonly header: string }
-    | { readonly kind: 'weighted'; readonly clusters: readonly WeightedClusterIR[]; readonly totalWeight: number }
+    | {
+        readonly kind: 'weighted'
+        readonly clusters: readonly WeightedClusterIR[]
+        readonly totalWeight: number
+        /** `header_name`, lower-case: the pick's value is read from this request header when it holds a uint64. */
+        readonly headerName?: string
+      }
   readonly pathRewrite?: PathRewriteIR
   readonly hostRewrite?: string
+  /** `host_rewrite_header`, lower-case: the upstream authority is this request header's value (when present). */
+  readonly hostRewriteHeader?: string
+  /** `host_rewrite_path_regex`: the upstream authority is the path (query removed) with the regex substituted. */
+  readonly hostRewritePathRegex?: { readonly regex: RegexIR; readonly substitution: string }
   /** Absent: Envoy's default, DEFAULT_ROUTE_TIMEOUT_MS; 0 disables it. */
   readonly timeoutMs?: number
   /** The route's retry_policy, else its virtual host's: an index into SnapshotIR.retryPolicies (routes share them). */

@@ -85,11 +85,14 @@ export interface RouteMatch {
 }
 
 export interface WeightedCluster {
+  /** The cluster; '' when `clusterHeader` names it. */
   readonly name: string
   readonly weight: number
   readonly requestHeaders: HeaderMutation
   readonly responseHeaders: HeaderMutation
   readonly hostRewrite: string | undefined
+  /** `cluster_header`, lower-case: the request header (or pseudo-header) naming the cluster. */
+  readonly clusterHeader: string | undefined
 }
 
 /** How the path is rewritten before forwarding (or redirecting). */
@@ -148,10 +151,20 @@ export interface ForwardAction {
   readonly target:
     | { readonly kind: 'cluster'; readonly name: string }
     | { readonly kind: 'cluster_header'; readonly header: string }
-    | { readonly kind: 'weighted'; readonly clusters: readonly WeightedCluster[]; readonly totalWeight: number }
+    | {
+        readonly kind: 'weighted'
+        readonly clusters: readonly WeightedCluster[]
+        readonly totalWeight: number
+        /** `header_name`, lower-case: the request header the pick's value is read from; undefined: random. */
+        readonly headerName: string | undefined
+      }
   readonly pathRewrite: PathRewrite | undefined
   /** `host_rewrite_literal` (v2 `host_rewrite`). */
   readonly hostRewrite: string | undefined
+  /** `host_rewrite_header`, lower-case. */
+  readonly hostRewriteHeader: string | undefined
+  /** `host_rewrite_path_regex`: RE2::GlobalReplace on the path without its query. */
+  readonly hostRewritePathRegex: { readonly pattern: Re2Regex; readonly substitution: string } | undefined
   /** Whole-request timeout in ms; 0 disables it (Envoy default 15 s; 0 when max_stream_duration is set, as Envoy's "new timeouts"). */
   readonly timeoutMs: number
   /** The route's retry_policy, else its virtual host's; undefined when neither has one. */

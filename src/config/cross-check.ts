@@ -19,6 +19,11 @@ const ZIPKIN_TRACERS = ['envoy.tracers.zipkin', 'envoy.zipkin']
 type Loose = any
 const list = (v: Loose): Loose[] => (Array.isArray(v) ? v : [])
 const str = (v: Loose): string | undefined => (typeof v === 'string' ? v : undefined)
+/** A bool or its BoolValue wrapper form (`{ value: false }`). */
+const bool = (v: Loose): boolean | undefined => {
+  const x = v !== null && typeof v === 'object' ? v.value : v
+  return typeof x === 'boolean' ? x : undefined
+}
 const num = (v: Loose): number | undefined => {
   const x = v !== null && typeof v === 'object' ? v.value : v
   return typeof x === 'number' ? x : typeof x === 'string' && /^\d+$/.test(x) ? Number(x) : undefined
@@ -43,10 +48,18 @@ export function crossCheck(config: Loose): Issue[] {
     if (endpoints.length === 0 && c.type !== 'EDS') warn(path, 'empty_cluster', `cluster "${name}" has no endpoints: requests routed to it get 503 "no healthy upstream"`)
   })
   const knownClusters = [...clusterNames]
+  // RouteConfiguration.validate_clusters: true (the default for a route_config
+  // written in the listener) refuses a route naming a cluster that does not
+  // exist; false loads it, and such a route answers cluster_not_found_response_code
+  // (Envoy: ConfigImpl, PROTOBUF_GET_WRAPPED_OR_DEFAULT(config, validate_clusters, …);
+  // RouteCreator::createAndValidateRoute). edgevoy still says so, as a warning.
+  let validateClusters = true
   const checkCluster = (name: string, path: ConfigPath) => {
     if (clusterNames.has(name)) return
     const hint = didYouMean(name, knownClusters)
-    error(path, 'missing_cluster', `route names cluster "${name}", which is not defined${hint ? ` (did you mean "${hint}"?)` : ''}`)
+    const defined = `route names cluster "${name}", which is not defined${hint ? ` (did you mean "${hint}"?)` : ''}`
+    if (validateClusters) error(path, 'missing_cluster', defined)
+    else warn(path, 'missing_cluster', `${defined}: with validate_clusters false the route loads and answers its cluster_not_found_response_code (503 unless set)`)
   }
 
   // Tracing changes no answer: a tracer edgevoy cannot export to is a warning, never silence.
@@ -83,6 +96,7 @@ export function crossCheck(config: Loose): Issue[] {
         const rc = f?.typed_config?.route_config
         if (!rc || typeof rc !== 'object') return
         const rcPath = [...lpath, 'filter_chains', fi, 'filters', ni, 'typed_config', 'route_config']
+        validateClusters = bool(rc.validate_clusters) !== false
         const vhostNames = new Set<string>()
         const domains = new Map<string, string>()
         list(rc.virtual_hosts).forEach((vh, vi) => {

@@ -4,8 +4,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter
  */
 import type { Context } from 'hono'
-import type { Cluster, ForwardAction, HeaderMutation, Host, Route, WeightedCluster } from '../compile/types.js'
-import { ProxyError } from '../errors.js'
+import type { HeaderMutation, Host } from '../compile/types.js'
 import type { HealthLink } from '../upstream/cluster-manager.js'
 import { computeHash } from '../upstream/lb/index.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
@@ -13,12 +12,14 @@ import { effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
 import { streamLimits } from '../upstream/stream-limits.js'
 import { startMirrors } from '../upstream/mirror.js'
-import { prepareUpstreamHeaders } from '../upstream/proxy-headers.js'
+import { requestHeaderValue } from '../upstream/headers.js'
+import { prepareUpstreamHeaders, rewriteAuthority } from '../upstream/proxy-headers.js'
 import type { ProxyEnv } from '../context.js'
 import type { HeaderValueContext } from '../compile/types.js'
 import type { RouterDeps } from './app.js'
 import { applyHeaderLevels } from './headers.js'
-import { redirectLocation, rewritePath } from './rewrite.js'
+import { pickCluster } from './pick-cluster.js'
+import { redirectLocation, rewritePath, routeHostRewrite } from './rewrite.js'
 
 export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise<Response> {
   const decision = c.get('decision')
@@ -41,7 +42,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
     return new Response(null, { status: action.responseCode, headers })
   }
 
-  const { cluster, weighted } = pickCluster(c, action, deps)
+  const { cluster, weighted } = pickCluster(action, request, c.get('snapshot').clusters, deps.random)
   c.set('upstreamCluster', cluster.name)
   const path = rewritePath(route, action.pathRewrite, decision.match.path)
   // x-envoy-* control headers reach here only from internal callers: the
@@ -56,12 +57,18 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   const headersFor = (host: Host) => {
     const headers = prepareUpstreamHeaders(request, {
       originalAuthority: decision.match.authority,
-      authority: weighted?.hostRewrite ?? action.hostRewrite ?? decision.match.authority,
+      authority: decision.match.authority,
       ...(path !== decision.match.path ? { originalPath: decision.match.path } : {}),
       timeoutMs: timeouts.routeTimeoutMs,
     })
     hostCtx = { ...valueCtx, upstreamHost: host.address }
     applyHeaderLevels(headers, [...(weighted ? [weighted.requestHeaders] : []), route.requestHeaders, vhost.requestHeaders, table.requestHeaders], hostCtx)
+    // Host rewrites come after the header mutations, which a host_rewrite_header
+    // may read: the weighted cluster's literal, then the route's (Envoy's
+    // WeightedClusterEntry and RouteEntryImplBase::finalizeRequestHeaders).
+    if (weighted?.hostRewrite) rewriteAuthority(headers, weighted.hostRewrite, false)
+    const rewritten = routeHostRewrite(action, (name) => (name.startsWith(':') ? requestHeaderValue(request, name) : headers.get(name)), decision.match.path)
+    if (rewritten) rewriteAuthority(headers, rewritten, true)
     return headers
   }
 
@@ -93,36 +100,6 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   // A sticky-session cookie the hash policy made up (cookie policy with ttl).
   if (hashed.setCookie) response.headers.append('set-cookie', hashed.setCookie)
   return response
-}
-
-/** The cluster a forward action names, directly, by header, or by weight. */
-function pickCluster(c: Context<ProxyEnv>, action: ForwardAction, deps: RouterDeps): { cluster: Cluster; weighted?: WeightedCluster } {
-  const clusters = c.get('snapshot').clusters
-  const target = action.target
-  // cluster_not_found_response_code, default SERVICE_UNAVAILABLE.
-  const notFound = () => new ProxyError('unknown_cluster', { status: action.clusterNotFoundStatus })
-  if (target.kind === 'cluster') {
-    const cluster = clusters.get(target.name)
-    if (!cluster) throw notFound()
-    return { cluster }
-  }
-  if (target.kind === 'cluster_header') {
-    const name = c.req.raw.headers.get(target.header)
-    const cluster = name ? clusters.get(name) : undefined
-    if (!cluster) throw notFound()
-    return { cluster }
-  }
-  // Traffic shifting: a uniform pick over the summed weights.
-  let pick = Math.floor(deps.random() * target.totalWeight)
-  for (const w of target.clusters) {
-    if (pick < w.weight) {
-      const cluster = clusters.get(w.name)
-      if (!cluster) throw notFound()
-      return { cluster, weighted: w }
-    }
-    pick -= w.weight
-  }
-  throw notFound()
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -2,7 +2,7 @@
  * Path rewrites for forwarding and redirects.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-routeaction-prefix-rewrite
  */
-import type { PathRewrite, RedirectAction, Route } from '../compile/types.js'
+import type { ForwardAction, PathRewrite, RedirectAction, Route } from '../compile/types.js'
 import { stripQuery } from '../snapshot/matchers.js'
 
 /** The request's path+query after the route's rewrite (the query is kept). */
@@ -21,6 +21,21 @@ export function rewritePath(route: Route, rewrite: PathRewrite | undefined, path
 }
 
 /**
+ * The authority a route's host rewrite gives, or undefined for none
+ * (RouteEntryImplBase::finalizeHostHeader): `host_rewrite_literal`, else the
+ * `host_rewrite_header`'s value, else `host_rewrite_path_regex` substituted
+ * into the path without its query. An absent header or an empty result
+ * rewrites nothing.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-routeaction-host-rewrite-path-regex
+ */
+export function routeHostRewrite(action: ForwardAction, header: (name: string) => string | null, path: string): string | undefined {
+  if (action.hostRewrite) return action.hostRewrite
+  if (action.hostRewriteHeader !== undefined) return header(action.hostRewriteHeader) || undefined
+  const r = action.hostRewritePathRegex
+  return r ? r.pattern.replaceAll(stripQuery(path), r.substitution) || undefined : undefined
+}
+
+/**
  * The Location of a redirect. Scheme, host, port and path are replaced as
  * configured; a scheme change drops the old scheme's default port.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-redirectaction
@@ -32,12 +47,15 @@ export function redirectLocation(route: Route, action: RedirectAction, url: { sc
   if (action.port !== undefined) port = String(action.port)
   else if (action.scheme !== undefined && ((scheme === 'https' && port === '80') || (scheme === 'http' && port === '443'))) port = undefined
   if ((scheme === 'https' && port === '443') || (scheme === 'http' && port === '80')) port = undefined
+  // Http::Utility::newUri: a query written in path_redirect replaces the
+  // request's and "will not be stripped regardless of strip_query"; a path
+  // without a leading "/" gets one.
+  const pathHasQuery = action.path?.includes('?') === true
   let path: string
-  if (action.path !== undefined) {
-    // "query string in path_redirect will override the request's query string"
-    path = action.path.includes('?') ? action.path : action.path + queryOf(url.path)
-  } else path = rewritePath(route, action.pathRewrite, url.path)
-  if (action.stripQuery) path = stripQuery(path)
+  if (action.path) path = pathHasQuery ? action.path : action.path + queryOf(url.path)
+  else path = rewritePath(route, action.pathRewrite, url.path)
+  if (!path.startsWith('/')) path = `/${path}`
+  if (action.stripQuery && !pathHasQuery) path = stripQuery(path)
   return `${scheme}://${host}${port ? `:${port}` : ''}${path}`
 }
 

@@ -52,3 +52,29 @@ export function stripHopByHop(headers: Headers, options: HopByHopOptions = {}): 
   }
   return headers
 }
+
+/**
+ * A request header by name as Envoy's header map holds it, pseudo-headers
+ * included — `cluster_header: ":authority"` reads the authority as any other
+ * header (Envoy's HeaderClusterSpecifierPlugin). fetch's Headers refuses a
+ * name starting with ":", so those come from the request itself: `:authority`
+ * is Host, `:path` keeps its query, `:scheme` is x-forwarded-proto as the
+ * connection manager left it (src/router/decide.ts reads them the same way).
+ */
+export function requestHeaderValue(request: Request, name: string): string | null {
+  if (name.charCodeAt(0) !== 58 /* : */) return request.headers.get(name)
+  switch (name) {
+    case ':method':
+      return request.method
+    case ':authority':
+      return request.headers.get('host') ?? new URL(request.url).host
+    case ':path': {
+      const url = new URL(request.url)
+      return url.pathname + url.search
+    }
+    case ':scheme':
+      return (request.headers.get('x-forwarded-proto') ?? new URL(request.url).protocol.slice(0, -1)).toLowerCase()
+    default:
+      return null
+  }
+}

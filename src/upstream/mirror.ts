@@ -17,6 +17,7 @@ import { sampled } from '../filters/percent.js'
 import type { ClusterManager } from './cluster-manager.js'
 import { forward, type ForwardDeps } from './forward.js'
 import { declaredLength } from './upload.js'
+import { requestHeaderValue } from './headers.js'
 
 export interface MirrorInput {
   readonly request: Request
@@ -42,7 +43,7 @@ export function startMirrors(policies: readonly MirrorPolicy[], input: MirrorInp
   const length = declaredLength(request.headers)
   for (const policy of policies) {
     if (!sampled(policy.fraction, deps.random, true)) continue
-    const name = policy.cluster ?? (policy.clusterHeader !== undefined ? request.headers.get(policy.clusterHeader) : null)
+    const name = policy.cluster ?? (policy.clusterHeader !== undefined ? requestHeaderValue(request, policy.clusterHeader) : null)
     const cluster = name ? deps.clusterNamed(name) : undefined
     if (!cluster) continue
     if (hasBody && (length === undefined || length > input.bufferLimitBytes)) continue

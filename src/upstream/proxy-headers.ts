@@ -36,3 +36,18 @@ export function prepareUpstreamHeaders(request: Request, opts: UpstreamHeaderOpt
   if (opts.timeoutMs && opts.timeoutMs > 0) headers.set('x-envoy-expected-rq-timeout-ms', String(opts.timeoutMs))
   return headers
 }
+
+/**
+ * A host rewrite: the new authority replaces the old, which a route's rewrite
+ * (`host_rewrite_literal`, `host_rewrite_header`, `host_rewrite_path_regex`)
+ * keeps in `x-envoy-original-host` (Envoy's RouteEntryImplBase::finalizeHostHeader
+ * → Http::Utility::updateAuthority with keep_old_host; a weighted cluster's
+ * literal only sets the host). On Workers the authority travels in
+ * x-forwarded-host as well, since fetch() sends the URL's host as Host.
+ */
+export function rewriteAuthority(headers: Headers, authority: string, keepOriginal: boolean): void {
+  const original = headers.get('host')
+  if (keepOriginal && original !== null) headers.set('x-envoy-original-host', original)
+  headers.set('host', authority)
+  headers.set('x-forwarded-host', authority)
+}

@@ -126,7 +126,9 @@ export function resourcesToBootstrap(seed: Json, fetched: FetchedResources): Jso
       // Envoy keeps such a listener warming until RDS answers; here the whole update waits.
       if (!rc) throw new Error(`listener "${String(l.name)}" uses RDS route_config_name "${name}", which the control plane did not serve`)
       delete hcm.rds
-      hcm.route_config = clone(rc)
+      // A route table from RDS is not validated against the clusters unless it
+      // says so: validate_clusters defaults to false there (Envoy's RdsRouteConfigProviderImpl).
+      hcm.route_config = 'validate_clusters' in rc ? clone(rc) : { ...clone(rc), validate_clusters: false }
     }
     return copy
   }

@@ -78,14 +78,24 @@ const maxStreamDuration = envoyObject({
 
 export const weightedClusterEntry = envoyObject(
   {
-    name: z.string().min(1),
+    name: z.string().min(1).optional(),
+    /** The entry's cluster is named by this request header (pseudo-headers too), as the route's cluster_header. */
+    cluster_header: z.string().min(1).optional(),
     weight: wrapped(uint32),
     typed_per_filter_config: opaque.optional(),
     host_rewrite_literal: z.string().optional(),
     ...headerMutationFields,
   },
   { ignored: ['metadata_match'], notes: { metadata_match: 'subset load balancing is not implemented' } },
-)
+).superRefine((c, ctx) => {
+  // Envoy's validateWeightedClusterSpecifier (weighted_cluster_specifier.cc): exactly one of the two.
+  if ((c.name === undefined) === (c.cluster_header === undefined))
+    ctx.addIssue({
+      code: 'custom',
+      message: c.name === undefined ? 'a weighted cluster needs one of name or cluster_header' : 'a weighted cluster takes only one of name or cluster_header',
+      params: { kind: 'cluster_specifier' },
+    })
+})
 
 export const routeAction = envoyObject(
   {
@@ -97,12 +107,16 @@ export const routeAction = envoyObject(
         /** Deprecated in v3; when set, the weights must add up to it (v2 default 100). */
         total_weight: wrapped(uint32).optional(),
         runtime_key_prefix: z.string().optional(),
+        /** The pick's value comes from this request header (a decimal uint64), else at random. */
+        header_name: z.string().min(1).optional(),
       },
-      { ignored: ['header_name', 'random_value_specifier'], notApplied: { runtime_key_prefix: 'there is no Envoy runtime on Workers: the configured weights apply' } },
+      { ignored: ['random_value_specifier'], notApplied: { runtime_key_prefix: 'there is no Envoy runtime on Workers: the configured weights apply' } },
     ).optional(),
     prefix_rewrite: headerValueString.optional(),
     regex_rewrite: regexRewrite.optional(),
     host_rewrite_literal: headerValueString.optional(),
+    host_rewrite_header: z.string().min(1).optional(),
+    host_rewrite_path_regex: regexRewrite.optional(),
     timeout: duration.optional(),
     idle_timeout: duration.optional(),
     retry_policy: retryPolicy.optional(),
@@ -121,7 +135,7 @@ export const routeAction = envoyObject(
       upgrade_configs: 'WebSocket upgrades are forwarded whether or not they are listed',
     },
     ignored: [
-      'auto_host_rewrite', 'host_rewrite_header', 'host_rewrite_path_regex', 'metadata_match', 'include_vh_rate_limits',
+      'auto_host_rewrite', 'metadata_match', 'include_vh_rate_limits',
       'internal_redirect_policy', 'max_internal_redirects', 'hedge_policy', 'max_grpc_timeout', 'grpc_timeout_offset',
       'append_x_forwarded_host', 'early_data_policy', 'request_mirror_policy', 'retry_policy_typed_config',
     ],
@@ -241,11 +255,13 @@ export const routeConfiguration = envoyObject(
     virtual_hosts: z.array(virtualHost).default([]),
     internal_only_headers: z.array(z.string()).optional(),
     ignore_port_in_host_matching: z.boolean().optional(),
+    /** false: a route may name a cluster that does not exist (it answers cluster_not_found_response_code). */
+    validate_clusters: wrapped(z.boolean()).optional(),
     ...headerMutationFields,
   },
   {
-    ignored: ['validate_clusters', 'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'request_mirror_policies', 'typed_per_filter_config', 'metadata', 'ignore_path_parameters_in_path_matching', 'vhds', 'cluster_specifier_plugins', 'request_headers_to_add_timing'],
-    notes: { validate_clusters: 'edgevoy always checks that routed clusters exist', request_mirror_policies: NOT_MIRRORED },
+    ignored: ['most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'request_mirror_policies', 'typed_per_filter_config', 'metadata', 'ignore_path_parameters_in_path_matching', 'vhds', 'cluster_specifier_plugins', 'request_headers_to_add_timing'],
+    notes: { request_mirror_policies: NOT_MIRRORED },
   },
 )
 export type RouteConfigurationConfig = z.output<typeof routeConfiguration>
