@@ -12,7 +12,9 @@ import type { HeaderValueContext, Route, Snapshot } from '../../src/compile/type
 import { isProxyError } from '../../src/errors'
 import { decideRoute, matchRequestOf } from '../../src/router/decide'
 import { applyHeaderLevels } from '../../src/router/headers'
-import { redirectLocation, rewritePath } from '../../src/router/rewrite'
+import { pickWeighted } from '../../src/router/pick-cluster'
+import { redirectLocation, rewritePath, routeHostRewrite } from '../../src/router/rewrite'
+import { requestHeaderValue } from '../../src/upstream/headers'
 import { buildRouteIndex, type RouteIndex } from '../../src/router/route-index'
 import { loadSnapshot } from '../../src/snapshot/load'
 import { bootstrap, compileJson } from '../support/config'
@@ -62,25 +64,31 @@ const hashPolicy = fc.oneof(
 const forward = fc.record(
   {
     target: fc.oneof(
-      fc.constantFrom({ cluster: 'a' }, { cluster: 'b' }, { cluster_header: 'X-Cluster' }),
+      fc.constantFrom({ cluster: 'a' }, { cluster: 'b' }, { cluster_header: 'X-Cluster' }, { cluster_header: ':authority' }),
       fc.constant({ weighted_clusters: { clusters: [{ name: 'a', weight: 30, request_headers_to_add: [{ header: { key: 'x-w', value: 'a' } }], host_rewrite_literal: 'w.a' }, { name: 'b', weight: 70 }] } }),
+      // header_name reads the pick's value from x-a (1 or 2 in requests); an entry may name its cluster by header.
+      fc.constant({ weighted_clusters: { header_name: 'X-A', clusters: [{ name: 'a', weight: 1 }, { cluster_header: 'x-b', weight: 1 }, { cluster_header: ':path', weight: 2 }] } }),
     ),
     rewrite: fc.oneof(fc.constant({}), fc.constantFrom('/', '/new', '/x/').map((p) => ({ prefix_rewrite: p })), regexRewrite.map((r) => ({ regex_rewrite: r }))),
-    host_rewrite_literal: fc.constantFrom('up.example', 'other'),
+    host: fc.oneof(
+      fc.constantFrom('up.example', 'other').map((h) => ({ host_rewrite_literal: h })),
+      fc.constantFrom('X-A', 'x-b', ':path').map((h) => ({ host_rewrite_header: h })),
+      regexRewrite.map((r) => ({ host_rewrite_path_regex: r })),
+    ),
     timeout: fc.constantFrom('0s', '3s', '0.25s'),
     retry_policy: retryPolicy,
     hash_policy: fc.array(hashPolicy, { minLength: 1, maxLength: 3 }),
     cluster_not_found_response_code: fc.constantFrom('SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR'),
   },
   { requiredKeys: ['target', 'rewrite'] },
-).map(({ target, rewrite, ...rest }) => ({ route: { ...target, ...rewrite, ...rest } }))
+).map(({ target, rewrite, host, ...rest }) => ({ route: { ...target, ...rewrite, ...host, ...rest } }))
 const redirect = fc
   .record(
     {
       https_redirect: fc.boolean(),
       host_redirect: fc.constantFrom('moved.example', 'h:9000'),
       port_redirect: fc.constantFrom(8443, 80),
-      path: fc.oneof(pathArb.map((p) => ({ path_redirect: p })), fc.constant({ path_redirect: '/p?x=1' }), fc.constantFrom('/', '/r').map((p) => ({ prefix_rewrite: p })), regexRewrite.map((r) => ({ regex_rewrite: r }))),
+      path: fc.oneof(pathArb.map((p) => ({ path_redirect: p })), fc.constantFrom('/p?x=1', 'rel', 'rel/x?y=2', '').map((p) => ({ path_redirect: p })), fc.constantFrom('/', '/r').map((p) => ({ prefix_rewrite: p })), regexRewrite.map((r) => ({ regex_rewrite: r }))),
       response_code: fc.constantFrom('MOVED_PERMANENTLY', 'FOUND', 'SEE_OTHER', 'TEMPORARY_REDIRECT', 'PERMANENT_REDIRECT'),
       strip_query: fc.boolean(),
     },
@@ -140,8 +148,9 @@ function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: R
     a.type === 'route'
       ? {
           target: a.target.kind === 'weighted' ? { ...a.target, clusters: a.target.clusters.map((c) => ({ ...c, requestHeaders: apply([c.requestHeaders]), responseHeaders: apply([c.responseHeaders]) })) } : a.target,
+          picked: a.target.kind === 'weighted' ? ((w) => w.clusterHeader ?? w.name)(pickWeighted(a.target, request, () => 0.37)) : undefined,
           path: rewritePath(route, a.pathRewrite, d.match.path),
-          hostRewrite: a.hostRewrite,
+          host: routeHostRewrite(a, (name) => requestHeaderValue(request, name), d.match.path),
           timeoutMs: a.timeoutMs,
           retry: a.retryPolicy && { ...a.retryPolicy, retryOn: [...a.retryPolicy.retryOn].sort(), retriableStatusCodes: [...a.retryPolicy.retriableStatusCodes].sort() },
           hashPolicy: a.hashPolicy,
