@@ -132,6 +132,7 @@ export function lowerAction(r: RouteConfig, vh: VirtualHostDefaults, retries: Re
             })),
             totalWeight: a.weighted_clusters!.clusters.reduce((s, c) => s + c.weight, 0),
             ...(a.weighted_clusters!.header_name !== undefined ? { headerName: a.weighted_clusters!.header_name.toLowerCase() } : {}),
+            ...(a.weighted_clusters!.use_hash_policy === true ? { useHashPolicy: true as const } : {}),
           }
   // The route's policy, else its virtual host's (Envoy: the most specific wins).
   const retry = a.retry_policy ?? vh.retryPolicy

@@ -183,6 +183,8 @@ export interface ForwardActionIR {
         readonly totalWeight: number
         /** `header_name`, lower-case: the pick's value is read from this request header when it holds a uint64. */
         readonly headerName?: string
+        /** `use_hash_policy`: else the pick's value is the route's hash_policy hash, when it yields one. */
+        readonly useHashPolicy?: true
       }
   readonly pathRewrite?: PathRewriteIR
   readonly hostRewrite?: string

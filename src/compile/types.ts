@@ -158,6 +158,8 @@ export interface ForwardAction {
         readonly totalWeight: number
         /** `header_name`, lower-case: the request header the pick's value is read from; undefined: random. */
         readonly headerName: string | undefined
+        /** `use_hash_policy`: without a header value, the route's hash_policy hash picks (random when it yields none). */
+        readonly useHashPolicy: boolean
       }
   readonly pathRewrite: PathRewrite | undefined
   /** `host_rewrite_literal` (v2 `host_rewrite`). */

@@ -42,7 +42,9 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
     return new Response(null, { status: action.responseCode, headers })
   }
 
-  const { cluster, weighted } = pickCluster(action, request, c.get('snapshot').clusters, deps.random)
+  // The hash first: weighted_clusters with use_hash_policy pick by it.
+  const hashed = computeHash(action.hashPolicy, request, deps.random)
+  const { cluster, weighted } = pickCluster(action, request, c.get('snapshot').clusters, deps.random, hashed.hash)
   c.set('upstreamCluster', cluster.name)
   const path = rewritePath(route, action.pathRewrite, decision.match.path)
   // x-envoy-* control headers reach here only from internal callers: the
@@ -50,7 +52,6 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   const trusted = c.get('downstream').internal
   const retry = effectiveRetryPolicy(action.retryPolicy, request, trusted)
   const timeouts = effectiveTimeouts(action.timeoutMs, retry, request, trusted)
-  const hashed = computeHash(action.hashPolicy, request, deps.random)
   const health = healthLink(c)
   deps.clusters.watchHealth(cluster, health)
   let hostCtx: HeaderValueContext = valueCtx

@@ -21,7 +21,7 @@ type WeightedTarget = Extract<ForwardAction['target'], { kind: 'weighted' }>
  * like an unknown name, Envoy answers `cluster_not_found_response_code`
  * (router.cc: "unknown cluster", response flag NC; default 503).
  */
-export function pickCluster(action: ForwardAction, request: Request, clusters: ReadonlyMap<string, Cluster>, random: () => number): PickedCluster {
+export function pickCluster(action: ForwardAction, request: Request, clusters: ReadonlyMap<string, Cluster>, random: () => number, hash?: bigint): PickedCluster {
   const target = action.target
   const named = (name: string | null): Cluster => {
     const cluster = name ? clusters.get(name) : undefined
@@ -30,19 +30,21 @@ export function pickCluster(action: ForwardAction, request: Request, clusters: R
   }
   if (target.kind === 'cluster') return { cluster: named(target.name) }
   if (target.kind === 'cluster_header') return { cluster: named(requestHeaderValue(request, target.header)) }
-  const weighted = pickWeighted(target, request, random)
+  const weighted = pickWeighted(target, request, random, hash)
   return { cluster: named(weighted.clusterHeader !== undefined ? requestHeaderValue(request, weighted.clusterHeader) : weighted.name), weighted }
 }
 
 /**
  * Traffic shifting: the entry whose interval [begin, begin + weight) holds
  * value % totalWeight. The value is `header_name`'s when that header holds a
- * uint64 as absl::SimpleAtoi reads one, else a random one (Envoy falls back
- * to its per-request random value; weighted_cluster_specifier.cc).
+ * uint64 as absl::SimpleAtoi reads one, else — with `use_hash_policy` — the
+ * route's hash_policy hash when it yields one, else a random one (Envoy falls
+ * back to its per-request random value; weighted_cluster_specifier.cc).
  */
-export function pickWeighted(target: WeightedTarget, request: Request, random: () => number): WeightedCluster {
+export function pickWeighted(target: WeightedTarget, request: Request, random: () => number, hash?: bigint): WeightedCluster {
   const fromHeader = target.headerName !== undefined ? headerRandomValue(request.headers.get(target.headerName)) : undefined
-  let pick = fromHeader !== undefined ? Number(fromHeader % BigInt(target.totalWeight)) : Math.floor(random() * target.totalWeight)
+  const value = fromHeader ?? (target.useHashPolicy ? hash : undefined)
+  let pick = value !== undefined ? Number(value % BigInt(target.totalWeight)) : Math.floor(random() * target.totalWeight)
   for (const w of target.clusters) {
     if (pick < w.weight) return w
     pick -= w.weight

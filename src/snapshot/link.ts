@@ -61,6 +61,7 @@ function linkForward(a: ForwardActionIR, shared: Shared): RouteAction {
               clusterHeader: c.clusterHeader,
             })),
             headerName: t.headerName,
+            useHashPolicy: t.useHashPolicy === true,
           }
         : t,
     pathRewrite: linkPathRewrite(a.pathRewrite),

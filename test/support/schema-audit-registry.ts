@@ -262,6 +262,7 @@ export const ACTED_ON: Readonly<Record<string, string>> = {
   'weightedClusterEntry.host_rewrite_literal': 'src/compile/actions.ts',
   'weightedClusterEntry.cluster_header': 'src/compile/actions.ts',
   'routeAction.weighted_clusters.header_name': 'src/compile/actions.ts',
+  'routeAction.weighted_clusters.use_hash_policy': 'src/compile/actions.ts',
   'routeAction.host_rewrite_header': 'src/compile/actions.ts',
   'routeAction.host_rewrite_path_regex': 'src/compile/actions.ts',
   'routeConfiguration.validate_clusters': 'src/config/cross-check.ts',

@@ -212,3 +212,31 @@ describe('route_config.validate_clusters: false', () => {
     expect(validateConfig(resourcesToBootstrap(seed, fetched({ validate_clusters: true }))).ok).toBe(false)
   })
 })
+
+describe('weighted_clusters.use_hash_policy: the route’s hash picks', () => {
+  // Envoy's random_value_specifier.use_hash_policy: the hash policy's hash % total weight; header_name still comes first.
+  const snap = compileJson(
+    bootstrap({
+      virtual_hosts: anyHost([
+        { match: { prefix: '/' }, route: { hash_policy: [{ header: { header_name: 'x-user' } }], weighted_clusters: { use_hash_policy: true, header_name: 'x-pick', clusters: [{ name: 'a', weight: 1 }, { name: 'b', weight: 1 }, { name: 'c', weight: 1 }] } } },
+      ]),
+      clusters: { a: [ups.a!], b: [ups.b!], c: [ups.c!] },
+    }),
+  )
+
+  it('one user always reaches the same cluster, whatever the random value; users spread over the clusters', async () => {
+    const seen = new Set<string>()
+    for (let u = 0; u < 24; u++) {
+      const picks = new Set<string | number>()
+      for (const r of [0, 0.5, 0.99]) picks.add(await idOf(await testApp(snap, { random: () => r }).request('http://x/', { headers: { 'x-user': `user-${u}` } })))
+      expect(picks.size).toBe(1)
+      seen.add(String([...picks][0]))
+    }
+    expect([...seen].sort()).toEqual(['a', 'b', 'c'])
+  })
+  it('without a hash (no x-user) the random value picks; header_name wins over the hash', async () => {
+    expect(await idOf(await testApp(snap, { random: () => 0 }).request('http://x/'))).toBe('a')
+    expect(await idOf(await testApp(snap, { random: () => 0.99 }).request('http://x/'))).toBe('c')
+    for (let u = 0; u < 6; u++) expect(await idOf(await testApp(snap).request('http://x/', { headers: { 'x-user': `user-${u}`, 'x-pick': '1' } }))).toBe('b')
+  })
+})

@@ -13,6 +13,7 @@ import { isProxyError } from '../../src/errors'
 import { decideRoute, matchRequestOf } from '../../src/router/decide'
 import { applyHeaderLevels } from '../../src/router/headers'
 import { pickWeighted } from '../../src/router/pick-cluster'
+import { computeHash } from '../../src/upstream/lb/index'
 import { redirectLocation, rewritePath, routeHostRewrite } from '../../src/router/rewrite'
 import { requestHeaderValue } from '../../src/upstream/headers'
 import { buildRouteIndex, type RouteIndex } from '../../src/router/route-index'
@@ -68,6 +69,7 @@ const forward = fc.record(
       fc.constant({ weighted_clusters: { clusters: [{ name: 'a', weight: 30, request_headers_to_add: [{ header: { key: 'x-w', value: 'a' } }], host_rewrite_literal: 'w.a' }, { name: 'b', weight: 70 }] } }),
       // header_name reads the pick's value from x-a (1 or 2 in requests); an entry may name its cluster by header.
       fc.constant({ weighted_clusters: { header_name: 'X-A', clusters: [{ name: 'a', weight: 1 }, { cluster_header: 'x-b', weight: 1 }, { cluster_header: ':path', weight: 2 }] } }),
+      fc.constant({ weighted_clusters: { use_hash_policy: true, clusters: [{ name: 'a', weight: 2 }, { name: 'b', weight: 3 }] } }),
     ),
     rewrite: fc.oneof(fc.constant({}), fc.constantFrom('/', '/new', '/x/').map((p) => ({ prefix_rewrite: p })), regexRewrite.map((r) => ({ regex_rewrite: r }))),
     host: fc.oneof(
@@ -148,7 +150,7 @@ function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: R
     a.type === 'route'
       ? {
           target: a.target.kind === 'weighted' ? { ...a.target, clusters: a.target.clusters.map((c) => ({ ...c, requestHeaders: apply([c.requestHeaders]), responseHeaders: apply([c.responseHeaders]) })) } : a.target,
-          picked: a.target.kind === 'weighted' ? ((w) => w.clusterHeader ?? w.name)(pickWeighted(a.target, request, () => 0.37)) : undefined,
+          picked: a.target.kind === 'weighted' ? ((w) => w.clusterHeader ?? w.name)(pickWeighted(a.target, request, () => 0.37, computeHash(a.hashPolicy, request, () => 0.37).hash)) : undefined,
           path: rewritePath(route, a.pathRewrite, d.match.path),
           host: routeHostRewrite(a, (name) => requestHeaderValue(request, name), d.match.path),
           timeoutMs: a.timeoutMs,

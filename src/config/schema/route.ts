@@ -109,8 +109,10 @@ export const routeAction = envoyObject(
         runtime_key_prefix: z.string().optional(),
         /** The pick's value comes from this request header (a decimal uint64), else at random. */
         header_name: z.string().min(1).optional(),
+        /** `random_value_specifier.use_hash_policy`: the pick's value is the route's hash_policy hash (when it yields one). */
+        use_hash_policy: wrapped(z.boolean()).optional(),
       },
-      { ignored: ['random_value_specifier'], notApplied: { runtime_key_prefix: 'there is no Envoy runtime on Workers: the configured weights apply' } },
+      { notApplied: { runtime_key_prefix: 'there is no Envoy runtime on Workers: the configured weights apply' } },
     ).optional(),
     prefix_rewrite: headerValueString.optional(),
     regex_rewrite: regexRewrite.optional(),
