@@ -43,6 +43,8 @@ interface Shared {
   readonly retryPolicies: readonly RetryPolicy[]
   /** `{ kind: 'cluster', name }` targets, one per cluster name: thousands of routes name the same few clusters. */
   readonly clusterTargets: Map<string, ClusterTarget>
+  /** Linked actions by IR action: a loaded snapshot's routes share the actions its text wrote once. */
+  readonly actions: Map<RouteActionIR, RouteAction>
 }
 
 const linkRetryPolicy = (p: RetryPolicyIR): RetryPolicy => ({ ...p, retryOn: new Set(p.retryOn), retriableStatusCodes: new Set(p.retriableStatusCodes) })
@@ -105,6 +107,12 @@ function linkAction(a: RouteActionIR, shared: Shared): RouteAction {
   return { type: 'direct_response', status: a.status, body: a.body }
 }
 
+function sharedAction(a: RouteActionIR, shared: Shared): RouteAction {
+  let linked = shared.actions.get(a)
+  if (!linked) shared.actions.set(a, (linked = deepFreeze(linkAction(a, shared))))
+  return linked
+}
+
 function linkRoute(r: RouteIR, index: number, vh: { overrides: Readonly<Record<string, FilterOverride>> }, shared: Shared): Route {
   const own = linkFilterOverrides(r.filterOverrides)
   const vhostOverrides = vh.overrides
@@ -114,7 +122,7 @@ function linkRoute(r: RouteIR, index: number, vh: { overrides: Readonly<Record<s
     name: r.name,
     index,
     match: linkRouteMatch(r.match),
-    action: deepFreeze(linkAction(r.action, shared)),
+    action: sharedAction(r.action, shared),
     requestHeaders: deepFreeze(linkHeaderMutation(r.requestHeaders)),
     responseHeaders: deepFreeze(linkHeaderMutation(r.responseHeaders)),
     cors: r.cors ? deepFreeze(linkCors(r.cors)) : undefined,
@@ -199,7 +207,7 @@ function linkCluster(c: ClusterIR): Cluster {
 export function linkSnapshot(ir: SnapshotIR, text?: string): Snapshot {
   const clusters = new Map<string, Cluster>()
   for (const c of ir.clusters) clusters.set(c.name, linkCluster(c))
-  const shared: Shared = { retryPolicies: deepFreeze((ir.retryPolicies ?? []).map(linkRetryPolicy)), clusterTargets: new Map() }
+  const shared: Shared = { retryPolicies: deepFreeze((ir.retryPolicies ?? []).map(linkRetryPolicy)), clusterTargets: new Map(), actions: new Map() }
   const snapshot: Snapshot = deepFreeze({
     version: ir.version,
     hash: ir.hash,
