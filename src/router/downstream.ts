@@ -104,7 +104,8 @@ export function prepareDownstream(
   // An edge request's id cannot be trusted: the observability stage generates a fresh one.
   if (edge && policy.generateRequestId && !policy.preserveExternalRequestId) headers.delete('x-request-id')
 
-  return { request: prepared, info: { remoteAddress, internal, edge, pathAction } }
+  const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
+  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming } }
 }
 
 /**
