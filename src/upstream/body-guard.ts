@@ -68,16 +68,14 @@ export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits
   let bytes = 0
   let settled = false
   let controller!: ReadableStreamDefaultController<Uint8Array>
-  let idleTimer: ReturnType<typeof setTimeout> | null = null
-  let deadlineTimer: ReturnType<typeof setTimeout> | null = null
+  let timer: ReturnType<typeof setTimeout> | null = null
   let resolveDone!: (o: BodyOutcome) => void
   const done = new Promise<BodyOutcome>((resolve) => (resolveDone = resolve))
 
   const settle = (error: ProxyError | undefined) => {
     if (settled) return false
     settled = true
-    if (idleTimer !== null) clearTimeout(idleTimer)
-    if (deadlineTimer !== null) clearTimeout(deadlineTimer)
+    if (timer !== null) clearTimeout(timer)
     resolveDone({ error, bytes })
     return true
   }
@@ -91,24 +89,31 @@ export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits
     }
     reader.cancel(error).catch(() => undefined)
   }
-  // One timer, re-armed lazily from the time of the last chunk: cheaper than a
-  // clearTimeout/setTimeout pair per chunk on a fast download.
+  // One timer for every limit (timers are not free in workerd: one set and
+  // one clear per request instead of two of each), armed for whichever limit
+  // comes first. The idle limit is re-armed lazily from the time of the last
+  // chunk: cheaper than a clearTimeout/setTimeout pair per chunk on a fast download.
+  let first: BodyDeadline | undefined
+  for (const d of limits.deadlines) if (Number.isFinite(d.at) && (!first || d.at < first.at)) first = d
   let lastActivity = limits.now()
-  const armIdle = (ms: number) => {
-    idleTimer = setTimeout(() => {
-      const quiet = limits.now() - lastActivity
-      if (quiet >= limits.idleMs) reset(new ProxyError('stream_idle_timeout'))
-      else armIdle(limits.idleMs - quiet)
-    }, ms)
+  const arm = () => {
+    const idleAt = limits.idleMs > 0 ? lastActivity + limits.idleMs : Infinity
+    if (first && first.at <= idleAt) {
+      const deadline = first
+      timer = setTimeout(() => reset(deadline.error()), Math.max(0, deadline.at - limits.now()))
+    } else if (Number.isFinite(idleAt)) timer = setTimeout(onIdle, Math.max(0, idleAt - limits.now()))
+  }
+  const onIdle = () => {
+    const quiet = limits.now() - lastActivity
+    if (quiet >= limits.idleMs) reset(new ProxyError('stream_idle_timeout'))
+    else arm()
   }
 
   const body = new ReadableStream<Uint8Array>(
     {
       start(c) {
         controller = c
-        const first = [...limits.deadlines].sort((a, b) => a.at - b.at)[0]
-        if (first && Number.isFinite(first.at)) deadlineTimer = setTimeout(() => reset(first.error()), Math.max(0, first.at - limits.now()))
-        if (limits.idleMs > 0) armIdle(limits.idleMs)
+        arm()
       },
       async pull(c) {
         let chunk: Chunk
