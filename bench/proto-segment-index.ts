@@ -1,6 +1,7 @@
 /**
- * A comparison for src/router/route-index.ts (which keeps Hono's TrieRouter as
- * the narrowing index): a trie of path segments built from the compiled
+ * A comparison for src/router/route-index.ts (whose own segment trie, over the
+ * compiler's patterns, is now the narrowing index; Hono's TrieRouter is kept
+ * for case-insensitive routes): a trie of path segments built from the compiled
  * routes themselves, no Hono. Its answers are checked against the linear scan
  * on the benchmark's requests only — it is not covered by the differential
  * property test (test/workers/routing-differential.test.ts), so it is not a

@@ -6,7 +6,10 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routematch
  */
 
-/** Characters that are literal in Hono's TrieRouter patterns. */
+/**
+ * Characters that are literal in Hono's TrieRouter patterns (case-insensitive
+ * routes) and in the segment trie of src/router/route-index.ts (the others).
+ */
 const HONO_LITERAL = /^[A-Za-z0-9/_.~%-]*$/
 
 /** Pattern for a `prefix`, `path` or `path_separated_prefix` value (already lowercased when the route folds case). */

@@ -43,17 +43,19 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
   return async (c, next) => {
     const startTime = deps.now()
     const original = c.req.raw
-    const headers = new Headers(original.headers)
-    let requestId = headers.get('x-request-id') || undefined
+    let requestId = original.headers.get('x-request-id') || undefined
     // Envoy generates the id at the connection manager, so the log, the trace and the upstream all see the same one.
-    if (!requestId && generateId) headers.set('x-request-id', (requestId = crypto.randomUUID()))
+    const generated = !requestId && generateId ? (requestId = crypto.randomUUID()) : undefined
     let trace: TraceContext | undefined
     if (tracing) {
       const incoming = extractTrace(original.headers)
       trace = startSpan(incoming, shouldSample(tracing, original.headers.has('x-envoy-force-trace'), incoming?.sampled, deps.random), deps.random)
+      // The access log keeps reading the headers as they came (before the trace context was injected): a copy.
+      const headers = new Headers(original.headers)
+      if (generated) headers.set('x-request-id', generated)
       injectTrace(headers, trace)
-    }
-    if (requestId !== (original.headers.get('x-request-id') || undefined) || trace) c.req.raw = new Request(original, { headers })
+      c.req.raw = new Request(original, { headers })
+    } else if (generated) setRequestId(c, original, generated)
 
     await next()
 
@@ -79,6 +81,23 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
     const bodyDone = c.get('bodyDone') as Promise<BodyOutcome> | undefined
     if (bodyDone) waitUntil(c, bodyDone.then(finish))
     else finish()
+  }
+}
+
+/**
+ * The generated id goes into the request in place: the connection manager
+ * stage (src/router/downstream.ts) already made this request, so its headers
+ * are this isolate's to change — no second copy of the request. The log
+ * reads x-request-id from the record's requestId, so it sees the same. A
+ * request whose headers cannot change (the runtime's own) is copied once.
+ */
+function setRequestId(c: Context<ProxyEnv>, request: Request, id: string): void {
+  try {
+    request.headers.set('x-request-id', id)
+  } catch {
+    const headers = new Headers(request.headers)
+    headers.set('x-request-id', id)
+    c.req.raw = new Request(request, { headers })
   }
 }
 

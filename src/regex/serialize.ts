@@ -34,7 +34,9 @@ const bitsToHex = (bits: Uint8Array): string => {
 const hexToBits = (hex: string): Uint8Array => {
   const bits = new Uint8Array(hex.length * 4)
   for (let i = 0; i < hex.length; i++) {
-    const n = parseInt(hex[i]!, 16)
+    const c = hex.charCodeAt(i)
+    // 0-9 → 0-9, a-f → 10-15 (bitsToHex writes lowercase).
+    const n = c <= 57 ? c - 48 : (c | 32) - 87
     bits[4 * i] = (n >> 3) & 1
     bits[4 * i + 1] = (n >> 2) & 1
     bits[4 * i + 2] = (n >> 1) & 1
@@ -62,18 +64,19 @@ export function programToJson(p: Program): ProgramJson {
   }
 }
 
+/** `new Uint8Array(array)` copies without the iterator protocol `Uint8Array.from` goes through: a snapshot rebuilds thousands of these. */
 export function programFromJson(j: ProgramJson): Program {
   return {
-    op: Uint8Array.from(j.op),
-    x: Int32Array.from(j.x),
-    y: Int32Array.from(j.y),
+    op: new Uint8Array(j.op),
+    x: new Int32Array(j.x),
+    y: new Int32Array(j.y),
     classes: j.classes.map(
-      (c): CharClass => ({ ascii: hexToBits(c.ascii), ranges: Int32Array.from(c.ranges), prop: c.prop ? new RegExp(c.prop.source, c.prop.flags) : undefined, negated: c.negated === true }),
+      (c): CharClass => ({ ascii: hexToBits(c.ascii), ranges: new Int32Array(c.ranges), prop: c.prop ? new RegExp(c.prop.source, c.prop.flags) : undefined, negated: c.negated === true }),
     ),
     groups: j.groups,
     anchoredStart: j.anchoredStart === true,
     contextual: j.contextual === true,
-    asciiClass: Uint8Array.from(j.asciiClass),
+    asciiClass: new Uint8Array(j.asciiClass),
     asciiClasses: j.asciiClasses,
   }
 }

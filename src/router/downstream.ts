@@ -55,7 +55,17 @@ export function prepareDownstream(
   // gRPC clients cannot follow a redirect: Envoy rejects them instead.
   const pathAction = normalized.action === 'redirect' && request.headers.get('content-type')?.startsWith('application/grpc') ? 'reject' : normalized.action
 
-  const headers = new Headers(request.headers)
+  // The one copy of the request: everything below changes its headers in place.
+  const prepared = new Request(url.toString(), {
+    method: request.method,
+    headers: request.headers,
+    // A GET or HEAD body is never forwarded (forward.ts), and a Request cannot be built with one.
+    body: request.method === 'GET' || request.method === 'HEAD' ? null : request.body,
+    redirect: request.redirect,
+    signal: request.signal,
+    cf: request.cf,
+  } as RequestInit)
+  const headers = prepared.headers
   // Envoy keeps Connection and Upgrade on an upgrade request and drops them otherwise.
   stripHopByHop(headers, { keepUpgrade: isWebSocketUpgrade(request.headers), removeNominated: clientMayNominate })
 
@@ -94,15 +104,6 @@ export function prepareDownstream(
   // An edge request's id cannot be trusted: the observability stage generates a fresh one.
   if (edge && policy.generateRequestId && !policy.preserveExternalRequestId) headers.delete('x-request-id')
 
-  const prepared = new Request(url.toString(), {
-    method: request.method,
-    headers,
-    // A GET or HEAD body is never forwarded (forward.ts), and a Request cannot be built with one.
-    body: request.method === 'GET' || request.method === 'HEAD' ? null : request.body,
-    redirect: request.redirect,
-    signal: request.signal,
-    cf: request.cf,
-  } as RequestInit)
   const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
   return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming } }
 }

@@ -13,7 +13,7 @@ export const SNAPSHOT_FORMAT = 'edgevoy.snapshot'
  * Bump on any change to the IR (src/compile/ir.ts) or to what a field means:
  * a snapshot written by another revision is refused.
  */
-export const IR_REVISION = 4
+export const IR_REVISION = 5
 
 /**
  * The IR this revision means: sha256 (16 hex digits) of src/compile/ir.ts
@@ -32,4 +32,11 @@ export interface SnapshotEnvelope<IR = unknown> {
   /** Content hash of the source config the snapshot was compiled from. */
   readonly sourceHash: string
   readonly snapshot: IR
+  /**
+   * Route actions written once and referred to by index: in the serialized
+   * form a route's `action` is a number into this list (10,000 routes often
+   * share a few hundred actions — parsing and linking each once is most of
+   * what a large snapshot costs to load). Revision 3 on.
+   */
+  readonly actions: readonly unknown[]
 }

@@ -37,19 +37,34 @@ export function linkPathRewrite(r: PathRewriteIR | undefined): PathRewrite | und
 }
 
 /** What the links of one snapshot share. */
+type ClusterTarget = ForwardActionIR['target'] & { kind: 'cluster' }
+
 interface Shared {
   readonly retryPolicies: readonly RetryPolicy[]
+  /** `{ kind: 'cluster', name }` targets, one per cluster name: thousands of routes name the same few clusters. */
+  readonly clusterTargets: Map<string, ClusterTarget>
+  /** Linked actions by IR action: a loaded snapshot's routes share the actions its text wrote once. */
+  readonly actions: Map<RouteActionIR, RouteAction>
 }
 
 const linkRetryPolicy = (p: RetryPolicyIR): RetryPolicy => ({ ...p, retryOn: new Set(p.retryOn), retriableStatusCodes: new Set(p.retriableStatusCodes) })
 
+function clusterTarget(t: ClusterTarget, shared: Shared): ClusterTarget {
+  let hit = shared.clusterTargets.get(t.name)
+  if (!hit) shared.clusterTargets.set(t.name, (hit = Object.freeze(t)))
+  return hit
+}
+
+/** Frozen as built, children included, so the snapshot's deepFreeze stops at the action. */
 function linkForward(a: ForwardActionIR, shared: Shared): RouteAction {
   const t = a.target
-  return {
+  const action: RouteAction = {
     type: 'route',
     target:
-      t.kind === 'weighted'
-        ? {
+      t.kind === 'cluster'
+        ? clusterTarget(t, shared)
+        : t.kind === 'weighted'
+        ? deepFreeze({
             kind: 'weighted',
             totalWeight: t.totalWeight,
             clusters: t.clusters.map((c) => ({
@@ -62,22 +77,23 @@ function linkForward(a: ForwardActionIR, shared: Shared): RouteAction {
             })),
             headerName: t.headerName,
             useHashPolicy: t.useHashPolicy === true,
-          }
-        : t,
-    pathRewrite: linkPathRewrite(a.pathRewrite),
+          })
+        : deepFreeze(t),
+    pathRewrite: deepFreeze(linkPathRewrite(a.pathRewrite)),
     hostRewrite: a.hostRewrite,
     hostRewriteHeader: a.hostRewriteHeader,
-    hostRewritePathRegex: a.hostRewritePathRegex && { pattern: regexOf(a.hostRewritePathRegex.regex), substitution: a.hostRewritePathRegex.substitution },
+    hostRewritePathRegex: a.hostRewritePathRegex && Object.freeze({ pattern: regexOf(a.hostRewritePathRegex.regex), substitution: a.hostRewritePathRegex.substitution }),
     timeoutMs: a.timeoutMs ?? DEFAULT_ROUTE_TIMEOUT_MS,
     retryPolicy: a.retryPolicy !== undefined ? shared.retryPolicies[a.retryPolicy] : undefined,
-    hashPolicy: a.hashPolicy ?? NONE,
-    rateLimits: linkRateLimits(a.rateLimits),
+    hashPolicy: a.hashPolicy ? deepFreeze(a.hashPolicy) : NONE,
+    rateLimits: deepFreeze(linkRateLimits(a.rateLimits)),
     bufferLimitBytes: a.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
     clusterNotFoundStatus: a.clusterNotFoundStatus ?? 503,
     idleTimeoutMs: a.idleTimeoutMs,
-    maxStreamDuration: a.maxStreamDuration,
-    mirrors: a.mirrors ?? NONE,
+    maxStreamDuration: deepFreeze(a.maxStreamDuration),
+    mirrors: a.mirrors ? deepFreeze(a.mirrors) : NONE,
   }
+  return Object.freeze(action)
 }
 
 function linkAction(a: RouteActionIR, shared: Shared): RouteAction {
@@ -96,20 +112,28 @@ function linkAction(a: RouteActionIR, shared: Shared): RouteAction {
   return { type: 'direct_response', status: a.status, body: a.body }
 }
 
+function sharedAction(a: RouteActionIR, shared: Shared): RouteAction {
+  let linked = shared.actions.get(a)
+  if (!linked) shared.actions.set(a, (linked = deepFreeze(linkAction(a, shared))))
+  return linked
+}
+
 function linkRoute(r: RouteIR, index: number, vh: { overrides: Readonly<Record<string, FilterOverride>> }, shared: Shared): Route {
   const own = linkFilterOverrides(r.filterOverrides)
   const vhostOverrides = vh.overrides
-  return {
+  // Frozen as built, children included (deepFreeze returns at once for what is already frozen):
+  // the snapshot's deepFreeze then stops at each route.
+  return Object.freeze({
     name: r.name,
     index,
     match: linkRouteMatch(r.match),
-    action: linkAction(r.action, shared),
-    requestHeaders: linkHeaderMutation(r.requestHeaders),
-    responseHeaders: linkHeaderMutation(r.responseHeaders),
-    cors: r.cors ? linkCors(r.cors) : undefined,
+    action: sharedAction(r.action, shared),
+    requestHeaders: deepFreeze(linkHeaderMutation(r.requestHeaders)),
+    responseHeaders: deepFreeze(linkHeaderMutation(r.responseHeaders)),
+    cors: r.cors ? deepFreeze(linkCors(r.cors)) : undefined,
     // The most specific entry wins, per filter: the route's, else its virtual host's.
-    filterOverrides: own === NO_OVERRIDES ? vhostOverrides : vhostOverrides === NO_OVERRIDES ? own : { ...vhostOverrides, ...own },
-  }
+    filterOverrides: deepFreeze(own === NO_OVERRIDES ? vhostOverrides : vhostOverrides === NO_OVERRIDES ? own : { ...vhostOverrides, ...own }),
+  })
 }
 
 function linkVirtualHost(vh: VirtualHostIR, shared: Shared): VirtualHost {
@@ -188,7 +212,7 @@ function linkCluster(c: ClusterIR): Cluster {
 export function linkSnapshot(ir: SnapshotIR, text?: string): Snapshot {
   const clusters = new Map<string, Cluster>()
   for (const c of ir.clusters) clusters.set(c.name, linkCluster(c))
-  const shared: Shared = { retryPolicies: (ir.retryPolicies ?? []).map(linkRetryPolicy) }
+  const shared: Shared = { retryPolicies: deepFreeze((ir.retryPolicies ?? []).map(linkRetryPolicy)), clusterTargets: new Map(), actions: new Map() }
   const snapshot: Snapshot = deepFreeze({
     version: ir.version,
     hash: ir.hash,

@@ -5,7 +5,7 @@
  * is refused with `snapshot_incompatible`, and whoever holds the current
  * snapshot keeps serving it.
  */
-import type { SnapshotIR } from '../compile/ir.js'
+import type { RouteActionIR, SnapshotIR } from '../compile/ir.js'
 import type { Snapshot } from '../compile/types.js'
 import { ProxyError } from '../errors.js'
 import { COMPILER_VERSION, SNAPSHOT_FORMAT, type SnapshotEnvelope } from './format.js'
@@ -30,9 +30,25 @@ export function readEnvelope(text: string): SnapshotEnvelope<SnapshotIR> {
         'rebuild it from its source config with this version (edgevoy build)',
     )
   const ir = env.snapshot
-  if (ir === null || typeof ir !== 'object' || !Array.isArray(ir.listeners) || !Array.isArray(ir.clusters))
-    throw refuse('serialized snapshot has no listeners/clusters')
+  if (ir === null || typeof ir !== 'object' || !Array.isArray(ir.listeners) || !Array.isArray(ir.clusters) || !Array.isArray(env.actions))
+    throw refuse('serialized snapshot has no listeners/clusters/actions')
+  unpoolActions(ir, env.actions as RouteActionIR[])
   return env as SnapshotEnvelope<SnapshotIR>
+}
+
+/**
+ * Put each route's action back in place of its index (the serializer writes
+ * identical actions once): routes that shared an action in the text share
+ * one object here, and link() links it once.
+ */
+function unpoolActions(ir: SnapshotIR, actions: readonly RouteActionIR[]): void {
+  for (const l of ir.listeners)
+    for (const vh of l.routeTable.virtualHosts)
+      for (const r of vh.routes) {
+        const a = actions[r.action as unknown as number]
+        if (a === undefined) throw refuse(`serialized snapshot: route ${JSON.stringify(r.name)} names action ${JSON.stringify(r.action)}, which the snapshot does not have`)
+        ;(r as { action: RouteActionIR }).action = a
+      }
 }
 
 /** Serialized snapshot text → the runtime Snapshot, or throws ProxyError `snapshot_incompatible`. */

@@ -59,6 +59,7 @@ class HeaderMatcher implements HeaderPredicate {
     this.treatMissingAsEmpty = h.treatMissingAsEmpty === true
     this.missingMatches = m.kind === 'present' ? (this.invert ? m.present : !m.present) : false
     this.match = m.kind === 'present' ? (m.present ? TRUE : FALSE) : m.kind === 'any' ? TRUE : m.kind === 'range' ? inRange(m.start, m.end) : linkStringMatcher(m)
+    Object.freeze(this)
   }
 
   test(request: MatchRequest): boolean {
@@ -102,6 +103,7 @@ class QueryMatcher implements QueryPredicate {
     this.name = q.name
     this.describe = q.describe
     this.match = q.match.kind === 'any' ? TRUE : linkStringMatcher(q.match)
+    Object.freeze(this)
   }
 
   test(params: URLSearchParams): boolean {
@@ -131,6 +133,7 @@ class PathMatcher implements PathPredicate {
     this.honoFoldCase = p.honoFoldCase === true
     this.want = this.caseSensitive ? p.value : p.value.toLowerCase()
     this.regex = p.regex ? regexOf(p.regex) : undefined
+    Object.freeze(this)
   }
 
   test(path: string): boolean {
@@ -158,10 +161,15 @@ export const linkPathMatch = (p: PathMatchIR): PathPredicate => new PathMatcher(
 
 const NONE: readonly never[] = Object.freeze([])
 
+/**
+ * Frozen as it is built (the matchers freeze themselves): a snapshot's
+ * deepFreeze then stops here instead of walking tens of thousands of
+ * objects one key at a time.
+ */
 export function linkRouteMatch(m: RouteMatchIR): RouteMatch {
-  return {
+  return Object.freeze({
     path: new PathMatcher(m.path),
-    headers: m.headers ? m.headers.map(linkHeaderMatcher) : NONE,
-    queryParameters: m.queryParameters ? m.queryParameters.map(linkQueryMatcher) : NONE,
-  }
+    headers: m.headers ? Object.freeze(m.headers.map(linkHeaderMatcher)) : NONE,
+    queryParameters: m.queryParameters ? Object.freeze(m.queryParameters.map(linkQueryMatcher)) : NONE,
+  })
 }

@@ -67,17 +67,17 @@ export async function forward(req: ForwardRequest, deps: ForwardDeps): Promise<R
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null
   const upload = hasBody ? watchUpload(request.body!, declaredLength(req.headers)) : undefined
   if (upload) req.onUpload?.(upload.state)
-  const headers = new Headers(req.headers)
-  // Envoy answers `Expect: 100-continue` itself and removes the header, so the
-  // upstream never sends a 100 for it (conn_manager_impl.cc, proxy_100_continue off).
-  headers.delete('expect')
+  // The Request copies req.headers (the caller's stay as they were); the copy is changed in place.
   const upstreamRequest = new Request(host.origin + req.path, {
     method: request.method,
-    headers,
-    body: upload ? withDeclaredLength(upload.stream, headers) : null,
+    headers: req.headers,
+    body: upload ? withDeclaredLength(upload.stream, req.headers) : null,
     redirect: 'manual',
     signal: controller.signal,
   })
+  // Envoy answers `Expect: 100-continue` itself and removes the header, so the
+  // upstream never sends a 100 for it (conn_manager_impl.cc, proxy_100_continue off).
+  upstreamRequest.headers.delete('expect')
   const binding = host.binding !== undefined ? deps.bindings?.[host.binding] : undefined
 
   const sentAt = deps.now()

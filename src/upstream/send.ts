@@ -14,7 +14,7 @@ import { forward, type ForwardDeps } from './forward.js'
 import { activeRequests } from './lb/index.js'
 import { prepareReplayBody, withBody, type ReplayBody } from './replay-body.js'
 import { backOffMs, shouldRetry, type AttemptOutcome } from './retry.js'
-import { guardBody, type BodyDeadline, type BodyOutcome } from './body-guard.js'
+import { canPipe, earliest, guardBody, pipeBody, type BodyDeadline, type BodyOutcome } from './body-guard.js'
 import type { UploadState } from './upload.js'
 
 export interface SendRequest {
@@ -174,9 +174,20 @@ function guardResponse(response: Response, req: SendRequest, routeDeadline: numb
   const deadlines: BodyDeadline[] = []
   if (Number.isFinite(routeDeadline)) deadlines.push({ at: routeDeadline, error: () => new ProxyError('upstream_timeout') })
   if (req.streamDeadline !== undefined) deadlines.push({ at: req.streamDeadline, error: () => new ProxyError('max_duration_timeout') })
-  const guarded = guardBody(response.body, { deadlines, idleMs: req.streamIdleTimeoutMs ?? 0, now })
+  const limits = { deadlines, idleMs: req.streamIdleTimeoutMs ?? 0, now }
+  const length = keptLength(response.headers)
+  if (canPipe(length, limits)) {
+    const piped = pipeBody(response.body, length!, earliest(deadlines), now)
+    req.onBodyDone?.(piped.done)
+    return new Response(piped.body, { status: response.status, statusText: response.statusText, headers: response.headers })
+  }
+  const guarded = guardBody(response.body, limits)
   req.onBodyDone?.(guarded.done)
-  return new Response(keepLength(guarded.body, response.headers), { status: response.status, statusText: response.statusText, headers: response.headers })
+  return new Response(length === undefined ? guarded.body : guarded.body.pipeThrough(new FixedLengthStream(length)), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  })
 }
 
 /**
@@ -186,9 +197,9 @@ function guardResponse(response: Response, req: SendRequest, routeDeadline: numb
  * closes short of it and the client sees the reset. Bodies workerd decodes
  * (Content-Encoding) change length, so they keep streaming chunked.
  */
-function keepLength(body: ReadableStream<Uint8Array>, headers: Headers): ReadableStream<Uint8Array> {
+function keptLength(headers: Headers): number | undefined {
   const length = headers.get('content-length')
   const encoding = headers.get('content-encoding')
-  if (length === null || !/^\d{1,15}$/.test(length) || (encoding !== null && encoding.toLowerCase() !== 'identity')) return body
-  return body.pipeThrough(new FixedLengthStream(Number(length)))
+  if (length === null || !/^\d{1,15}$/.test(length) || (encoding !== null && encoding.toLowerCase() !== 'identity')) return undefined
+  return Number(length)
 }

@@ -220,6 +220,23 @@ describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c)', () => {
     expect([...loaded.clusters.keys()]).toEqual(['a'])
     expect(Object.isFrozen(loaded.listeners[0]!.routeTable)).toBe(true)
   })
+
+  it('writes identical route actions once; the loaded routes share one frozen action, deeply frozen', () => {
+    const routes = ['/a', '/b', '/c'].map((prefix) => ({ match: { prefix }, route: { cluster: 'a', timeout: '3s' } }))
+    const compiled = compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: [...routes, { match: { prefix: '/' }, route: { cluster: 'a' } }] }], clusters: { a: [8001] } }))
+    const text = serializeSnapshot(compiled)
+    const doc = JSON.parse(text) as { actions: unknown[]; snapshot: { listeners: { routeTable: { virtualHosts: { routes: { action: unknown }[] }[] } }[] } }
+    expect(doc.actions).toHaveLength(2)
+    expect(doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes.map((r) => r.action)).toEqual([0, 0, 0, 1])
+    const loaded = loadSnapshot(text).listeners[0]!.routeTable.virtualHosts[0]!.routes
+    expect(loaded[0]!.action).toBe(loaded[2]!.action)
+    expect(loaded[0]!.action).toEqual(compiled.listeners[0]!.routeTable.virtualHosts[0]!.routes[0]!.action)
+    expect(loaded[3]!.action).not.toBe(loaded[0]!.action)
+    for (const r of loaded) {
+      expect(Object.isFrozen(r) && Object.isFrozen(r.match) && Object.isFrozen(r.match.path) && Object.isFrozen(r.action)).toBe(true)
+      if (r.action.type === 'route') expect(Object.isFrozen(r.action.target)).toBe(true)
+    }
+  })
 })
 
 describe('loadSnapshot refuses what it cannot trust', () => {
@@ -241,8 +258,11 @@ describe('loadSnapshot refuses what it cannot trust', () => {
     expect((e as Error).message).toContain(COMPILER_VERSION)
   })
 
-  it('text that is not a snapshot, or another format', () => {
-    for (const t of ['not json', '{}', JSON.stringify({ ...JSON.parse(text), format: 'other' }), JSON.stringify({ ...JSON.parse(text), snapshot: null })]) {
+  it('text that is not a snapshot, or another format, or a route naming an action the snapshot does not have', () => {
+    const doc = JSON.parse(text) as { snapshot: { listeners: { routeTable: { virtualHosts: { routes: { action: unknown }[] }[] } }[] } }
+    doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes[0]!.action = 7
+    const noAction = JSON.stringify(doc)
+    for (const t of ['not json', '{}', JSON.stringify({ ...JSON.parse(text), format: 'other' }), JSON.stringify({ ...JSON.parse(text), snapshot: null }), JSON.stringify({ ...JSON.parse(text), actions: undefined }), noAction]) {
       const e = refusal(t)
       expect(isProxyError(e) && e.code).toBe('snapshot_incompatible')
     }

@@ -55,6 +55,33 @@ describe('route timeout over the whole body', () => {
   })
 })
 
+describe('a body of known length under a deadline only: piped natively (pipeBody), same resets', () => {
+  // The stream idle timeout (5 min by default) cannot fire before a 2 s route timeout, so no JS reads the body.
+  it('a 2 s route timeout cuts a Content-Length slow drip at ~2 s: the body errors, the log says UT (bytes unknown: 0)', async () => {
+    const app = streamApp({ ports: [a], route: { timeout: '2s' } })
+    const started = Date.now()
+    const res = await app.request('/drip/60?every=100&sized')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-length')).toBe(String(60 * 16))
+    const body = await drain(res, started)
+    expect(body.error).toBeDefined()
+    expect(body.ms).toBeGreaterThanOrEqual(1900)
+    expect(body.ms).toBeLessThan(3500)
+    expect(body.bytes).toBeLessThan(60 * 16)
+    const [line] = await logLines(app.lines)
+    expect(line).toMatch(/^200 UT 0 upstream_timeout /)
+    expect(app.stats.counters.get('cluster.up.upstream_rq_timeout')).toBe(1)
+  }, 15_000)
+
+  it('a Content-Length body that ends in time arrives whole, logged with its length and no flag', async () => {
+    const app = streamApp({ ports: [a], route: { timeout: '3s' } })
+    const body = await drain(await app.request('/drip/5?every=50&sized'), Date.now())
+    expect(body.error).toBeUndefined()
+    expect(body.bytes).toBe(5 * 16)
+    expect((await logLines(app.lines))[0]).toMatch(/^200 - 80 via_upstream /)
+  })
+})
+
 describe('stream idle timeout', () => {
   it('a stall longer than stream_idle_timeout resets the stream (SI), though the route timeout is far off', async () => {
     const app = streamApp({ ports: [a], route: { timeout: '30s' }, hcm: { stream_idle_timeout: '0.5s' } })

@@ -1,0 +1,112 @@
+/**
+ * A profiling aid, not a benchmark section: serve the bare Worker and the
+ * seed-config edgevoy in one Miniflare, drive each with wrk for a few
+ * seconds, print workerd CPU per request for both (same run), and write a V8
+ * CPU profile of the seed isolate (taken over workerd's inspector) to
+ * argv[2] (default bench/results/seed.cpuprofile).
+ * Run: node --import tsx bench/profile-runtime.ts [out.cpuprofile] [seconds]
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, join } from 'node:path'
+import { Log, LogLevel, Miniflare } from 'miniflare'
+import { bundle, ROOT, TMP } from './bundle.js'
+import { buildBase, builtWorker } from './built.js'
+
+const out = process.argv[2] ?? join(ROOT, 'bench/results/seed.cpuprofile')
+const seconds = Number(process.argv[3] ?? 5)
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
+
+async function upstream(): Promise<Server> {
+  const body = Buffer.from('{"ok":true,"from":"upstream"}\n')
+  const s = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body))
+  })
+  s.keepAliveTimeout = 60_000
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  return s
+}
+async function freePort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  const p = (s.address() as AddressInfo).port
+  await new Promise((r) => s.close(r))
+  return p
+}
+function ticks(): number {
+  let t = 0
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(f[1]) === process.pid && stat.includes('(workerd)')) t += Number(f[11]) + Number(f[12])
+    } catch {}
+  }
+  return t
+}
+function wrk(url: string, secs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const p = spawn('wrk', ['-t1', '-c16', `-d${secs}s`, '-H', 'Host: api.example.com', url + '/api/v1/svc0/items/42?page=2'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let o = ''
+    p.stdout.on('data', (d) => (o += d))
+    p.on('close', () => resolve(Number(/(\d+) requests in/.exec(o)?.[1] ?? NaN)))
+  })
+}
+
+const up = await upstream()
+const upPort = (up.address() as AddressInfo).port
+const bare = await bundle(join(ROOT, 'bench/workers/bare.mjs'), 'bare')
+const seed = await builtWorker('prof-seed', buildBase(readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8'), { service_a_envoy: [`127.0.0.1:${upPort}`] }), { minify: process.env.MINIFY !== '0' })
+const ports = { bare: await freePort(), seed: await freePort(), inspector: await freePort() }
+const mf = new Miniflare({
+  log: new Log(LogLevel.WARN),
+  cf: false,
+  inspectorPort: ports.inspector,
+  workers: [
+    { name: 'bare', modules: [{ type: 'ESModule', path: bare.path, contents: bare.text }], modulesRoot: TMP, compatibilityDate: '2026-04-01', bindings: { UPSTREAM: `http://127.0.0.1:${upPort}` }, unsafeDirectSockets: [{ host: '127.0.0.1', port: ports.bare }] },
+    { name: 'seed', modules: seed.mfModules, modulesRoot: seed.outdir, compatibilityDate: '2026-04-01', unsafeDirectSockets: [{ host: '127.0.0.1', port: ports.seed }] },
+  ],
+})
+try {
+  await mf.ready
+  const urls = { bare: `http://127.0.0.1:${ports.bare}`, seed: `http://127.0.0.1:${ports.seed}` }
+  for (const u of Object.values(urls)) await wrk(u, 1)
+  const res: Record<string, number[]> = { bare: [], seed: [] }
+  for (let round = 0; round < 2; round++)
+    for (const [name, url] of Object.entries(urls)) {
+      const t = ticks()
+      const n = await wrk(url, seconds)
+      res[name]!.push(((ticks() - t) * TICK_US) / n)
+    }
+  const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length
+  process.stdout.write(`cpu µs/request: bare ${mean(res.bare!).toFixed(0)} seed ${mean(res.seed!).toFixed(0)} (+${(mean(res.seed!) - mean(res.bare!)).toFixed(0)}) rounds ${JSON.stringify(res)}\n`)
+  // A CPU profile of the seed isolate under the same load.
+  const { default: WebSocket } = (await import('ws' as string)) as { default: new (u: string) => { on(e: string, f: (x: unknown) => void): void; send(s: string): void; close(): void } }
+  const ws = new WebSocket(`ws://127.0.0.1:${ports.inspector}/core:user:seed`)
+  await new Promise((r, j) => (ws.on('open', r), ws.on('error', j)))
+  let id = 0
+  const pending = new Map<number, (v: unknown) => void>()
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as { id?: number; result?: unknown }
+    if (m.id !== undefined) pending.get(m.id)?.(m.result)
+  })
+  const call = (method: string, params = {}) => new Promise<unknown>((r) => (pending.set(++id, r), ws.send(JSON.stringify({ id, method, params }))))
+  await call('Profiler.enable')
+  await call('Profiler.setSamplingInterval', { interval: 50 })
+  await call('Profiler.start')
+  const n = await wrk(urls.seed, seconds)
+  const { profile } = (await call('Profiler.stop')) as { profile: unknown }
+  ws.close()
+  mkdirSync(dirname(out), { recursive: true })
+  writeFileSync(out, JSON.stringify(profile))
+  process.stdout.write(`profiled ${n} requests → ${out}\n`)
+} finally {
+  await mf.dispose()
+  up.closeAllConnections()
+  up.close()
+}
+process.exit(0)
