@@ -64,6 +64,8 @@ export interface RouteMatchIR {
   readonly path: PathMatchIR
   readonly headers?: readonly HeaderMatcherIR[]
   readonly queryParameters?: readonly QueryMatcherIR[]
+  /** `runtime_fraction.default_value`: the share of requests the route matches. Absent: all. */
+  readonly runtimeFraction?: FractionIR
 }
 
 /** A header value with its command operators parsed: literal text and `%OP(arg)%` in order. */

@@ -163,5 +163,6 @@ export function linkRouteMatch(m: RouteMatchIR): RouteMatch {
     path: new PathMatcher(m.path),
     headers: m.headers ? m.headers.map(linkHeaderMatcher) : NONE,
     queryParameters: m.queryParameters ? m.queryParameters.map(linkQueryMatcher) : NONE,
+    ...(m.runtimeFraction ? { runtimeFraction: m.runtimeFraction } : {}),
   }
 }

@@ -215,6 +215,8 @@ export const ACTED_ON: Readonly<Record<string, string>> = {
   'routeMatch.case_sensitive': 'src/compile/match.ts',
   'routeMatch.headers': 'src/compile/match.ts',
   'routeMatch.query_parameters': 'src/compile/match.ts',
+  'routeMatch.runtime_fraction': 'src/compile/match.ts',
+  'routeMatch.runtime_fraction.default_value': 'src/compile/match.ts',
   'regexMatcher.regex': 'src/compile/actions.ts',
   'headerMatcher.name': 'src/compile/match.ts',
   'headerMatcher.exact_match': 'src/compile/match.ts',
