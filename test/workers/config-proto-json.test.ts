@@ -246,3 +246,28 @@ describe('v2-era fields the v2 reader now knows', () => {
     expect((r.config!.json as any).static_resources.clusters[0].health_checks[0].http_health_check.service_name_matcher).toEqual({ prefix: 'test-service' })
   })
 })
+
+describe('a field written with no value (null)', () => {
+  // protobuf's JSON mapping: "null is accepted for all field types and treated as the
+  // default value of the corresponding field type" (https://protobuf.dev/programming-guides/json/).
+  it('a known field with no value is unset, as Envoy reads it', () => {
+    const r = loadConfig(config({ hcm: '          stream_idle_timeout:\n          common_http_protocol_options:', cluster: '    per_connection_buffer_limit_bytes:' }))
+    expect(r.errors).toEqual([])
+    const hcm = (r.config!.json as any).static_resources.listeners[0].filter_chains[0].filters[0].typed_config
+    expect('stream_idle_timeout' in hcm).toBe(false)
+    // Envoy's default stream_idle_timeout (5 minutes) applies, as for an absent field.
+    expect(compileConfig(r.config!).listeners[0]!.streamIdleTimeoutMs).toBe(300_000)
+  })
+
+  it('an unknown field with no value is a warning naming it, not an error: Envoy\'s own docs config has one', () => {
+    // Envoy docs/root/configuration/http/http_filters/_include/compressor-filter.yaml (validated by
+    // Envoy's CI: docs/BUILD "configs" → configs/BUILD example_configs) writes `uncompressible_response_code:`.
+    const r = loadConfig(config({ vhost: '              domains: ["*"]\n              uncompressible_response_code:' }))
+    expect(r.errors).toEqual([])
+    const w = r.warnings.find((i) => i.path.at(-1) === 'uncompressible_response_code')
+    expect(w?.message).toBe('unknown field "uncompressible_response_code" has no value and is ignored, as Envoy ignores it')
+    // With a value it is what it always was: an error.
+    const bad = loadConfig(config({ vhost: '              domains: ["*"]\n              uncompressible_response_code: [206]' }))
+    expect(bad.errors[0]?.message).toBe('unknown field "uncompressible_response_code"')
+  })
+})

@@ -14,6 +14,7 @@
 import { describe, expect, it } from 'vitest'
 import { formatPath } from '../../src/config/issues'
 import { loadConfig } from '../../src/config/load'
+import { shadows } from '../../src/compile/route-shadow'
 import { matchRequestOf } from '../../src/router/decide'
 import { buildRouteIndex, linearIndex } from '../../src/router/route-index'
 import { anyHost, bootstrap, compileJson, ROUTER } from '../support/config'
@@ -94,6 +95,15 @@ describe('runtime_fraction', () => {
     expect(seen.half).toBeLessThan(600)
     expect(seen.rest).toBeGreaterThan(900)
     expect(seen.rest).toBeLessThan(1100)
+  })
+
+  it('a route after a runtime_fraction catch-all is not reported as shadowed: the share it does not take goes on', () => {
+    const vh = compileJson(bootstrap({ virtual_hosts: anyHost(routes()) })).listeners[0]!.routeTable.virtualHosts[0]!
+    const [quarter, half, rest] = vh.routes
+    expect(shadows(quarter!, half!)).toBe(false)
+    expect(shadows(half!, rest!)).toBe(false)
+    const all = compileJson(bootstrap({ virtual_hosts: anyHost([route('all', { runtime_fraction: fraction(100) }), route('rest', {})]) })).listeners[0]!.routeTable.virtualHosts[0]!
+    expect(shadows(all.routes[0]!, all.routes[1]!)).toBe(true)
   })
 
   it('runtime_key is accepted with a warning: there is no runtime to override default_value', () => {

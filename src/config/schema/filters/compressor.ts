@@ -21,7 +21,11 @@ const LIBRARY_ENCODINGS: Readonly<Record<string, 'gzip' | 'br' | 'zstd'>> = {
 }
 
 /** `config.core.v3.TypedExtensionConfig` naming a compression library; its tuning (levels, windows) is Envoy's zlib's, not used. */
-const library = envoyObject({ name: z.string(), typed_config: opaque }).transform((lib, ctx) => {
+const library = warnWhen(envoyObject({ name: z.string(), typed_config: opaque }), (lib) => {
+  const tuning = Object.keys(lib.typed_config).filter((k) => k !== '@type')
+  // Said rather than dropped: the bytes differ from Envoy's, the meaning does not.
+  return tuning.length ? `compression library settings ${tuning.join(', ')} are not applied: Workers' CompressionStream has fixed settings (the body is the same once decoded)` : undefined
+}).transform((lib, ctx) => {
   const type = typeof lib.typed_config['@type'] === 'string' ? lib.typed_config['@type'] : ''
   const encoding = LIBRARY_ENCODINGS[type]
   if (!encoding) {
