@@ -271,3 +271,32 @@ describe('a field written with no value (null)', () => {
     expect(bad.errors[0]?.message).toBe('unknown field "uncompressible_response_code"')
   })
 })
+
+describe('configured but read by nothing: said, not dropped', () => {
+  it('a typed_per_filter_config entry that names no filter of the chain is a warning (Envoy looks entries up by filter name, so it configures nothing there either)', () => {
+    // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-route-typed-per-filter-config
+    const text = config({ vhost: `              domains: ["*"]\n              typed_per_filter_config:\n                envoy.filters.http.compression: {disabled: true}\n                envoy.filters.http.router: {}` })
+    const r = loadConfig(text)
+    expect(r.errors).toEqual([])
+    const w = r.warnings.filter((i) => i.message.includes('names no filter'))
+    expect(w.map((i) => i.path.at(-1))).toEqual(['envoy.filters.http.compression'])
+    expect(w[0]!.message).toBe('typed_per_filter_config "envoy.filters.http.compression" names no filter of this connection manager\'s http_filters (envoy.filters.http.router): it configures nothing, as in Envoy')
+    expect(w[0]!.line).toBe(text.split('\n').findIndex((l) => l.includes('envoy.filters.http.compression')) + 1)
+  })
+
+  it('compressor library tuning (levels, windows) is a warning: CompressionStream has fixed settings', () => {
+    const r = loadConfig(config({ hcm: `          http_filters:
+          - name: envoy.filters.http.compressor
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor
+              compressor_library:
+                name: text_optimized
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip
+                  memory_level: 3
+                  compression_level: BEST_COMPRESSION
+          - name: envoy.filters.http.router` }).replace('          http_filters: [{name: envoy.filters.http.router}]\n', ''))
+    expect(r.errors).toEqual([])
+    expect(r.warnings.map((w) => w.message)).toContainEqual('compression library settings memory_level, compression_level are not applied: Workers\' CompressionStream has fixed settings (the body is the same once decoded)')
+  })
+})
