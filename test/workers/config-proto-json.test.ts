@@ -297,6 +297,17 @@ describe('configured but read by nothing: said, not dropped', () => {
                   compression_level: BEST_COMPRESSION
           - name: envoy.filters.http.router` }).replace('          http_filters: [{name: envoy.filters.http.router}]\n', ''))
     expect(r.errors).toEqual([])
-    expect(r.warnings.map((w) => w.message)).toContainEqual('compression library settings memory_level, compression_level are not applied: Workers\' CompressionStream has fixed settings (the body is the same once decoded)')
+    expect(r.warnings.map((w) => w.message)).toContainEqual('compressor library settings memory_level, compression_level are not applied: Workers\' CompressionStream has fixed settings (the body is the same once decoded)')
+  })
+
+  it('a warning inside the connection manager does not hide the listener\'s own warning (use_remote_address)', () => {
+    // Before: the HCM's warning (here a route decorator) made the network filter give no value, so the
+    // listener check that reads it never ran — one of the lost warnings of the corpus report (W1).
+    const plain = loadConfig(config())
+    const nested = loadConfig(config({ route: '                route: {cluster: backend}\n                decorator: {operation: x}' }))
+    const edge = (r: typeof plain) => r.warnings.filter((w) => w.message.includes('without use_remote_address'))
+    expect(edge(plain)).toHaveLength(1)
+    expect(edge(nested)).toHaveLength(1)
+    expect(nested.warnings.some((w) => w.path.at(-1) === 'decorator')).toBe(true)
   })
 })

@@ -276,8 +276,15 @@ export const networkFilter = envoyObject({
   const key = 'typed_config'
   const parsed = httpConnectionManager.safeParse(f.typed_config ?? {})
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [key, ...issue.path] } as Parameters<typeof ctx.addIssue>[0])
-    return z.NEVER
+    const onlyWarnings = parsed.error.issues.every((i) => (i as { params?: { kind?: string } }).params?.kind === WARNING)
+    // Warnings do not abort (continue: true): the listener's own checks still run and see the connection manager.
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [key, ...issue.path], ...(onlyWarnings ? { continue: true } : {}) } as Parameters<typeof ctx.addIssue>[0])
+    if (!onlyWarnings) return z.NEVER
+    // Warnings only: the connection manager is valid; its value (for those checks) is the parse without them.
+    warningMode.collecting = false
+    const quiet = httpConnectionManager.safeParse(f.typed_config ?? {})
+    warningMode.collecting = true
+    return quiet.success ? { name: f.name, httpConnectionManager: quiet.data } : z.NEVER
   }
   return { name: f.name, httpConnectionManager: parsed.data }
 })
