@@ -599,6 +599,8 @@ export interface HealthCheckIR {
   readonly unhealthyThreshold: number
   readonly healthyThreshold: number
   readonly expectedStatuses: readonly (readonly [number, number])[]
+  /** `service_name_matcher`: the answer's x-envoy-upstream-healthchecked-cluster must match it. Absent: not checked. */
+  readonly serviceName?: StringMatcherIR
 }
 
 export interface OutlierIR {

@@ -113,6 +113,7 @@ export const ACTED_ON: Readonly<Record<string, string>> = {
   'healthCheck.http_health_check.expected_statuses[].start': 'src/compile/resilience.ts',
   'healthCheck.http_health_check.expected_statuses[].end': 'src/compile/resilience.ts',
   'healthCheck.http_health_check.method': 'src/compile/resilience.ts',
+  'healthCheck.http_health_check.service_name_matcher': 'src/compile/resilience.ts',
   'outlierDetection.consecutive_5xx': 'src/compile/resilience.ts',
   'outlierDetection.consecutive_gateway_failure': 'src/compile/resilience.ts',
   'outlierDetection.consecutive_local_origin_failure': 'src/compile/resilience.ts',
