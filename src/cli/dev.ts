@@ -11,6 +11,7 @@ import { findAdminToken } from './dev-vars.js'
 import { hasLds } from './k8s/dynamic.js'
 import { parseServices, serviceBindingsFor, wranglerBindings } from './wrangler-bindings.js'
 import { shadowNotice, storedVersion, watchFile } from './dev-watch.js'
+import { xdsLines } from './xds-summary.js'
 
 const HELP = `Usage: edgevoy dev -c FILE [--port N] [--listener NAME] [options]
 
@@ -22,7 +23,9 @@ Options:
   -p, --port N             local port (default 8080), whatever port the listener names
   -l, --listener NAME      which listener to serve (default: the first); with REST
                            dynamic_resources, the LDS listener to serve once it arrives
-                           (the control plane's token from $XDS_TOKEN)
+                           (default there: the first the control plane sends)
+  --xds-token T            bearer token for the REST xDS control plane (else $XDS_TOKEN),
+                           as the deployed Worker's XDS_TOKEN secret
   --resolve HOST=IP[:PORT] resolve an endpoint hostname locally (repeatable, or
                            comma-separated); a name given twice becomes two hosts,
                            as with STRICT_DNS. Without a port, the config's port is kept.
@@ -46,6 +49,7 @@ export async function runDev(argv: string[]): Promise<number> {
     listener: { type: 'string', short: 'l' },
     resolve: { type: 'string', multiple: true },
     'admin-token': { type: 'string' },
+    'xds-token': { type: 'string' },
     persist: { type: 'boolean' },
     watch: { type: 'boolean', short: 'w' },
     service: { type: 'string', multiple: true },
@@ -61,9 +65,10 @@ export async function runDev(argv: string[]): Promise<number> {
   for (const w of result.warnings) process.stderr.write(`${formatIssue(w, values.config)}\n`)
 
   const listeners = result.snapshot.listeners
-  // A bootstrap with REST dynamic_resources gets its listeners over LDS: --listener names the one to serve (503 until it arrives).
-  const dynamic = values.listener !== undefined && hasLds(result.text) && !listeners.some((l) => l.name === values.listener)
-  const listener = dynamic ? { name: values.listener! } : values.listener ? listeners.find((l) => l.name === values.listener) : listeners[0]
+  // A bootstrap with REST dynamic_resources gets its listeners over LDS: --listener names the one to serve,
+  // else the first the control plane sends (503 until it arrives). The Worker reads '' as "the first".
+  const dynamic = hasLds(result.text) && (values.listener === undefined ? listeners.length === 0 : !listeners.some((l) => l.name === values.listener))
+  const listener = dynamic ? { name: values.listener ?? '' } : values.listener ? listeners.find((l) => l.name === values.listener) : listeners[0]
   if (!listener) {
     const names = listeners.map((l) => `"${l.name}"`).join(', ')
     throw new UsageError(values.listener ? `no listener "${values.listener}" in ${values.config}; it has ${names || 'none'}` : `${values.config} has no listeners`)
@@ -86,19 +91,32 @@ export async function runDev(argv: string[]): Promise<number> {
   const [bundle, wrangler] = await Promise.all([bundleWorker(), wranglerBindings()])
   for (const notice of [...wrangler.notices, ...serviceBindingsFor(wrangler.worker, services).notices]) process.stderr.write(`edgevoy: notice: ${notice}\n`)
   const admin = findAdminToken(values['admin-token'])
+  // The control plane's bearer token (docs/xds.md): the flag, else $XDS_TOKEN — the deployed Worker's XDS_TOKEN secret.
+  const xdsToken = values['xds-token'] || process.env.XDS_TOKEN || undefined
   const optionsFor = (configText: string, listenerName: string) =>
     miniflareOptions({
       workers: [
         listenerWorker(bundle, wrangler.worker, {
           name: 'edgevoy', configText, listener: listenerName, port, resolve, adminToken: admin?.token, services,
-          // The control plane's bearer token (docs/xds.md), as the deployed Worker's XDS_TOKEN secret.
-          ...(process.env.XDS_TOKEN ? { xdsToken: process.env.XDS_TOKEN } : {}),
+          ...(xdsToken ? { xdsToken } : {}),
         }),
       ],
       onLine: (line, _tag, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`),
       persistDir: values.persist ? join(process.cwd(), '.edgevoy/state') : undefined,
     })
   const mf = await startMiniflare(optionsFor(result.text, listener.name), [port], stop)
+  const xds = xdsLines(result.json)
+  // The xDS poller (a Durable Object) starts on the Worker's first request (src/state/xds-ensure.ts);
+  // dev makes one at once — to the admin prefix, so no request line is logged — and polls from the start.
+  const vars = (wrangler.worker.bindings ?? {}) as { ADMIN_PREFIX?: string; ADMIN_HOST?: string }
+  const kick = async () => {
+    if (!xds.length) return
+    // src/state/admin-request.ts's prefix rule (that module's types are the Worker's, not the CLI's).
+    const prefix = `/${(vars.ADMIN_PREFIX || '/__admin').replace(/^\/+|\/+$/g, '')}`
+    const res = await mf.dispatchFetch(`http://${vars.ADMIN_HOST || LOCAL_HOST}:${port}${prefix}/`).catch(() => undefined)
+    await res?.body?.cancel()
+  }
+  await kick()
   const file = values.config
   const checkShadow = async () => {
     const version = admin ? await storedVersion(port, admin.token) : undefined
@@ -107,7 +125,10 @@ export async function runDev(argv: string[]): Promise<number> {
 
   const index = dynamic ? 0 : listeners.indexOf(listener as (typeof listeners)[number])
   const several = !dynamic && listeners.length > 1 ? ` (${index === 0 ? 'first' : `#${index + 1}`} of ${listeners.length} listeners; pick another with --listener)` : ''
-  process.stdout.write(`edgevoy: listener "${listener.name}" serving on http://${LOCAL_HOST}:${port}${several}\n`)
+  for (const line of xds) process.stdout.write(`edgevoy: ${line}\n`)
+  if (!dynamic) process.stdout.write(`edgevoy: listener "${listener.name}" serving on http://${LOCAL_HOST}:${port}${several}\n`)
+  else if (listener.name) process.stdout.write(`edgevoy: listener "${listener.name}" serving on http://${LOCAL_HOST}:${port} once LDS sends it (503 until then)\n`)
+  else process.stdout.write(`edgevoy: the first LDS listener serving on http://${LOCAL_HOST}:${port} once the control plane sends it (503 until then)\n`)
   if (admin) process.stdout.write(`edgevoy: admin API on http://${LOCAL_HOST}:${port}/__admin (token from ${admin.source})\n`)
   if (values.persist) await checkShadow()
 
@@ -121,14 +142,15 @@ export async function runDev(argv: string[]): Promise<number> {
         process.stderr.write(`edgevoy: ${file}: ${next.errors.length} error${next.errors.length === 1 ? '' : 's'}; still serving the last good config\n`)
         return
       }
-      const name = next.snapshot.listeners.some((l) => l.name === listener.name) ? listener.name : values.listener ? undefined : next.snapshot.listeners[0]?.name
-      if (!name) {
+      const name = dynamic ? listener.name : next.snapshot.listeners.some((l) => l.name === listener.name) ? listener.name : values.listener ? undefined : next.snapshot.listeners[0]?.name
+      if (name === undefined) {
         process.stderr.write(`edgevoy: ${file}: no listener "${listener.name}" any more; still serving the last good config\n`)
         return
       }
       for (const w of next.warnings) process.stderr.write(`${formatIssue(w, file)}\n`)
       await mf.setOptions(optionsFor(next.text, name))
-      process.stdout.write(`edgevoy: ${file} changed: applied, listener "${name}" serving on http://${LOCAL_HOST}:${port}\n`)
+      await kick()
+      process.stdout.write(`edgevoy: ${file} changed: applied, ${name ? `listener "${name}"` : 'the first LDS listener'} serving on http://${LOCAL_HOST}:${port}\n`)
       await checkShadow()
     }
     // One apply at a time, in order of the edits.

@@ -10,7 +10,7 @@ import { compileConfig } from '../compile/index.js'
 import type { Snapshot } from '../compile/types.js'
 
 export type ReadResult =
-  | { ok: true; file: string; text: string; snapshot: Snapshot; warnings: readonly ConfigIssue[] }
+  | { ok: true; file: string; text: string; snapshot: Snapshot; warnings: readonly ConfigIssue[]; /** The validated config's v3 JSON form. */ json: unknown }
   | { ok: false; file: string; errors: string[]; issues: readonly ConfigIssue[] }
 
 export function readConfig(file: string, resolve?: Record<string, string[]>): ReadResult {
@@ -29,7 +29,7 @@ export function readConfig(file: string, resolve?: Record<string, string[]>): Re
   }
   try {
     const snapshot = compileConfig(loaded.config, resolve ? { resolve } : {})
-    return { ok: true, file, text, snapshot, warnings: loaded.warnings }
+    return { ok: true, file, text, snapshot, warnings: loaded.warnings, json: loaded.config.json }
   } catch (e) {
     // compile is meant to accept anything load accepted; say so plainly if it does not.
     const message = `cannot compile config: ${e instanceof Error ? e.message : String(e)}`

@@ -60,12 +60,13 @@ interface FileReport {
 
 async function checkFile(file: string, target: 'cloudflare' | 'local'): Promise<FileReport> {
   // Loaded here, not at the top: `--help` and usage errors answer without loading the schemas.
-  const [{ formatIssue }, { readConfig }, { summarize }, { cloudflareWarnings }, { shadowedRoutes }] = await Promise.all([
+  const [{ formatIssue }, { readConfig }, { summarize }, { cloudflareWarnings }, { shadowedRoutes }, { xdsLines }] = await Promise.all([
     import('../config/issues.js'),
     import('./read-config.js'),
     import('./summary.js'),
     import('./cloudflare-checks.js'),
     import('../compile/route-shadow.js'),
+    import('./xds-summary.js'),
   ])
   const rejected = (errors: readonly ConfigIssue[], lines: readonly string[]): FileReport => ({
     file,
@@ -79,7 +80,7 @@ async function checkFile(file: string, target: 'cloudflare' | 'local'): Promise<
   // An empty config, or one that serves nothing, was already refused by loadConfig (src/config/load.ts).
   const { snapshot } = result
   const warnings = [...result.warnings, ...shadowedRoutes(snapshot), ...(target === 'cloudflare' ? cloudflareWarnings(snapshot) : [])]
-  const text = [`${file}: OK`, ...summarize(snapshot)]
+  const text = [`${file}: OK`, ...summarize(snapshot), ...xdsLines(result.json)]
   if (warnings.length) {
     text.push(`warnings (${warnings.length}):`)
     for (const w of warnings) text.push(`  ${formatIssue(w, file)}`)

@@ -64,6 +64,8 @@ export interface RouteMatchIR {
   readonly path: PathMatchIR
   readonly headers?: readonly HeaderMatcherIR[]
   readonly queryParameters?: readonly QueryMatcherIR[]
+  /** `runtime_fraction.default_value`: the share of requests the route matches. Absent: all. */
+  readonly runtimeFraction?: FractionIR
 }
 
 /** A header value with its command operators parsed: literal text and `%OP(arg)%` in order. */
@@ -612,6 +614,8 @@ export interface HealthCheckIR {
   readonly unhealthyThreshold: number
   readonly healthyThreshold: number
   readonly expectedStatuses: readonly (readonly [number, number])[]
+  /** `service_name_matcher`: the answer's x-envoy-upstream-healthchecked-cluster must match it. Absent: not checked. */
+  readonly serviceName?: StringMatcherIR
 }
 
 export interface OutlierIR {

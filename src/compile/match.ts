@@ -7,6 +7,7 @@
 import type { HeaderMatcherConfig, QueryParameterMatcherConfig } from '../config/schema/matchers.js'
 import type { RouteConfig } from '../config/schema/route.js'
 import { literalPattern, regexHonoPattern } from './hono-pattern.js'
+import { optionalFraction } from './filters/common.js'
 import type { HeaderMatcherIR, HeaderValueMatchIR, PathMatchIR, QueryMatcherIR, RouteMatchIR } from './ir.js'
 import { fullMatchRegexIR } from './regex.js'
 import { describeStringMatcher, lowerStringMatcher } from './strings.js'
@@ -92,5 +93,6 @@ export function lowerRouteMatch(match: RouteConfig['match']): RouteMatchIR {
     path: lowerPathMatch(match),
     ...(match.headers?.length ? { headers: match.headers.map(lowerHeaderMatcher) } : {}),
     ...(match.query_parameters?.length ? { queryParameters: match.query_parameters.map(lowerQueryMatcher) } : {}),
+    ...optionalFraction('runtimeFraction', match.runtime_fraction?.default_value),
   }
 }

@@ -8,6 +8,7 @@ import type { CircuitBreakersConfig, CommonLbConfig, HealthCheckConfig, OutlierD
 import type { RetryPolicyConfig } from '../config/schema/retry.js'
 import { DEFAULT_CIRCUIT_BREAKERS, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, type CircuitBreakerIR, type HealthCheckIR, type OutlierIR, type RetryPolicyIR } from './ir.js'
 import type { RetryPolicy } from './types.js'
+import { lowerStringMatcher } from './strings.js'
 
 export type { CircuitBreakerThresholds, ClusterResilience, HealthCheckPolicy, OutlierPolicy, RetryPolicy } from './types.js'
 
@@ -28,6 +29,7 @@ function healthCheck(h: HealthCheckConfig): HealthCheckIR {
     unhealthyThreshold: Math.max(1, h.unhealthy_threshold),
     healthyThreshold: Math.max(1, h.healthy_threshold),
     expectedStatuses: http.expected_statuses?.map((r) => [r.start, r.end] as const) ?? [[200, 201]],
+    ...(http.service_name_matcher ? { serviceName: lowerStringMatcher(http.service_name_matcher) } : {}),
   }
 }
 

@@ -50,6 +50,12 @@ export interface MatchRequest {
   readonly authority: string
   readonly path: string
   readonly scheme: string
+  /**
+   * Where the request's random value for `runtime_fraction` comes from ([0, 1)); route
+   * selection draws it once, so every route tested sees the same value (Envoy draws
+   * one per stream: ConnectionManagerImpl's stream_id). Absent: Math.random.
+   */
+  readonly random?: () => number
 }
 
 /** A compiled `config.route.v3.HeaderMatcher`. */
@@ -83,6 +89,8 @@ export interface RouteMatch {
   readonly path: PathPredicate
   readonly headers: readonly HeaderPredicate[]
   readonly queryParameters: readonly QueryPredicate[]
+  /** `runtime_fraction`: the route matches when the request's random value falls under it. Absent: always. */
+  readonly runtimeFraction?: Fraction
 }
 
 export interface WeightedCluster {

@@ -9,7 +9,8 @@
  *    single element in place of an array thereof") — `domains: "*"`,
  *    `thresholds: {…}`, `access_log: {…}`, `clusters: {…}`;
  *  - a field may be written by its proto name or by its lowerCamelCase
- *    `json_name` (`remoteJwks` for `remote_jwks`).
+ *    `json_name` (`remoteJwks` for `remote_jwks`);
+ *  - a field written with no value (`null`) is unset (protobuf's JSON mapping).
  *
  * This pass rewrites both into the canonical v3 form, guided by the schemas
  * themselves (so a list is wrapped only where the schema has a list, and a
@@ -130,6 +131,12 @@ export function canonicalizeProtoJson(doc: unknown, schemas: ProtoJsonSchemas, m
       const field = shape[key]
       if (field === undefined) continue
       let v = value[key]
+      // "null is accepted for all field types and treated as the default value of the
+      // corresponding field type" (protobuf's JSON mapping): `field:` with no value is unset.
+      if (v === null) {
+        delete value[key]
+        continue
+      }
       if (v !== undefined && v !== null && !Array.isArray(v) && isList(field)) {
         const list = [v]
         value[key] = list

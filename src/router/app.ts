@@ -73,7 +73,7 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
     c.set('upstreamCluster', undefined)
     try {
       if (c.get('downstream').conflictingFraming) throw new ProxyError('downstream_protocol_error')
-      const decision = decideRoute(listener.routeTable, indexes, c.req.raw)
+      const decision = decideRoute(listener.routeTable, indexes, c.req.raw, deps.random)
       c.set('decision', decision)
       const pathAction = c.get('downstream').pathAction
       // Path normalization refused the path (400) or asks the client to come back with the unescaped one (307).

@@ -10,7 +10,7 @@ import type { RouteIndex } from './route-index.js'
 export type { RouteDecision }
 
 /** What route matching sees of a request: Envoy's pseudo-headers. */
-export function matchRequestOf(request: Request): { match: MatchRequest; pathname: string } {
+export function matchRequestOf(request: Request, random: () => number = Math.random): { match: MatchRequest; pathname: string } {
   const url = new URL(request.url)
   return {
     match: {
@@ -20,13 +20,14 @@ export function matchRequestOf(request: Request): { match: MatchRequest; pathnam
       authority: request.headers.get('host') ?? url.host,
       path: url.pathname + url.search,
       scheme: (request.headers.get('x-forwarded-proto') ?? url.protocol.slice(0, -1)).toLowerCase(),
+      random,
     },
     pathname: url.pathname,
   }
 }
 
-export function decideRoute(table: RouteTable, indexes: ReadonlyMap<string, RouteIndex>, request: Request): RouteDecision {
-  const { match, pathname } = matchRequestOf(request)
+export function decideRoute(table: RouteTable, indexes: ReadonlyMap<string, RouteIndex>, request: Request, random: () => number = Math.random): RouteDecision {
+  const { match, pathname } = matchRequestOf(request, random)
   const virtualHost = table.findVirtualHost(match.authority)
   const route = !virtualHost
     ? undefined

@@ -21,10 +21,11 @@ export function routeMatches(route: Route, request: MatchRequest, query: () => U
 
 /**
  * The request's query parameters, parsed at most once and only if a route
- * with query matchers is tested. A class, not a closure: bundlers that keep
+ * with query matchers is tested; likewise its runtime_fraction random value. A class, not a closure: bundlers that keep
  * function names (wrangler does) pay a defineProperty per closure created.
  */
 class LazyQuery {
+  #random: number | undefined
   constructor(
     private readonly path: string,
     private params: URLSearchParams | undefined,
@@ -32,6 +33,10 @@ class LazyQuery {
   ) {}
   get(): URLSearchParams {
     return (this.params ??= this.make ? this.make() : queryOf(this.path))
+  }
+  /** The request's one random value, drawn when the first runtime_fraction route is tested. */
+  random(request: MatchRequest): number {
+    return (this.#random ??= (request.random ?? Math.random)())
   }
 }
 
@@ -42,6 +47,11 @@ function matches(route: Route, request: MatchRequest, query: LazyQuery): boolean
   if (m.queryParameters.length > 0) {
     const q = query.get()
     for (const p of m.queryParameters) if (!p.test(q)) return false
+  }
+  // Envoy's ProtobufPercentHelper::evaluateFractionalPercent: random % denominator < numerator.
+  if (m.runtimeFraction !== undefined) {
+    const f = m.runtimeFraction
+    if (Math.floor(query.random(request) * f.denominator) >= f.numerator) return false
   }
   return true
 }

@@ -171,5 +171,6 @@ export function linkRouteMatch(m: RouteMatchIR): RouteMatch {
     path: new PathMatcher(m.path),
     headers: m.headers ? Object.freeze(m.headers.map(linkHeaderMatcher)) : NONE,
     queryParameters: m.queryParameters ? Object.freeze(m.queryParameters.map(linkQueryMatcher)) : NONE,
+    ...(m.runtimeFraction ? { runtimeFraction: Object.freeze(m.runtimeFraction) } : {}),
   })
 }

@@ -104,7 +104,31 @@ export class XdsPollerCore {
       fetch: (input, init) => fetch(input, token ? { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } } : init),
       publish: authorityPublisher(ns.get(ns.idFromName('global'))),
     }
+    const before = await this.ctx.storage.get<PollReport>('last')
     const ran = await xdsTick(this.#store, deps)
-    if (ran) await this.ctx.storage.setAlarm(Date.now() + ran.nextInMs)
+    if (!ran) return
+    const line = outcomeLine(ran.report.outcome, before?.outcome)
+    if (line) (ran.report.outcome.kind === 'applied' ? console.log : console.error)(line)
+    await this.ctx.storage.setAlarm(Date.now() + ran.nextInMs)
+  }
+}
+
+/**
+ * One console line per change of outcome (`edgevoy dev` shows it; on
+ * Cloudflare it is in the Worker's logs): every applied update, and a
+ * rejection or an unreachable control plane once until it changes — not
+ * once per poll.
+ */
+export function outcomeLine(outcome: PollOutcome, previous: PollOutcome | undefined): string | undefined {
+  const same = previous?.kind === outcome.kind && ('message' in outcome ? 'message' in previous && previous.message === outcome.message : true)
+  switch (outcome.kind) {
+    case 'applied':
+      return `edgevoy: xDS update applied (${Object.entries(outcome.versions).map(([k, v]) => `${k} ${v}`).join(', ')})`
+    case 'rejected':
+      return same ? undefined : `edgevoy: xDS update rejected (NACK sent, still serving the last good config): ${outcome.message}`
+    case 'unreachable':
+      return same ? undefined : `edgevoy: xDS control plane unreachable, still serving the last good config: ${outcome.message}`
+    case 'unchanged':
+      return undefined
   }
 }

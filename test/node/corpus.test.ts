@@ -15,7 +15,17 @@ import { describe, expect, it } from 'vitest'
 import { readConfig } from '../../src/cli/read-config'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
-const CORPUS = join(HERE, '..', '..', '..', 'shared', 'corpus', 'real-envoy-configs')
+/** `../shared/corpus` beside the checkout (main), or beside an ancestor of it (a worktree under /work/wt/NAME). */
+function corpusDir(): string {
+  let dir = join(HERE, '..', '..')
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, '..', 'shared', 'corpus', 'real-envoy-configs')
+    if (existsSync(candidate)) return candidate
+    dir = join(dir, '..')
+  }
+  return join(HERE, '..', '..', '..', 'shared', 'corpus', 'real-envoy-configs')
+}
+const CORPUS = corpusDir()
 const FILES = join(CORPUS, 'files')
 
 type Expectation = { class: 'A' | 'B' | 'C' | 'D'; reason?: string }

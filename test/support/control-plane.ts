@@ -10,6 +10,8 @@
  * Started from workerd tests through upstream-control (`POST /control-planes/:id` → `{ port }`).
  * Each type has its own version, as in the protocol; a request whose
  * version_info equals it gets 304; LDS/CDS with no resource_names get all.
+ * With `token`, discovery requests without `Authorization: Bearer <token>`
+ * get 401 (another edgevoy's admin xDS does the same; docs/xds.md).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -32,7 +34,7 @@ export interface ControlPlane {
   close(): Promise<void>
 }
 
-export async function startControlPlane(): Promise<ControlPlane> {
+export async function startControlPlane(options: { token?: string } = {}): Promise<ControlPlane> {
   const snapshot = new Map<string, TypeSnapshot>()
   const requests: unknown[] = []
   let nonce = 0
@@ -53,7 +55,9 @@ export async function startControlPlane(): Promise<ControlPlane> {
     if (!m || req.method !== 'POST') return reply(res, 404, { error: 'not found' })
     const kind = m[1]!
     const dr = JSON.parse(body) as { version_info?: string; resource_names?: string[]; type_url?: string }
-    requests.push({ kind, ...dr })
+    const authorized = options.token === undefined || req.headers.authorization === `Bearer ${options.token}`
+    requests.push({ kind, ...dr, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) })
+    if (!authorized) return reply(res, 401, { code: 16, message: 'missing or wrong bearer token' })
     if (dr.type_url && dr.type_url !== TYPE_URLS[kind]) return reply(res, 400, { code: 3, message: 'type_url mismatch' })
     const s = snapshot.get(kind) ?? { version: '', resources: [] }
     if (s.version === '' || dr.version_info === s.version) {

@@ -45,12 +45,15 @@ export const matchArb = fc
     caseInsensitive: fc.boolean(),
     headers: fc.array(headerArb, { maxLength: 2 }),
     query: fc.array(queryArb, { maxLength: 1 }),
+    // runtime_fraction: decided with a fixed random value by the tests that use this (0, 30, 100 out of 100).
+    fraction: fc.option(fc.constantFrom(0, 30, 100), { nil: undefined }),
   })
-  .map(({ spec, caseInsensitive, headers, query }) => ({
+  .map(({ spec, caseInsensitive, headers, query, fraction }) => ({
     ...spec,
     ...(caseInsensitive ? { case_sensitive: false } : {}),
     ...(headers.length ? { headers } : {}),
     ...(query.length ? { query_parameters: query } : {}),
+    ...(fraction !== undefined ? { runtime_fraction: { default_value: { numerator: fraction } } } : {}),
   }))
 
 export const requestArb = fc.record({

@@ -97,9 +97,9 @@ describe('errors: where and what, all at once', () => {
   })
 
   it('says that fields it does not act on are ignored (a warning), and rejects those that would change routing', () => {
-    const doc = bootstrap({ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/', runtime_fraction: { default_value: { numerator: 50 } } }, direct_response: { status: 200 } }] }] })
+    const doc = bootstrap({ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/', dynamic_metadata: [{ filter: 'f', path: [{ key: 'k' }], value: { string_match: { exact: 'v' } } }] }, direct_response: { status: 200 } }] }] })
     const bad = loadConfig(JSON.stringify(doc))
-    expect(bad.errors[0]?.message).toMatch(/runtime_fraction is not supported/)
+    expect(bad.errors[0]?.message).toMatch(/dynamic_metadata is not supported/)
     const ok = bootstrap({ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 }, decorator: { operation: 'x' } }] }], hcm: { via: 'edgevoy' } })
     const r = loadConfig(JSON.stringify(ok))
     expect(r.ok).toBe(true)

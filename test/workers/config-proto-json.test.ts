@@ -246,3 +246,68 @@ describe('v2-era fields the v2 reader now knows', () => {
     expect((r.config!.json as any).static_resources.clusters[0].health_checks[0].http_health_check.service_name_matcher).toEqual({ prefix: 'test-service' })
   })
 })
+
+describe('a field written with no value (null)', () => {
+  // protobuf's JSON mapping: "null is accepted for all field types and treated as the
+  // default value of the corresponding field type" (https://protobuf.dev/programming-guides/json/).
+  it('a known field with no value is unset, as Envoy reads it', () => {
+    const r = loadConfig(config({ hcm: '          stream_idle_timeout:\n          common_http_protocol_options:', cluster: '    per_connection_buffer_limit_bytes:' }))
+    expect(r.errors).toEqual([])
+    const hcm = (r.config!.json as any).static_resources.listeners[0].filter_chains[0].filters[0].typed_config
+    expect('stream_idle_timeout' in hcm).toBe(false)
+    // Envoy's default stream_idle_timeout (5 minutes) applies, as for an absent field.
+    expect(compileConfig(r.config!).listeners[0]!.streamIdleTimeoutMs).toBe(300_000)
+  })
+
+  it('an unknown field with no value is a warning naming it, not an error: Envoy\'s own docs config has one', () => {
+    // Envoy docs/root/configuration/http/http_filters/_include/compressor-filter.yaml (validated by
+    // Envoy's CI: docs/BUILD "configs" → configs/BUILD example_configs) writes `uncompressible_response_code:`.
+    const r = loadConfig(config({ vhost: '              domains: ["*"]\n              uncompressible_response_code:' }))
+    expect(r.errors).toEqual([])
+    const w = r.warnings.find((i) => i.path.at(-1) === 'uncompressible_response_code')
+    expect(w?.message).toBe('unknown field "uncompressible_response_code" has no value and is ignored, as Envoy ignores it')
+    // With a value it is what it always was: an error.
+    const bad = loadConfig(config({ vhost: '              domains: ["*"]\n              uncompressible_response_code: [206]' }))
+    expect(bad.errors[0]?.message).toBe('unknown field "uncompressible_response_code"')
+  })
+})
+
+describe('configured but read by nothing: said, not dropped', () => {
+  it('a typed_per_filter_config entry that names no filter of the chain is a warning (Envoy looks entries up by filter name, so it configures nothing there either)', () => {
+    // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-route-typed-per-filter-config
+    const text = config({ vhost: `              domains: ["*"]\n              typed_per_filter_config:\n                envoy.filters.http.compression: {disabled: true}\n                envoy.filters.http.router: {}` })
+    const r = loadConfig(text)
+    expect(r.errors).toEqual([])
+    const w = r.warnings.filter((i) => i.message.includes('names no filter'))
+    expect(w.map((i) => i.path.at(-1))).toEqual(['envoy.filters.http.compression'])
+    expect(w[0]!.message).toBe('typed_per_filter_config "envoy.filters.http.compression" names no filter of this connection manager\'s http_filters (envoy.filters.http.router): it configures nothing, as in Envoy')
+    expect(w[0]!.line).toBe(text.split('\n').findIndex((l) => l.includes('envoy.filters.http.compression')) + 1)
+  })
+
+  it('compressor library tuning (levels, windows) is a warning: CompressionStream has fixed settings', () => {
+    const r = loadConfig(config({ hcm: `          http_filters:
+          - name: envoy.filters.http.compressor
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor
+              compressor_library:
+                name: text_optimized
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip
+                  memory_level: 3
+                  compression_level: BEST_COMPRESSION
+          - name: envoy.filters.http.router` }).replace('          http_filters: [{name: envoy.filters.http.router}]\n', ''))
+    expect(r.errors).toEqual([])
+    expect(r.warnings.map((w) => w.message)).toContainEqual('compressor library settings memory_level, compression_level are not applied: Workers\' CompressionStream has fixed settings (the body is the same once decoded)')
+  })
+
+  it('a warning inside the connection manager does not hide the listener\'s own warning (use_remote_address)', () => {
+    // Before: the HCM's warning (here a route decorator) made the network filter give no value, so the
+    // listener check that reads it never ran — one of the lost warnings of the corpus report (W1).
+    const plain = loadConfig(config())
+    const nested = loadConfig(config({ route: '                route: {cluster: backend}\n                decorator: {operation: x}' }))
+    const edge = (r: typeof plain) => r.warnings.filter((w) => w.message.includes('without use_remote_address'))
+    expect(edge(plain)).toHaveLength(1)
+    expect(edge(nested)).toHaveLength(1)
+    expect(nested.warnings.some((w) => w.path.at(-1) === 'decorator')).toBe(true)
+  })
+})

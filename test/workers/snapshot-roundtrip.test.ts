@@ -135,7 +135,8 @@ const fullRequestArb = fc.record({ r: requestArb, authority: fc.constantFrom('h'
 /** Everything the data plane decides for one request, as plain data. */
 function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: Request) {
   const table = snapshot.listeners[0]!.routeTable
-  const d = decideRoute(table, indexes, request)
+  // A fixed random value: runtime_fraction routes (route-arbs) decide the same way every time.
+  const d = decideRoute(table, indexes, request, () => 0.25)
   const ctx: HeaderValueContext = { request, clientIp: '192.0.2.1', upstreamHost: '10.0.0.9:80', protocol: 'HTTP/2', startTime: 1_700_000_000_000 }
   const apply = (levels: Parameters<typeof applyHeaderLevels>[1]) => {
     const h = new Headers({ 'x-a': 'in', 'x-m2': 'old', server: 's' })

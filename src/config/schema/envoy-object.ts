@@ -71,6 +71,13 @@ export function envoyObject<S extends z.ZodRawShape>(rawShape: S, options: Envoy
           if (!warningMode.collecting) continue
           const note = options.notes?.[key] ?? 'edgevoy reads it but does not act on it'
           ctx.addIssue({ code: 'custom', path: [key], message: `${key} is ignored: ${note}`, params: { kind: WARNING } })
+        } else if ((value as Record<string, unknown>)[key] === null) {
+          // Envoy loads a null field it does not know as unset: its own docs configs, validated
+          // by its CI (docs/BUILD "configs" → configs/BUILD example_configs), hold
+          // `uncompressible_response_code:` with no value. Said, not failed.
+          if (!warningMode.collecting) continue
+          const hint = didYouMean(key, candidates)
+          ctx.addIssue({ code: 'custom', path: [key], message: `unknown field "${key}" has no value and is ignored, as Envoy ignores it${hint ? ` (did you mean "${hint}"?)` : ''}`, params: { kind: WARNING } })
         } else {
           const hint = didYouMean(key, candidates)
           ctx.addIssue({

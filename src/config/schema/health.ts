@@ -7,6 +7,7 @@
  */
 import { z } from 'zod'
 import { duration, envoyEnum, envoyObject, opaque, uint32, wrapped } from './envoy-object.js'
+import { stringMatcher } from './matchers.js'
 
 /** `type.v3.Percent` ({ value: 50.0 }) or a bare number. */
 const percent = z
@@ -25,6 +26,8 @@ const httpHealthCheck = envoyObject(
     request_headers_to_add: z.array(opaque).optional(),
     request_headers_to_remove: z.array(z.string()).optional(),
     method: envoyEnum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH'], { caseInsensitive: true }).optional(),
+    // The answer's x-envoy-upstream-healthchecked-cluster must match, or the check fails (v2: service_name, a prefix).
+    service_name_matcher: stringMatcher.optional(),
   },
   {
     notApplied: {
@@ -32,7 +35,7 @@ const httpHealthCheck = envoyObject(
       request_headers_to_add: 'health check requests carry no extra headers',
       request_headers_to_remove: 'health check requests carry no extra headers',
     },
-    ignored: ['send', 'receive', 'response_buffer_size', 'codec_client_type', 'service_name_matcher', 'use_http2'],
+    ignored: ['send', 'receive', 'response_buffer_size', 'codec_client_type', 'use_http2'],
     notes: { codec_client_type: 'Workers fetch() picks the protocol' },
   },
 )

@@ -161,12 +161,48 @@ export const httpConnectionManager = envoyObject(
     },
     unsupported: { scoped_routes: 'scoped RDS is not implemented' },
   },
-).transform((h, ctx) => {
+).superRefine((h, ctx) => unreadPerFilterConfigs(h, ctx), {
+  // Also when something inside failed or warned: this warning must not hide behind another.
+  when: (payload) => typeof payload.value === 'object' && payload.value !== null && Array.isArray((payload.value as { http_filters?: unknown }).http_filters),
+}).transform((h, ctx) => {
   if (h.route_config === undefined && h.rds === undefined)
     ctx.addIssue({ code: 'custom', message: 'the HTTP connection manager needs route_config (or rds)', params: { kind: 'missing_route_config' } })
   return { ...h, parsedPerRoute: checkPerRouteFilterConfigs(h, ctx) }
 })
 export type HttpConnectionManagerConfig = z.output<typeof httpConnectionManager>
+
+/**
+ * A `typed_per_filter_config` entry that names no filter of the chain configures
+ * nothing, in Envoy too (a filter looks its entry up by its config name, or by
+ * its canonical name as a fallback): a warning, never dropped silently.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-route-typed-per-filter-config
+ */
+function unreadPerFilterConfigs(h: { http_filters: readonly { name?: unknown; typed_config?: unknown }[]; route_config?: unknown }, ctx: z.RefinementCtx): void {
+  if (!warningMode.collecting) return
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  const declared = h.http_filters.flatMap((f) => (typeof f?.name === 'string' ? [f.name] : []))
+  const names = new Set(
+    h.http_filters.flatMap((f) => {
+      if (typeof f?.name !== 'string') return []
+      const type = isObject(f.typed_config) && typeof f.typed_config['@type'] === 'string' ? f.typed_config['@type'] : undefined
+      return [f.name, knownFilterName(f.name, type) ?? f.name]
+    }),
+  )
+  const checkLevel = (level: unknown, path: (string | number)[]) => {
+    const per = isObject(level) ? level.typed_per_filter_config : undefined
+    if (!isObject(per)) return
+    for (const name of Object.keys(per))
+      if (!names.has(name))
+        ctx.addIssue({ code: 'custom', path: [...path, 'typed_per_filter_config', name], message: `typed_per_filter_config "${name}" names no filter of this connection manager's http_filters (${declared.join(', ')}): it configures nothing, as in Envoy`, params: { kind: WARNING } })
+  }
+  const rc = h.route_config
+  if (!isObject(rc) || !Array.isArray(rc.virtual_hosts)) return
+  rc.virtual_hosts.forEach((vh: unknown, i: number) => {
+    const vhPath = ['route_config', 'virtual_hosts', i]
+    checkLevel(vh, vhPath)
+    if (isObject(vh) && Array.isArray(vh.routes)) vh.routes.forEach((r: unknown, j: number) => checkLevel(r, [...vhPath, 'routes', j]))
+  })
+}
 
 /**
  * The per-route side of http_filters: each filter's `typed_per_filter_config`
@@ -240,8 +276,15 @@ export const networkFilter = envoyObject({
   const key = 'typed_config'
   const parsed = httpConnectionManager.safeParse(f.typed_config ?? {})
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [key, ...issue.path] } as Parameters<typeof ctx.addIssue>[0])
-    return z.NEVER
+    const onlyWarnings = parsed.error.issues.every((i) => (i as { params?: { kind?: string } }).params?.kind === WARNING)
+    // Warnings do not abort (continue: true): the listener's own checks still run and see the connection manager.
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [key, ...issue.path], ...(onlyWarnings ? { continue: true } : {}) } as Parameters<typeof ctx.addIssue>[0])
+    if (!onlyWarnings) return z.NEVER
+    // Warnings only: the connection manager is valid; its value (for those checks) is the parse without them.
+    warningMode.collecting = false
+    const quiet = httpConnectionManager.safeParse(f.typed_config ?? {})
+    warningMode.collecting = true
+    return quiet.success ? { name: f.name, httpConnectionManager: quiet.data } : z.NEVER
   }
   return { name: f.name, httpConnectionManager: parsed.data }
 })

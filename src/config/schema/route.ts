@@ -23,13 +23,24 @@ export const routeMatch = envoyObject(
     headers: z.array(headerMatcher).optional(),
     query_parameters: z.array(queryParameterMatcher).optional(),
     grpc: z.object({}).passthrough().optional(),
+    /**
+     * Matches a share of requests: Envoy draws one random value per request and the route
+     * matches when it falls under default_value (RouteMatch.runtime_fraction). Without
+     * layered_runtime Envoy's runtime is the null provider, "which will result in all
+     * defaults being used" (Bootstrap.layered_runtime), and a Worker has no runtime to
+     * override it with: runtime_key is warned about.
+     * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#envoy-v3-api-field-config-route-v3-routematch-runtime-fraction
+     */
+    runtime_fraction: envoyObject(
+      { default_value: fractionalPercent, runtime_key: z.string().optional() },
+      { notApplied: { runtime_key: 'there is no Envoy runtime on Workers: default_value always applies (as in Envoy without layered_runtime)' } },
+    ).optional(),
   },
   {
     notApplied: { grpc: 'gRPC-only matching is not implemented: the route matches requests that are not gRPC too' },
     unsupported: {
       connect_matcher: 'Workers cannot accept HTTP CONNECT',
       path_match_policy: 'URI-template path matching is not implemented',
-      runtime_fraction: 'Envoy runtime is not available, so the fraction of matching requests would differ',
       tls_context: 'Cloudflare terminates TLS; the Worker cannot see client certificates',
       dynamic_metadata: 'dynamic metadata matching is not implemented',
       filter_state: 'filter state matching is not implemented',

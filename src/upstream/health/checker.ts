@@ -4,7 +4,17 @@
  * healthy again after `healthy_threshold` passes; a timeout counts as a failure.
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/health_checking
  */
-import type { HealthCheckPolicy } from '../../compile/types.js'
+import type { StringMatcherIR } from '../../compile/ir.js'
+import type { HealthCheckPolicy, StringMatch } from '../../compile/types.js'
+import { linkStringMatcher } from '../../snapshot/matchers.js'
+
+/** Linked once per policy (the policy is plain data, checked every interval). */
+const matchers = new WeakMap<StringMatcherIR, StringMatch>()
+const serviceNameMatcher = (m: StringMatcherIR): StringMatch => {
+  let f = matchers.get(m)
+  if (!f) matchers.set(m, (f = linkStringMatcher(m)))
+  return f
+}
 
 export interface CheckedHost {
   readonly address: string
@@ -32,7 +42,12 @@ export async function runHealthCheck(host: CheckedHost, check: HealthCheckPolicy
     })
     await res.body?.cancel().catch(() => undefined)
     if (res.headers.has('x-envoy-immediate-health-check-fail')) return 'immediate_fail'
-    return check.expectedStatuses.some(([start, end]) => res.status >= start && res.status < end) ? 'pass' : 'fail'
+    if (!check.expectedStatuses.some(([start, end]) => res.status >= start && res.status < end)) return 'fail'
+    // Envoy's HttpHealthCheckerImpl: with service_name_matcher, the host must say which cluster it is
+    // (x-envoy-upstream-healthchecked-cluster, absent = ""), or the check fails.
+    // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/health_check.proto#envoy-v3-api-field-config-core-v3-healthcheck-httphealthcheck-service-name-matcher
+    if (check.serviceName && !serviceNameMatcher(check.serviceName)(res.headers.get('x-envoy-upstream-healthchecked-cluster') ?? '')) return 'fail'
+    return 'pass'
   } catch {
     return timedOut ? 'timeout' : 'fail'
   } finally {

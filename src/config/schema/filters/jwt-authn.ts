@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { duration, envoyObject, uint32, warningMode, WARNING } from '../envoy-object.js'
 import { routeMatch } from '../route.js'
+import { warnWhen } from './warn.js'
 
 const dataSource = envoyObject(
   { inline_string: z.string().optional(), inline_bytes: z.string().optional() },
@@ -97,11 +98,16 @@ export const jwtRequirement: z.ZodType<JwtRequirementConfig> = z.lazy(() =>
   }),
 ) as z.ZodType<JwtRequirementConfig>
 
+/** Envoy's jwt_authn Matcher tests path, headers and query only ("matching on RouteMatch runtime is not implemented", matcher.cc). */
+const requirementRule = warnWhen(envoyObject({ match: routeMatch, requires: jwtRequirement.optional(), requirement_name: z.string().optional() }), (r) =>
+  r.match.runtime_fraction ? 'match.runtime_fraction is not applied in jwt_authn rules (nor by Envoy: its rule matcher ignores it): the rule applies to every request its path, headers and query match' : undefined,
+)
+
 export const jwtAuthentication = envoyObject(
   {
     '@type': z.string().optional(),
     providers: z.record(z.string(), jwtProvider).default({}),
-    rules: z.array(envoyObject({ match: routeMatch, requires: jwtRequirement.optional(), requirement_name: z.string().optional() })).optional(),
+    rules: z.array(requirementRule).optional(),
     requirement_map: z.record(z.string(), jwtRequirement).optional(),
     bypass_cors_preflight: z.boolean().optional(),
   },
