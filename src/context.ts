@@ -28,6 +28,8 @@ export interface DownstreamInfo {
   readonly edge: boolean
   /** What path normalization decided: a 400 or a 307 are answered before routing. */
   readonly pathAction: 'continue' | 'reject' | 'redirect'
+  /** The request's upgrade type (`websocket`), lower-cased, read before hop-by-hop headers are removed; undefined: not an upgrade. */
+  readonly upgrade?: string | undefined
 }
 
 export interface ProxyVariables {

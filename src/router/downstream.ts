@@ -20,6 +20,7 @@ import type { DownstreamInfo } from '../context.js'
 import { isWebSocketUpgrade, stripHopByHop } from '../upstream/headers.js'
 import { inCidr, isIp } from './ip.js'
 import { normalizePathname } from './path-normalize.js'
+import { upgradeTypeOf } from './upgrade.js'
 
 export type { DownstreamInfo }
 
@@ -103,7 +104,8 @@ export function prepareDownstream(
     signal: request.signal,
     cf: request.cf,
   } as RequestInit)
-  return { request: prepared, info: { remoteAddress, internal, edge, pathAction } }
+  const upgrade = upgradeTypeOf(request.headers)
+  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, ...(upgrade !== undefined ? { upgrade } : {}) } }
 }
 
 /**

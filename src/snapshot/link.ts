@@ -22,6 +22,7 @@ import { buildVirtualHostIndex } from './virtual-hosts.js'
 const NONE: readonly never[] = Object.freeze([])
 const NO_LOCALITY = Object.freeze({})
 const NO_METADATA = Object.freeze({})
+const NO_UPGRADES = Object.freeze({})
 
 /**
  * What serializeSnapshot writes for each linked snapshot: its IR, or the
@@ -39,6 +40,8 @@ export function linkPathRewrite(r: PathRewriteIR | undefined): PathRewrite | und
 /** What the links of one snapshot share. */
 interface Shared {
   readonly retryPolicies: readonly RetryPolicy[]
+  /** The route table's ignore_path_parameters_in_path_matching, for its routes' path matchers. */
+  readonly ignorePathParameters?: boolean
 }
 
 const linkRetryPolicy = (p: RetryPolicyIR): RetryPolicy => ({ ...p, retryOn: new Set(p.retryOn), retriableStatusCodes: new Set(p.retriableStatusCodes) })
@@ -72,6 +75,7 @@ function linkForward(a: ForwardActionIR, shared: Shared): RouteAction {
     idleTimeoutMs: a.idleTimeoutMs,
     maxStreamDuration: a.maxStreamDuration,
     mirrors: a.mirrors ?? NONE,
+    upgrades: a.upgrades ?? NO_UPGRADES,
   }
 }
 
@@ -97,7 +101,7 @@ function linkRoute(r: RouteIR, index: number, vh: { overrides: Readonly<Record<s
   return {
     name: r.name,
     index,
-    match: linkRouteMatch(r.match),
+    match: linkRouteMatch(r.match, { ignorePathParameters: shared.ignorePathParameters === true }),
     action: linkAction(r.action, shared),
     requestHeaders: linkHeaderMutation(r.requestHeaders),
     responseHeaders: linkHeaderMutation(r.responseHeaders),
@@ -120,7 +124,8 @@ function linkVirtualHost(vh: VirtualHostIR, shared: Shared): VirtualHost {
   }
 }
 
-function linkRouteTable(rt: RouteTableIR, shared: Shared): RouteTable {
+function linkRouteTable(rt: RouteTableIR, snapshotShared: Shared): RouteTable {
+  const shared: Shared = rt.ignorePathParameters ? { ...snapshotShared, ignorePathParameters: true } : snapshotShared
   const virtualHosts = rt.virtualHosts.map((vh) => linkVirtualHost(vh, shared))
   return {
     name: rt.name,
@@ -129,6 +134,8 @@ function linkRouteTable(rt: RouteTableIR, shared: Shared): RouteTable {
     requestHeaders: linkHeaderMutation(rt.requestHeaders),
     responseHeaders: linkHeaderMutation(rt.responseHeaders),
     internalOnlyHeaders: rt.internalOnlyHeaders ?? NONE,
+    mostSpecificHeaderMutationsWins: rt.mostSpecificHeaderMutationsWins === true,
+    ignorePathParameters: rt.ignorePathParameters === true,
   }
 }
 
@@ -147,6 +154,7 @@ function linkListener(l: ListenerIR, shared: Shared): Listener {
     streamIdleTimeoutMs: l.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
     requestTimeoutMs: l.requestTimeoutMs ?? 0,
     maxStreamDurationMs: l.maxStreamDurationMs ?? 0,
+    upgrades: l.upgrades ?? NO_UPGRADES,
   }
 }
 

@@ -46,18 +46,15 @@ const READ_BYTES = 64 * 1024
 /**
  * Reads `source` in up-to-64 KiB pieces (a BYOB reader on a byte stream, as
  * fetch() bodies are: measured 100 MiB in ~1.2-3 s against ~6-10 s chunk by
- * chunk), or chunk by chunk when it is not a byte stream. With a declared
- * length, no read asks for more than what is left of it (+1, so the end
- * shows): a 30-byte body does not allocate 64 KiB.
+ * chunk), or chunk by chunk when it is not a byte stream.
  */
 type Chunk = { readonly done: boolean; readonly value?: Uint8Array | undefined }
 
-function chunkReader(source: ReadableStream<Uint8Array>, declared: number | undefined): { read(got: number): Promise<Chunk>; cancel(reason?: unknown): Promise<void> } {
+function chunkReader(source: ReadableStream<Uint8Array>): { read(): Promise<Chunk>; cancel(reason?: unknown): Promise<void> } {
   try {
     const byob = source.getReader({ mode: 'byob' }) as unknown as ReadableStreamBYOBReader
-    const size = (got: number) => (declared === undefined ? READ_BYTES : Math.max(1, Math.min(READ_BYTES, declared - got + 1)))
     return {
-      read: (got) => byob.read(new Uint8Array(size(got))) as Promise<Chunk>,
+      read: () => byob.read(new Uint8Array(READ_BYTES)) as Promise<Chunk>,
       cancel: (reason) => byob.cancel(reason),
     }
   } catch {
@@ -66,37 +63,11 @@ function chunkReader(source: ReadableStream<Uint8Array>, declared: number | unde
   }
 }
 
-/**
- * The native pipe the guarded body is written into: a FixedLengthStream when
- * the length is known (see `fixedLength`), else an IdentityTransformStream —
- * so the Response's body is a native stream workerd sends without calling
- * back into JS, and only the upstream side is read in JS. Outside workerd
- * (Node), a TransformStream.
- */
-function nativePipe(fixedLength: number | undefined): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } {
-  const g = globalThis as { FixedLengthStream?: new (n: number) => TransformStream<Uint8Array, Uint8Array>; IdentityTransformStream?: new () => TransformStream<Uint8Array, Uint8Array> }
-  if (fixedLength !== undefined && g.FixedLengthStream) return new g.FixedLengthStream(fixedLength)
-  if (g.IdentityTransformStream) return new g.IdentityTransformStream()
-  return new TransformStream<Uint8Array, Uint8Array>(undefined, undefined, { highWaterMark: 0 })
-}
-
-/**
- * `fixedLength`: the upstream's Content-Length, to keep on the way out (a
- * body that ends short of it then closes the connection short, so the client
- * sees the reset; see send.ts `keepLength`); undefined to stream chunked.
- *
- * One JS loop reads the upstream body and writes each piece into a native
- * pipe: a write resolves once the client has taken the piece, so the
- * upstream is read no faster than the client reads (the backpressure of a
- * pull stream), and the loop — the request's pending work — keeps the
- * timers alive until the last byte.
- */
-export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits, fixedLength?: number): GuardedBody {
-  const reader = chunkReader(source, fixedLength)
-  const pipe = nativePipe(fixedLength)
-  const writer = pipe.writable.getWriter()
+export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits): GuardedBody {
+  const reader = chunkReader(source)
   let bytes = 0
   let settled = false
+  let controller!: ReadableStreamDefaultController<Uint8Array>
   let idleTimer: ReturnType<typeof setTimeout> | null = null
   let deadlineTimer: ReturnType<typeof setTimeout> | null = null
   let resolveDone!: (o: BodyOutcome) => void
@@ -113,15 +84,13 @@ export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits
   // A reset: the client's read fails, and the upstream connection is dropped.
   const reset = (error: ProxyError) => {
     if (!settle(error)) return
-    writer.abort(error).catch(() => undefined)
+    try {
+      controller.error(error)
+    } catch {
+      /* already closed */
+    }
     reader.cancel(error).catch(() => undefined)
   }
-  // The client stopped reading (went away): Envoy's downstream disconnect.
-  const clientGone = (reason: unknown) => {
-    if (!settle(new ProxyError('downstream_disconnect', { cause: reason }))) return
-    reader.cancel(reason).catch(() => undefined)
-  }
-  writer.closed.catch(clientGone)
   // One timer, re-armed lazily from the time of the last chunk: cheaper than a
   // clearTimeout/setTimeout pair per chunk on a fast download.
   let lastActivity = limits.now()
@@ -132,43 +101,43 @@ export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits
       else armIdle(limits.idleMs - quiet)
     }, ms)
   }
-  let first: BodyDeadline | undefined
-  for (const d of limits.deadlines) if (!first || d.at < first.at) first = d
-  if (first && Number.isFinite(first.at)) {
-    const fire = first
-    deadlineTimer = setTimeout(() => reset(fire.error()), Math.max(0, fire.at - limits.now()))
-  }
-  if (limits.idleMs > 0) armIdle(limits.idleMs)
 
-  const pump = async (): Promise<void> => {
-    for (;;) {
-      let chunk: Chunk
-      try {
-        chunk = await reader.read(bytes)
-      } catch (cause) {
-        // The upstream went away mid-body (Envoy: UR, the downstream stream is reset).
-        return reset(new ProxyError('upstream_reset', { cause }))
-      }
-      if (settled) return
-      const value = chunk.value
-      if (value?.byteLength) {
-        if (!chunk.done) lastActivity = limits.now()
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c
+        const first = [...limits.deadlines].sort((a, b) => a.at - b.at)[0]
+        if (first && Number.isFinite(first.at)) deadlineTimer = setTimeout(() => reset(first.error()), Math.max(0, first.at - limits.now()))
+        if (limits.idleMs > 0) armIdle(limits.idleMs)
+      },
+      async pull(c) {
+        let chunk: Chunk
         try {
-          await writer.write(value)
-        } catch (reason) {
-          return clientGone(reason)
+          chunk = await reader.read()
+        } catch (cause) {
+          // The upstream went away mid-body (Envoy: UR, the downstream stream is reset).
+          return reset(new ProxyError('upstream_reset', { cause }))
         }
-        bytes += value.byteLength
         if (settled) return
-      }
-      if (chunk.done) {
-        // A BYOB read may end with its last bytes.
-        settle(undefined)
-        // A FixedLengthStream refuses to close short of its length: the client sees the reset.
-        return writer.close().catch(() => undefined)
-      }
-    }
-  }
-  void pump()
-  return { body: pipe.readable, done }
+        if (chunk.done) {
+          // A BYOB read may end with its last bytes.
+          if (chunk.value?.byteLength) c.enqueue(chunk.value)
+          bytes += chunk.value?.byteLength ?? 0
+          settle(undefined)
+          return c.close()
+        }
+        if (!chunk.value?.byteLength) return
+        bytes += chunk.value.byteLength
+        lastActivity = limits.now()
+        c.enqueue(chunk.value)
+      },
+      cancel(reason) {
+        // The client stopped reading (went away): Envoy's downstream disconnect.
+        settle(new ProxyError('downstream_disconnect', { cause: reason }))
+        return reader.cancel(reason).catch(() => undefined)
+      },
+    },
+    { highWaterMark: 0 },
+  )
+  return { body, done }
 }

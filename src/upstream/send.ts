@@ -174,22 +174,21 @@ function guardResponse(response: Response, req: SendRequest, routeDeadline: numb
   const deadlines: BodyDeadline[] = []
   if (Number.isFinite(routeDeadline)) deadlines.push({ at: routeDeadline, error: () => new ProxyError('upstream_timeout') })
   if (req.streamDeadline !== undefined) deadlines.push({ at: req.streamDeadline, error: () => new ProxyError('max_duration_timeout') })
-  const guarded = guardBody(response.body, { deadlines, idleMs: req.streamIdleTimeoutMs ?? 0, now }, keptLength(response.headers))
+  const guarded = guardBody(response.body, { deadlines, idleMs: req.streamIdleTimeoutMs ?? 0, now })
   req.onBodyDone?.(guarded.done)
-  return new Response(guarded.body, { status: response.status, statusText: response.statusText, headers: response.headers })
+  return new Response(keepLength(guarded.body, response.headers), { status: response.status, statusText: response.statusText, headers: response.headers })
 }
 
 /**
  * workerd ends a chunked response cleanly ("0\r\n\r\n") even when its body
  * stream errors, so over HTTP/1.1 a reset mid-body would look complete. With
- * the upstream's Content-Length kept (the guard writes into a
- * FixedLengthStream), the connection closes short of it and the client sees
- * the reset. Bodies workerd decodes (Content-Encoding) change length, so they
- * keep streaming chunked.
+ * the upstream's Content-Length kept (a FixedLengthStream), the connection
+ * closes short of it and the client sees the reset. Bodies workerd decodes
+ * (Content-Encoding) change length, so they keep streaming chunked.
  */
-function keptLength(headers: Headers): number | undefined {
+function keepLength(body: ReadableStream<Uint8Array>, headers: Headers): ReadableStream<Uint8Array> {
   const length = headers.get('content-length')
   const encoding = headers.get('content-encoding')
-  if (length === null || !/^\d{1,15}$/.test(length) || (encoding !== null && encoding.toLowerCase() !== 'identity')) return undefined
-  return Number(length)
+  if (length === null || !/^\d{1,15}$/.test(length) || (encoding !== null && encoding.toLowerCase() !== 'identity')) return body
+  return body.pipeThrough(new FixedLengthStream(Number(length)))
 }
