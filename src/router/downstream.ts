@@ -104,8 +104,9 @@ export function prepareDownstream(
     signal: request.signal,
     cf: request.cf,
   } as RequestInit)
+  const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
   const upgrade = upgradeTypeOf(request.headers)
-  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, ...(upgrade !== undefined ? { upgrade } : {}) } }
+  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming, ...(upgrade !== undefined ? { upgrade } : {}) } }
 }
 
 /**
