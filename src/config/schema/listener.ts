@@ -167,10 +167,17 @@ export const httpConnectionManager = envoyObject(
     },
     unsupported: { scoped_routes: 'scoped RDS is not implemented' },
   },
-).transform((h, ctx) => {
+)
+  .superRefine(
+    (h, ctx) => {
+      if (warningMode.collecting) for (const w of websocketRouteWarnings(h)) ctx.addIssue({ code: 'custom', path: w.path, message: w.message, params: { kind: WARNING } })
+    },
+    // Runs beside other warnings and errors of the connection manager: a warning never hides another.
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  )
+  .transform((h, ctx) => {
   if (h.route_config === undefined && h.rds === undefined)
     ctx.addIssue({ code: 'custom', message: 'the HTTP connection manager needs route_config (or rds)', params: { kind: 'missing_route_config' } })
-  if (warningMode.collecting) for (const w of websocketRouteWarnings(h)) ctx.addIssue({ code: 'custom', path: w.path, message: w.message, params: { kind: WARNING } })
   return { ...h, parsedPerRoute: checkPerRouteFilterConfigs(h, ctx) }
 })
 export type HttpConnectionManagerConfig = z.output<typeof httpConnectionManager>

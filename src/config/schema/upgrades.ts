@@ -35,9 +35,10 @@ const enabledOf = (u: UpgradeEntry) => (typeof u.enabled === 'object' ? u.enable
 
 /** Envoy's createUpgradeFilterChain for `websocket`: the route's entry decides, else the connection manager's. */
 function websocketAllowed(hcm: readonly UpgradeEntry[] | undefined, route: readonly UpgradeEntry[] | undefined): boolean {
-  const own = route?.find((u) => u.upgrade_type.toLowerCase() === 'websocket')
+  const isWs = (u: UpgradeEntry) => typeof u?.upgrade_type === 'string' && u.upgrade_type.toLowerCase() === 'websocket'
+  const own = Array.isArray(route) ? route.find(isWs) : undefined
   if (own) return enabledOf(own)
-  const listener = hcm?.find((u) => u.upgrade_type.toLowerCase() === 'websocket')
+  const listener = Array.isArray(hcm) ? hcm.find(isWs) : undefined
   return listener !== undefined && enabledOf(listener)
 }
 
@@ -46,16 +47,20 @@ const WS_PATH = /(^|\/)(ws|wss|websockets?|socket\\?\.io|sockjs)(\/|$|\?|;|\$|\\
 
 /** Why a route looks like a WebSocket endpoint, or undefined. */
 function websocketHint(m: RouteLike['match']): string | undefined {
-  if (m.headers?.some((h) => h.name.toLowerCase() === 'upgrade')) return 'it matches on the upgrade header'
+  if (Array.isArray(m.headers) && m.headers.some((h) => typeof h?.name === 'string' && h.name.toLowerCase() === 'upgrade')) return 'it matches on the upgrade header'
   for (const [kind, value] of [['prefix', m.prefix], ['path', m.path], ['path_separated_prefix', m.path_separated_prefix], ['safe_regex', m.safe_regex?.regex]] as const)
-    if (value !== undefined && WS_PATH.test(value)) return `its ${kind} ${JSON.stringify(value)} names a WebSocket endpoint`
+    if (typeof value === 'string' && WS_PATH.test(value)) return `its ${kind} ${JSON.stringify(value)} names a WebSocket endpoint`
   return undefined
 }
 
 export function websocketRouteWarnings(hcm: HcmLike): { path: (string | number)[]; message: string }[] {
   const out: { path: (string | number)[]; message: string }[] = []
-  hcm.route_config?.virtual_hosts?.forEach((vh, v) =>
-    vh.routes?.forEach((r, i) => {
+  const vhosts = hcm.route_config?.virtual_hosts
+  if (!Array.isArray(vhosts)) return out
+  vhosts.forEach((vh, v) =>
+    (Array.isArray(vh?.routes) ? vh.routes : ([] as readonly RouteLike[])).forEach((r: RouteLike | undefined, i: number) => {
+      // Also runs on a connection manager with errors elsewhere: skip what did not parse.
+      if (typeof r?.match !== 'object' || r.match === null) return
       const hint = websocketHint(r.match)
       if (!hint || websocketAllowed(hcm.upgrade_configs, r.route?.upgrade_configs)) return
       out.push({
