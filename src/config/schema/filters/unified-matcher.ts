@@ -111,8 +111,14 @@ export interface OnMatchConfig {
 export const rbacAction = envoyObject({ '@type': z.string(), name: z.string().default(''), action: envoyEnum(['ALLOW', 'DENY', 'LOG']).optional() })
 
 export const onMatch: z.ZodType<OnMatchConfig> = z.lazy(() =>
-  envoyObject({ matcher: unifiedMatcher.optional(), action: typedExtensionConfig.optional() }, { ignored: ['keep_matching'] }).superRefine((o, ctx) => {
+  envoyObject(
+    { matcher: unifiedMatcher.optional(), action: typedExtensionConfig.optional() },
+    { ignored: ['keep_matching'], notes: { keep_matching: 'the first match decides (keep_matching: false, the default)' } },
+  ).superRefine((o, ctx) => {
     if ((o.matcher === undefined) === (o.action === undefined)) ctx.addIssue({ code: 'custom', message: 'on_match needs exactly one of matcher, action', params: { kind: 'missing_field' } })
+    // keep_matching: true would let a later match decide: not implemented, and ignoring it could change the answer.
+    if ((o as Record<string, unknown>).keep_matching === true)
+      ctx.addIssue({ code: 'custom', path: ['keep_matching'], message: 'keep_matching: true is not supported by edgevoy: the first match decides', params: { kind: 'unsupported_field' } })
     if (o.action) {
       if (typeOf(o.action) !== RBAC_ACTION) {
         ctx.addIssue({ code: 'custom', path: ['action', 'typed_config'], message: `an RBAC matcher's action must be ${RBAC_ACTION.slice(T.length)} (got ${typeOf(o.action) || 'no @type'})`, params: { kind: 'invalid' } })
