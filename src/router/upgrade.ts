@@ -24,9 +24,9 @@ export function upgradeTypeOf(headers: Headers): string | undefined {
 
 /** Whether Envoy would let an upgrade of `type` through on this route. */
 export function upgradeAllowed(type: string, listener: Listener, route: Route | undefined): boolean {
-  const own = route?.action.type === 'route' ? route.action.upgrades[type] : undefined
+  const own = route?.action.type === 'route' ? route.action.upgrades?.[type] : undefined
   if (own !== undefined) return own
-  return listener.upgrades[type] === true
+  return listener.upgrades?.[type] === true
 }
 
 /** An upgrade request Envoy would answer 403. */
