@@ -3,7 +3,8 @@
  * workerd, forwarding to the echo upstreams on 127.0.0.1:
  * - most_specific_header_mutations_wins (source/common/router/config_impl.cc
  *   getHeaderParsers; test/common/router/config_impl_test.cc
- *   TestAddRemoveRequestHeadersAppendMostSpecificWins),
+ *   TestAddRemoveResponseHeadersAppendMostSpecificWins,
+ *   TestAddGlobalResponseHeaderRemoveFromRoute),
  * - ignore_path_parameters_in_path_matching (config_impl.cc
  *   RouteEntryImplBase::sanitizePathBeforePathMatching),
  * - RouteMatch.cookies (Envoy PR #42662),
@@ -106,6 +107,22 @@ describe('most_specific_header_mutations_wins', () => {
       const echo = await json(await testApp(snap).request('http://example.com/'))
       expect(echo.headers['x-level']).toBe('route')
     }
+  })
+
+  it("Envoy's TestAddGlobalResponseHeaderRemoveFromRoute: with true, a route removes a header the route configuration adds", async () => {
+    const snap = compileJson(
+      bootstrap({
+        virtual_hosts: anyHost([
+          { match: { prefix: '/cacheable' }, route: { cluster: 'a' }, response_headers_to_remove: ['cache-control'] },
+          { match: { prefix: '/' }, route: { cluster: 'a' } },
+        ]),
+        route_config: { most_specific_header_mutations_wins: true, response_headers_to_add: [{ header: { key: 'cache-control', value: 'private' } }] },
+        clusters: { a: [ups.a!] },
+      }),
+    )
+    const { request } = testApp(snap)
+    expect((await request('http://www.lyft.com/cacheable')).headers.get('cache-control')).toBeNull()
+    expect((await request('http://www.lyft.com/foo')).headers.get('cache-control')).toBe('private')
   })
 
   it('applies to direct responses too', async () => {
