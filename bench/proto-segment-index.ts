@@ -16,7 +16,7 @@
  * The candidates are a superset; Envoy's predicates still decide, in config
  * order, so the first match is Envoy's.
  */
-import type { Route, VirtualHost } from '../src/compile/types.js'
+import type { QueryParams, Route, VirtualHost } from '../src/compile/types.js'
 import { linearIndex, routeMatches, type RouteIndex } from '../src/router/route-index.js'
 
 interface SegNode {
@@ -123,7 +123,7 @@ export function buildSegmentIndex(vhost: VirtualHost): RouteIndex {
       if (pathname.startsWith('/')) collect(root, pathname, 1, candidates)
       for (const i of always) candidates.push(i)
       if (candidates.length > 1) candidates.sort((a, b) => a - b)
-      let params: URLSearchParams | undefined = query
+      let params: QueryParams | undefined = query
       const q = () => {
         const at = request.path.indexOf('?')
         return (params ??= new URLSearchParams(at < 0 ? '' : request.path.slice(at + 1)))

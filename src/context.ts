@@ -34,6 +34,8 @@ export interface DownstreamInfo {
    * removal drops Transfer-Encoding.
    */
   readonly conflictingFraming: boolean
+  /** The request's upgrade type (`websocket`), lower-cased, read before hop-by-hop headers are removed; undefined: not an upgrade. */
+  readonly upgrade?: string | undefined
 }
 
 export interface ProxyVariables {

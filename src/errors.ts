@@ -36,6 +36,8 @@ export const PROXY_ERRORS = {
   rate_limited: { status: 429, flag: 'RL', body: '' },
   unauthorized: { status: 401, flag: 'UAEX', body: '' },
   forbidden: { status: 403, flag: 'UAEX', body: '' },
+  /** An upgrade (WebSocket…) no upgrade_configs allows on its route; Envoy's details `upgrade_failed`, no response flag. */
+  upgrade_failed: { status: 403, flag: '', body: '' },
   payload_too_large: { status: 413, flag: '', body: 'Payload Too Large' },
   downstream_disconnect: { status: 499, flag: 'DC', body: '' },
   internal: { status: 500, flag: '', body: 'internal error' },

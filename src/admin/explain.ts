@@ -7,7 +7,8 @@
  * (first match in config order — Envoy's rule).
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_routing#route-table
  */
-import type { Listener, MatchRequest, Route, RouteAction } from '../compile/types.js'
+import type { Listener, MatchRequest, QueryParams, Route, RouteAction } from '../compile/types.js'
+import { RawQuery } from '../snapshot/matchers.js'
 import { matchRequestOf } from '../router/decide.js'
 import { routeMatches } from '../router/route-index.js'
 import { AdminError } from './errors.js'
@@ -31,8 +32,9 @@ export function explainRoute(listener: Listener, configVersion: string, query: R
     const domains = listener.routeTable.virtualHosts.map((v) => `${v.name} [${v.domains.join(', ')}]`).join('; ')
     return { ...base, virtual_host: null, route: null, result: `404 no route (NR): no virtual host's domains match "${match.authority}" (have: ${domains || 'none'})`, tried: [] }
   }
-  let query$: URLSearchParams | undefined
-  const params = () => (query$ ??= new URLSearchParams(match.path.includes('?') ? match.path.slice(match.path.indexOf('?') + 1) : ''))
+  // The router's own query parsing: raw values, as Envoy matches them.
+  let query$: QueryParams | undefined
+  const params = () => (query$ ??= new RawQuery(match.path))
   const tried: Explanation['tried'] = []
   for (const route of vh.routes) {
     if (routeMatches(route, match, params)) {
@@ -45,11 +47,12 @@ export function explainRoute(listener: Listener, configVersion: string, query: R
 }
 
 /** Each predicate of a route on its own, in Envoy's evaluation order (path, headers, query parameters). */
-function predicatesOf(route: Route, request: MatchRequest, params: () => URLSearchParams): { predicate: string; matched: boolean }[] {
+function predicatesOf(route: Route, request: MatchRequest, params: () => QueryParams): { predicate: string; matched: boolean }[] {
   const p = route.match.path
   const out = [{ predicate: `${p.kind} ${JSON.stringify(p.value)}${p.caseSensitive ? '' : ' (case-insensitive)'}`, matched: p.test(request.path) }]
   for (const h of route.match.headers) out.push({ predicate: h.describe, matched: h.test(request) })
   for (const q of route.match.queryParameters) out.push({ predicate: q.describe, matched: q.test(params()) })
+  for (const c of route.match.cookies ?? []) out.push({ predicate: c.describe, matched: c.test(request) })
   return out
 }
 

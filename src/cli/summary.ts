@@ -17,6 +17,7 @@ export function describeRoute(route: Route): string {
   // Each matcher describes itself with its kind first ("header x-beta exact 1").
   for (const h of route.match.headers) parts.push(h.describe)
   for (const q of route.match.queryParameters) parts.push(q.describe)
+  for (const c of route.match.cookies ?? []) parts.push(c.describe)
   return `${parts.join(', ')} -> ${describeAction(route)}`
 }
 

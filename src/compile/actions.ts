@@ -15,6 +15,16 @@ import { lowerRetryPolicy } from './resilience.js'
 
 export { DEFAULT_ROUTE_TIMEOUT_MS }
 
+/**
+ * `upgrade_configs` (route or connection manager) → upgrade type (lower-cased,
+ * Envoy matches it case-insensitively) → enabled (`enabled` defaults to true).
+ */
+export function lowerUpgrades(list: readonly { upgrade_type: string; enabled?: boolean | { value: boolean } | undefined }[]): Record<string, boolean> {
+  const out: Record<string, boolean> = {}
+  for (const u of list) out[u.upgrade_type.toLowerCase()] = (typeof u.enabled === 'object' ? u.enabled.value : u.enabled) !== false
+  return out
+}
+
 const REDIRECT_CODES = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 } as const
 const NOT_FOUND_CODES = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SERVER_ERROR: 500 } as const
 
@@ -161,5 +171,6 @@ export function lowerAction(r: RouteConfig, vh: VirtualHostDefaults, retries: Re
     ...(a.max_stream_duration !== undefined ? { maxStreamDuration: maxStreamDuration(a.max_stream_duration) } : {}),
     ...(a.idle_timeout !== undefined ? { idleTimeoutMs: a.idle_timeout } : {}),
     ...(a.request_mirror_policies?.length ? { mirrors: a.request_mirror_policies.map(mirror) } : {}),
+    ...(a.upgrade_configs?.length ? { upgrades: lowerUpgrades(a.upgrade_configs) } : {}),
   }
 }

@@ -12,7 +12,7 @@ import type { EnvoyConfig } from '../config/load.js'
 import type { ListenerConfig } from '../config/schema/listener.js'
 import type { RouteConfigurationConfig, VirtualHostConfig } from '../config/schema/route.js'
 import { linkSnapshot } from '../snapshot/link.js'
-import { lowerAction, RetryPolicyTable } from './actions.js'
+import { lowerAction, lowerUpgrades, RetryPolicyTable } from './actions.js'
 import { lowerCluster, type ResolveMap } from './clusters.js'
 import { lowerCors } from './filters/index.js'
 import { lowerFilterOverrides, lowerHttpFilters, type FilterKinds } from './filters/index.js'
@@ -83,6 +83,7 @@ function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unkno
     ...(hcm.stream_idle_timeout !== undefined && hcm.stream_idle_timeout !== DEFAULT_STREAM_IDLE_TIMEOUT_MS ? { streamIdleTimeoutMs: hcm.stream_idle_timeout } : {}),
     ...(hcm.request_timeout ? { requestTimeoutMs: hcm.request_timeout } : {}),
     ...(hcm.common_http_protocol_options?.max_stream_duration ? { maxStreamDurationMs: hcm.common_http_protocol_options.max_stream_duration } : {}),
+    ...(hcm.upgrade_configs?.length ? { upgrades: lowerUpgrades(hcm.upgrade_configs) } : {}),
   }
 }
 
@@ -92,6 +93,8 @@ function lowerRouteTable(rc: Partial<RouteConfigurationConfig>, path: (string | 
     virtualHosts: (rc.virtual_hosts ?? []).map((vh, i) => lowerVirtualHost(vh, [...path, 'virtual_hosts', i], kinds, retries)),
     ...lowerHeaderMutations(rc),
     ...(rc.internal_only_headers?.length ? { internalOnlyHeaders: rc.internal_only_headers.map((h) => h.toLowerCase()) } : {}),
+    ...(rc.most_specific_header_mutations_wins === true ? { mostSpecificHeaderMutationsWins: true as const } : {}),
+    ...(rc.ignore_path_parameters_in_path_matching === true ? { ignorePathParameters: true as const } : {}),
   }
 }
 

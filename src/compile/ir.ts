@@ -60,13 +60,25 @@ export interface PathMatchIR {
   readonly honoFoldCase?: true
 }
 
+/** `config.route.v3.CookieMatcher` (RouteMatch.cookies): one cookie's value, by name. */
+export interface CookieMatcherIR {
+  readonly name: string
+  readonly match: StringMatcherIR
+  readonly invert?: true
+  readonly describe: string
+}
+
 export interface RouteMatchIR {
   readonly path: PathMatchIR
   readonly headers?: readonly HeaderMatcherIR[]
   readonly queryParameters?: readonly QueryMatcherIR[]
   /** `runtime_fraction.default_value`: the share of requests the route matches. Absent: all. */
   readonly runtimeFraction?: FractionIR
+  readonly cookies?: readonly CookieMatcherIR[]
 }
+
+/** `upgrade_configs` (HCM or route) by lower-cased upgrade type: enabled or explicitly disabled. */
+export type UpgradeMapIR = Readonly<Record<string, boolean>>
 
 /** A header value with its command operators parsed: literal text and `%OP(arg)%` in order. */
 export type HeaderFormatPartIR = string | { readonly op: string; readonly arg?: string }
@@ -210,6 +222,8 @@ export interface ForwardActionIR {
   readonly maxStreamDuration?: MaxStreamDurationIR
   /** `request_mirror_policies`, in order. */
   readonly mirrors?: readonly MirrorPolicyIR[]
+  /** The route's `upgrade_configs`; absent: none (the connection manager's decide). */
+  readonly upgrades?: UpgradeMapIR
 }
 
 export interface RedirectActionIR {
@@ -271,6 +285,10 @@ export interface RouteTableIR {
   readonly responseHeaders?: HeaderMutationIR
   readonly stripAnyPort?: true
   readonly stripPort?: number
+  /** `most_specific_header_mutations_wins`: route mutations are applied last (absent: first). */
+  readonly mostSpecificHeaderMutationsWins?: true
+  /** `ignore_path_parameters_in_path_matching`: the path is matched up to its first `;`. */
+  readonly ignorePathParameters?: true
 }
 
 // --- HTTP filters ----------------------------------------------------------
@@ -347,9 +365,36 @@ export interface RbacRulesIR {
   readonly policies: readonly { readonly name: string; readonly permissions: readonly RbacMatcherIR[]; readonly principals: readonly RbacMatcherIR[] }[]
 }
 
+/** An input of the unified matcher API that edgevoy can evaluate in a Worker. */
+export type MatchInputIR =
+  | { readonly kind: 'request_header'; readonly name: string }
+  | { readonly kind: 'source_ip' }
+  | { readonly kind: 'destination_port' }
+
+export type InputMatcherIR = { readonly kind: 'string'; readonly match: StringMatcherIR } | { readonly kind: 'ip'; readonly ranges: readonly CidrIR[] }
+
+export type MatchPredicateIR =
+  | { readonly kind: 'single'; readonly input: MatchInputIR; readonly matcher: InputMatcherIR }
+  | { readonly kind: 'or' | 'and'; readonly predicates: readonly MatchPredicateIR[] }
+  | { readonly kind: 'not'; readonly predicate: MatchPredicateIR }
+
+/** `xds.type.matcher.v3.Matcher.OnMatch` with an RBAC action (`config.rbac.v3.Action`). */
+export type OnMatchIR =
+  | { readonly kind: 'action'; readonly name: string; readonly action: 'ALLOW' | 'DENY' | 'LOG' }
+  | { readonly kind: 'matcher'; readonly matcher: UnifiedMatcherIR }
+
+/** `xds.type.matcher.v3.Matcher`: a matcher list or a match tree, and on_no_match. */
+export type UnifiedMatcherIR = (
+  | { readonly kind: 'list'; readonly matchers: readonly { readonly predicate: MatchPredicateIR; readonly onMatch: OnMatchIR }[] }
+  | { readonly kind: 'exact_map' | 'prefix_map'; readonly input: MatchInputIR; readonly map: Readonly<Record<string, OnMatchIR>> }
+) & { readonly onNoMatch?: OnMatchIR }
+
 export interface RbacIR {
   readonly rules?: RbacRulesIR
   readonly shadowRules?: RbacRulesIR
+  /** RBAC `matcher` (the unified matcher API); when set, `rules` are ignored, as in Envoy. */
+  readonly matcher?: UnifiedMatcherIR
+  readonly shadowMatcher?: UnifiedMatcherIR
   readonly rulesStatPrefix: string
   readonly shadowRulesStatPrefix: string
 }
@@ -576,6 +621,8 @@ export interface ListenerIR {
   readonly requestTimeoutMs?: number
   /** HCM `common_http_protocol_options.max_stream_duration` in ms; absent: 0 (none). */
   readonly maxStreamDurationMs?: number
+  /** HCM `upgrade_configs`; absent: no upgrade is allowed (Envoy answers 403). */
+  readonly upgrades?: UpgradeMapIR
 }
 
 // --- clusters ----------------------------------------------------------------

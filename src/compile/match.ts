@@ -5,10 +5,10 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routematch
  */
 import type { HeaderMatcherConfig, QueryParameterMatcherConfig } from '../config/schema/matchers.js'
-import type { RouteConfig } from '../config/schema/route.js'
+import type { CookieMatcherConfig, RouteConfig } from '../config/schema/route.js'
 import { literalPattern, regexHonoPattern } from './hono-pattern.js'
 import { optionalFraction } from './filters/common.js'
-import type { HeaderMatcherIR, HeaderValueMatchIR, PathMatchIR, QueryMatcherIR, RouteMatchIR } from './ir.js'
+import type { CookieMatcherIR, HeaderMatcherIR, HeaderValueMatchIR, PathMatchIR, QueryMatcherIR, RouteMatchIR } from './ir.js'
 import { fullMatchRegexIR } from './regex.js'
 import { describeStringMatcher, lowerStringMatcher } from './strings.js'
 
@@ -88,11 +88,23 @@ export function lowerQueryMatcher(q: QueryParameterMatcherConfig): QueryMatcherI
   return { name: q.name, match: { kind: 'any' }, describe: `query ${q.name} present` }
 }
 
+/** `config.route.v3.CookieMatcher` (Envoy PR #42662): the named cookie's value against a StringMatcher. */
+export function lowerCookieMatcher(c: CookieMatcherConfig): CookieMatcherIR {
+  const invert = c.invert_match === true
+  return {
+    name: c.name,
+    match: lowerStringMatcher(c.string_match),
+    ...(invert ? { invert: true as const } : {}),
+    describe: `cookie ${c.name} ${invert ? 'not ' : ''}${describeStringMatcher(c.string_match)}`,
+  }
+}
+
 export function lowerRouteMatch(match: RouteConfig['match']): RouteMatchIR {
   return {
     path: lowerPathMatch(match),
     ...(match.headers?.length ? { headers: match.headers.map(lowerHeaderMatcher) } : {}),
     ...(match.query_parameters?.length ? { queryParameters: match.query_parameters.map(lowerQueryMatcher) } : {}),
     ...optionalFraction('runtimeFraction', match.runtime_fraction?.default_value),
+    ...(match.cookies?.length ? { cookies: match.cookies.map(lowerCookieMatcher) } : {}),
   }
 }

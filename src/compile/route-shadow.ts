@@ -14,7 +14,7 @@ import type { PathPredicate, Route, Snapshot } from './types.js'
 /** Whether every request `later` matches is matched by `earlier` (conservatively: false when unsure). */
 export function shadows(earlier: Route, later: Route): boolean {
   const a = earlier.match
-  if (a.headers.length || a.queryParameters.length) return false
+  if (a.headers.length || a.queryParameters.length || a.cookies?.length) return false
   // A runtime_fraction route takes only a share of requests; the rest go on to the later routes.
   if (a.runtimeFraction !== undefined && a.runtimeFraction.numerator < a.runtimeFraction.denominator) return false
   return pathCovers(a.path, later.match.path)

@@ -66,10 +66,26 @@ export interface HeaderPredicate {
   readonly describe: string
 }
 
+/**
+ * A request's query parameters as route matching reads them: the first value
+ * of each name, neither name nor value percent-decoded (Envoy's
+ * QueryParamsMulti::parseQueryString). URLSearchParams fits too (decoded).
+ */
+export interface QueryParams {
+  get(name: string): string | null
+}
+
 /** A compiled `config.route.v3.QueryParameterMatcher`. */
 export interface QueryPredicate {
   readonly name: string
-  readonly test: (params: URLSearchParams) => boolean
+  readonly test: (params: QueryParams) => boolean
+  readonly describe: string
+}
+
+/** A compiled `config.route.v3.CookieMatcher`: the named cookie's value. */
+export interface CookiePredicate {
+  readonly name: string
+  readonly test: (request: MatchRequest) => boolean
   readonly describe: string
 }
 
@@ -91,7 +107,12 @@ export interface RouteMatch {
   readonly queryParameters: readonly QueryPredicate[]
   /** `runtime_fraction`: the route matches when the request's random value falls under it. Absent: always. */
   readonly runtimeFraction?: Fraction
+  /** `cookies` (RouteMatch.cookies); empty: none. */
+  readonly cookies?: readonly CookiePredicate[]
 }
+
+/** `upgrade_configs` by lower-cased upgrade type (`websocket`): enabled, or explicitly disabled. */
+export type UpgradeMap = Readonly<Record<string, boolean>>
 
 export interface WeightedCluster {
   /** The cluster; '' when `clusterHeader` names it. */
@@ -193,6 +214,8 @@ export interface ForwardAction {
   readonly maxStreamDuration: MaxStreamDuration | undefined
   /** `request_mirror_policies`, in order. */
   readonly mirrors: readonly MirrorPolicy[]
+  /** The route's `upgrade_configs`: each overrides the connection manager's for its type. */
+  readonly upgrades: UpgradeMap
 }
 
 export interface RedirectAction {
@@ -239,10 +262,16 @@ export interface RbacEngine {
   readonly policies: readonly { readonly name: string; readonly permission: RbacPredicate; readonly principal: RbacPredicate }[]
 }
 
+/** RBAC's unified `matcher`, compiled: the action it reaches for a request, or undefined (no match: denied). */
+export type RbacMatcherEngine = (r: RbacRequest) => { readonly name: string; readonly action: 'ALLOW' | 'DENY' | 'LOG' } | undefined
+
 /** `envoy.filters.http.rbac` with its policies compiled to predicates. */
-export interface RbacConfig extends Omit<RbacIR, 'rules' | 'shadowRules'> {
+export interface RbacConfig extends Omit<RbacIR, 'rules' | 'shadowRules' | 'matcher' | 'shadowMatcher'> {
   readonly rules: RbacEngine | undefined
   readonly shadowRules: RbacEngine | undefined
+  /** The unified matcher API; when set, `rules` are ignored (Envoy). */
+  readonly matcher?: RbacMatcherEngine | undefined
+  readonly shadowMatcher?: RbacMatcherEngine | undefined
 }
 
 export interface JwtAuthnConfig extends Omit<JwtAuthnIR, 'rules'> {
@@ -376,6 +405,10 @@ export interface RouteTable {
   readonly responseHeaders: HeaderMutation
   /** `internal_only_headers`, lower-cased: removed from every request that is not internal. */
   readonly internalOnlyHeaders: readonly string[]
+  /** `most_specific_header_mutations_wins`: mutations apply global → virtual host → route (default: route → virtual host → global). */
+  readonly mostSpecificHeaderMutationsWins: boolean
+  /** `ignore_path_parameters_in_path_matching`: route paths are matched up to the first `;` (the route index is fed the same). */
+  readonly ignorePathParameters: boolean
 }
 
 export type { DownstreamPolicy, EscapedSlashesAction } from './ir.js'
@@ -409,6 +442,8 @@ export interface Listener {
   readonly requestTimeoutMs: number
   /** HCM `common_http_protocol_options.max_stream_duration` in ms; 0: none. */
   readonly maxStreamDurationMs: number
+  /** HCM `upgrade_configs`: upgrade types allowed (true) on every route unless the route disables them. */
+  readonly upgrades: UpgradeMap
 }
 
 // --- clusters ----------------------------------------------------------------

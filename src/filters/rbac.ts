@@ -5,7 +5,7 @@
  * Denied → 403 `RBAC: access denied`. The policies arrive compiled to predicates.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/rbac_filter
  */
-import type { RbacEngine, RbacRequest } from '../compile/types.js'
+import type { RbacEngine, RbacMatcherEngine, RbacRequest } from '../compile/types.js'
 import { clientAddress } from './client-address.js'
 import { dynamicMetadata } from './metadata.js'
 import type { FilterFactory } from './types.js'
@@ -16,6 +16,15 @@ function allows(engine: RbacEngine, r: RbacRequest): boolean {
   if (engine.action === 'ALLOW') return matched
   if (engine.action === 'DENY') return !matched
   return true
+}
+
+/**
+ * The unified matcher's answer (RoleBasedAccessControlMatcherEngineImpl::handleAction):
+ * ALLOW and LOG pass, DENY refuses, and a request no matcher matches is denied.
+ */
+function matcherAllows(matcher: RbacMatcherEngine, r: RbacRequest): boolean {
+  const resolved = matcher(r)
+  return resolved !== undefined && resolved.action !== 'DENY'
 }
 
 export const rbacFilter: FilterFactory<'rbac'> = {
@@ -32,9 +41,10 @@ export const rbacFilter: FilterFactory<'rbac'> = {
         port: listener.port,
         metadata: (filter) => dynamicMetadata(c, filter),
       }
-      if (cfg.shadowRules) count(`${cfg.shadowRulesStatPrefix}shadow_${allows(cfg.shadowRules, request) ? 'allowed' : 'denied'}`)
-      if (!cfg.rules) return next()
-      if (allows(cfg.rules, request)) {
+      if (cfg.shadowMatcher) count(`${cfg.shadowRulesStatPrefix}shadow_${matcherAllows(cfg.shadowMatcher, request) ? 'allowed' : 'denied'}`)
+      else if (cfg.shadowRules) count(`${cfg.shadowRulesStatPrefix}shadow_${allows(cfg.shadowRules, request) ? 'allowed' : 'denied'}`)
+      if (!cfg.rules && !cfg.matcher) return next()
+      if (cfg.matcher ? matcherAllows(cfg.matcher, request) : allows(cfg.rules!, request)) {
         count(`${cfg.rulesStatPrefix}allowed`)
         return next()
       }

@@ -20,6 +20,8 @@ export function recordStats(stats: StatsSink, statPrefix: string, r: LogRecord):
   if (r.responseFlags.includes('SI')) stats.counter(`${http}downstream_rq_idle_timeout`)
   if (r.responseCodeDetails === 'request_timeout') stats.counter(`${http}downstream_rq_timeout`)
   if (r.responseCodeDetails === 'max_duration_timeout') stats.counter(`${http}downstream_rq_max_duration_reached`)
+  // An upgrade refused for want of upgrade_configs (Envoy names the stat after WebSockets whatever the type).
+  if (r.responseCodeDetails === 'upgrade_failed') stats.counter(`${http}downstream_rq_ws_on_non_ws_route`)
 
   if (!r.upstreamCluster) return
   const cluster = `cluster.${r.upstreamCluster}.`

@@ -17,7 +17,7 @@ import { prepareUpstreamHeaders, rewriteAuthority } from '../upstream/proxy-head
 import type { ProxyEnv } from '../context.js'
 import type { HeaderValueContext } from '../compile/types.js'
 import type { RouterDeps } from './app.js'
-import { applyHeaderLevels } from './headers.js'
+import { applyHeaderLevels, headerLevels } from './headers.js'
 import { pickCluster } from './pick-cluster.js'
 import { redirectLocation, rewritePath, routeHostRewrite } from './rewrite.js'
 
@@ -28,7 +28,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
   const table = c.get('listener').routeTable
   const request = c.req.raw
   const valueCtx: HeaderValueContext = { request, clientIp: c.get('downstream').remoteAddress, startTime: deps.now() }
-  const responseLevels = (extra?: HeaderMutation) => [...(extra ? [extra] : []), route.responseHeaders, vhost.responseHeaders, table.responseHeaders]
+  const responseLevels = (extra?: HeaderMutation) => headerLevels(extra, route.responseHeaders, vhost.responseHeaders, table.responseHeaders, table.mostSpecificHeaderMutationsWins)
   const action = route.action
 
   if (action.type === 'direct_response') {
@@ -63,7 +63,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
       timeoutMs: timeouts.routeTimeoutMs,
     })
     hostCtx = { ...valueCtx, upstreamHost: host.address }
-    applyHeaderLevels(headers, [...(weighted ? [weighted.requestHeaders] : []), route.requestHeaders, vhost.requestHeaders, table.requestHeaders], hostCtx)
+    applyHeaderLevels(headers, headerLevels(weighted?.requestHeaders, route.requestHeaders, vhost.requestHeaders, table.requestHeaders, table.mostSpecificHeaderMutationsWins), hostCtx)
     // Host rewrites come after the header mutations, which a host_rewrite_header
     // may read: the weighted cluster's literal, then the route's (Envoy's
     // WeightedClusterEntry and RouteEntryImplBase::finalizeRequestHeaders).

@@ -21,6 +21,7 @@ import { decideRoute } from './decide.js'
 import { prepareFor } from './downstream.js'
 import { runAction } from './action.js'
 import { buildRouteIndex, type RouteIndex } from './route-index.js'
+import { refusesUpgrade } from './upgrade.js'
 
 export interface RouterDeps {
   readonly fetch: typeof fetch
@@ -78,6 +79,8 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
       const pathAction = c.get('downstream').pathAction
       // Path normalization refused the path (400) or asks the client to come back with the unescaped one (307).
       if (pathAction !== 'continue') c.res = pathNormalizationReply(pathAction, decision.match.path)
+      // An upgrade no upgrade_configs allows: 403 before any filter (Envoy refuses it when building the filter chain).
+      else if (refusesUpgrade(c.get('downstream').upgrade, listener, decision.route)) throw new ProxyError('upgrade_failed')
       // No virtual host or no route: Envoy answers 404 (response flag NR).
       else if (!decision.route) c.res = new ProxyError('no_route').toResponse()
       else await next()

@@ -6,6 +6,7 @@
 import type { MatchRequest, Route, RouteTable, VirtualHost } from '../compile/types.js'
 import type { RouteDecision } from '../context.js'
 import type { RouteIndex } from './route-index.js'
+import { withoutPathParameters } from '../snapshot/matchers.js'
 
 export type { RouteDecision }
 
@@ -33,7 +34,7 @@ export function decideRoute(table: RouteTable, indexes: ReadonlyMap<string, Rout
     ? undefined
     : needsTlsRedirect(virtualHost, match)
       ? SSL_REDIRECT
-      : indexes.get(virtualHost.name)?.select(match, pathname, undefined)
+      : indexes.get(virtualHost.name)?.select(match, table.ignorePathParameters ? withoutPathParameters(pathname) : pathname, undefined)
   return { match, pathname, virtualHost, route, requestId: request.headers.get('x-request-id') ?? undefined }
 }
 

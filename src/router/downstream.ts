@@ -20,6 +20,7 @@ import type { DownstreamInfo } from '../context.js'
 import { isWebSocketUpgrade, stripHopByHop } from '../upstream/headers.js'
 import { inCidr, isIp } from './ip.js'
 import { normalizePathname } from './path-normalize.js'
+import { upgradeTypeOf } from './upgrade.js'
 
 export type { DownstreamInfo }
 
@@ -105,7 +106,8 @@ export function prepareDownstream(
   if (edge && policy.generateRequestId && !policy.preserveExternalRequestId) headers.delete('x-request-id')
 
   const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
-  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming } }
+  const upgrade = upgradeTypeOf(request.headers)
+  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming, ...(upgrade !== undefined ? { upgrade } : {}) } }
 }
 
 /**

@@ -32,10 +32,29 @@ export function applyHeaderMutation(headers: Headers, mutation: HeaderMutation, 
 }
 
 /**
- * Envoy applies the most specific level first and the route configuration's
- * last, so by default the outer level wins an overwrite: weighted cluster →
- * route → virtual host → route configuration.
+ * The order Envoy evaluates a route's header mutations in; a later level
+ * wins an overwrite and a later removal takes out what an earlier level
+ * added. By default the most specific level goes first and the route
+ * configuration's last (route → virtual host → route configuration), so the
+ * outer level wins; `most_specific_header_mutations_wins` reverses the three
+ * (route configuration → virtual host → route). A weighted cluster's own
+ * mutations always come first (WeightedClusterEntry::finalizeRequestHeaders
+ * runs them before the route's).
+ * source/common/router/config_impl.cc getHeaderParsers(specificity_ascend);
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route.proto#envoy-v3-api-field-config-route-v3-routeconfiguration-most-specific-header-mutations-wins
  */
+export function headerLevels(
+  weighted: HeaderMutation | undefined,
+  route: HeaderMutation,
+  vhost: HeaderMutation,
+  table: HeaderMutation,
+  mostSpecificWins: boolean,
+): HeaderMutation[] {
+  const levels = mostSpecificWins ? [table, vhost, route] : [route, vhost, table]
+  return weighted ? [weighted, ...levels] : levels
+}
+
+/** Each level in turn: its removals, then its additions (HeaderParser::evaluateHeaders). */
 export function applyHeaderLevels(headers: Headers, levels: readonly HeaderMutation[], ctx: HeaderValueContext): void {
   for (const m of levels) if (m.add.length || m.remove.length) applyHeaderMutation(headers, m, ctx)
 }

@@ -7,32 +7,37 @@
  */
 import type { Router } from 'hono/router'
 import { TrieRouter } from 'hono/router/trie-router'
-import type { MatchRequest, Route, VirtualHost } from '../compile/types.js'
+import type { MatchRequest, QueryParams, Route, VirtualHost } from '../compile/types.js'
+import { RawQuery, routeMatchHolds } from '../snapshot/matchers.js'
 
 export interface RouteIndex {
-  /** The first route whose predicates all hold, in config order. */
-  select(request: MatchRequest, pathname: string, query: URLSearchParams | undefined): Route | undefined
+  /**
+   * The first route whose predicates all hold, in config order. `pathname`
+   * narrows the candidates: it is the path the routes' path specifiers see
+   * (without its `;` parameters under ignore_path_parameters_in_path_matching).
+   */
+  select(request: MatchRequest, pathname: string, query: QueryParams | undefined): Route | undefined
 }
 
 /** Does this route match? The predicate order follows Envoy's RouteEntryImplBase::matchRoute. */
-export function routeMatches(route: Route, request: MatchRequest, query: () => URLSearchParams): boolean {
-  return matches(route, request, new LazyQuery(request.path, undefined, query))
+export function routeMatches(route: Route, request: MatchRequest, query: () => QueryParams): boolean {
+  return routeMatchHolds(route.match, request, { params: query })
 }
 
 /**
  * The request's query parameters, parsed at most once and only if a route
- * with query matchers is tested; likewise its runtime_fraction random value. A class, not a closure: bundlers that keep
+ * with query matchers is tested — raw, as Envoy's router reads them — likewise
+ * its runtime_fraction random value. A class, not a closure: bundlers that keep
  * function names (wrangler does) pay a defineProperty per closure created.
  */
 class LazyQuery {
   #random: number | undefined
   constructor(
     private readonly path: string,
-    private params: URLSearchParams | undefined,
-    private readonly make?: () => URLSearchParams,
+    private parsed: QueryParams | undefined,
   ) {}
-  get(): URLSearchParams {
-    return (this.params ??= this.make ? this.make() : queryOf(this.path))
+  params(): QueryParams {
+    return (this.parsed ??= new RawQuery(this.path))
   }
   /** The request's one random value, drawn when the first runtime_fraction route is tested. */
   random(request: MatchRequest): number {
@@ -41,19 +46,7 @@ class LazyQuery {
 }
 
 function matches(route: Route, request: MatchRequest, query: LazyQuery): boolean {
-  const m = route.match
-  if (!m.path.test(request.path)) return false
-  for (const h of m.headers) if (!h.test(request)) return false
-  if (m.queryParameters.length > 0) {
-    const q = query.get()
-    for (const p of m.queryParameters) if (!p.test(q)) return false
-  }
-  // Envoy's ProtobufPercentHelper::evaluateFractionalPercent: random % denominator < numerator.
-  if (m.runtimeFraction !== undefined) {
-    const f = m.runtimeFraction
-    if (Math.floor(query.random(request) * f.denominator) >= f.numerator) return false
-  }
-  return true
+  return routeMatchHolds(route.match, request, query)
 }
 
 /** Below this many routes a scan is as fast as any index. */
@@ -217,10 +210,4 @@ export function linearIndex(routes: readonly Route[]): RouteIndex {
       return undefined
     },
   }
-}
-
-/** The query string of `:path` as parameters (none when there is no `?`). */
-function queryOf(path: string): URLSearchParams {
-  const i = path.indexOf('?')
-  return new URLSearchParams(i < 0 ? '' : path.slice(i + 1))
 }

@@ -22,6 +22,7 @@ import { buildVirtualHostIndex } from './virtual-hosts.js'
 const NONE: readonly never[] = Object.freeze([])
 const NO_LOCALITY = Object.freeze({})
 const NO_METADATA = Object.freeze({})
+const NO_UPGRADES = Object.freeze({})
 
 /**
  * What serializeSnapshot writes for each linked snapshot: its IR, or the
@@ -45,6 +46,8 @@ interface Shared {
   readonly clusterTargets: Map<string, ClusterTarget>
   /** Linked actions by IR action: a loaded snapshot's routes share the actions its text wrote once. */
   readonly actions: Map<RouteActionIR, RouteAction>
+  /** The route table's ignore_path_parameters_in_path_matching, for its routes' path matchers. */
+  readonly ignorePathParameters?: boolean
 }
 
 const linkRetryPolicy = (p: RetryPolicyIR): RetryPolicy => ({ ...p, retryOn: new Set(p.retryOn), retriableStatusCodes: new Set(p.retriableStatusCodes) })
@@ -92,6 +95,7 @@ function linkForward(a: ForwardActionIR, shared: Shared): RouteAction {
     idleTimeoutMs: a.idleTimeoutMs,
     maxStreamDuration: deepFreeze(a.maxStreamDuration),
     mirrors: a.mirrors ? deepFreeze(a.mirrors) : NONE,
+    upgrades: a.upgrades ? deepFreeze(a.upgrades) : NO_UPGRADES,
   }
   return Object.freeze(action)
 }
@@ -126,7 +130,7 @@ function linkRoute(r: RouteIR, index: number, vh: { overrides: Readonly<Record<s
   return Object.freeze({
     name: r.name,
     index,
-    match: linkRouteMatch(r.match),
+    match: linkRouteMatch(r.match, { ignorePathParameters: shared.ignorePathParameters === true }),
     action: sharedAction(r.action, shared),
     requestHeaders: deepFreeze(linkHeaderMutation(r.requestHeaders)),
     responseHeaders: deepFreeze(linkHeaderMutation(r.responseHeaders)),
@@ -149,7 +153,8 @@ function linkVirtualHost(vh: VirtualHostIR, shared: Shared): VirtualHost {
   }
 }
 
-function linkRouteTable(rt: RouteTableIR, shared: Shared): RouteTable {
+function linkRouteTable(rt: RouteTableIR, snapshotShared: Shared): RouteTable {
+  const shared: Shared = rt.ignorePathParameters ? { ...snapshotShared, ignorePathParameters: true } : snapshotShared
   const virtualHosts = rt.virtualHosts.map((vh) => linkVirtualHost(vh, shared))
   return {
     name: rt.name,
@@ -158,6 +163,8 @@ function linkRouteTable(rt: RouteTableIR, shared: Shared): RouteTable {
     requestHeaders: linkHeaderMutation(rt.requestHeaders),
     responseHeaders: linkHeaderMutation(rt.responseHeaders),
     internalOnlyHeaders: rt.internalOnlyHeaders ?? NONE,
+    mostSpecificHeaderMutationsWins: rt.mostSpecificHeaderMutationsWins === true,
+    ignorePathParameters: rt.ignorePathParameters === true,
   }
 }
 
@@ -176,6 +183,7 @@ function linkListener(l: ListenerIR, shared: Shared): Listener {
     streamIdleTimeoutMs: l.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
     requestTimeoutMs: l.requestTimeoutMs ?? 0,
     maxStreamDurationMs: l.maxStreamDurationMs ?? 0,
+    upgrades: l.upgrades ?? NO_UPGRADES,
   }
 }
 

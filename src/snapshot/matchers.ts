@@ -5,8 +5,8 @@
  * before a request arrives.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routematch
  */
-import type { HeaderMatcherIR, PathMatchIR, QueryMatcherIR, RouteMatchIR, StringMatcherIR } from '../compile/ir.js'
-import type { HeaderPredicate, MatchRequest, PathPredicate, QueryPredicate, RouteMatch, StringMatch } from '../compile/types.js'
+import type { CookieMatcherIR, HeaderMatcherIR, PathMatchIR, QueryMatcherIR, RouteMatchIR, StringMatcherIR } from '../compile/ir.js'
+import type { CookiePredicate, HeaderPredicate, MatchRequest, PathPredicate, QueryParams, QueryPredicate, RouteMatch, StringMatch } from '../compile/types.js'
 import type { Re2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 
@@ -81,7 +81,7 @@ export const linkHeaderMatcher = (h: HeaderMatcherIR): HeaderPredicate => new He
  * ","; fetch's Headers joins them with ", ", so undo that.
  * Pseudo-headers `:path`, `:method`, `:authority` and `:scheme` are read from the request.
  */
-function headerValue(request: MatchRequest, name: string): string | null {
+export function headerValue(request: MatchRequest, name: string): string | null {
   if (name.charCodeAt(0) === 58 /* : */) {
     if (name === ':method') return request.method
     if (name === ':path') return request.path
@@ -93,7 +93,11 @@ function headerValue(request: MatchRequest, name: string): string | null {
   return v === null || name === 'set-cookie' ? v : v.replaceAll(', ', ',')
 }
 
-/** Envoy's QueryParameterMatcher::matches: an absent parameter never matches. */
+/**
+ * Envoy's QueryParameterMatcher::matches: the first value of the parameter,
+ * as the router parses it (QueryParamsMulti::parseQueryString — not
+ * percent-decoded); an absent parameter never matches.
+ */
 class QueryMatcher implements QueryPredicate {
   readonly name: string
   readonly describe: string
@@ -106,11 +110,86 @@ class QueryMatcher implements QueryPredicate {
     Object.freeze(this)
   }
 
-  test(params: URLSearchParams): boolean {
+  test(params: QueryParams): boolean {
     const v = params.get(this.name)
     return v === null ? false : this.match(v)
   }
 }
+
+/**
+ * The query string of `:path` as Envoy's router reads it for matching
+ * (Http::Utility::QueryParamsMulti::parseQueryString, source/common/http/utility.cc):
+ * `&`-separated, split at the first `=` (none: an empty value), up to a `#`,
+ * and neither names nor values percent-decoded — `?k=a%20b` has the value
+ * `a%20b`, and `+` stays `+`. The first value of a repeated name counts.
+ */
+export class RawQuery implements QueryParams {
+  private readonly first = new Map<string, string>()
+
+  constructor(path: string) {
+    const q = path.indexOf('?')
+    if (q < 0) return
+    let end = path.indexOf('#', q)
+    if (end < 0) end = path.length
+    let start = q + 1
+    while (start < end) {
+      let stop = path.indexOf('&', start)
+      if (stop < 0 || stop > end) stop = end
+      const eq = path.indexOf('=', start)
+      const [key, value] = eq >= 0 && eq < stop ? [path.slice(start, eq), path.slice(eq + 1, stop)] : [path.slice(start, stop), '']
+      if (!this.first.has(key)) this.first.set(key, value)
+      start = stop + 1
+    }
+  }
+
+  get(name: string): string | null {
+    return this.first.get(name) ?? null
+  }
+}
+
+/**
+ * The value of cookie `name` in the Cookie header(s), or null: Envoy's
+ * Http::Utility::parseCookieValue — `;`-separated pairs, whitespace trimmed,
+ * the first pair with that exact name wins, surrounding double quotes dropped.
+ */
+export function cookieValue(headers: Headers, name: string): string | null {
+  const header = headers.get('cookie')
+  if (header === null) return null
+  // Several Cookie headers reach a Worker joined by ", " — split on both.
+  for (const part of header.split(/;|, (?=[^=;,\s]+=)/)) {
+    const eq = part.indexOf('=')
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue
+    const v = part.slice(eq + 1).trim()
+    return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v
+  }
+  return null
+}
+
+/**
+ * A route's `cookies` entry (config.route.v3.CookieMatcher, Envoy PR #42662):
+ * the named cookie's value against a StringMatcher; an absent cookie never
+ * matches, inverted or not (as a header matcher without present_match).
+ */
+class CookieMatcher implements CookiePredicate {
+  readonly name: string
+  readonly describe: string
+  private readonly match: StringMatch
+  private readonly invert: boolean
+
+  constructor(c: CookieMatcherIR) {
+    this.name = c.name
+    this.describe = c.describe
+    this.match = linkStringMatcher(c.match)
+    this.invert = c.invert === true
+  }
+
+  test(request: MatchRequest): boolean {
+    const v = cookieValue(request.headers, this.name)
+    return v !== null && this.match(v) !== this.invert
+  }
+}
+
+export const linkCookieMatcher = (c: CookieMatcherIR): CookiePredicate => new CookieMatcher(c)
 
 export const linkQueryMatcher = (q: QueryMatcherIR): QueryPredicate => new QueryMatcher(q)
 
@@ -124,8 +203,10 @@ class PathMatcher implements PathPredicate {
   /** The value to compare with: lowercased for a case-insensitive route. */
   private readonly want: string
   private readonly regex: Re2Regex | undefined
+  private readonly ignoreParameters: boolean
 
-  constructor(p: PathMatchIR) {
+  constructor(p: PathMatchIR, ignorePathParameters = false) {
+    this.ignoreParameters = ignorePathParameters
     this.kind = p.kind
     this.value = p.value
     this.caseSensitive = p.caseSensitive !== false
@@ -136,8 +217,9 @@ class PathMatcher implements PathPredicate {
     Object.freeze(this)
   }
 
-  test(path: string): boolean {
+  test(rawPath: string): boolean {
     const want = this.want
+    const path = this.ignoreParameters ? withoutPathParameters(rawPath) : rawPath
     switch (this.kind) {
       case 'prefix':
         // "the prefix must match the beginning of the :path header" — a plain string prefix: /api matches /apiary.
@@ -159,6 +241,17 @@ class PathMatcher implements PathPredicate {
 
 export const linkPathMatch = (p: PathMatchIR): PathPredicate => new PathMatcher(p)
 
+/**
+ * `ignore_path_parameters_in_path_matching`: Envoy's
+ * RouteEntryImplBase::sanitizePathBeforePathMatching keeps `:path` up to its
+ * first `;` (RFC 1808's `<path>;<params>`), so `/a;v=1` is matched as `/a`
+ * — and `/a;v=1/b` as `/a` too: everything after the first `;` is dropped.
+ */
+export function withoutPathParameters(path: string): string {
+  const i = path.indexOf(';')
+  return i < 0 ? path : path.slice(0, i)
+}
+
 const NONE: readonly never[] = Object.freeze([])
 
 /**
@@ -166,11 +259,34 @@ const NONE: readonly never[] = Object.freeze([])
  * deepFreeze then stops here instead of walking tens of thousands of
  * objects one key at a time.
  */
-export function linkRouteMatch(m: RouteMatchIR): RouteMatch {
+export function linkRouteMatch(m: RouteMatchIR, options: { ignorePathParameters?: boolean } = {}): RouteMatch {
   return Object.freeze({
-    path: new PathMatcher(m.path),
+    path: new PathMatcher(m.path, options.ignorePathParameters === true),
     headers: m.headers ? Object.freeze(m.headers.map(linkHeaderMatcher)) : NONE,
     queryParameters: m.queryParameters ? Object.freeze(m.queryParameters.map(linkQueryMatcher)) : NONE,
+    cookies: m.cookies ? Object.freeze(m.cookies.map(linkCookieMatcher)) : NONE,
     ...(m.runtimeFraction ? { runtimeFraction: Object.freeze(m.runtimeFraction) } : {}),
   })
+}
+
+/**
+ * Whether a request satisfies a route match, in Envoy's order
+ * (RouteEntryImplBase::matchRoute, then the path): path, headers, query
+ * parameters (parsed by `query` at most once, and only when needed), cookies.
+ */
+export function routeMatchHolds(m: RouteMatch, request: MatchRequest, query: { params(): QueryParams; random?(request: MatchRequest): number }): boolean {
+  if (!m.path.test(request.path)) return false
+  for (const h of m.headers) if (!h.test(request)) return false
+  if (m.queryParameters.length > 0) {
+    const q = query.params()
+    for (const p of m.queryParameters) if (!p.test(q)) return false
+  }
+  if (m.cookies) for (const c of m.cookies) if (!c.test(request)) return false
+  // Envoy's ProtobufPercentHelper::evaluateFractionalPercent: random % denominator < numerator.
+  if (m.runtimeFraction !== undefined) {
+    const f = m.runtimeFraction
+    const draw = query.random ? query.random(request) : (request.random ?? Math.random)()
+    if (Math.floor(draw * f.denominator) >= f.numerator) return false
+  }
+  return true
 }

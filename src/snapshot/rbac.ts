@@ -5,9 +5,9 @@
  * same address); `metadata` reads the dynamic metadata jwt_authn wrote (JWT claims).
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/rbac/v3/rbac.proto
  */
-import type { CidrIR, MetadataMatcherIR, RbacIR, RbacMatcherIR, RbacRulesIR, ValueMatcherIR } from '../compile/ir.js'
-import type { RbacConfig, RbacEngine, RbacPredicate, RbacRequest } from '../compile/types.js'
-import { linkHeaderMatcher, linkStringMatcher, stripQuery } from './matchers.js'
+import type { CidrIR, MatchInputIR, MatchPredicateIR, MetadataMatcherIR, OnMatchIR, RbacIR, RbacMatcherIR, RbacRulesIR, UnifiedMatcherIR, ValueMatcherIR } from '../compile/ir.js'
+import type { RbacConfig, RbacEngine, RbacMatcherEngine, RbacPredicate, RbacRequest } from '../compile/types.js'
+import { headerValue, linkHeaderMatcher, linkStringMatcher, stripQuery } from './matchers.js'
 
 function parseIp(ip: string): { v6: boolean; bits: bigint } | undefined {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) {
@@ -120,10 +120,101 @@ function linkRules(rules: RbacRulesIR): RbacEngine {
   }
 }
 
+// --- the unified matcher API (xds.type.matcher.v3.Matcher) --------------------
+
+type Input = (r: RbacRequest) => string | null
+
+/** What an input reads; null: no value (a string matcher on it fails). */
+function linkInput(i: MatchInputIR): Input {
+  switch (i.kind) {
+    case 'request_header':
+      // HttpRequestHeaderMatchInput: values joined with ","; `:path` keeps its query, as Envoy's header map has it.
+      return (r) => headerValue(r.match, i.name)
+    case 'source_ip':
+      return (r) => r.clientIp ?? null
+    case 'destination_port':
+      return (r) => String(r.port)
+  }
+}
+
+function linkPredicate(p: MatchPredicateIR): RbacPredicate {
+  switch (p.kind) {
+    case 'single': {
+      const input = linkInput(p.input)
+      if (p.matcher.kind === 'ip') {
+        const ranges = p.matcher.ranges.map(cidr)
+        return (r) => {
+          const v = input(r)
+          return v !== null && ranges.some((inRange) => inRange(v))
+        }
+      }
+      const match = linkStringMatcher(p.matcher.match)
+      return (r) => {
+        const v = input(r)
+        return v !== null && match(v)
+      }
+    }
+    case 'and': {
+      const items = p.predicates.map(linkPredicate)
+      return (r) => items.every((f) => f(r))
+    }
+    case 'or': {
+      const items = p.predicates.map(linkPredicate)
+      return (r) => items.some((f) => f(r))
+    }
+    case 'not': {
+      const item = linkPredicate(p.predicate)
+      return (r) => !item(r)
+    }
+  }
+}
+
+type Resolved = ReturnType<RbacMatcherEngine>
+
+function linkOnMatch(o: OnMatchIR): RbacMatcherEngine {
+  if (o.kind === 'matcher') return linkUnifiedMatcher(o.matcher)
+  const result = Object.freeze({ name: o.name, action: o.action })
+  return () => result
+}
+
+/**
+ * Envoy's Matcher::evaluateMatch: a list's first matching predicate, or a
+ * tree's map entry (exact, or the longest prefix), gives the OnMatch; a
+ * nested matcher that does not match makes the whole match fail ("considered
+ * not to have matched", matcher.proto) — the outer on_no_match is not used
+ * then; no entry at all → on_no_match, else no match.
+ */
+export function linkUnifiedMatcher(m: UnifiedMatcherIR): RbacMatcherEngine {
+  const onNoMatch = m.onNoMatch ? linkOnMatch(m.onNoMatch) : (): Resolved => undefined
+  if (m.kind === 'list') {
+    const entries = m.matchers.map((f) => ({ predicate: linkPredicate(f.predicate), onMatch: linkOnMatch(f.onMatch) }))
+    return (r) => {
+      for (const e of entries) if (e.predicate(r)) return e.onMatch(r)
+      return onNoMatch(r)
+    }
+  }
+  const input = linkInput(m.input)
+  const map = new Map(Object.entries(m.map).map(([k, v]) => [k, linkOnMatch(v)]))
+  if (m.kind === 'exact_map')
+    return (r) => {
+      const v = input(r)
+      const hit = v === null ? undefined : map.get(v)
+      return hit ? hit(r) : onNoMatch(r)
+    }
+  const prefixes = [...map.keys()].sort((a, b) => b.length - a.length)
+  return (r) => {
+    const v = input(r)
+    const key = v === null ? undefined : prefixes.find((p) => v.startsWith(p))
+    return key !== undefined ? map.get(key)!(r) : onNoMatch(r)
+  }
+}
+
 export function linkRbac(c: RbacIR): RbacConfig {
   return {
     rules: c.rules ? linkRules(c.rules) : undefined,
     shadowRules: c.shadowRules ? linkRules(c.shadowRules) : undefined,
+    matcher: c.matcher ? linkUnifiedMatcher(c.matcher) : undefined,
+    shadowMatcher: c.shadowMatcher ? linkUnifiedMatcher(c.shadowMatcher) : undefined,
     rulesStatPrefix: c.rulesStatPrefix,
     shadowRulesStatPrefix: c.shadowRulesStatPrefix,
   }

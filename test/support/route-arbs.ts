@@ -19,7 +19,9 @@ export const headerArb = fc.record({
   invert_match: fc.boolean(),
 })
 // Names and values that also occur in paths, so a query matcher read from the path would show.
-export const queryArb = fc.record({ name: fc.constantFrom('q', 'r', 'a', '/a'), string_match: fc.record({ exact: fc.constantFrom('1', '2', '') }) })
+export const queryArb = fc.record({ name: fc.constantFrom('q', 'r', 'a', '/a', '%2Fa'), string_match: fc.record({ exact: fc.constantFrom('1', '2', '', '%20') }) })
+// RouteMatch.cookies: names and values the request's Cookie header uses.
+export const cookieArb = fc.record({ name: fc.constantFrom('sid', 'track'), string_match: fc.record({ exact: fc.constantFrom('1', 'beta') }), invert_match: fc.boolean() }, { requiredKeys: ['name', 'string_match'] })
 
 // Regex path shapes the index derives Hono patterns from (literals, one-segment
 // classes) and shapes it must give up on or widen (wildcards, alternation,
@@ -47,18 +49,22 @@ export const matchArb = fc
     query: fc.array(queryArb, { maxLength: 1 }),
     // runtime_fraction: decided with a fixed random value by the tests that use this (0, 30, 100 out of 100).
     fraction: fc.option(fc.constantFrom(0, 30, 100), { nil: undefined }),
+    cookies: fc.oneof({ arbitrary: fc.constant([]), weight: 5 }, { arbitrary: fc.array(cookieArb, { minLength: 1, maxLength: 1 }), weight: 1 }),
   })
-  .map(({ spec, caseInsensitive, headers, query, fraction }) => ({
+  .map(({ spec, caseInsensitive, headers, query, fraction, cookies }) => ({
     ...spec,
     ...(caseInsensitive ? { case_sensitive: false } : {}),
     ...(headers.length ? { headers } : {}),
     ...(query.length ? { query_parameters: query } : {}),
     ...(fraction !== undefined ? { runtime_fraction: { default_value: { numerator: fraction } } } : {}),
+    ...(cookies.length ? { cookies } : {}),
   }))
 
 export const requestArb = fc.record({
-  path: pathArb,
-  query: fc.constantFrom('', '?q=1', '?q=2&r=1', '?r=2', '?a', '?%2Fa='),
+  // `;params` in the path (ignore_path_parameters_in_path_matching) and raw query values (%20 is not decoded).
+  path: fc.tuple(pathArb, fc.oneof({ arbitrary: fc.constant(''), weight: 6 }, { arbitrary: fc.constantFrom(';v=1', ';a=b/c'), weight: 1 })).map(([p, params]) => p + params),
+  query: fc.constantFrom('', '?q=1', '?q=2&r=1', '?r=2', '?a', '?%2Fa=', '?q=%20', '?q=+'),
+  cookie: fc.option(fc.constantFrom('sid=1', 'track=beta; sid=2', 'track="1"'), { nil: undefined }),
   method: fc.constantFrom('GET', 'POST'),
   xa: fc.option(fc.constantFrom('1', '2'), { nil: undefined }),
   xb: fc.option(fc.constantFrom('1', 'GET'), { nil: undefined }),

@@ -36,7 +36,7 @@ const routes = [
     request_headers_to_add: [{ header: { key: 'x-route-set', value: 'from-the-route' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
   },
 ]
-const { send, echo } = edgeListener({ upstream, routes, filters: [SHADOW_LIMIT], hcm: { use_remote_address: true } })
+const { send, echo } = edgeListener({ upstream, routes, filters: [SHADOW_LIMIT], hcm: { use_remote_address: true, upgrade_configs: [{ upgrade_type: 'websocket' }] } })
 
 describe('Connection-nominated headers', () => {
   it("removes the client's own nominated header, and the standard hop-by-hop list (this request takes the bucket's one token)", async () => {

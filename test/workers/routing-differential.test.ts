@@ -27,6 +27,7 @@ describe('indexed router ≡ first-match linear scan', () => {
         for (const r of requests) {
           const headers: Record<string, string> = {}
           if (r.xa) headers['x-a'] = r.xa
+          if (r.cookie) headers.cookie = r.cookie
           if (r.xb) headers['x-b'] = r.xb
           // A fixed random value, so runtime_fraction routes decide the same in both (route-arbs).
           const { match, pathname } = matchRequestOf(new Request(`http://h${r.path}${r.query}`, { method: r.method, headers }), () => 0.25)

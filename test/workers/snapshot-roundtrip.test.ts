@@ -11,8 +11,9 @@ import { COMPILER_VERSION, serializeSnapshot } from '../../src/compile/serialize
 import type { HeaderValueContext, Route, Snapshot } from '../../src/compile/types'
 import { isProxyError } from '../../src/errors'
 import { decideRoute, matchRequestOf } from '../../src/router/decide'
-import { applyHeaderLevels } from '../../src/router/headers'
+import { applyHeaderLevels, headerLevels } from '../../src/router/headers'
 import { pickWeighted } from '../../src/router/pick-cluster'
+import { upgradeAllowed } from '../../src/router/upgrade'
 import { computeHash } from '../../src/upstream/lb/index'
 import { redirectLocation, rewritePath, routeHostRewrite } from '../../src/router/rewrite'
 import { requestHeaderValue } from '../../src/upstream/headers'
@@ -81,6 +82,7 @@ const forward = fc.record(
     retry_policy: retryPolicy,
     hash_policy: fc.array(hashPolicy, { minLength: 1, maxLength: 3 }),
     cluster_not_found_response_code: fc.constantFrom('SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR'),
+    upgrade_configs: fc.constantFrom([{ upgrade_type: 'websocket' }], [{ upgrade_type: 'WebSocket', enabled: false }], [{ upgrade_type: 'h2c' }, { upgrade_type: 'websocket', enabled: true }]),
   },
   { requiredKeys: ['target', 'rewrite'] },
 ).map(({ target, rewrite, host, ...rest }) => ({ route: { ...target, ...rewrite, ...host, ...rest } }))
@@ -99,6 +101,26 @@ const redirect = fc
   .map(({ path, ...rest }) => ({ redirect: { ...rest, ...(path ?? {}) } }))
 const direct = fc.record({ status: fc.constantFrom(200, 204, 404, 503), body: fc.option(fc.record({ inline_string: fc.constantFrom('hi', '') }), { nil: undefined }) }).map((d) => ({ direct_response: d.body ? d : { status: d.status } }))
 
+// RBAC's unified matcher over header / :path / source IP inputs (src/snapshot/rbac.ts).
+const T = 'type.googleapis.com/'
+const rbacAction = (a: string) => ({ action: { name: 'a', typed_config: { '@type': `${T}envoy.config.rbac.v3.Action`, name: a.toLowerCase(), action: a } } })
+const inputArb = fc.constantFrom(
+  { name: 'h', typed_config: { '@type': `${T}envoy.type.matcher.v3.HttpRequestHeaderMatchInput`, header_name: 'x-a' } },
+  { name: 'p', typed_config: { '@type': `${T}envoy.type.matcher.v3.HttpRequestHeaderMatchInput`, header_name: ':path' } },
+)
+const predicateArb = fc.oneof(
+  fc.record({ input: inputArb, value_match: fc.constantFrom({ exact: '1' }, { prefix: '/a' }, { safe_regex: { regex: '/v[0-9]+.*' } }) }).map((single_predicate) => ({ single_predicate })),
+  fc.constant({ single_predicate: { input: { name: 'ip', typed_config: { '@type': `${T}envoy.extensions.matching.common_inputs.network.v3.SourceIPInput` } }, custom_match: { name: 'ip', typed_config: { '@type': `${T}envoy.extensions.matching.input_matchers.ip.v3.Ip`, cidr_ranges: [{ address_prefix: '192.0.2.0', prefix_len: 24 }], stat_prefix: 's' } } } }),
+)
+const onMatchArb = fc.constantFrom('ALLOW', 'DENY', 'LOG').map(rbacAction)
+const unifiedMatcherArb = fc.oneof(
+  fc.record({ matchers: fc.array(fc.record({ predicate: fc.oneof(predicateArb, predicateArb.map((p) => ({ not_matcher: p }))), on_match: onMatchArb }), { minLength: 1, maxLength: 3 }), onNoMatch: fc.option(onMatchArb, { nil: undefined }) })
+    .map(({ matchers, onNoMatch }) => ({ matcher_list: { matchers }, ...(onNoMatch ? { on_no_match: onNoMatch } : {}) })),
+  fc.record({ input: inputArb, kind: fc.constantFrom('exact_match_map', 'prefix_match_map'), onNoMatch: fc.option(onMatchArb, { nil: undefined }) })
+    .map(({ input, kind, onNoMatch }) => ({ matcher_tree: { input, [kind]: { map: { '1': rbacAction('ALLOW'), '/a': rbacAction('DENY'), '/ab': rbacAction('ALLOW') } } }, ...(onNoMatch ? { on_no_match: onNoMatch } : {}) })),
+)
+const rbacFilterArb = fc.option(unifiedMatcherArb.map((matcher) => ({ name: 'envoy.filters.http.rbac', typed_config: { '@type': `${T}envoy.extensions.filters.http.rbac.v3.RBAC`, matcher } })), { nil: undefined })
+
 const routeArb = fc.tuple(matchArb, fc.oneof(forward, forward, redirect, direct), mutations, fc.option(fc.constantFrom(64, 4096), { nil: undefined }))
 const VHOSTS = [
   { name: 'exact', domains: ['h', 'h:8080'] },
@@ -111,13 +133,16 @@ const configArb = fc
   .record({
     vhosts: fc.uniqueArray(vhostArb, { minLength: 1, maxLength: 4, selector: ([v]) => v.name }),
     table: mutations,
-    hcm: fc.constantFrom({}, { strip_any_host_port: true }, { strip_matching_host_port: true }),
+    tableFlags: fc.record({ most_specific_header_mutations_wins: fc.boolean(), ignore_path_parameters_in_path_matching: fc.boolean() }, { requiredKeys: [] }),
+    hcm: fc.constantFrom({}, { strip_any_host_port: true }, { strip_matching_host_port: true }, { upgrade_configs: [{ upgrade_type: 'websocket' }] }, { upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }, { upgrade_type: 'h2c' }] }),
+    rbac: rbacFilterArb,
   })
-  .map(({ vhosts, table, hcm }) =>
+  .map(({ vhosts, table, tableFlags, hcm, rbac }) =>
     bootstrap({
       clusters: { a: [8001], b: [8002, 8003] },
       hcm,
-      route_config: table,
+      ...(rbac ? { http_filters: [rbac, { name: 'envoy.filters.http.router' }] } : {}),
+      route_config: { ...table, ...tableFlags },
       virtual_hosts: vhosts.map(([vh, routes, m, retry, fallback]) => ({
         ...vh,
         ...m,
@@ -145,7 +170,11 @@ function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: R
   }
   const route: Route | undefined = d.route
   const vh = d.virtualHost
-  if (!route || !vh) return { vhost: vh?.name, route: undefined }
+  const listener = snapshot.listeners[0]!
+  const rbacFilter = listener.httpFilters.find((f) => f.kind === 'rbac')
+  const rbac = rbacFilter?.kind === 'rbac' ? rbacFilter.config.matcher?.({ match: d.match, clientIp: request.headers.get('cf-connecting-ip') ?? undefined, port: listener.port, metadata: () => undefined }) : undefined
+  const upgrades = ['websocket', 'h2c', 'spdy/3'].map((t) => upgradeAllowed(t, listener, route))
+  if (!route || !vh) return { vhost: vh?.name, route: undefined, rbac, upgrades }
   const a = route.action
   const action =
     a.type === 'route'
@@ -169,8 +198,10 @@ function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: R
     index: route.index,
     type: a.type,
     action,
-    request: apply([route.requestHeaders, vh.requestHeaders, table.requestHeaders]),
-    response: apply([route.responseHeaders, vh.responseHeaders, table.responseHeaders]),
+    request: apply(headerLevels(undefined, route.requestHeaders, vh.requestHeaders, table.requestHeaders, table.mostSpecificHeaderMutationsWins)),
+    response: apply(headerLevels(undefined, route.responseHeaders, vh.responseHeaders, table.responseHeaders, table.mostSpecificHeaderMutationsWins)),
+    rbac,
+    upgrades,
   }
 }
 
@@ -192,6 +223,8 @@ describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c)', () => {
           const headers: Record<string, string> = { host: authority, 'x-forwarded-proto': scheme }
           if (r.xa) headers['x-a'] = r.xa
           if (r.xb) headers['x-b'] = r.xb
+          if (r.cookie) headers.cookie = r.cookie
+          headers['cf-connecting-ip'] = r.xa === '1' ? '192.0.2.7' : '198.51.100.7'
           const make = () => new Request(`http://${authority}${r.path}${r.query}`, { method: r.method, headers })
           const want = decide(compiled, ci, make())
           expect(decide(loaded, li, make())).toEqual(want)

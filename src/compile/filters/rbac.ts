@@ -4,7 +4,8 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/rbac/v3/rbac.proto
  */
 import type { PermissionConfig, PrincipalConfig, RbacFilterConfig, RbacRulesConfig, ValueMatcherConfig } from '../../config/schema/filters/rbac.js'
-import type { MetadataMatcherIR, RbacIR, RbacMatcherIR, RbacRulesIR, ValueMatcherIR } from '../ir.js'
+import type { MatchInputIR, MatchPredicateIR, MetadataMatcherIR, OnMatchIR, RbacIR, RbacMatcherIR, RbacRulesIR, UnifiedMatcherIR, ValueMatcherIR } from '../ir.js'
+import { DESTINATION_PORT_INPUT, HEADER_INPUT, IP_MATCHER, type OnMatchConfig, type PredicateConfig, type UnifiedMatcherConfig } from '../../config/schema/filters/unified-matcher.js'
 import { lowerHeaderMatcher } from '../match.js'
 import { lowerStringMatcher } from '../strings.js'
 
@@ -59,10 +60,59 @@ function rules(r: RbacRulesConfig): RbacRulesIR {
   }
 }
 
+type Extension = { typed_config: Record<string, unknown> }
+const typeOf = (e: Extension) => e.typed_config['@type']
+
+/** A unified-matcher input the schema accepted (header, source IP, destination port). */
+function lowerInput(e: Extension): MatchInputIR {
+  if (typeOf(e) === HEADER_INPUT) return { kind: 'request_header', name: String(e.typed_config.header_name).toLowerCase() }
+  if (typeOf(e) === DESTINATION_PORT_INPUT) return { kind: 'destination_port' }
+  return { kind: 'source_ip' }
+}
+
+function lowerPredicate(p: PredicateConfig): MatchPredicateIR {
+  if (p.or_matcher) return { kind: 'or', predicates: p.or_matcher.predicate.map(lowerPredicate) }
+  if (p.and_matcher) return { kind: 'and', predicates: p.and_matcher.predicate.map(lowerPredicate) }
+  if (p.not_matcher) return { kind: 'not', predicate: lowerPredicate(p.not_matcher) }
+  const single = p.single_predicate!
+  const custom = single.custom_match
+  if (custom && typeOf(custom) === IP_MATCHER) {
+    const ranges = (custom.typed_config.cidr_ranges as { address_prefix: string; prefix_len?: number | string | { value: number | string } }[]).map((r) => {
+      const raw = typeof r.prefix_len === 'object' ? r.prefix_len.value : r.prefix_len
+      return { addressPrefix: r.address_prefix, ...(raw !== undefined ? { prefixLen: Number(raw) } : {}) }
+    })
+    return { kind: 'single', input: lowerInput(single.input), matcher: { kind: 'ip', ranges } }
+  }
+  return { kind: 'single', input: lowerInput(single.input), matcher: { kind: 'string', match: lowerStringMatcher(single.value_match!) } }
+}
+
+function lowerOnMatch(o: OnMatchConfig): OnMatchIR {
+  if (o.matcher) return { kind: 'matcher', matcher: lowerUnifiedMatcher(o.matcher) }
+  const action = o.action!.typed_config as { name?: string; action?: 'ALLOW' | 'DENY' | 'LOG' }
+  return { kind: 'action', name: action.name ?? '', action: action.action ?? 'ALLOW' }
+}
+
+/** RBAC's `matcher` (xds.type.matcher.v3.Matcher) → data. */
+export function lowerUnifiedMatcher(m: UnifiedMatcherConfig): UnifiedMatcherIR {
+  const onNoMatch = m.on_no_match ? { onNoMatch: lowerOnMatch(m.on_no_match) } : {}
+  if (m.matcher_list) return { kind: 'list', matchers: m.matcher_list.matchers.map((f) => ({ predicate: lowerPredicate(f.predicate), onMatch: lowerOnMatch(f.on_match) })), ...onNoMatch }
+  const tree = m.matcher_tree!
+  const map = tree.exact_match_map ?? tree.prefix_match_map!
+  return {
+    kind: tree.exact_match_map ? 'exact_map' : 'prefix_map',
+    input: lowerInput(tree.input),
+    map: Object.fromEntries(Object.entries(map.map).map(([k, v]) => [k, lowerOnMatch(v)])),
+    ...onNoMatch,
+  }
+}
+
 export function lowerRbac(c: RbacFilterConfig): RbacIR {
   return {
-    ...(c.rules ? { rules: rules(c.rules) } : {}),
-    ...(c.shadow_rules ? { shadowRules: rules(c.shadow_rules) } : {}),
+    // rbac.proto: "If both rules and matcher are configured, rules will be ignored."
+    ...(c.rules && !c.matcher ? { rules: rules(c.rules) } : {}),
+    ...(c.shadow_rules && !c.shadow_matcher ? { shadowRules: rules(c.shadow_rules) } : {}),
+    ...(c.matcher ? { matcher: lowerUnifiedMatcher(c.matcher) } : {}),
+    ...(c.shadow_matcher ? { shadowMatcher: lowerUnifiedMatcher(c.shadow_matcher) } : {}),
     rulesStatPrefix: c.rules_stat_prefix ?? '',
     shadowRulesStatPrefix: c.shadow_rules_stat_prefix ?? '',
   }

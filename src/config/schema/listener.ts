@@ -11,7 +11,14 @@ import { corsPolicy } from './filters/cors.js'
 import { HTTP_FILTER_SCHEMAS, knownFilterName } from './filters/index.js'
 import { accessLogList } from './access-log.js'
 import { configSource } from './dynamic.js'
-import { routeConfiguration } from './route.js'
+import { routeConfiguration, upgradeConfigList } from './route.js'
+import { websocketRouteWarnings } from './upgrades.js'
+
+/** `HttpConnectionManager.UpgradeConfig`: upgrade types the connection manager lets through (Envoy answers others 403). */
+const hcmUpgradeConfig = envoyObject(
+  { upgrade_type: z.string().min(1), enabled: wrapped(z.boolean()).optional() },
+  { ignored: ['filters'], notes: { filters: "an upgrade runs the listener's http_filters (edgevoy has no separate upgrade filter chain)" } },
+)
 
 export const socketAddress = envoyObject(
   {
@@ -136,14 +143,13 @@ export const httpConnectionManager = envoyObject(
     stream_idle_timeout: duration.optional(),
     common_http_protocol_options: downstreamProtocolOptions.optional(),
     server_name: z.string().optional(),
-    upgrade_configs: z.array(opaque).optional(),
+    upgrade_configs: upgradeConfigList(hcmUpgradeConfig).optional(),
     local_reply_config: opaque.optional(),
   },
   {
     notApplied: {
       codec_type: 'Cloudflare and workerd negotiate HTTP/1.1, HTTP/2 and HTTP/3 with clients',
       server_name: 'responses keep the platform\'s server header',
-      upgrade_configs: 'WebSocket upgrades are forwarded whether or not they are listed (Envoy refuses unlisted upgrades)',
       local_reply_config: 'local replies keep edgevoy\'s status codes and bodies',
     },
     ignored: [
@@ -164,7 +170,13 @@ export const httpConnectionManager = envoyObject(
 ).superRefine((h, ctx) => unreadPerFilterConfigs(h, ctx), {
   // Also when something inside failed or warned: this warning must not hide behind another.
   when: (payload) => typeof payload.value === 'object' && payload.value !== null && Array.isArray((payload.value as { http_filters?: unknown }).http_filters),
-}).transform((h, ctx) => {
+}).superRefine(
+  (h, ctx) => {
+    if (warningMode.collecting) for (const w of websocketRouteWarnings(h)) ctx.addIssue({ code: 'custom', path: w.path, message: w.message, params: { kind: WARNING } })
+  },
+  // Runs beside other warnings and errors of the connection manager: a warning never hides another.
+  { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+).transform((h, ctx) => {
   if (h.route_config === undefined && h.rds === undefined)
     ctx.addIssue({ code: 'custom', message: 'the HTTP connection manager needs route_config (or rds)', params: { kind: 'missing_route_config' } })
   return { ...h, parsedPerRoute: checkPerRouteFilterConfigs(h, ctx) }

@@ -3,10 +3,51 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto
  */
 import { z } from 'zod'
-import { duration, envoyEnum, envoyObject, opaque, uint32, wrapped } from './envoy-object.js'
+import { duration, envoyEnum, envoyObject, opaque, uint32, warningMode, WARNING, wrapped } from './envoy-object.js'
 import { hashPolicy } from './hash-policy.js'
 import { retryPolicy } from './retry.js'
-import { fractionalPercent, headerMatcher, headerMutationFields, queryParameterMatcher, re2Pattern, regexMatcher } from './matchers.js'
+import { fractionalPercent, headerMatcher, headerMutationFields, queryParameterMatcher, re2Pattern, regexMatcher, stringMatcher } from './matchers.js'
+
+/**
+ * `config.route.v3.CookieMatcher` (RouteMatch.cookies, Envoy PR #42662):
+ * the value of one cookie, by name, against a StringMatcher.
+ */
+export const cookieMatcher = envoyObject({
+  name: z.string().min(1),
+  string_match: stringMatcher,
+  invert_match: z.boolean().optional(),
+})
+export type CookieMatcherConfig = z.output<typeof cookieMatcher>
+
+/**
+ * `RouteAction.UpgradeConfig` and the connection manager's `UpgradeConfig`:
+ * an upgrade type (case-insensitive) enabled or disabled. Envoy refuses a
+ * type listed twice ("Duplicate upgrade"). Workers can forward only WebSocket
+ * upgrades: another enabled type is warned about.
+ * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/upgrades
+ */
+export function upgradeConfigList<T extends z.ZodType<{ upgrade_type: string }>>(entry: T) {
+  return z.array(entry).superRefine((list, ctx) => {
+    const seen = new Set<string>()
+    list.forEach((u, i) => {
+      const type = u.upgrade_type.toLowerCase()
+      if (seen.has(type)) ctx.addIssue({ code: 'custom', path: [i, 'upgrade_type'], message: `Duplicate upgrade ${u.upgrade_type}`, params: { kind: 'duplicate' } })
+      seen.add(type)
+      if (type !== 'websocket' && warningMode.collecting)
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'upgrade_type'],
+          message: `upgrade_type ${u.upgrade_type}: Workers can forward only WebSocket upgrades; such a request is allowed past the 403 but forwarded without its Upgrade header`,
+          params: { kind: WARNING },
+        })
+    })
+  })
+}
+export const routeUpgradeConfig = envoyObject(
+  { upgrade_type: z.string().min(1), enabled: wrapped(z.boolean()).optional() },
+  { unsupported: { connect_config: 'Workers cannot accept or forward HTTP CONNECT' } },
+)
+export type UpgradeConfigConfig = z.output<typeof routeUpgradeConfig>
 
 const NOT_ROUTING = 'it does not change which route or cluster a request takes'
 
@@ -22,6 +63,7 @@ export const routeMatch = envoyObject(
     case_sensitive: wrapped(z.boolean()).optional(),
     headers: z.array(headerMatcher).optional(),
     query_parameters: z.array(queryParameterMatcher).optional(),
+    cookies: z.array(cookieMatcher).optional(),
     grpc: z.object({}).passthrough().optional(),
     /**
      * Matches a share of requests: Envoy draws one random value per request and the route
@@ -140,12 +182,11 @@ export const routeAction = envoyObject(
     cluster_not_found_response_code: envoyEnum(['SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR']).optional(),
     request_mirror_policies: z.array(requestMirrorPolicy).optional(),
     rate_limits: z.array(opaque).optional(),
-    upgrade_configs: z.array(opaque).optional(),
+    upgrade_configs: upgradeConfigList(routeUpgradeConfig).optional(),
   },
   {
     notApplied: {
       priority: 'routing priorities are not implemented: every route uses the DEFAULT circuit breakers',
-      upgrade_configs: 'WebSocket upgrades are forwarded whether or not they are listed',
     },
     ignored: [
       'auto_host_rewrite', 'metadata_match', 'include_vh_rate_limits',
@@ -270,10 +311,12 @@ export const routeConfiguration = envoyObject(
     ignore_port_in_host_matching: z.boolean().optional(),
     /** false: a route may name a cluster that does not exist (it answers cluster_not_found_response_code). */
     validate_clusters: wrapped(z.boolean()).optional(),
+    most_specific_header_mutations_wins: z.boolean().optional(),
+    ignore_path_parameters_in_path_matching: z.boolean().optional(),
     ...headerMutationFields,
   },
   {
-    ignored: ['most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'request_mirror_policies', 'typed_per_filter_config', 'metadata', 'ignore_path_parameters_in_path_matching', 'vhds', 'cluster_specifier_plugins', 'request_headers_to_add_timing'],
+    ignored: ['max_direct_response_body_size_bytes', 'request_mirror_policies', 'typed_per_filter_config', 'metadata', 'vhds', 'cluster_specifier_plugins', 'request_headers_to_add_timing'],
     notes: { request_mirror_policies: NOT_MIRRORED },
   },
 )

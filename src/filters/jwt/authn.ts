@@ -8,6 +8,7 @@
  */
 import type { JwtRequirementIR } from '../../compile/ir.js'
 import type { JwtPerRouteConfig, RouteMatch } from '../../compile/types.js'
+import { RawQuery, routeMatchHolds } from '../../snapshot/matchers.js'
 import { setDynamicMetadata } from '../metadata.js'
 import { editRequestHeaders } from '../request.js'
 import type { FilterContext, FilterDeps, FilterFactory } from '../types.js'
@@ -18,13 +19,10 @@ import { JWT_STATUS } from './status.js'
 
 export const JWT_AUTHN = 'envoy.filters.http.jwt_authn'
 
+/** A rule's match, as the router matches routes (raw query values, cookies). */
 function ruleMatches(m: RouteMatch, c: FilterContext): boolean {
   const request = c.get('decision').match
-  if (!m.path.test(request.path)) return false
-  if (!m.headers.every((h) => h.test(request))) return false
-  if (!m.queryParameters.length) return true
-  const q = new URLSearchParams(request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : '')
-  return m.queryParameters.every((p) => p.test(q))
+  return routeMatchHolds(m, request, { params: () => new RawQuery(request.path) })
 }
 
 function applyVerified(c: FilterContext, verified: readonly VerifiedJwt[]): void {

@@ -3,7 +3,8 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/rbac/v3/rbac.proto
  */
 import { z } from 'zod'
-import { envoyEnum, envoyObject, uint32, wrapped } from '../envoy-object.js'
+import { envoyEnum, envoyObject, uint32, warningMode, WARNING, wrapped } from '../envoy-object.js'
+import { unifiedMatcher } from './unified-matcher.js'
 import { headerMatcher, stringMatcher } from '../matchers.js'
 
 const cidrRange = envoyObject({ address_prefix: z.string().min(1), prefix_len: wrapped(uint32).optional() })
@@ -125,9 +126,16 @@ export const rbacFilter = envoyObject(
     shadow_rules: rbacRules.optional(),
     shadow_rules_stat_prefix: z.string().optional(),
     rules_stat_prefix: z.string().optional(),
+    matcher: unifiedMatcher.optional(),
+    shadow_matcher: unifiedMatcher.optional(),
   },
-  { ignored: ['track_per_rule_stats'], unsupported: { matcher: 'use rules', shadow_matcher: 'use shadow_rules' } },
-)
+  { ignored: ['track_per_rule_stats'] },
+).superRefine((f, ctx) => {
+  // rbac.proto: "If both rules and matcher are configured, rules will be ignored."
+  if (!warningMode.collecting) return
+  if (f.rules && f.matcher) ctx.addIssue({ code: 'custom', path: ['rules'], message: 'rules are ignored: matcher is set (Envoy uses the matcher when both are configured)', params: { kind: WARNING } })
+  if (f.shadow_rules && f.shadow_matcher) ctx.addIssue({ code: 'custom', path: ['shadow_rules'], message: 'shadow_rules are ignored: shadow_matcher is set (Envoy uses the matcher when both are configured)', params: { kind: WARNING } })
+})
 export type RbacFilterConfig = z.output<typeof rbacFilter>
 
 export const rbacPerRoute = envoyObject({ '@type': z.string().optional(), rbac: rbacFilter.optional() })
