@@ -40,8 +40,9 @@ describe('indexed router ≡ first-match linear scan', () => {
       { numRuns: 1000 },
     )
     // The generator must exercise both outcomes, or the property proves little.
+    // Cookies and runtime_fraction (0% and 30% routes) make matches rarer: ≥ 5% is still hundreds of matched decisions.
     expect(decisions).toBeGreaterThan(5000)
-    expect(matched / decisions).toBeGreaterThan(0.1)
+    expect(matched / decisions).toBeGreaterThan(0.05)
     expect(matched / decisions).toBeLessThan(0.95)
   })
 })
