@@ -5,10 +5,13 @@
  * Envoy does; in pass-through mode it goes on to the upstream like any other
  * request. edgevoy has no `/healthcheck/fail` server state, so it never
  * answers 503 on its own (docs/differences.md).
+ * https://github.com/envoyproxy/envoy/blob/main/source/extensions/filters/http/health_check/health_check.cc
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/health_check_filter
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/health_check/v3/health_check.proto
  */
 import type { FilterFactory } from './types.js'
+
+const HEALTHCHECKED_CLUSTER = 'x-envoy-upstream-healthchecked-cluster'
 
 export const healthCheckFilter: FilterFactory<'health_check'> = {
   kind: 'health_check',
@@ -20,8 +23,15 @@ export const healthCheckFilter: FilterFactory<'health_check'> = {
       const match = c.get('decision').match
       if (!matchers.every((m) => m.test(match))) return next()
       count('request_health_check')
-      if (config.passThrough) return next()
-      return c.body(null, 200)
+      // Envoy's HealthCheckFilter names its node's cluster (node.cluster / --service-cluster) on every
+      // health check answer, local or passed through: what a checker's service_name_matcher compares.
+      const cluster = c.get('snapshot').serviceCluster
+      if (config.passThrough) {
+        await next()
+        if (cluster !== undefined) c.header(HEALTHCHECKED_CLUSTER, cluster)
+        return
+      }
+      return c.body(null, 200, cluster !== undefined ? { [HEALTHCHECKED_CLUSTER]: cluster } : undefined)
     }
   },
 }

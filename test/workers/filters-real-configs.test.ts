@@ -39,6 +39,17 @@ describe('health_check', () => {
     expect(other.headers.get('x-upstream-id')).not.toBeNull()
   })
 
+  it('names the node cluster in x-envoy-upstream-healthchecked-cluster, answered locally or passed through (what a checker\'s service_name_matcher reads)', async () => {
+    // Envoy's HealthCheckFilter sets it from local_info's cluster name (health_check.cc).
+    for (const passThrough of [false, true]) {
+      const h = harness({ ...config([route('r', '/')], [hc(passThrough)]), node: { id: 'front-1', cluster: 'front-proxy' } })
+      const res = await h.fetch('/healthcheck')
+      expect([passThrough, res.status, res.headers.get('x-envoy-upstream-healthchecked-cluster')]).toEqual([passThrough, 200, 'front-proxy'])
+      // Not a health check: no such header.
+      expect((await h.fetch('/other')).headers.get('x-envoy-upstream-healthchecked-cluster')).toBeNull()
+    }
+  })
+
   it('in pass-through mode forwards the health check to the upstream', async () => {
     const res = await app([route('r', '/')], [hc(true)]).fetch('/healthcheck')
     expect(res.status).toBe(200)
