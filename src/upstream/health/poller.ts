@@ -6,13 +6,31 @@
  * an invocation — or its subrequest allowance — alive for long.
  */
 import type { Cluster } from '../../compile/types.js'
-import { healthTarget, type HealthAuthorityResolver } from './authority.js'
+import { healthTarget, type HealthAuthority, type HealthAuthorityResolver } from './authority.js'
 import type { ClusterHealthReport } from './flags.js'
+
+/**
+ * How one poll reaches the authority: straight to the Durable Object, or
+ * through the location's cache (health/cached.ts). `periodMs` is how often
+ * this isolate polls the cluster.
+ */
+export type HealthSource = (authority: HealthAuthority, cluster: Cluster, periodMs: number) => Promise<ClusterHealthReport | 'unregistered'>
 
 export interface PollerDeps {
   now: () => number
   sleep: (ms: number) => Promise<void>
+  /** Default: every poll asks the authority itself. */
+  source?: HealthSource
+  /**
+   * Poll a cluster only when a request used it since its last poll, so an
+   * isolate with little traffic makes no more polls than it serves requests
+   * (bench/sim: subrequests per client request). Default false: every
+   * watched cluster is polled each period while the isolate has traffic.
+   */
+  onlyUsed?: boolean
 }
+
+const direct: HealthSource = (authority, cluster) => authority.poll(cluster.hash)
 
 /** Clusters without active checks are polled only for admin overrides. */
 const OVERRIDE_POLL_MS = 5000
@@ -28,6 +46,8 @@ interface Watched {
   cluster: Cluster
   periodMs: number
   nextPollAt: number
+  usedAt: number
+  polledAt: number
 }
 
 export class HealthPoller {
@@ -54,8 +74,8 @@ export class HealthPoller {
       const checks = cluster.resilience.healthChecks
       // Poll about twice per check interval, so an isolate lags the authority by at most ~half an interval.
       const periodMs = checks.length ? Math.max(MIN_POLL_MS, Math.min(OVERRIDE_POLL_MS, Math.min(...checks.map((c) => c.intervalMs)) / 2)) : OVERRIDE_POLL_MS
-      this.#watched.set(cluster.name, { cluster, periodMs, nextPollAt: now })
-    }
+      this.#watched.set(cluster.name, { cluster, periodMs, nextPollAt: now, usedAt: now, polledAt: Number.NEGATIVE_INFINITY })
+    } else current.usedAt = now
     if (this.#running && now - this.#heartbeat < STALLED_LOOP_MS) return
     this.#running = true
     this.#heartbeat = now
@@ -68,17 +88,21 @@ export class HealthPoller {
       this.#heartbeat = now
       const due = [...this.#watched.values()].filter((w) => w.nextPollAt <= now)
       for (const w of due) w.nextPollAt = now + w.periodMs
-      polls += due.length
-      await Promise.all(due.map((w) => this.#pollOne(w.cluster, resolve, onReport)))
+      // Unused since the last poll: skip this round (its next request sees a report at most a period older).
+      const polled = this.#deps.onlyUsed ? due.filter((w) => w.usedAt >= w.polledAt) : due
+      for (const w of polled) w.polledAt = now
+      polls += polled.length
+      await Promise.all(polled.map((w) => this.#pollOne(w, resolve, onReport)))
       const next = Math.min(...[...this.#watched.values()].map((w) => w.nextPollAt))
       await this.#deps.sleep(Math.max(MIN_POLL_MS / 2, next - this.#deps.now()))
     }
   }
 
-  async #pollOne(cluster: Cluster, resolve: HealthAuthorityResolver, onReport: (r: ClusterHealthReport) => void): Promise<void> {
+  async #pollOne(w: Watched, resolve: HealthAuthorityResolver, onReport: (r: ClusterHealthReport) => void): Promise<void> {
+    const cluster = w.cluster
     try {
       const authority = resolve(cluster.name)
-      let report = await authority.poll(cluster.hash)
+      let report = await (this.#deps.source ?? direct)(authority, cluster, w.periodMs)
       if (report === 'unregistered') {
         await authority.register(healthTarget(cluster, cluster.resilience.healthChecks[0]))
         report = await authority.poll(cluster.hash)
