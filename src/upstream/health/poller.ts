@@ -6,15 +6,16 @@
  * an invocation — or its subrequest allowance — alive for long.
  */
 import type { Cluster } from '../../compile/types.js'
-import { healthTarget, type HealthAuthority, type HealthAuthorityResolver } from './authority.js'
+import { healthTarget, type HealthAuthorityResolver } from './authority.js'
 import type { ClusterHealthReport } from './flags.js'
 
 /**
- * How one poll reaches the authority: straight to the Durable Object, or
- * through the location's cache (health/cached.ts). `periodMs` is how often
- * this isolate polls the cluster.
+ * How one poll reaches the cluster's report: straight from its authority, or
+ * through the location's cache and the hub (health/cached.ts). `periodMs` is
+ * how often this isolate polls the cluster. 'unregistered': the poller
+ * registers the cluster with its authority and polls it directly.
  */
-export type HealthSource = (authority: HealthAuthority, cluster: Cluster, periodMs: number) => Promise<ClusterHealthReport | 'unregistered'>
+export type HealthSource = (resolve: HealthAuthorityResolver, cluster: Cluster, periodMs: number) => Promise<ClusterHealthReport | 'unregistered'>
 
 export interface PollerDeps {
   now: () => number
@@ -22,15 +23,15 @@ export interface PollerDeps {
   /** Default: every poll asks the authority itself. */
   source?: HealthSource
   /**
-   * Poll a cluster only when a request used it since its last poll, so an
-   * isolate with little traffic makes no more polls than it serves requests
-   * (bench/sim: subrequests per client request). Default false: every
-   * watched cluster is polled each period while the isolate has traffic.
+   * Poll a cluster only when a request (for any cluster) came since its last
+   * poll, so an isolate with little traffic polls no more than it serves requests (bench/sim:
+   * the bill at low rates). Default false: every watched cluster is polled
+   * each period while the isolate has had traffic in the last IDLE_STOP_MS.
    */
   onlyUsed?: boolean
 }
 
-const direct: HealthSource = (authority, cluster) => authority.poll(cluster.hash)
+const direct: HealthSource = (resolve, cluster) => resolve(cluster.name).poll(cluster.hash)
 
 /** Clusters without active checks are polled only for admin overrides. */
 const OVERRIDE_POLL_MS = 5000
@@ -46,7 +47,6 @@ interface Watched {
   cluster: Cluster
   periodMs: number
   nextPollAt: number
-  usedAt: number
   polledAt: number
 }
 
@@ -74,8 +74,8 @@ export class HealthPoller {
       const checks = cluster.resilience.healthChecks
       // Poll about twice per check interval, so an isolate lags the authority by at most ~half an interval.
       const periodMs = checks.length ? Math.max(MIN_POLL_MS, Math.min(OVERRIDE_POLL_MS, Math.min(...checks.map((c) => c.intervalMs)) / 2)) : OVERRIDE_POLL_MS
-      this.#watched.set(cluster.name, { cluster, periodMs, nextPollAt: now, usedAt: now, polledAt: Number.NEGATIVE_INFINITY })
-    } else current.usedAt = now
+      this.#watched.set(cluster.name, { cluster, periodMs, nextPollAt: now, polledAt: Number.NEGATIVE_INFINITY })
+    }
     if (this.#running && now - this.#heartbeat < STALLED_LOOP_MS) return
     this.#running = true
     this.#heartbeat = now
@@ -88,8 +88,8 @@ export class HealthPoller {
       this.#heartbeat = now
       const due = [...this.#watched.values()].filter((w) => w.nextPollAt <= now)
       for (const w of due) w.nextPollAt = now + w.periodMs
-      // Unused since the last poll: skip this round (its next request sees a report at most a period older).
-      const polled = this.#deps.onlyUsed ? due.filter((w) => w.usedAt >= w.polledAt) : due
+      // No request since the cluster's last poll: skip it this round (the next request sees a report at most a period older).
+      const polled = this.#deps.onlyUsed ? due.filter((w) => this.#lastTouch >= w.polledAt) : due
       for (const w of polled) w.polledAt = now
       polls += polled.length
       await Promise.all(polled.map((w) => this.#pollOne(w, resolve, onReport)))
@@ -101,9 +101,9 @@ export class HealthPoller {
   async #pollOne(w: Watched, resolve: HealthAuthorityResolver, onReport: (r: ClusterHealthReport) => void): Promise<void> {
     const cluster = w.cluster
     try {
-      const authority = resolve(cluster.name)
-      let report = await (this.#deps.source ?? direct)(authority, cluster, w.periodMs)
+      let report = await (this.#deps.source ?? direct)(resolve, cluster, w.periodMs)
       if (report === 'unregistered') {
+        const authority = resolve(cluster.name)
         await authority.register(healthTarget(cluster, cluster.resilience.healthChecks[0]))
         report = await authority.poll(cluster.hash)
       }
