@@ -12,7 +12,7 @@
  */
 import { StatsStore } from './observability/stats.js'
 import { isAdminRequest } from './state/admin-request.js'
-import { locationDistribution, type Distribution } from './state/distribution.js'
+import { directDistribution, locationDistribution, type Distribution } from './state/distribution.js'
 import type { StateEnv } from './state/env.js'
 import { servingForRequest } from './state/refresh.js'
 import { Isolate } from './state/serving.js'
@@ -31,9 +31,10 @@ let distribution: Distribution | undefined
  * and one stats store, created on the first request: a Worker may not
  * generate random values at global scope, and its clock reads 0 there.
  */
-export function theIsolate(): Isolate {
-  // Config versions and health reports through the location's cache (state/distribution.ts).
-  distribution ??= locationDistribution(new WorkersLocationCache(caches.default), Date.now)
+export function theIsolate(env?: StateEnv): Isolate {
+  // Config versions and health reports through the location's cache (state/distribution.ts);
+  // EDGEVOY_DISTRIBUTION=direct: every isolate reads KV and polls each authority itself.
+  distribution ??= env?.EDGEVOY_DISTRIBUTION === 'direct' ? directDistribution(Date.now) : locationDistribution(new WorkersLocationCache(caches.default), Date.now)
   return (isolate ??= new Isolate({
     clusters: new ClusterManager({ random: Math.random, now: Date.now, health: distribution.health }),
     stats: new StatsStore(),
@@ -44,7 +45,7 @@ export function theIsolate(): Isolate {
 
 export default {
   async fetch(request, env, ctx) {
-    const iso = theIsolate()
+    const iso = theIsolate(env)
     const state = iso.ready(env) ?? (await iso.prepare(env))
     // A base config with REST dynamic_resources: make sure the poller Durable Object runs (once per isolate).
     ensureXdsPoller(env, ctx, { xdsPolled: state.xdsPolled, config: () => state.base.config })

@@ -59,6 +59,8 @@ export interface FleetSetup {
   readonly startSpreadMs: number
   /** Called for every sampled request after the change (debugging the model). */
   readonly trace?: (location: number, now: number, healthFresh: boolean, weight: number) => void
+  /** The authorities start without a registered target (the runtime comparison); default: registered long ago. */
+  readonly coldAuthorities?: boolean
   /** Requests evenly spaced at every isolate (the runtime comparison), instead of Poisson. */
   readonly evenArrivals?: boolean
 }
@@ -143,6 +145,7 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   const clusters = authorities.map(
     (a) => ({ name: a.name, hash: a.hash, hosts: [], resilience: { healthChecks: [{ intervalMs: setup.intervalMs }] } }) as unknown as Cluster,
   )
+  if (setup.coldAuthorities) for (const a of authorities) a.registered = false
   const hub = new HubModel(authorities, clock, counters, setup.intervalMs, setup.endMs)
   clock.at(setup.changeAt, () => (kv.central = published(2)))
 

@@ -15,13 +15,16 @@ import type { Clock } from './events.js'
 export class Counters {
   kvReads = 0
   doRequests = 0
+  /** Durable Object requests the isolates make (polls, registrations, digests), without the authorities' publishing. */
+  isolateDoRequests = 0
   cacheOps = 0
   /** Per authority, requests per 1-second bucket. */
   readonly perDo = new Map<string, number[]>()
   constructor(readonly from: number) {}
-  do(name: string, now: number): void {
+  do(name: string, now: number, fromIsolate = true): void {
     if (now < this.from) return
     this.doRequests++
+    if (fromIsolate) this.isolateDoRequests++
     let b = this.perDo.get(name)
     if (!b) this.perDo.set(name, (b = []))
     const i = Math.floor((now - this.from) / 1000)
@@ -57,6 +60,8 @@ export class KvModel {
 export class AuthorityModel {
   readonly #before: ClusterHealthReport
   readonly #after: ClusterHealthReport
+  /** Registered: the fleet has run long before (the scale runs); not yet: the runtime comparison starts cold. */
+  registered = true
   constructor(readonly name: string, readonly hash: string, readonly clock: Clock, readonly counters: Counters, readonly changeAt: number) {
     this.#before = { cluster: name, hash, generatedAt: 0, hosts: { h0: host(false) } }
     this.#after = { cluster: name, hash, generatedAt: changeAt, hosts: { h0: host(true) } }
@@ -72,12 +77,13 @@ export class AuthorityModel {
       poll: async (hash: string) => {
         this.counters.do(this.name, this.clock.now)
         await this.clock.sleep(rttMs)
-        if (hash !== this.hash) return 'unregistered'
+        if (hash !== this.hash || !this.registered) return 'unregistered'
         return this.clock.now >= this.changeAt ? this.#after : this.#before
       },
       register: async () => {
         this.counters.do(this.name, this.clock.now)
         await this.clock.sleep(rttMs)
+        this.registered = true
       },
       reportImmediateFail: async () => {},
       setOverride: async () => 'unknown_host',
@@ -90,7 +96,7 @@ export class HubModel {
   constructor(readonly authorities: readonly AuthorityModel[], readonly clock: Clock, readonly counters: Counters, intervalMs: number, endMs: number) {
     // Each authority's alarm publishes once per interval (phases spread).
     authorities.forEach((_, i) => {
-      for (let t = (i * intervalMs) / authorities.length; t <= endMs; t += intervalMs) clock.at(t, () => counters.do('hub', clock.now))
+      for (let t = (i * intervalMs) / authorities.length; t <= endMs; t += intervalMs) clock.at(t, () => authorities[i]!.registered && counters.do('hub', clock.now, false))
     })
   }
 
@@ -100,7 +106,7 @@ export class HubModel {
         this.counters.do('hub', this.clock.now)
         await this.clock.sleep(rttMs)
         const now = this.clock.now
-        return { generatedAt: now, reports: Object.fromEntries(this.authorities.map((a) => [a.name, a.report(now)])) }
+        return { generatedAt: now, reports: Object.fromEntries(this.authorities.filter((a) => a.registered).map((a) => [a.name, a.report(now)])) }
       },
       publish: async () => ({ readAt: 0 }),
     }
