@@ -28,6 +28,12 @@ export interface DownstreamInfo {
   readonly edge: boolean
   /** What path normalization decided: a 400 or a 307 are answered before routing. */
   readonly pathAction: 'continue' | 'reject' | 'redirect'
+  /**
+   * Both Content-Length and Transfer-Encoding: Envoy's HTTP/1 codec refuses the
+   * request (400, DPE) unless allow_chunked_length — read before the hop-by-hop
+   * removal drops Transfer-Encoding.
+   */
+  readonly conflictingFraming: boolean
 }
 
 export interface ProxyVariables {

@@ -3,7 +3,6 @@
  * each listener serves, where each route goes, and each cluster's endpoints —
  * read from the compiled snapshot, so it shows what edgevoy will actually do.
  */
-import { clusterResilience } from '../compile/resilience.js'
 import type { Cluster, Listener, Route, Snapshot } from '../compile/types.js'
 
 /** Past this many routes in one virtual host, the summary says "… N more". */
@@ -52,7 +51,7 @@ function describeListener(listener: Listener): string[] {
 function describeCluster(cluster: Cluster): string {
   const shown = cluster.hosts.slice(0, ENDPOINTS_SHOWN).map((h) => h.binding ? `${h.address} (binding ${h.binding})` : h.address)
   const more = cluster.hosts.length > ENDPOINTS_SHOWN ? `, … ${cluster.hosts.length - ENDPOINTS_SHOWN} more` : ''
-  const check = clusterResilience(cluster).healthChecks[0]
+  const check = cluster.resilience.healthChecks[0]
   const checked = check ? `; health check ${check.method} ${check.path} every ${check.intervalMs / 1000}s (unhealthy after ${check.unhealthyThreshold})` : ''
   return `  ${cluster.name}  ${cluster.type} ${cluster.lbPolicy}  ${plural(cluster.hosts.length, 'endpoint')}${shown.length ? `: ${shown.join(', ')}${more}` : ''}${checked}`
 }

@@ -353,7 +353,8 @@ export interface JwtProviderIR {
   readonly padForwardPayloadHeader?: true
   readonly payloadInMetadata?: string
   readonly clockSkewSeconds: number
-  readonly claimToHeaders?: readonly { readonly headerName: string; readonly claimName: string }[]
+  /** `claim_name` (nested by ".") or `claim_path` (keys that may contain "."): exactly one is set. */
+  readonly claimToHeaders?: readonly { readonly headerName: string; readonly claimName?: string; readonly claimPath?: readonly string[] }[]
 }
 
 export type JwtRequirementIR =
@@ -385,6 +386,13 @@ export type HttpFilterIR = { readonly name: string; readonly typeUrl?: string; r
   | { readonly kind: 'cloudflare_ratelimit'; readonly config: CloudflareRateLimitIR }
   | { readonly kind: 'rbac'; readonly config: RbacIR }
   | { readonly kind: 'jwt_authn'; readonly config: JwtAuthnIR }
+  | { readonly kind: 'health_check'; readonly config: HealthCheckFilterIR }
+  | { readonly kind: 'csrf'; readonly config: CsrfPolicyIR }
+  | { readonly kind: 'cache'; readonly config: undefined }
+  | { readonly kind: 'compressor'; readonly config: CompressorIR }
+  | { readonly kind: 'decompressor'; readonly config: DecompressorIR }
+  | { readonly kind: 'header_mutation'; readonly config: HeaderMutationFilterIR }
+  | { readonly kind: 'header_to_metadata'; readonly config: HeaderToMetadataIR }
 )
 
 export type HttpFilterKind = HttpFilterIR['kind']
@@ -398,6 +406,79 @@ export type PerRouteFilterConfigIR =
   /** RBACPerRoute: `rbac` absent means no rules apply on this route. */
   | { readonly kind: 'rbac'; readonly config: RbacIR | undefined }
   | { readonly kind: 'jwt_authn'; readonly config: JwtPerRouteIR }
+  | { readonly kind: 'csrf'; readonly config: CsrfPolicyIR }
+  | { readonly kind: 'header_mutation'; readonly config: HeaderMutationFilterIR }
+  | { readonly kind: 'header_to_metadata'; readonly config: HeaderToMetadataIR }
+
+/** `envoy.filters.http.health_check`: requests matching every header matcher are health checks. */
+export interface HealthCheckFilterIR {
+  readonly passThrough: boolean
+  readonly headers: readonly HeaderMatcherIR[]
+}
+
+/** `envoy.filters.http.csrf` CsrfPolicy. */
+export interface CsrfPolicyIR {
+  readonly filterEnabled?: FractionIR
+  readonly shadowEnabled?: FractionIR
+  readonly additionalOrigins: readonly StringMatcherIR[]
+}
+
+/** `envoy.filters.http.compressor`, response direction (the only one edgevoy compresses). */
+export interface CompressorIR {
+  /** Content-Encoding token of the library: only `gzip` is compressed (CompressionStream). */
+  readonly encoding: string
+  /** `<library name>.<encoding>.`, the stats prefix Envoy uses. */
+  readonly statPrefix: string
+  readonly enabled: boolean
+  readonly minContentLength: number
+  /** Lower-case media types. */
+  readonly contentTypes: readonly string[]
+  readonly disableOnEtag: boolean
+  readonly removeAcceptEncoding: boolean
+}
+
+/** `envoy.filters.http.decompressor`. */
+export interface DecompressorIR {
+  readonly encoding: string
+  readonly statPrefix: string
+  readonly request: { readonly enabled: boolean; readonly ignoreNoTransform: boolean; readonly advertiseAcceptEncoding: boolean }
+  readonly response: { readonly enabled: boolean; readonly ignoreNoTransform: boolean }
+}
+
+/** One `header_mutation` entry: exactly one of remove, append, remove_on_match. */
+export type HeaderMutationStepIR =
+  | { readonly kind: 'remove'; readonly name: string }
+  | { readonly kind: 'append'; readonly mutation: HeaderMutationIR }
+  | { readonly kind: 'remove_on_match'; readonly keyMatcher: StringMatcherIR }
+
+/** `envoy.filters.http.header_mutation` (and HeaderMutationPerRoute). */
+export interface HeaderMutationFilterIR {
+  readonly request: readonly HeaderMutationStepIR[]
+  readonly response: readonly HeaderMutationStepIR[]
+}
+
+/** A `header_to_metadata` KeyValuePair. */
+export interface MetadataKeyValueIR {
+  readonly namespace: string
+  readonly key: string
+  readonly value?: string
+  readonly type: 'STRING' | 'NUMBER'
+  readonly base64: boolean
+}
+
+/** `envoy.filters.http.header_to_metadata` rules. */
+export interface HeaderToMetadataIR {
+  readonly requestRules: readonly {
+    /** Lower-case header name, or a cookie name. */
+    readonly header?: string
+    readonly cookie?: string
+    readonly onPresent?: MetadataKeyValueIR
+    readonly onMissing?: MetadataKeyValueIR
+    readonly remove: boolean
+  }[]
+  /** Response headers the response rules remove (their metadata has no reader). */
+  readonly responseRemove: readonly string[]
+}
 
 // --- observability -----------------------------------------------------------
 

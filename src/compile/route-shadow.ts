@@ -46,19 +46,20 @@ const describe = (p: PathPredicate) => `${p.kind} "${p.value}"`
 /** One warning per route that an earlier route of its virtual host always takes first. */
 export function shadowedRoutes(snapshot: Snapshot): ConfigIssue[] {
   const issues: ConfigIssue[] = []
-  for (const listener of snapshot.listeners) {
-    for (const vh of listener.routeTable.virtualHosts) {
+  snapshot.listeners.forEach((listener, li) => {
+    listener.routeTable.virtualHosts.forEach((vh, vi) => {
       vh.routes.forEach((route, i) => {
         const by = vh.routes.slice(0, i).find((earlier) => shadows(earlier, route))
         if (!by) return
         issues.push({
           severity: 'warning',
           code: 'shadowed_route',
-          path: route.sourcePath,
+          // The compiler lowers static listeners in order, each from its first filter chain's connection manager (index.ts).
+          path: ['static_resources', 'listeners', li, 'filter_chains', 0, 'filters', 0, 'typed_config', 'route_config', 'virtual_hosts', vi, 'routes', i],
           message: `route ${label(route)} of virtual host "${vh.name}" can never match: route ${label(by)} before it (${describe(by.match.path)}) matches every request it would; move it before, or narrow the earlier one`,
         })
       })
-    }
-  }
+    })
+  })
   return issues
 }

@@ -11,6 +11,7 @@ import type { Re2Regex } from '../regex/index.js'
 import type {
   AccessLogIR, CircuitBreakerIR, MaxStreamDurationIR, MirrorPolicyIR, ClusterLbIR, CorsPolicyIR, FaultIR, FractionIR, HashPolicyIR, HealthCheckIR, HostIR, HttpFilterIR,
   JwtAuthnIR, JwtPerRouteIR, LocalRateLimitIR, CloudflareRateLimitIR, OutlierIR, RbacIR, RouteMatchIR, TracingIR, ZipkinIR,
+  CompressorIR, DecompressorIR, HeaderToMetadataIR,
 } from './ir.js'
 
 /** What a header value's command operators read (`%REQ(x)%`, `%UPSTREAM_REMOTE_ADDRESS%`, …). */
@@ -227,6 +228,34 @@ export interface JwtAuthnConfig extends Omit<JwtAuthnIR, 'rules'> {
 
 export type JwtPerRouteConfig = JwtPerRouteIR
 
+/** `envoy.filters.http.health_check`, compiled. */
+export interface HealthCheckFilterConfig {
+  readonly passThrough: boolean
+  readonly headers: readonly HeaderPredicate[]
+}
+
+/** `envoy.filters.http.csrf` CsrfPolicy, compiled. */
+export interface CsrfPolicy {
+  readonly filterEnabled: Fraction | undefined
+  readonly shadowEnabled: Fraction | undefined
+  readonly additionalOrigins: readonly StringMatch[]
+}
+
+export type CompressorConfig = CompressorIR
+export type DecompressorConfig = DecompressorIR
+export type HeaderToMetadataConfig = HeaderToMetadataIR
+
+/** One `header_mutation` step, compiled (append values keep their pre-parsed formatters). */
+export type HeaderMutationStep =
+  | { readonly kind: 'remove'; readonly name: string }
+  | { readonly kind: 'append'; readonly mutation: HeaderMutation }
+  | { readonly kind: 'remove_on_match'; readonly keyMatcher: StringMatch }
+
+export interface HeaderMutationFilterConfig {
+  readonly request: readonly HeaderMutationStep[]
+  readonly response: readonly HeaderMutationStep[]
+}
+
 /** Per-route config of each filter kind, compiled. */
 export interface PerRouteConfigs {
   readonly cors: CorsPolicy
@@ -236,6 +265,13 @@ export interface PerRouteConfigs {
   /** RBACPerRoute: undefined `rbac` means no rules apply on this route. */
   readonly rbac: { readonly rbac: RbacConfig | undefined }
   readonly jwt_authn: JwtPerRouteConfig
+  readonly csrf: CsrfPolicy
+  readonly header_mutation: HeaderMutationFilterConfig
+  readonly header_to_metadata: HeaderToMetadataConfig
+  readonly health_check: never
+  readonly cache: never
+  readonly compressor: never
+  readonly decompressor: never
 }
 
 /** Listener-level config of each filter kind, compiled. */
@@ -248,6 +284,13 @@ export interface FilterConfigs {
   readonly cloudflare_ratelimit: CloudflareRateLimitConfig
   readonly rbac: RbacConfig
   readonly jwt_authn: JwtAuthnConfig
+  readonly health_check: HealthCheckFilterConfig
+  readonly csrf: CsrfPolicy
+  readonly cache: undefined
+  readonly compressor: CompressorConfig
+  readonly decompressor: DecompressorConfig
+  readonly header_mutation: HeaderMutationFilterConfig
+  readonly header_to_metadata: HeaderToMetadataConfig
 }
 
 export type HttpFilterKind = HttpFilterIR['kind']

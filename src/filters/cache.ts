@@ -5,7 +5,8 @@
  */
 import type { FilterFactory } from './types.js'
 
-export const cacheFilter: FilterFactory<unknown, never> = {
+export const cacheFilter: FilterFactory<'cache'> = {
+  kind: 'cache',
   name: 'envoy.filters.http.cache',
   statName: 'cache',
   create() {

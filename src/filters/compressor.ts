@@ -11,13 +11,8 @@
  * brotli/zstd libraries: `validate` warns, bodies pass unchanged.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/compressor_filter
  */
-import type { CompressorConfig } from '../config/schema/filters/compressor.js'
 import { editRequestHeaders } from './request.js'
 import type { FilterFactory } from './types.js'
-
-/** Envoy's default `content_type` list (compressor_filter.cc defaultContentEncoding types). */
-const DEFAULT_TYPES = ['application/javascript', 'application/json', 'application/xhtml+xml', 'image/svg+xml', 'text/css', 'text/html', 'text/plain', 'text/xml']
-const DEFAULT_MIN_LENGTH = 30
 
 /** Whether Accept-Encoding admits `encoding` (RFC 9110 §12.5.3: q=0 refuses; `*` stands for any other coding). */
 export function accepts(acceptEncoding: string | undefined, encoding: string): boolean {
@@ -36,33 +31,15 @@ export function accepts(acceptEncoding: string | undefined, encoding: string): b
 
 const mediaType = (contentType: string | null) => (contentType ?? '').split(';')[0]!.trim().toLowerCase()
 
-interface Direction {
-  readonly enabled: boolean
-  readonly minLength: number
-  readonly types: readonly string[]
-}
-
-type Common = NonNullable<CompressorConfig['response_direction_config']>['common_config']
-
-function direction(common: Common, legacy: { enabled?: boolean | undefined; minLength?: number | undefined; types?: string[] | undefined }, enabledByDefault: boolean): Direction {
-  return {
-    enabled: common?.enabled?.default_value ?? legacy.enabled ?? enabledByDefault,
-    minLength: common?.min_content_length ?? legacy.minLength ?? DEFAULT_MIN_LENGTH,
-    types: (common?.content_type ?? legacy.types ?? DEFAULT_TYPES).map((t) => t.toLowerCase()),
-  }
-}
-
 const lengthAllows = (length: string | null, min: number) => length === null || Number(length) >= min
 
-export const compressorFilter: FilterFactory<CompressorConfig, never> = {
+export const compressorFilter: FilterFactory<'compressor'> = {
+  kind: 'compressor',
   name: 'envoy.filters.http.compressor',
   statName: 'compressor',
   create(config, { count }) {
-    const encoding = config.library.encoding
-    const stat = `${config.library.name}.${encoding}.`
-    const response = direction(config.response_direction_config?.common_config, { enabled: config.runtime_enabled?.default_value, minLength: config.content_length, types: config.content_type }, true)
-    const disableOnEtag = config.response_direction_config?.disable_on_etag_header ?? config.disable_on_etag_header ?? false
-    const removeAcceptEncoding = config.response_direction_config?.remove_accept_encoding_header ?? config.remove_accept_encoding_header ?? false
+    const { encoding, statPrefix: stat, disableOnEtag, removeAcceptEncoding } = config
+    const response = { enabled: config.enabled, minLength: config.minContentLength, types: config.contentTypes }
     const native = encoding === 'gzip'
     return async (c, next) => {
       const acceptEncoding = c.req.header('accept-encoding')

@@ -8,9 +8,6 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/csrf_filter
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/csrf/v3/csrf.proto
  */
-import { compileStringMatcher } from '../compile/strings.js'
-import type { StringMatch } from '../compile/types.js'
-import type { CsrfPolicyConfig } from '../config/schema/filters/csrf.js'
 import { sampled } from './percent.js'
 import type { FilterFactory } from './types.js'
 
@@ -27,22 +24,16 @@ export function hostAndPort(header: string | undefined): string {
   return url ? url[1]! : header
 }
 
-const origins = new WeakMap<object, readonly StringMatch[]>()
-function additionalOrigins(p: CsrfPolicyConfig): readonly StringMatch[] {
-  let m = origins.get(p)
-  if (!m) origins.set(p, (m = (p.additional_origins ?? []).map(compileStringMatcher)))
-  return m
-}
-
-export const csrfFilter: FilterFactory<CsrfPolicyConfig, CsrfPolicyConfig> = {
+export const csrfFilter: FilterFactory<'csrf'> = {
+  kind: 'csrf',
   name: 'envoy.filters.http.csrf',
   statName: 'csrf',
   create(config, { deps, count }) {
     return async (c, next, perRoute) => {
       const policy = perRoute ?? config
       if (!MUTATING.has(c.req.method)) return next()
-      const enabled = sampled(policy.filter_enabled.default_value, deps.random, false)
-      const shadow = sampled(policy.shadow_enabled?.default_value, deps.random, false)
+      const enabled = sampled(policy.filterEnabled, deps.random, false)
+      const shadow = sampled(policy.shadowEnabled, deps.random, false)
       if (!enabled && !shadow) return next()
       const source = hostAndPort(c.req.header('origin') ?? c.req.header('referer'))
       // As Envoy: a missing origin counts as missing and (unless an additional origin matches "") invalid.
@@ -51,7 +42,7 @@ export const csrfFilter: FilterFactory<CsrfPolicyConfig, CsrfPolicyConfig> = {
         count('missing_source_origin')
         valid = false
       }
-      if (source !== c.get('decision').match.authority && !additionalOrigins(policy).some((m) => m(source))) {
+      if (source !== c.get('decision').match.authority && !policy.additionalOrigins.some((m) => m(source))) {
         count('request_invalid')
         valid = false
       }

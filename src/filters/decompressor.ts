@@ -9,7 +9,6 @@
  * brotli/zstd libraries: `validate` warns, bodies pass unchanged.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/decompressor_filter
  */
-import type { DecompressorConfig } from '../config/schema/filters/compressor.js'
 import type { FilterFactory } from './types.js'
 
 const noTransform = (h: Headers) => /(^|,)\s*no-transform\s*(,|$)/i.test(h.get('cache-control') ?? '')
@@ -30,21 +29,19 @@ function decoded(headers: Headers, rest: string): Headers {
   return out
 }
 
-export const decompressorFilter: FilterFactory<DecompressorConfig, never> = {
+export const decompressorFilter: FilterFactory<'decompressor'> = {
+  kind: 'decompressor',
   name: 'envoy.filters.http.decompressor',
   statName: 'decompressor',
   create(config, { count }) {
-    const encoding = config.library.encoding
-    const stat = `${config.library.name}.${encoding}.`
-    const reqCommon = config.request_direction_config?.common_config
-    const resCommon = config.response_direction_config?.common_config
-    const requestOn = encoding === 'gzip' && (reqCommon?.enabled?.default_value ?? true)
-    const responseOn = encoding === 'gzip' && (resCommon?.enabled?.default_value ?? true)
-    const advertise = requestOn && (config.request_direction_config?.advertise_accept_encoding ?? true)
+    const { encoding, statPrefix: stat } = config
+    const requestOn = config.request.enabled
+    const responseOn = config.response.enabled
+    const advertise = config.request.advertiseAcceptEncoding
     return async (c, next) => {
       const req = c.req.raw
       const reqRest = peel(req.headers.get('content-encoding'), encoding)
-      const canDecodeRequest = requestOn && reqRest !== undefined && req.body && (reqCommon?.ignore_no_transform_header || !noTransform(req.headers))
+      const canDecodeRequest = requestOn && reqRest !== undefined && req.body && (config.request.ignoreNoTransform || !noTransform(req.headers))
       if (canDecodeRequest || advertise) {
         const headers = canDecodeRequest ? decoded(req.headers, reqRest!) : new Headers(req.headers)
         if (advertise) {
@@ -63,7 +60,7 @@ export const decompressorFilter: FilterFactory<DecompressorConfig, never> = {
       // header; the runtime re-encodes when serving). So the response is decompressed by dropping the
       // coding from the headers, over the body as it is. Only a sole gzip coding is decoded by workerd.
       const coding = res.headers.get('content-encoding')?.trim().toLowerCase()
-      if (coding !== encoding || !res.body || (!resCommon?.ignore_no_transform_header && noTransform(res.headers))) return count(`${stat}response.not_decompressed`)
+      if (coding !== encoding || !res.body || (!config.response.ignoreNoTransform && noTransform(res.headers))) return count(`${stat}response.not_decompressed`)
       const plain = new Response(res.body, { status: res.status, statusText: res.statusText, headers: decoded(res.headers, '') })
       // Cleared first: Hono's c.res setter copies the old response's headers over the new one's.
       c.res = undefined

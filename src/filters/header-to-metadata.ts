@@ -6,7 +6,7 @@
  * upstream. A route's config replaces the listener's.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/header_to_metadata_filter
  */
-import type { HeaderToMetadataConfig, HeaderToMetadataRule } from '../config/schema/filters/header-to-metadata.js'
+import type { MetadataKeyValueIR } from '../compile/ir.js'
 import { setDynamicMetadata } from './metadata.js'
 import { editRequestHeaders } from './request.js'
 import type { FilterContext, FilterFactory } from './types.js'
@@ -23,10 +23,10 @@ function cookieValue(cookieHeader: string | undefined, name: string): string | u
   return undefined
 }
 
-function store(c: FilterContext, kv: NonNullable<HeaderToMetadataRule['on_header_present']>, raw: string): void {
+function store(c: FilterContext, kv: MetadataKeyValueIR, raw: string): void {
   let value = kv.value ?? raw
   if (value === '' || value.length > MAX_VALUE_LENGTH) return
-  if (kv.encode === 'BASE64') {
+  if (kv.base64) {
     try {
       value = atob(value)
     } catch {
@@ -35,28 +35,29 @@ function store(c: FilterContext, kv: NonNullable<HeaderToMetadataRule['on_header
   }
   if (kv.type === 'NUMBER') {
     const n = Number(value)
-    if (Number.isFinite(n)) setDynamicMetadata(c, kv.metadata_namespace || NAME, kv.key, n)
+    if (Number.isFinite(n)) setDynamicMetadata(c, kv.namespace, kv.key, n)
     return
   }
-  setDynamicMetadata(c, kv.metadata_namespace || NAME, kv.key, value)
+  setDynamicMetadata(c, kv.namespace, kv.key, value)
 }
 
-export const headerToMetadataFilter: FilterFactory<HeaderToMetadataConfig, HeaderToMetadataConfig> = {
+export const headerToMetadataFilter: FilterFactory<'header_to_metadata'> = {
+  kind: 'header_to_metadata',
   name: NAME,
   statName: 'header_to_metadata',
   create(config) {
     return async (c, next, perRoute) => {
       const cfg = perRoute ?? config
       const remove: string[] = []
-      for (const rule of cfg.request_rules ?? []) {
+      for (const rule of cfg.requestRules) {
         const found = rule.header !== undefined ? c.req.header(rule.header) : cookieValue(c.req.header('cookie'), rule.cookie ?? '')
-        if (found !== undefined && rule.on_header_present) store(c, rule.on_header_present, found)
-        if (found === undefined && rule.on_header_missing?.value !== undefined) store(c, rule.on_header_missing, rule.on_header_missing.value)
+        if (found !== undefined && rule.onPresent) store(c, rule.onPresent, found)
+        if (found === undefined && rule.onMissing?.value !== undefined) store(c, rule.onMissing, rule.onMissing.value)
         if (found !== undefined && rule.remove && rule.header) remove.push(rule.header)
       }
       if (remove.length) editRequestHeaders(c, (h) => remove.forEach((n) => h.delete(n)))
       await next()
-      const removeResponse = (cfg.response_rules ?? []).filter((r) => r.remove && r.header).map((r) => r.header!)
+      const removeResponse = cfg.responseRemove
       if (removeResponse.length) {
         const headers = new Headers(c.res.headers)
         removeResponse.forEach((n) => headers.delete(n))

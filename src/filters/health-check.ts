@@ -8,20 +8,19 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/health_check_filter
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/health_check/v3/health_check.proto
  */
-import { compileHeaderMatcher } from '../compile/match.js'
-import type { HealthCheckConfig } from '../config/schema/filters/health-check.js'
 import type { FilterFactory } from './types.js'
 
-export const healthCheckFilter: FilterFactory<HealthCheckConfig, never> = {
+export const healthCheckFilter: FilterFactory<'health_check'> = {
+  kind: 'health_check',
   name: 'envoy.filters.http.health_check',
   statName: 'health_check',
   create(config, { count }) {
-    const matchers = (config.headers ?? []).map(compileHeaderMatcher)
+    const matchers = config.headers
     return async (c, next) => {
       const match = c.get('decision').match
       if (!matchers.every((m) => m.test(match))) return next()
       count('request_health_check')
-      if (config.pass_through_mode) return next()
+      if (config.passThrough) return next()
       return c.body(null, 200)
     }
   },

@@ -14,9 +14,16 @@ import type { MiddlewareHandler } from 'hono'
 import type { HttpFilter, Listener } from '../compile/types.js'
 import type { ProxyEnv } from '../context.js'
 import { isolateStats } from '../observability/stats.js'
+import { cacheFilter } from './cache.js'
 import { cloudflareRateLimitFilter } from './cloudflare-ratelimit.js'
+import { compressorFilter } from './compressor.js'
 import { corsFilter } from './cors.js'
+import { csrfFilter } from './csrf.js'
+import { decompressorFilter } from './decompressor.js'
 import { faultFilter } from './fault.js'
+import { headerMutationFilter } from './header-mutation.js'
+import { headerToMetadataFilter } from './header-to-metadata.js'
+import { healthCheckFilter } from './health-check.js'
 import { jwtAuthnFilter } from './jwt/authn.js'
 import { localRateLimitFilter } from './local-ratelimit.js'
 import { rbacFilter } from './rbac.js'
@@ -35,6 +42,13 @@ const FACTORIES: { readonly [K in Implemented]: FilterFactory<K> } = {
   local_ratelimit: localRateLimitFilter,
   rbac: rbacFilter,
   cloudflare_ratelimit: cloudflareRateLimitFilter,
+  health_check: healthCheckFilter,
+  csrf: csrfFilter,
+  cache: cacheFilter,
+  compressor: compressorFilter,
+  decompressor: decompressorFilter,
+  header_mutation: headerMutationFilter,
+  header_to_metadata: headerToMetadataFilter,
 }
 
 function create(f: Exclude<HttpFilter, { kind: 'router' | 'unknown' }>, env: FilterEnv): FilterHandler<unknown> {

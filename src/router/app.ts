@@ -52,8 +52,7 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
   const indexes = new Map<string, RouteIndex>()
   for (const vh of listener.routeTable.virtualHosts) indexes.set(vh.name, buildRouteIndex(vh))
   // The dev server's one line per request, unless the listener has its own access log: one line, not two.
-  const accessLogs = listener.connectionManager.access_log
-  const devLog = Array.isArray(accessLogs) && accessLogs.length ? undefined : deps.log
+  const devLog = listener.accessLogs?.length ? undefined : deps.log
 
   const prepare = prepareFor(listener, deps.trustEnvoyHeaders)
   const app = new Hono<ProxyEnv>()

@@ -103,7 +103,8 @@ export function prepareDownstream(
     signal: request.signal,
     cf: request.cf,
   } as RequestInit)
-  return { request: prepared, info: { remoteAddress, internal, edge, pathAction } }
+  const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
+  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming } }
 }
 
 /**

@@ -3,8 +3,11 @@
  * run with: their matchers and policies compiled to predicates, once per
  * snapshot, never per request.
  */
-import type { CorsPolicyIR, FaultIR, FilterOverrideIR, HttpFilterIR, JwtAuthnIR, PerRouteFilterConfigIR, RateLimitIR } from '../compile/ir.js'
-import type { CorsPolicy, FaultConfig, FilterOverride, HttpFilter, JwtAuthnConfig, RateLimit } from '../compile/types.js'
+import type { CorsPolicyIR, CsrfPolicyIR, FaultIR, FilterOverrideIR, HeaderMutationFilterIR, HeaderMutationStepIR, HealthCheckFilterIR, HttpFilterIR, JwtAuthnIR, PerRouteFilterConfigIR, RateLimitIR } from '../compile/ir.js'
+import type {
+  CorsPolicy, CsrfPolicy, FaultConfig, FilterOverride, HeaderMutationFilterConfig, HeaderMutationStep, HealthCheckFilterConfig, HttpFilter, JwtAuthnConfig, RateLimit,
+} from '../compile/types.js'
+import { linkHeaderMutation } from './headers.js'
 import { linkHeaderMatcher, linkRouteMatch, linkStringMatcher } from './matchers.js'
 import { linkRbac } from './rbac.js'
 
@@ -22,6 +25,29 @@ export function linkFault(c: FaultIR): FaultConfig {
 
 export function linkJwtAuthn(c: JwtAuthnIR): JwtAuthnConfig {
   return { ...c, rules: c.rules.map((r) => ({ match: linkRouteMatch(r.match), requires: r.requires })) }
+}
+
+export function linkHealthCheck(c: HealthCheckFilterIR): HealthCheckFilterConfig {
+  return { passThrough: c.passThrough, headers: c.headers.map(linkHeaderMatcher) }
+}
+
+export function linkCsrf(c: CsrfPolicyIR): CsrfPolicy {
+  return { filterEnabled: c.filterEnabled, shadowEnabled: c.shadowEnabled, additionalOrigins: c.additionalOrigins.map(linkStringMatcher) }
+}
+
+function linkMutationStep(s: HeaderMutationStepIR): HeaderMutationStep {
+  switch (s.kind) {
+    case 'remove':
+      return s
+    case 'append':
+      return { kind: 'append', mutation: linkHeaderMutation(s.mutation) }
+    case 'remove_on_match':
+      return { kind: 'remove_on_match', keyMatcher: linkStringMatcher(s.keyMatcher) }
+  }
+}
+
+export function linkHeaderMutationFilter(c: HeaderMutationFilterIR): HeaderMutationFilterConfig {
+  return { request: c.request.map(linkMutationStep), response: c.response.map(linkMutationStep) }
 }
 
 export function linkRateLimits(list: readonly RateLimitIR[] | undefined): readonly RateLimit[] {
@@ -54,6 +80,18 @@ export function linkHttpFilter(f: HttpFilterIR): HttpFilter {
       return { ...base, kind: f.kind, config: linkRbac(f.config) }
     case 'jwt_authn':
       return { ...base, kind: f.kind, config: linkJwtAuthn(f.config) }
+    case 'health_check':
+      return { ...base, kind: f.kind, config: linkHealthCheck(f.config) }
+    case 'csrf':
+      return { ...base, kind: f.kind, config: linkCsrf(f.config) }
+    case 'cache':
+      return { ...base, kind: f.kind, config: undefined }
+    case 'compressor':
+    case 'decompressor':
+    case 'header_to_metadata':
+      return { ...base, kind: f.kind, config: f.config } as HttpFilter
+    case 'header_mutation':
+      return { ...base, kind: f.kind, config: linkHeaderMutationFilter(f.config) }
   }
 }
 
@@ -68,7 +106,12 @@ function linkPerRouteConfig(c: PerRouteFilterConfigIR): unknown {
     case 'local_ratelimit':
     case 'cloudflare_ratelimit':
     case 'jwt_authn':
+    case 'header_to_metadata':
       return c.config
+    case 'csrf':
+      return linkCsrf(c.config)
+    case 'header_mutation':
+      return linkHeaderMutationFilter(c.config)
   }
 }
 

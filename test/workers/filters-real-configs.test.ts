@@ -11,12 +11,12 @@
  */
 import { describe, expect, inject, it } from 'vitest'
 import { loadConfig } from '../../src/config/load'
-import { filterStats } from '../../src/filters/index'
+import { isolateStats } from '../../src/observability/stats'
 import { bootstrap, harness } from '../support/filters-harness'
 import { createSigner, jwks } from '../support/jwt-signer'
 
 const upstreams = inject('upstreams')
-const stat = (name: string) => filterStats()[name] ?? 0
+const stat = (name: string) => isolateStats.counters.get(name) ?? 0
 const route = (name: string, prefix: string, extra: Record<string, unknown> = {}) => ({ name, match: { prefix }, route: { cluster: 'upstream' }, ...extra })
 const config = (routes: unknown[], filters: unknown[]) => bootstrap(upstreams.a!, [{ name: 'v', domains: ['*'], routes }], [...filters, { name: 'envoy.filters.http.router' }])
 const app = (routes: unknown[], filters: unknown[]) => harness(config(routes, filters))

@@ -8,7 +8,12 @@
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_filters
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-filterconfig
  */
+import type { CompressorConfig, DecompressorConfig } from '../../config/schema/filters/compressor.js'
 import type { CorsPolicyConfig } from '../../config/schema/filters/cors.js'
+import type { CsrfPolicyConfig } from '../../config/schema/filters/csrf.js'
+import type { HealthCheckConfig } from '../../config/schema/filters/health-check.js'
+import type { HeaderMutationFilterConfig } from '../../config/schema/filters/header-mutation.js'
+import type { HeaderToMetadataConfig } from '../../config/schema/filters/header-to-metadata.js'
 import { FILTER_CONFIG_TYPE } from '../../config/schema/filters/common.js'
 import type { HttpFaultConfig } from '../../config/schema/filters/fault.js'
 import { HTTP_FILTER_SCHEMAS, knownFilterName } from '../../config/schema/filters/index.js'
@@ -20,6 +25,7 @@ import { lowerHeaderMatcher } from '../match.js'
 import { lowerStringMatcher } from '../strings.js'
 import { lowerFraction, lowerTokenBucket, optionalFraction, parseValidated } from './common.js'
 import { lowerJwtAuthn, lowerJwtPerRoute } from './jwt.js'
+import { lowerCompressor, lowerCsrf, lowerDecompressor, lowerHeaderMutationFilter, lowerHeaderToMetadata, lowerHealthCheck } from './misc.js'
 import { lowerRbac } from './rbac.js'
 
 /** Canonical Envoy name → the kind the data plane knows it by. */
@@ -31,6 +37,13 @@ const KINDS = {
   'envoy.filters.http.jwt_authn': 'jwt_authn',
   'envoy.filters.http.rbac': 'rbac',
   'edgevoy.filters.http.cloudflare_ratelimit': 'cloudflare_ratelimit',
+  'envoy.filters.http.health_check': 'health_check',
+  'envoy.filters.http.csrf': 'csrf',
+  'envoy.filters.http.cache': 'cache',
+  'envoy.filters.http.compressor': 'compressor',
+  'envoy.filters.http.decompressor': 'decompressor',
+  'envoy.filters.http.header_mutation': 'header_mutation',
+  'envoy.filters.http.header_to_metadata': 'header_to_metadata',
 } as const satisfies Record<string, HttpFilterIR['kind']>
 
 type KnownName = keyof typeof KINDS
@@ -117,6 +130,20 @@ function lowerListenerConfig(kind: FilterKind, name: KnownName, raw: unknown, wh
       return { kind, config: lowerRbac(parsed as RbacFilterConfig) } as HttpFilterIR
     case 'jwt_authn':
       return { kind, config: lowerJwtAuthn(parsed as JwtAuthenticationConfig) } as HttpFilterIR
+    case 'health_check':
+      return { kind, config: lowerHealthCheck(parsed as HealthCheckConfig) } as HttpFilterIR
+    case 'csrf':
+      return { kind, config: lowerCsrf(parsed as CsrfPolicyConfig) } as HttpFilterIR
+    case 'cache':
+      return { kind, config: undefined } as HttpFilterIR
+    case 'compressor':
+      return { kind, config: lowerCompressor(parsed as CompressorConfig) } as HttpFilterIR
+    case 'decompressor':
+      return { kind, config: lowerDecompressor(parsed as DecompressorConfig) } as HttpFilterIR
+    case 'header_mutation':
+      return { kind, config: lowerHeaderMutationFilter(parsed as HeaderMutationFilterConfig) } as HttpFilterIR
+    case 'header_to_metadata':
+      return { kind, config: lowerHeaderToMetadata(parsed as HeaderToMetadataConfig) } as HttpFilterIR
   }
 }
 
@@ -140,6 +167,18 @@ function lowerPerRouteConfig(kind: FilterKind, name: KnownName, raw: Record<stri
     }
     case 'jwt_authn':
       return { kind, config: lowerJwtPerRoute(parsed as JwtPerRouteConfig) }
+    case 'csrf':
+      return { kind, config: lowerCsrf(parsed as CsrfPolicyConfig) }
+    case 'header_mutation':
+      return { kind, config: lowerHeaderMutationFilter(parsed as HeaderMutationFilterConfig) }
+    case 'header_to_metadata':
+      return { kind, config: lowerHeaderToMetadata(parsed as HeaderToMetadataConfig) }
+    case 'health_check':
+    case 'cache':
+    case 'compressor':
+    case 'decompressor':
+      // No per-route schema: refused above.
+      throw new Error(`${where}: ${name} takes no per-route config (only FilterConfig with disabled)`)
   }
 }
 

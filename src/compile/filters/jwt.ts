@@ -41,7 +41,11 @@ function provider(name: string, c: JwtProviderConfig): JwtProviderIR {
     ...(c.pad_forward_payload_header ? { padForwardPayloadHeader: true as const } : {}),
     ...(c.payload_in_metadata !== undefined ? { payloadInMetadata: c.payload_in_metadata } : {}),
     clockSkewSeconds: c.clock_skew_seconds ?? DEFAULT_SKEW_S,
-    ...(c.claim_to_headers?.length ? { claimToHeaders: c.claim_to_headers.map((h) => ({ headerName: h.header_name, claimName: h.claim_name })) } : {}),
+    ...(c.claim_to_headers?.length ? { claimToHeaders: c.claim_to_headers.map((h) => ({
+            headerName: h.header_name,
+            ...(h.claim_name !== undefined ? { claimName: h.claim_name } : {}),
+            ...(h.claim_path !== undefined ? { claimPath: h.claim_path.map((s) => s.key) } : {}),
+          })) } : {}),
   }
 }
 

@@ -37,8 +37,9 @@ function applyVerified(c: FilterContext, verified: readonly VerifiedJwt[]): void
       const padded = p.padForwardPayloadHeader ? jwt.payloadSegment + '='.repeat((4 - (jwt.payloadSegment.length % 4)) % 4) : jwt.payloadSegment
       edits.push((h) => h.set(payloadHeader, padded))
     }
-    for (const { headerName, claimName } of p.claimToHeaders ?? []) {
-      const v = claimHeaderValue(jwt.payload, claimName)
+    for (const claim of p.claimToHeaders ?? []) {
+      const headerName = claim.headerName
+      const v = claimHeaderValue(jwt.payload, claim)
       if (v !== undefined) edits.push((h) => h.set(headerName, v))
     }
     if (p.payloadInMetadata) setDynamicMetadata(c, JWT_AUTHN, p.payloadInMetadata, jwt.payload)

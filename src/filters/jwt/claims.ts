@@ -17,14 +17,14 @@ const INVALID_HEADER_CHARS = /[\0\r\n]/
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/jwt_authn/v3/config.proto#extensions-filters-http-jwt-authn-v3-jwtclaimtoheader
  */
 export interface ClaimToHeader {
-  readonly claim_name?: string | undefined
-  readonly claim_path?: readonly { readonly key: string }[] | undefined
+  readonly claimName?: string | undefined
+  readonly claimPath?: readonly string[] | undefined
 }
 
 function claimAt(payload: Readonly<Record<string, unknown>>, entry: ClaimToHeader): unknown {
-  const name = entry.claim_name
+  const name = entry.claimName
   if (name !== undefined && Object.hasOwn(payload, name)) return payload[name]
-  const keys = entry.claim_path ? entry.claim_path.map((s) => s.key) : (name ?? '').split('.')
+  const keys = entry.claimPath ?? (name ?? '').split('.')
   let v: unknown = payload
   for (const k of keys) v = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, k) ? (v as Record<string, unknown>)[k] : undefined
   return v
