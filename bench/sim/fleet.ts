@@ -1,3 +1,4 @@
+/// <reference path="../../src/env.d.ts" />
 /**
  * The fleet: Cloudflare locations with traffic weights, isolates started on
  * demand at the machines of a location, evicted when idle and recycled after
@@ -61,6 +62,10 @@ export interface FleetSetup {
   readonly trace?: (location: number, now: number, healthFresh: boolean, weight: number) => void
   /** The authorities start without a registered target (the runtime comparison); default: registered long ago. */
   readonly coldAuthorities?: boolean
+  /** The runtime comparison: how late the runtime's timers fired on average (ms), added to every sleep of the isolates' code. */
+  readonly timerLateMs?: number
+  /** The runtime comparison: each isolate's request times (ms), replayed instead of generated; one location, one slot per list. */
+  readonly arrivals?: readonly (readonly number[])[]
   /** Requests evenly spaced at every isolate (the runtime comparison), instead of Poisson. */
   readonly evenArrivals?: boolean
 }
@@ -95,12 +100,12 @@ class SimIsolate implements RefreshingIsolate {
   readonly env: Record<string, unknown>
   readonly refresh: Distribution['refresh']
 
-  constructor(clock: Clock, d: Distribution, kv: KVNamespace, refreshSeconds: number) {
+  constructor(clock: Clock, d: Distribution, kv: KVNamespace, refreshSeconds: number, lateMs = 0) {
     this.refresh = d.refresh
     const base = { version: 0 } as Serving
     this.s = { key: '', base, baseHash: 'base', xdsPolled: false, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
     // A recycled isolate's timers never fire again: its loops end where they sleep.
-    const sleep = (ms: number) => (this.alive ? clock.sleep(ms) : new Promise<void>(() => {}))
+    const sleep = (ms: number) => (this.alive ? clock.sleep(ms + lateMs) : new Promise<void>(() => {}))
     this.poller = new HealthPoller({ ...d.health, now: clock.nowFn, sleep })
     this.env = { CONFIG: kv, CONFIG_REFRESH_SECONDS: String(refreshSeconds) }
   }
@@ -169,7 +174,7 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
     const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs)]))
     const hubStub = hub.stub(loc.rttMs)
     const resolve = Object.assign((name: string) => stubs.get(name)!, { hub: () => hubStub })
-    const slots = Math.min(loc.machines, Math.max(1, Math.ceil(rate / setup.perIsolateRps)))
+    const slots = setup.arrivals?.length ?? Math.min(loc.machines, Math.max(1, Math.ceil(rate / setup.perIsolateRps)))
     const slotRate = rate / slots
     const tick = Math.min(slotRate, setup.tickRps)
     const weight = slotRate / tick
@@ -185,7 +190,7 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
           live--
         }
         if (!iso) {
-          const fresh = new SimIsolate(clock, distribution(), kvNs, setup.refreshSeconds)
+          const fresh = new SimIsolate(clock, distribution(), kvNs, setup.refreshSeconds, setup.timerLateMs)
           iso = fresh
           started++
           peak = Math.max(peak, ++live)
@@ -203,7 +208,7 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
         if (now >= setup.changeAt) clientRequests += weight
         void servingForRequest(i, i.env as never, CTX, i.refresh)
         const version = i.s.stored?.version ?? 0
-        const cluster = clusters[Math.floor(random() * clusters.length)]!
+        const cluster = replay ? clusters[(next + k) % clusters.length]! : clusters[Math.floor(random() * clusters.length)]!
         i.poller.touch(cluster, resolve, NO_WAIT, (r) => i.reports.set(r.cluster, r))
         if (now >= setup.changeAt) {
           // A request an isolate serves before its first config read or its first report of the
@@ -217,11 +222,19 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
           else (fresh ? health.fresh : health.stale)[b]! += weight
           setup.trace?.(li, now, fresh, weight)
         }
+        if (replay) {
+          const t = replay[++next]
+          if (t !== undefined) clock.at(t, arrive)
+          return
+        }
         const gap = even ? 1000 / tick : (-1000 / tick) * Math.log(1 - random())
         clock.at(now + gap, arrive)
       }
+      const replay = setup.arrivals?.[k]
+      let next = 0
       // Isolates come up over the warm-up (a real fleet's isolates start at unrelated times), then traffic is steady.
-      clock.at(setup.evenArrivals ? (random() * 1000) / tick : random() * setup.startSpreadMs, arrive)
+      if (replay) replay.length && clock.at(replay[0]!, arrive)
+      else clock.at(setup.evenArrivals ? (random() * 1000) / tick : random() * setup.startSpreadMs, arrive)
     }
   }
   await clock.run(setup.endMs)

@@ -23,11 +23,11 @@ export const SCENARIO = {
   perIsolateRps: 200,
   idleEvictMs: 30_000,
   lifetimeMs: 15 * 60_000,
-  tickRps: 4,
+  tickRps: 3,
   startSpreadMs: 10_000,
-  changeAt: 20_000,
+  changeAt: 15_000,
   /** KV's 60 s + the refresh interval, and room: config must have reached everyone before the end. */
-  endMs: quick ? 60_000 : 90_000,
+  endMs: quick ? 50_000 : 75_000,
 }
 
 const rows: Metrics[] = []

@@ -17,13 +17,15 @@ export class Counters {
   doRequests = 0
   /** Durable Object requests the isolates make (polls, registrations, digests), without the authorities' publishing. */
   isolateDoRequests = 0
+  readonly byMethod: Record<string, number> = {}
   cacheOps = 0
   /** Per authority, requests per 1-second bucket. */
   readonly perDo = new Map<string, number[]>()
   constructor(readonly from: number) {}
-  do(name: string, now: number, fromIsolate = true): void {
+  do(name: string, now: number, fromIsolate = true, method = 'poll'): void {
     if (now < this.from) return
     this.doRequests++
+    if (fromIsolate) this.byMethod[method] = (this.byMethod[method] ?? 0) + 1
     if (fromIsolate) this.isolateDoRequests++
     let b = this.perDo.get(name)
     if (!b) this.perDo.set(name, (b = []))
@@ -81,7 +83,7 @@ export class AuthorityModel {
         return this.clock.now >= this.changeAt ? this.#after : this.#before
       },
       register: async () => {
-        this.counters.do(this.name, this.clock.now)
+        this.counters.do(this.name, this.clock.now, true, 'register')
         await this.clock.sleep(rttMs)
         this.registered = true
       },
@@ -103,7 +105,7 @@ export class HubModel {
   stub(rttMs: number): HealthHub {
     return {
       digest: async (): Promise<HealthDigest> => {
-        this.counters.do('hub', this.clock.now)
+        this.counters.do('hub', this.clock.now, true, 'digest')
         await this.clock.sleep(rttMs)
         const now = this.clock.now
         return { generatedAt: now, reports: Object.fromEntries(this.authorities.filter((a) => a.registered).map((a) => [a.name, a.report(now)])) }

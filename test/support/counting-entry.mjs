@@ -5,7 +5,26 @@
 import worker from './worker.mjs'
 export * from './worker.mjs'
 
-const counts = { kvReads: 0, doRequests: 0, byMethod: {} }
+const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, timers: 0, timerLateMs: 0, cacheOps: 0 }
+
+// The location's cache (caches.default, one object per isolate): reads and writes counted too.
+const cache = caches.default
+for (const method of ['match', 'put']) {
+  const real = cache[method].bind(cache)
+  cache[method] = (...args) => (counts.cacheOps++, real(...args))
+}
+
+// How late timers fire against the clock the code read when it set them (a loaded machine; in
+// workerd Date.now() stands still between I/O): the model's sleeps take as long.
+const setTimeoutReal = globalThis.setTimeout
+globalThis.setTimeout = (fn, ms, ...args) => {
+  const due = Date.now() + (ms ?? 0)
+  return setTimeoutReal(() => {
+    counts.timers++
+    counts.timerLateMs += Math.max(0, Date.now() - due)
+    fn(...args)
+  }, ms)
+}
 let original
 let wrapped
 
@@ -29,7 +48,16 @@ function wrap(env) {
       },
       get: (id) => {
         const stub = health.get(id)
-        const call = (method) => (...args) => (count(method), stub[method](...args))
+        // Time to answer, for the model's round trip (Date.now advances across I/O in workerd).
+        const call = (method) => async (...args) => {
+          count(method)
+          const t = Date.now()
+          try {
+            return await stub[method](...args)
+          } finally {
+            counts.doMs += Date.now() - t
+          }
+        }
         return { poll: call('poll'), register: call('register'), digest: call('digest'), reportImmediateFail: call('reportImmediateFail'), setOverride: call('setOverride'), publish: call('publish') }
       },
     },
