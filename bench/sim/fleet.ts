@@ -62,8 +62,10 @@ export interface FleetSetup {
   readonly trace?: (location: number, now: number, healthFresh: boolean, weight: number) => void
   /** The authorities start without a registered target (the runtime comparison); default: registered long ago. */
   readonly coldAuthorities?: boolean
-  /** The runtime comparison: how late the runtime's timers fired on average (ms), added to every sleep of the isolates' code. */
-  readonly timerLateMs?: number
+  /** How long a Cache API operation takes (ms; default 0). */
+  readonly cacheMs?: number
+  /** The runtime comparison: how late the runtime's timers fired (ms samples); each sleep of the isolates' code is late by one of them. */
+  readonly timerLate?: readonly number[]
   /** The runtime comparison: each isolate's request times (ms), replayed instead of generated; one location, one slot per list. */
   readonly arrivals?: readonly (readonly number[])[]
   /** Requests evenly spaced at every isolate (the runtime comparison), instead of Poisson. */
@@ -100,12 +102,12 @@ class SimIsolate implements RefreshingIsolate {
   readonly env: Record<string, unknown>
   readonly refresh: Distribution['refresh']
 
-  constructor(clock: Clock, d: Distribution, kv: KVNamespace, refreshSeconds: number, lateMs = 0) {
+  constructor(clock: Clock, d: Distribution, kv: KVNamespace, refreshSeconds: number, late: () => number) {
     this.refresh = d.refresh
     const base = { version: 0 } as Serving
     this.s = { key: '', base, baseHash: 'base', xdsPolled: false, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
     // A recycled isolate's timers never fire again: its loops end where they sleep.
-    const sleep = (ms: number) => (this.alive ? clock.sleep(ms + lateMs) : new Promise<void>(() => {}))
+    const sleep = (ms: number) => (this.alive ? clock.sleep(ms + late()) : new Promise<void>(() => {}))
     this.poller = new HealthPoller({ ...d.health, now: clock.nowFn, sleep })
     this.env = { CONFIG: kv, CONFIG_REFRESH_SECONDS: String(refreshSeconds) }
   }
@@ -162,13 +164,15 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   let live = 0
   let peak = 0
   let clientRequests = 0
+  const lateness = setup.timerLate
+  const late = lateness?.length ? () => lateness[Math.floor(random() * lateness.length)]! : () => 0
 
   for (const [li, loc] of setup.locations.entries()) {
     const rate = setup.rate * loc.weight
     if (rate <= 0) continue
     const place = { kvCache: new Map<string, { value: unknown; at: number }>(), rttMs: loc.rttMs }
     const kvNs = kv.namespace(place)
-    const cache = new CacheModel(clock, counters)
+    const cache = new CacheModel(clock, counters, setup.cacheMs)
     // Per isolate, as the composition root does (the health source keeps the isolate's last digest).
     const distribution = () => (setup.design === 'direct' ? directDistribution(clock.nowFn) : locationDistribution(cache, clock.nowFn))
     const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs)]))
@@ -190,7 +194,7 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
           live--
         }
         if (!iso) {
-          const fresh = new SimIsolate(clock, distribution(), kvNs, setup.refreshSeconds, setup.timerLateMs)
+          const fresh = new SimIsolate(clock, distribution(), kvNs, setup.refreshSeconds, late)
           iso = fresh
           started++
           peak = Math.max(peak, ++live)

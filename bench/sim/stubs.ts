@@ -117,14 +117,15 @@ export class HubModel {
 
 const host = (failed: boolean) => ({ activeFailed: failed, timedOut: false, immediateFail: false, override: undefined, lastPassAt: 0, consecutiveFailures: 0, consecutiveSuccesses: 0, checks: 0 })
 
-/** A location's Cache API: free and local; entries expire after `keepMs`. */
+/** A location's Cache API: free and local; entries expire after `keepMs`; each operation takes `latencyMs`. */
 export class CacheModel implements LocationCache {
   readonly effective = true
   readonly #entries = new Map<string, { meta: CacheMeta; value: unknown; until: number }>()
-  constructor(readonly clock: Clock, readonly counters: Counters) {}
+  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0) {}
 
   async get(key: string, want: (meta: CacheMeta) => boolean) {
     this.#count()
+    if (this.latencyMs) await this.clock.sleep(this.latencyMs)
     const e = this.#entries.get(key)
     if (!e || e.until <= this.clock.now) return undefined
     return want(e.meta) ? { meta: e.meta, value: e.value } : { meta: e.meta }
@@ -132,6 +133,7 @@ export class CacheModel implements LocationCache {
 
   async put(key: string, meta: CacheMeta, value: unknown, keepMs: number) {
     this.#count()
+    if (this.latencyMs) await this.clock.sleep(this.latencyMs)
     this.#entries.set(key, { meta, value, until: this.clock.now + keepMs })
   }
 

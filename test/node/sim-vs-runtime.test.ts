@@ -122,19 +122,21 @@ async function runtime(design: Design) {
     )
     const elapsed = Date.now() - started
     const counts = await Promise.all(
-      workers.map(async (w) => (await (await w.fetch('http://edge.test/__counts')).json()) as { kvReads: number; doRequests: number; doMs: number; timers: number; timerLateMs: number; cacheOps: number; byMethod: Record<string, number> }),
+      workers.map(async (w) => (await (await w.fetch('http://edge.test/__counts')).json()) as { kvReads: number; doRequests: number; doMs: number; timers: number; timerLateMs: number; late: number[]; cacheOps: number; cacheMs: number; byMethod: Record<string, number> }),
     )
     const timerLateMs = counts.reduce((a, c) => a + c.timerLateMs, 0) / Math.max(1, counts.reduce((a, c) => a + c.timers, 0))
     const doRequests = counts.reduce((a, c) => a + c.doRequests, 0)
     const doMs = counts.reduce((a, c) => a + c.doMs, 0) / Math.max(1, doRequests)
-    return { elapsed, sent, arrivals, doMs, timerLateMs, cacheOps: counts.reduce((a, c) => a + c.cacheOps, 0), kvReads: counts.reduce((a, c) => a + c.kvReads, 0), doRequests, byMethod: counts.map((c) => c.byMethod) }
+    const cacheOps = counts.reduce((a, c) => a + c.cacheOps, 0)
+    const cacheMs = counts.reduce((a, c) => a + c.cacheMs, 0) / Math.max(1, cacheOps)
+    return { elapsed, sent, arrivals, doMs, cacheMs, cacheOps, timerLateMs, late: counts.flatMap((c) => c.late), kvReads: counts.reduce((a, c) => a + c.kvReads, 0), doRequests, byMethod: counts.map((c) => c.byMethod) }
   } finally {
     await mf.dispose()
   }
 }
 
-/** The same isolates, request times, Durable Object round trip and timer lateness in the simulation. */
-async function model(design: Design, durationMs: number, arrivals: number[][], rttMs: number, timerLateMs: number) {
+/** The same isolates, request times, Durable Object and cache round trips and timer lateness in the simulation. */
+async function model(design: Design, durationMs: number, arrivals: number[][], rttMs: number, cacheMs: number, timerLate: number[]) {
   const r = await runFleet({
     design,
     rate: ISOLATES * RATE,
@@ -151,7 +153,8 @@ async function model(design: Design, durationMs: number, arrivals: number[][], r
     endMs: durationMs,
     seed: 1,
     arrivals,
-    timerLateMs,
+    timerLate,
+    cacheMs,
     coldAuthorities: true,
   })
   return { kvReads: r.counters.kvReads, doRequests: r.counters.isolateDoRequests, cacheOps: r.counters.cacheOps, byMethod: r.counters.byMethod }
@@ -162,8 +165,8 @@ describe('the simulation predicts what the runtime does', () => {
     it(`${design}: KV reads and Durable Object requests of ${ISOLATES} isolates over ${DURATION_MS / 1000} s, within 10%`, async () => {
       const real = await runtime(design)
       // The model runs as long as the runtime really did (a loaded machine stretches the run a little).
-      const predicted = await model(design, real.elapsed, real.arrivals, real.doMs, real.timerLateMs)
-      const { arrivals: _, ...shown } = real
+      const predicted = await model(design, real.elapsed, real.arrivals, real.doMs, real.cacheMs, real.late)
+      const { arrivals: _, late: __, ...shown } = real
       console.log(`sim-vs-runtime ${design}: runtime ${JSON.stringify(shown)}; model ${JSON.stringify(predicted)}`)
       // Traffic kept every loop alive (at least a request per poll period at each isolate).
       expect(real.sent).toBeGreaterThan(ISOLATES * (DURATION_MS / INTERVAL_MS) * 2)

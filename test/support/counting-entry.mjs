@@ -5,13 +5,21 @@
 import worker from './worker.mjs'
 export * from './worker.mjs'
 
-const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, timers: 0, timerLateMs: 0, cacheOps: 0 }
+const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [] }
 
 // The location's cache (caches.default, one object per isolate): reads and writes counted too.
 const cache = caches.default
 for (const method of ['match', 'put']) {
   const real = cache[method].bind(cache)
-  cache[method] = (...args) => (counts.cacheOps++, real(...args))
+  cache[method] = async (...args) => {
+    counts.cacheOps++
+    const t = Date.now()
+    try {
+      return await real(...args)
+    } finally {
+      counts.cacheMs += Date.now() - t
+    }
+  }
 }
 
 // How late timers fire against the clock the code read when it set them (a loaded machine; in
@@ -21,7 +29,9 @@ globalThis.setTimeout = (fn, ms, ...args) => {
   const due = Date.now() + (ms ?? 0)
   return setTimeoutReal(() => {
     counts.timers++
-    counts.timerLateMs += Math.max(0, Date.now() - due)
+    const late = Math.max(0, Date.now() - due)
+    counts.timerLateMs += late
+    if (counts.late.length < 5000) counts.late.push(late)
     fn(...args)
   }, ms)
 }
