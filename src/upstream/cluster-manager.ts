@@ -22,7 +22,7 @@ import { clusterStatus, type ClusterStatus } from './cluster-status.js'
 export interface ClusterManagerDeps extends LbDeps {
   sleep?: (ms: number) => Promise<void>
   /** How health reports reach this isolate (the composition root's choice; default: poll the authority directly). */
-  health?: Pick<PollerDeps, 'source' | 'onlyUsed'>
+  health?: Pick<PollerDeps, 'source'>
 }
 
 /** Where this request can reach the health authority, and how to run background work. */

@@ -22,13 +22,6 @@ export interface PollerDeps {
   sleep: (ms: number) => Promise<void>
   /** Default: every poll asks the authority itself. */
   source?: HealthSource
-  /**
-   * Poll a cluster only when a request (for any cluster) came since its last
-   * poll, so an isolate with little traffic polls no more than it serves requests (bench/sim:
-   * the bill at low rates). Default false: every watched cluster is polled
-   * each period while the isolate has had traffic in the last IDLE_STOP_MS.
-   */
-  onlyUsed?: boolean
 }
 
 const direct: HealthSource = (resolve, cluster) => resolve(cluster.name).poll(cluster.hash)
@@ -47,7 +40,6 @@ interface Watched {
   cluster: Cluster
   periodMs: number
   nextPollAt: number
-  polledAt: number
 }
 
 export class HealthPoller {
@@ -74,7 +66,7 @@ export class HealthPoller {
       const checks = cluster.resilience.healthChecks
       // Poll about twice per check interval, so an isolate lags the authority by at most ~half an interval.
       const periodMs = checks.length ? Math.max(MIN_POLL_MS, Math.min(OVERRIDE_POLL_MS, Math.min(...checks.map((c) => c.intervalMs)) / 2)) : OVERRIDE_POLL_MS
-      this.#watched.set(cluster.name, { cluster, periodMs, nextPollAt: now, polledAt: Number.NEGATIVE_INFINITY })
+      this.#watched.set(cluster.name, { cluster, periodMs, nextPollAt: now })
     }
     if (this.#running && now - this.#heartbeat < STALLED_LOOP_MS) return
     this.#running = true
@@ -88,11 +80,8 @@ export class HealthPoller {
       this.#heartbeat = now
       const due = [...this.#watched.values()].filter((w) => w.nextPollAt <= now)
       for (const w of due) w.nextPollAt = now + w.periodMs
-      // No request since the cluster's last poll: skip it this round (the next request sees a report at most a period older).
-      const polled = this.#deps.onlyUsed ? due.filter((w) => this.#lastTouch >= w.polledAt) : due
-      for (const w of polled) w.polledAt = now
-      polls += polled.length
-      await Promise.all(polled.map((w) => this.#pollOne(w, resolve, onReport)))
+      polls += due.length
+      await Promise.all(due.map((w) => this.#pollOne(w, resolve, onReport)))
       const next = Math.min(...[...this.#watched.values()].map((w) => w.nextPollAt))
       await this.#deps.sleep(Math.max(MIN_POLL_MS / 2, next - this.#deps.now()))
     }
