@@ -34,7 +34,8 @@ export class WorkersLocationCache implements LocationCache {
     const res = await this.#cache.match(ORIGIN + key)
     if (!res) {
       const put = this.#putAt.get(key)
-      if (put !== undefined && !this.#found && this.now() - put < 5000) this.#lost++
+      // Our own entry, put with max-age ≥ 60 s, gone within 30 s: the cache keeps nothing.
+      if (put !== undefined && !this.#found && this.now() - put < 30_000) this.#lost++
       return undefined
     }
     this.#found = true

@@ -138,3 +138,21 @@ describe('config versions through the location cache', () => {
     expect(one.current(stateEnv).version).toBe(7)
   })
 })
+
+describe('where the Cache API keeps nothing (*.workers.dev, the dashboard preview)', () => {
+  it('the location cache notices after three of its own puts went missing and callers go to the origin', async () => {
+    // workerd keeps what is put; a Cache that keeps nothing is how *.workers.dev behaves
+    // (https://developers.cloudflare.com/workers/runtime-apis/cache/), not reproducible locally.
+    let puts = 0
+    const keepsNothing = { match: async () => undefined, put: async () => void puts++ } as unknown as Cache
+    const cache = new WorkersLocationCache(keepsNothing)
+    let loads = 0
+    const source = locationCachedConfig(cache, Date.now)
+    const kv = { get: async () => (loads++, null) } as unknown as KVNamespace
+    for (let i = 0; i < 6; i++) await source.read(kv, 0)
+    expect(cache.effective).toBe(false)
+    expect(loads).toBe(6)
+    // Three of its entries came back missing (four puts); from then on no more puts, the reads go straight to KV.
+    expect(puts).toBe(4)
+  })
+})
