@@ -11,6 +11,7 @@ import { COMPILER_VERSION } from '../compile/serialize.js'
 import type { ConfigIssue } from '../config/issues.js'
 import type { BootstrapConfig } from '../config/schema/bootstrap.js'
 import { validateConfig } from '../config/load.js'
+import { shadowedRoutes } from '../compile/route-shadow.js'
 import { baseConfigJson, compileAndSerialize, resolveOf } from '../state/base-config.js'
 import { baseHashOf } from '../state/base-hash.js'
 import type { StateEnv } from '../state/env.js'
@@ -166,9 +167,13 @@ export class ConfigAuthorityCore {
     if (missing) return { ok: false, status: 409, code: 'listener_missing', message: missing, details: [{ listener: guard!.listener }], current: current.version }
     const version = current.version + 1
     let snapshot: string
+    let shadowed: readonly ConfigIssue[]
     try {
       // Compiled once, here, where the config is written; isolates only load the result.
-      snapshot = compileAndSerialize(loaded.config, { version: String(version), resolve: resolveOf(this.env) }).text
+      const compiled = compileAndSerialize(loaded.config, { version: String(version), resolve: resolveOf(this.env) })
+      snapshot = compiled.text
+      // A route an earlier one always takes first is stored (Envoy accepts it) but said, as `validate` says it.
+      shadowed = shadowedRoutes(compiled.snapshot)
     } catch (e) {
       return { ok: false, status: 400, code: 'compile_failed', message: `the config does not compile: ${e instanceof Error ? e.message : String(e)}`, details: [], current: current.version }
     }
@@ -179,7 +184,7 @@ export class ConfigAuthorityCore {
     sql.exec('INSERT OR REPLACE INTO snapshots (version, compiler, snapshot, base_hash) VALUES (?, ?, ?, ?)', version, COMPILER_VERSION, snapshot, baseHash)
     sql.exec('DELETE FROM versions WHERE version <= ?', version - HISTORY_LIMIT)
     sql.exec('DELETE FROM snapshots WHERE version <= ?', version - HISTORY_LIMIT)
-    return { ok: true, published: { version, config: loaded.config.json, createdAt, snapshot, baseHash }, created: edited.created, warnings: loaded.warnings }
+    return { ok: true, published: { version, config: loaded.config.json, createdAt, snapshot, baseHash }, created: edited.created, warnings: [...loaded.warnings, ...shadowed] }
   }
 
   /**

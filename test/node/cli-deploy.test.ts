@@ -39,9 +39,10 @@ describe('edgevoy deploy --dry-run', () => {
       expect(run.output).toContain('--dry-run: exiting now')
       const files = uploaded(run.outdir)
       expect(files.some((f) => f.startsWith('chunks/control-plane-')), files.join(', ')).toBe(true)
-      // The deployed base is this config: its first cluster's name is in the built entry.
-      const firstCluster = /clusters:\s*\n\s*-\s*name:\s*"?([\w.-]+)/.exec(readFileSync(join(ROOT, run.config), 'utf8'))![1]!
-      expect(readFileSync(join(run.outdir, 'index.mjs'), 'utf8').includes(`"name":"${firstCluster}"`), `${run.config}: ${firstCluster}`).toBe(true)
+      // The deployed base is this config: its first cluster's name (or, with no clusters, its first listener's) is in the built entry.
+      const text = readFileSync(join(ROOT, run.config), 'utf8')
+      const first = (/clusters:\s*\n\s*-\s*name:\s*"?([\w.-]+)/.exec(text) ?? /listeners:\s*\n\s*-\s*name:\s*"?([\w.-]+)/.exec(text))![1]!
+      expect(readFileSync(join(run.outdir, 'index.mjs'), 'utf8').includes(`"name":"${first}"`), `${run.config}: ${first}`).toBe(true)
     }
     // The article's front config: what a deployed Worker cannot reach, said before the upload.
     expect(runs[0]!.output).toMatch(/warning: .*service_a_envoy.*(not a public DNS name|ignores port)/)

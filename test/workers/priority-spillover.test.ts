@@ -62,7 +62,8 @@ describe('priority levels', () => {
     expect(Math.abs(p0 - 700)).toBeLessThanOrEqual(50)
     const status = proxy.clusters.status(proxy.snapshot.clusters.get('priority_half_down')!)
     expect(status.priorityLoad.map((l) => Math.round(l.load))).toEqual([70, 30])
-  })
+    // 1,000 real requests: the default 5 s is too little on a loaded 2-core machine.
+  }, 60_000)
 
   it('below the panic threshold, balances across all hosts, unhealthy ones included', async () => {
     const [a, b, c] = await ports()
