@@ -1,8 +1,10 @@
 /**
  * Looking for a newer published config without making requests wait: at most
- * once every CONFIG_REFRESH_SECONDS per isolate, the KV read runs in the
+ * once every CONFIG_REFRESH_SECONDS per isolate, the look runs in the
  * background (`ctx.waitUntil`) and the request is served by what is already
- * loaded. With 0 seconds (local dev) the check runs on every request and is
+ * loaded. Where it looks is injected (`ConfigSource`): on Cloudflare the
+ * location's cached copy (state/config-source.ts), so about one isolate per
+ * location reads KV; bench/sim runs this same code with a simulated clock. With 0 seconds (local dev) the check runs on every request and is
  * awaited — a local KV read is cheap, and a change then applies to the very
  * next request.
  * https://developers.cloudflare.com/kv/concepts/how-kv-works/ (eventual consistency)
