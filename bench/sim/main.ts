@@ -27,7 +27,7 @@ export const SCENARIO = {
   startSpreadMs: 10_000,
   changeAt: 15_000,
   /** KV's 60 s + the refresh interval, and room: config must have reached everyone before the end. */
-  endMs: quick ? 50_000 : 75_000,
+  endMs: quick ? 50_000 : 82_000,
 }
 
 const rows: Metrics[] = []
