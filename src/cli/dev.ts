@@ -70,7 +70,7 @@ export async function runDev(argv: string[]): Promise<number> {
   }
 
   // Compose/Kubernetes service names (no dot) will not resolve on this machine: say how to map them.
-  const unresolved = new Set([...result.snapshot.clusters.values()].flatMap((c) => c.hosts.map((h) => h.hostname)).filter((h) => !h.includes('.') && !h.includes(':') && h !== 'localhost'))
+  const unresolved = new Set([...result.snapshot.clusters.values()].flatMap((c) => c.hosts.map((h) => h.hostname)).filter((h) => !h.includes('.') && !h.includes(':') && h !== 'localhost' && !Object.hasOwn(resolve, h)))
   for (const host of unresolved) process.stderr.write(`edgevoy: hint: "${host}" looks like a docker-compose name; map it with --resolve ${host}=127.0.0.1[:PORT]\n`)
 
   const taken = await portsInUse([port])

@@ -36,6 +36,8 @@ describe('edgevoy dev', () => {
     const cli = runCli(['dev', '-c', 'routes/front-envoy.yaml', '--port', String(port), '--resolve', `service_a_envoy=127.0.0.1:${one.port},service_a_envoy=127.0.0.1:${two.port}`])
     try {
       await cli.waitFor(`edgevoy: listener "http_listener" serving on http://127.0.0.1:${port}`)
+      // A name --resolve maps gets no "looks like a docker-compose name" hint.
+      expect(cli.output()).not.toContain('docker-compose name')
       const served: string[] = []
       for (let i = 0; i < 6; i++) {
         const res = await fetch(`http://127.0.0.1:${port}/hello?i=${i}`)
@@ -73,6 +75,8 @@ describe('edgevoy dev', () => {
       ])
       expect(busy.code).toBe(1)
       expect(busy.output).toContain(`port ${port} is already in use by pid ${process.pid} (`)
+      // Without --resolve, the article's compose name is pointed out with the flag that maps it.
+      expect(busy.output).toContain('edgevoy: hint: "service_a_envoy" looks like a docker-compose name; map it with --resolve service_a_envoy=127.0.0.1[:PORT]')
       expect(unknown.code).toBe(1)
       expect(unknown.output).toContain('no listener "nope" in routes/service-a.yaml; it has "service-a-svc-http-listener", "service-b-svc-http-listener", "service-c-svc-http-listener"')
     } finally {
