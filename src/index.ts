@@ -12,9 +12,11 @@
  */
 import { StatsStore } from './observability/stats.js'
 import { isAdminRequest } from './state/admin-request.js'
+import { directDistribution, locationDistribution, type Distribution } from './state/distribution.js'
 import type { StateEnv } from './state/env.js'
 import { servingForRequest } from './state/refresh.js'
 import { Isolate } from './state/serving.js'
+import { WorkersLocationCache } from './state/workers-cache.js'
 import { ensureXdsPoller } from './state/xds-ensure.js'
 import { ClusterManager } from './upstream/cluster-manager.js'
 
@@ -22,15 +24,19 @@ export { ConfigAuthority, XdsPoller } from './state/durable-objects.js'
 export { HealthAuthority } from './state/health-authority.js'
 
 let isolate: Isolate | undefined
+let distribution: Distribution | undefined
 
 /**
  * This isolate's one ClusterManager (upstream state that outlives snapshots)
  * and one stats store, created on the first request: a Worker may not
  * generate random values at global scope, and its clock reads 0 there.
  */
-export function theIsolate(): Isolate {
+export function theIsolate(env?: StateEnv): Isolate {
+  // Config versions and health reports through the location's cache (state/distribution.ts);
+  // EDGEVOY_DISTRIBUTION=direct: every isolate reads KV and polls each authority itself.
+  distribution ??= env?.EDGEVOY_DISTRIBUTION === 'direct' ? directDistribution(Date.now) : locationDistribution(new WorkersLocationCache(caches.default), Date.now)
   return (isolate ??= new Isolate({
-    clusters: new ClusterManager({ random: Math.random, now: Date.now }),
+    clusters: new ClusterManager({ random: Math.random, now: Date.now, health: distribution.health }),
     stats: new StatsStore(),
     random: Math.random,
     now: Date.now,
@@ -39,7 +45,7 @@ export function theIsolate(): Isolate {
 
 export default {
   async fetch(request, env, ctx) {
-    const iso = theIsolate()
+    const iso = theIsolate(env)
     const state = iso.ready(env) ?? (await iso.prepare(env))
     // A base config with REST dynamic_resources: make sure the poller Durable Object runs (once per isolate).
     ensureXdsPoller(env, ctx, { xdsPolled: state.xdsPolled, config: () => state.base.config })
@@ -49,7 +55,7 @@ export default {
       const { adminFetch } = await import('./state/control-plane.js')
       return adminFetch(request, env, ctx, iso)
     }
-    const serving = await servingForRequest(iso, env, ctx)
+    const serving = await servingForRequest(iso, env, ctx, distribution!.refresh)
     return serving.fetch(request, env, ctx)
   },
 } satisfies ExportedHandler<StateEnv>

@@ -18,6 +18,8 @@ export type StateEnv = EdgevoyEnv & {
   ADMIN_HOST?: string
   /** Seconds between KV checks for a newer config, default 5; 0 = every request (local dev). */
   CONFIG_REFRESH_SECONDS?: string
+  /** `direct`: every isolate reads KV and polls each health authority itself, instead of through the location's cache (state/distribution.ts). */
+  EDGEVOY_DISTRIBUTION?: string
 }
 
 export const DEFAULT_REFRESH_SECONDS = 5

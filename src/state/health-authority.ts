@@ -12,7 +12,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { HostHealthStatus } from '../compile/types.js'
-import type { HealthAuthority as HealthAuthorityApi, HealthTarget } from '../upstream/health/authority.js'
+import { HUB_NAME, type HealthAuthority as HealthAuthorityApi, type HealthDigest, type HealthHub, type HealthTarget } from '../upstream/health/authority.js'
 import { applyCheckResult, markImmediateFail, newHostCheckState, runHealthCheck, type HostCheckState } from '../upstream/health/checker.js'
 import type { ClusterHealthReport, HostHealthReport } from '../upstream/health/flags.js'
 
@@ -26,11 +26,14 @@ const KEY = 'health'
 /** With no isolate asking for a day, the cluster is presumed gone from config: checks pause until the next poll. */
 const IDLE_PAUSE_MS = 24 * 60 * 60 * 1000
 
-export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HealthAuthorityApi {
+export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HealthAuthorityApi, HealthHub {
   #state: Stored | undefined
   #loaded: Promise<void>
   #lastPollAt = Date.now()
   #armed = false
+  /** As the hub (the object named HUB_NAME): every cluster's latest report, in memory (authorities republish each interval). */
+  readonly #digest = new Map<string, ClusterHealthReport>()
+  #digestReadAt = 0
 
   constructor(ctx: DurableObjectState, env: EdgevoyEnv) {
     super(ctx, env)
@@ -59,6 +62,7 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements Health
     this.#state = { target, hosts, overrides }
     await this.#save()
     await this.#arm()
+    await this.#publish()
   }
 
   async reportImmediateFail(address: string): Promise<void> {
@@ -67,6 +71,7 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements Health
     if (!h || !this.#state?.target.check) return
     markImmediateFail(h)
     await this.#save()
+    await this.#publish()
   }
 
   async setOverride(address: string, status: HostHealthStatus | null): Promise<ClusterHealthReport | 'unknown_host'> {
@@ -76,7 +81,20 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements Health
     if (status === null || status === 'HEALTHY' || status === 'UNKNOWN') delete s.overrides[address]
     else s.overrides[address] = status
     await this.#save()
+    await this.#publish()
     return this.#report(s)
+  }
+
+  /** As the hub: every published report (bench/sim: one request per location per poll period for all clusters). */
+  async digest(): Promise<HealthDigest> {
+    this.#digestReadAt = Date.now()
+    return { generatedAt: this.#digestReadAt, reports: Object.fromEntries(this.#digest) }
+  }
+
+  /** As the hub: a cluster authority's latest report (a newer config's hash replaces the older one). */
+  async publish(report: ClusterHealthReport): Promise<{ readAt: number }> {
+    this.#digest.set(report.cluster, report)
+    return { readAt: this.#digestReadAt }
   }
 
   /** Runs every due check, then re-arms for the next one. */
@@ -95,7 +113,24 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements Health
       applyCheckResult(state, results[i]!, check, done, Math.random)
     })
     await this.#save()
+    await this.#publish()
     if (Date.now() - this.#lastPollAt < IDLE_PAUSE_MS) await this.#arm()
+  }
+
+  /**
+   * Hands the report to the hub, where isolates read it. Isolates reading the
+   * digest keep this authority in use as polls do. Best effort: isolates
+   * fall back to polling this object when the hub lacks the report.
+   */
+  async #publish(): Promise<void> {
+    const ns = (this.env as { HEALTH?: DurableObjectNamespace<HealthAuthority> }).HEALTH
+    if (!ns || !this.#state) return
+    try {
+      const { readAt } = await ns.get(ns.idFromName(HUB_NAME)).publish(this.#report(this.#state))
+      if (readAt > this.#lastPollAt) this.#lastPollAt = readAt
+    } catch (e) {
+      console.warn(`edgevoy: publishing cluster ${this.#state.target.cluster}'s health to the hub failed`, e)
+    }
   }
 
   async #arm(): Promise<void> {

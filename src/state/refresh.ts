@@ -1,23 +1,50 @@
 /**
  * Looking for a newer published config without making requests wait: at most
- * once every CONFIG_REFRESH_SECONDS per isolate, the KV read runs in the
+ * once every CONFIG_REFRESH_SECONDS per isolate, the look runs in the
  * background (`ctx.waitUntil`) and the request is served by what is already
- * loaded. With 0 seconds (local dev) the check runs on every request and is
+ * loaded. Where it looks is injected (`ConfigSource`): on Cloudflare the
+ * location's cached copy (state/config-source.ts), so about one isolate per
+ * location reads KV; bench/sim runs this same code with a simulated clock. With 0 seconds (local dev) the check runs on every request and is
  * awaited — a local KV read is cheap, and a change then applies to the very
  * next request.
  * https://developers.cloudflare.com/kv/concepts/how-kv-works/ (eventual consistency)
  */
+import { NOT_NEWER } from '../upstream/location-cache.js'
 import { refreshSeconds, type StateEnv } from './env.js'
 import { isPublishedConfig, PUBLISHED_KEY, type PublishedConfig } from './published.js'
 import type { Isolate, IsolateState, Serving } from './serving.js'
 
-export async function servingForRequest(isolate: Isolate, env: StateEnv, ctx: ExecutionContext): Promise<Serving> {
+/** What the refresh uses of the isolate (serving.ts's Isolate; bench/sim's stand-in). */
+export type RefreshingIsolate = Pick<Isolate, 'ready' | 'prepare' | 'state' | 'install'>
+
+/**
+ * Where the published config is read from: KV itself, or the location's copy
+ * (state/config-source.ts). `have` is the version this isolate serves; a
+ * source that cheaply knows nothing newer exists answers NOT_NEWER.
+ */
+export interface ConfigSource {
+  read(kv: KVNamespace, have: number): Promise<unknown>
+}
+
+export interface RefreshDeps {
+  readonly now: () => number
+  readonly source: ConfigSource
+}
+
+/** Every check reads KV (each read billed). */
+export const kvSource: ConfigSource = { read: (kv) => kv.get(PUBLISHED_KEY, 'json') }
+
+const DIRECT: RefreshDeps = { now: () => Date.now(), source: kvSource }
+
+export async function servingForRequest(isolate: RefreshingIsolate, env: StateEnv, ctx: ExecutionContext, deps: RefreshDeps = DIRECT): Promise<Serving> {
   const s = isolate.ready(env) ?? (await isolate.prepare(env))
   const everyMs = refreshSeconds(env) * 1000
   const kv = env.CONFIG
-  if (kv && !s.inflight && Date.now() - s.lastCheck >= everyMs) {
-    s.lastCheck = Date.now()
-    s.inflight = checkPublished(isolate, env, kv).finally(() => (s.inflight = undefined))
+  // Locally (0 s) every request reads KV itself: a change applies to the very next request.
+  const source = everyMs === 0 ? kvSource : deps.source
+  if (kv && !s.inflight && deps.now() - s.lastCheck >= everyMs) {
+    s.lastCheck = deps.now()
+    s.inflight = checkPublished(isolate, env, kv, source).finally(() => (s.inflight = undefined))
     if (everyMs > 0) ctx.waitUntil(s.inflight)
   }
   if (everyMs === 0 && s.inflight) await s.inflight
@@ -25,11 +52,12 @@ export async function servingForRequest(isolate: Isolate, env: StateEnv, ctx: Ex
 }
 
 /** Read the published version and install it if newer; never throws (it runs detached). */
-export async function checkPublished(isolate: Isolate, env: StateEnv, kv: KVNamespace): Promise<void> {
+export async function checkPublished(isolate: RefreshingIsolate, env: StateEnv, kv: KVNamespace, source: ConfigSource = kvSource): Promise<void> {
   const s = isolate.state(env)
   try {
-    const value: unknown = await kv.get(PUBLISHED_KEY, 'json')
-    if (value === null) return
+    const value: unknown = await source.read(kv, s.stored?.version ?? 0)
+    if (value === NOT_NEWER && s.problem?.version === -1) s.problem = undefined
+    if (value === null || value === NOT_NEWER) return
     if (!isPublishedConfig(value)) {
       s.problem = { version: -1, errors: [`KV key ${PUBLISHED_KEY} does not hold a published config`], at: new Date().toISOString() }
       return

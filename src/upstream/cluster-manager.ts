@@ -13,7 +13,7 @@ import type { Cluster, Host } from '../compile/types.js'
 import { CircuitBreaker } from './circuit-breaker.js'
 import type { HealthAuthorityResolver } from './health/authority.js'
 import { coarseHealth, statusFlag, type ClusterHealthReport, type HealthFlag } from './health/flags.js'
-import { HealthPoller } from './health/poller.js'
+import { HealthPoller, type PollerDeps } from './health/poller.js'
 import { LOAD_BALANCERS, type LbContext, type LbDeps, type LoadBalancer } from './lb/index.js'
 import { OutlierDetector, type AttemptResult } from './outlier.js'
 import { planPriorities, type PriorityLevel } from './priority.js'
@@ -21,6 +21,8 @@ import { clusterStatus, type ClusterStatus } from './cluster-status.js'
 
 export interface ClusterManagerDeps extends LbDeps {
   sleep?: (ms: number) => Promise<void>
+  /** How health reports reach this isolate (the composition root's choice; default: poll the authority directly). */
+  health?: Pick<PollerDeps, 'source'>
 }
 
 /** Where this request can reach the health authority, and how to run background work. */
@@ -56,7 +58,7 @@ export class ClusterManager {
 
   constructor(deps: ClusterManagerDeps) {
     this.#deps = deps
-    this.#poller = new HealthPoller({ now: deps.now, sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))) })
+    this.#poller = new HealthPoller({ ...deps.health, now: deps.now, sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))) })
   }
 
   /** The state of `cluster`, rebuilt when its config hash changes (the breaker's counts survive). */

@@ -8,7 +8,7 @@ import { compileConfig } from '../../src/compile'
 import type { Snapshot } from '../../src/compile/types'
 import { loadConfig } from '../../src/config/load'
 import { buildListenerApp } from '../../src/router/app'
-import { ClusterManager } from '../../src/upstream/cluster-manager'
+import { ClusterManager, type ClusterManagerDeps } from '../../src/upstream/cluster-manager'
 import type { EchoBody } from '../support/upstream-types'
 
 export interface Endpoint {
@@ -84,11 +84,11 @@ export interface Proxy {
   fetch(path: string, init?: RequestInit): Promise<Response>
 }
 
-export function proxyFor(configJson: string, options: { health?: boolean } = {}): Proxy {
+export function proxyFor(configJson: string, options: { health?: boolean; clusterDeps?: Partial<ClusterManagerDeps> } = {}): Proxy {
   const loaded = loadConfig(configJson)
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors, null, 2))
   const snapshot = compileConfig(loaded.config)
-  const clusters = new ClusterManager({ random: Math.random, now: Date.now })
+  const clusters = new ClusterManager({ random: Math.random, now: Date.now, ...options.clusterDeps })
   const app = buildListenerApp(snapshot, snapshot.listeners[0]!, {
     fetch: (input, init) => fetch(input, init),
     bindings: {},

@@ -28,8 +28,29 @@ export interface HealthAuthority {
   setOverride(address: string, status: HostHealthStatus | null): Promise<ClusterHealthReport | 'unknown_host'>
 }
 
-/** The authority of a cluster, by name (e.g. `ns.get(ns.idFromName(name))`). */
-export type HealthAuthorityResolver = (cluster: string) => HealthAuthority
+/**
+ * Every cluster's latest report in one answer: each authority publishes its
+ * report to the hub (one more object of the same class) after every check
+ * round, so a location learns all clusters' health with one request instead
+ * of one per cluster (bench/sim: the request count, not the per-object load,
+ * is what the bill is made of).
+ */
+export interface HealthDigest {
+  readonly generatedAt: number
+  readonly reports: Readonly<Record<string, ClusterHealthReport>>
+}
+
+export interface HealthHub {
+  digest(): Promise<HealthDigest>
+  /** An authority's fresh report; answers when the digest was last read (the authority is "in use" while it is). */
+  publish(report: ClusterHealthReport): Promise<{ readAt: number }>
+}
+
+/** The authority of a cluster, by name (e.g. `ns.get(ns.idFromName(name))`), and the hub when there is one. */
+export type HealthAuthorityResolver = ((cluster: string) => HealthAuthority) & { readonly hub?: () => HealthHub }
+
+/** The hub's object name (cluster authorities are `cluster:<name>`, so no cluster name collides). */
+export const HUB_NAME = 'hub:health'
 
 export function healthTarget(cluster: Cluster, check: HealthCheckPolicy | undefined): HealthTarget {
   return {
@@ -48,5 +69,7 @@ export interface DurableObjectNamespaceLike {
 
 /** Resolver over a Durable Object namespace binding (`HEALTH`): one authority per cluster name. */
 export function namespaceResolver(ns: DurableObjectNamespaceLike): HealthAuthorityResolver {
-  return (cluster) => ns.get(ns.idFromName(`cluster:${cluster}`) as never) as HealthAuthority
+  return Object.assign((cluster: string) => ns.get(ns.idFromName(`cluster:${cluster}`) as never) as HealthAuthority, {
+    hub: () => ns.get(ns.idFromName(HUB_NAME) as never) as HealthHub,
+  })
 }

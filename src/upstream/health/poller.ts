@@ -9,10 +9,22 @@ import type { Cluster } from '../../compile/types.js'
 import { healthTarget, type HealthAuthorityResolver } from './authority.js'
 import type { ClusterHealthReport } from './flags.js'
 
+/**
+ * How one poll reaches the cluster's report: straight from its authority, or
+ * through the location's cache and the hub (health/cached.ts). `periodMs` is
+ * how often this isolate polls the cluster. 'unregistered': the poller
+ * registers the cluster with its authority and polls it directly.
+ */
+export type HealthSource = (resolve: HealthAuthorityResolver, cluster: Cluster, periodMs: number) => Promise<ClusterHealthReport | 'unregistered'>
+
 export interface PollerDeps {
   now: () => number
   sleep: (ms: number) => Promise<void>
+  /** Default: every poll asks the authority itself. */
+  source?: HealthSource
 }
+
+const direct: HealthSource = (resolve, cluster) => resolve(cluster.name).poll(cluster.hash)
 
 /** Clusters without active checks are polled only for admin overrides. */
 const OVERRIDE_POLL_MS = 5000
@@ -69,17 +81,18 @@ export class HealthPoller {
       const due = [...this.#watched.values()].filter((w) => w.nextPollAt <= now)
       for (const w of due) w.nextPollAt = now + w.periodMs
       polls += due.length
-      await Promise.all(due.map((w) => this.#pollOne(w.cluster, resolve, onReport)))
+      await Promise.all(due.map((w) => this.#pollOne(w, resolve, onReport)))
       const next = Math.min(...[...this.#watched.values()].map((w) => w.nextPollAt))
       await this.#deps.sleep(Math.max(MIN_POLL_MS / 2, next - this.#deps.now()))
     }
   }
 
-  async #pollOne(cluster: Cluster, resolve: HealthAuthorityResolver, onReport: (r: ClusterHealthReport) => void): Promise<void> {
+  async #pollOne(w: Watched, resolve: HealthAuthorityResolver, onReport: (r: ClusterHealthReport) => void): Promise<void> {
+    const cluster = w.cluster
     try {
-      const authority = resolve(cluster.name)
-      let report = await authority.poll(cluster.hash)
+      let report = await (this.#deps.source ?? direct)(resolve, cluster, w.periodMs)
       if (report === 'unregistered') {
+        const authority = resolve(cluster.name)
         await authority.register(healthTarget(cluster, cluster.resilience.healthChecks[0]))
         report = await authority.poll(cluster.hash)
       }

@@ -1,0 +1,114 @@
+/**
+ * The world the fleet runs in (assumptions, BENCHMARKS.md "Config and health
+ * distribution"): 300 locations with Zipf(1) traffic weights, machines in
+ * proportion, round trips to the Durable Objects' home and KV's central
+ * store of 10–160 ms, and Cloudflare's list prices.
+ */
+import type { FleetResult, FleetSetup, Location } from './fleet.js'
+import { BIN_MS, seeded, type Samples } from './fleet.js'
+
+export const LOCATIONS = 300
+export const MACHINES = 12_000
+
+export function locations(seed = 7): Location[] {
+  const random = seeded(seed)
+  const raw = Array.from({ length: LOCATIONS }, (_, i) => 1 / (i + 1))
+  const sum = raw.reduce((a, b) => a + b, 0)
+  return raw.map((w, i) => ({ weight: w / sum, machines: Math.max(10, Math.round((MACHINES * w) / sum)), rttMs: i === 0 ? 5 : 10 + Math.round(150 * random()) }))
+}
+
+/** Cloudflare list prices (Workers Paid, beyond the included amounts), USD. */
+export const PRICES = {
+  workersRequestPerM: 0.3,
+  workersCpuMsPerM: 0.02,
+  kvReadPerM: 0.5,
+  doRequestPerM: 0.15,
+  doGbSecondPerM: 12.5,
+  doMemoryGb: 0.128,
+}
+/** CPU a client request costs the proxy (ms), for the Workers bill of the requests themselves. */
+export const CLIENT_CPU_MS = 1
+/** CPU of one background operation in the isolate (a KV read and JSON parse, a poll, a cache read), ms. */
+export const BACKGROUND_CPU_MS = 0.1
+/** Wall time a Durable Object spends on one poll (answered from memory), ms. */
+export const DO_WALL_MS = 1
+export const MONTH_S = 30 * 24 * 3600
+
+export interface Metrics {
+  readonly design: string
+  readonly rate: number
+  readonly isolatesPeak: number
+  readonly isolatesStarted: number
+  readonly doMeanPerS: number
+  readonly doPeakPerS: number
+  readonly doTotalPerS: number
+  readonly kvReadsPerS: number
+  readonly cacheOpsPerS: number
+  readonly subrequestsPerRequest: number
+  /** Seconds after a change by which 50% / 99% of requests (of warm isolates) see it; the last stale one; the share of cold-start requests. */
+  readonly configStalenessS: { p50: number; p99: number; max: number; coldShare: number }
+  readonly healthStalenessS: { p50: number; p99: number; max: number; coldShare: number }
+  readonly bill: { kv: number; doRequests: number; doDuration: number; cpu: number; distribution: number; clientWorkers: number; percentOfClient: number }
+  readonly events: number
+}
+
+/**
+ * Delay after a change by which a fraction q of requests see it: the first
+ * bin from which on every bin's fresh share is at least q.
+ */
+export function seenBy(b: { fresh: number[]; stale: number[] }, q: number): number {
+  let at = 0
+  for (let i = 0; i < b.fresh.length; i++) {
+    const total = b.fresh[i]! + b.stale[i]!
+    if (total > 0 && b.fresh[i]! / total < q) at = i + 1
+  }
+  return (at * BIN_MS) / 1000
+}
+
+function staleness(b: Samples) {
+  let max = 0
+  b.stale.forEach((w, i) => w > 0 && (max = ((i + 1) * BIN_MS) / 1000))
+  const all = b.cold + b.fresh.reduce((a, x) => a + x, 0) + b.stale.reduce((a, x) => a + x, 0)
+  return { p50: seenBy(b, 0.5), p99: seenBy(b, 0.99), max, coldShare: all ? b.cold / all : 0 }
+}
+
+export function metrics(r: FleetResult): Metrics {
+  const s: FleetSetup = r.setup
+  const seconds = (s.endMs - s.changeAt) / 1000
+  const c = r.counters
+  const perDo = [...c.perDo.values()]
+  const doTotal = c.doRequests / seconds
+  // The busiest object: its mean over the window, and its busiest second.
+  const doMean = Math.max(0, ...perDo.map((b) => b.reduce((a, x) => a + (x ?? 0), 0) / seconds))
+  const doPeak = Math.max(0, ...perDo.flatMap((b) => Array.from(b, (x) => x ?? 0)))
+  const kv = c.kvReads / seconds
+  const cache = c.cacheOps / seconds
+  const month = (perS: number, perM: number) => (perS * MONTH_S * perM) / 1e6
+  const bill = {
+    kv: month(kv, PRICES.kvReadPerM),
+    doRequests: month(doTotal, PRICES.doRequestPerM),
+    doDuration: month(doTotal * (DO_WALL_MS / 1000) * PRICES.doMemoryGb, PRICES.doGbSecondPerM),
+    cpu: month((kv + doTotal + cache) * BACKGROUND_CPU_MS, PRICES.workersCpuMsPerM),
+    distribution: 0,
+    clientWorkers: month(s.rate, PRICES.workersRequestPerM) + month(s.rate * CLIENT_CPU_MS, PRICES.workersCpuMsPerM),
+    percentOfClient: 0,
+  }
+  bill.distribution = bill.kv + bill.doRequests + bill.doDuration + bill.cpu
+  bill.percentOfClient = (100 * bill.distribution) / bill.clientWorkers
+  return {
+    design: s.design,
+    rate: s.rate,
+    isolatesPeak: r.isolatesPeak,
+    isolatesStarted: r.isolatesStarted,
+    doMeanPerS: doMean,
+    doPeakPerS: doPeak,
+    doTotalPerS: doTotal,
+    kvReadsPerS: kv,
+    cacheOpsPerS: cache,
+    subrequestsPerRequest: (c.kvReads + c.doRequests + c.cacheOps) / Math.max(1, r.clientRequests),
+    configStalenessS: staleness(r.config),
+    healthStalenessS: staleness(r.health),
+    bill,
+    events: r.events,
+  }
+}

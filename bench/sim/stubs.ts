@@ -1,0 +1,143 @@
+/**
+ * What the simulated isolates talk to, with round trips and counts: Workers
+ * KV (a central store and a per-location read cache honouring `cacheTtl`,
+ * default 60 s — KV's documented propagation bound), one health authority
+ * Durable Object per cluster in one place (reports flip when a host's health
+ * changes), and each location's Cache API (free, local, no time).
+ * https://developers.cloudflare.com/kv/concepts/how-kv-works/
+ */
+import type { CacheMeta, LocationCache } from '../../src/upstream/location-cache.js'
+import type { HealthAuthority, HealthDigest, HealthHub } from '../../src/upstream/health/authority.js'
+import type { ClusterHealthReport } from '../../src/upstream/health/flags.js'
+import type { Clock } from './events.js'
+
+/** What background work costs, counted exactly. */
+export class Counters {
+  kvReads = 0
+  doRequests = 0
+  /** Durable Object requests the isolates make (polls, registrations, digests), without the authorities' publishing. */
+  isolateDoRequests = 0
+  readonly byMethod: Record<string, number> = {}
+  cacheOps = 0
+  /** Per authority, requests per 1-second bucket. */
+  readonly perDo = new Map<string, number[]>()
+  constructor(readonly from: number) {}
+  do(name: string, now: number, fromIsolate = true, method = 'poll'): void {
+    if (now < this.from) return
+    this.doRequests++
+    if (fromIsolate) this.byMethod[method] = (this.byMethod[method] ?? 0) + 1
+    if (fromIsolate) this.isolateDoRequests++
+    let b = this.perDo.get(name)
+    if (!b) this.perDo.set(name, (b = []))
+    const i = Math.floor((now - this.from) / 1000)
+    b[i] = (b[i] ?? 0) + 1
+  }
+}
+
+export const PUBLISHED_KEY = 'edgevoy/config/current'
+
+/** KV: writes land centrally at once; a location serves its cached copy until `cacheTtl` runs out. */
+export class KvModel {
+  central: unknown = null
+  constructor(readonly clock: Clock, readonly counters: Counters) {}
+
+  namespace(location: { kvCache: Map<string, { value: unknown; at: number }>; rttMs: number }): KVNamespace {
+    const get = async (key: string, opts?: unknown) => {
+      if (this.clock.now >= this.counters.from) this.counters.kvReads++
+      const ttlS = typeof opts === 'object' && opts && 'cacheTtl' in opts ? Number((opts as { cacheTtl: number }).cacheTtl) : 60
+      const hit = location.kvCache.get(key)
+      if (hit && this.clock.now - hit.at < ttlS * 1000) {
+        await this.clock.sleep(2)
+        return hit.value
+      }
+      await this.clock.sleep(location.rttMs)
+      location.kvCache.set(key, { value: this.central, at: this.clock.now })
+      return this.central
+    }
+    return { get } as unknown as KVNamespace
+  }
+}
+
+/** One health authority per cluster: its report says host `h0` failed from `changeAt` on. */
+export class AuthorityModel {
+  readonly #before: ClusterHealthReport
+  readonly #after: ClusterHealthReport
+  /** Registered: the fleet has run long before (the scale runs); not yet: the runtime comparison starts cold. */
+  registered = true
+  constructor(readonly name: string, readonly hash: string, readonly clock: Clock, readonly counters: Counters, readonly changeAt: number) {
+    this.#before = { cluster: name, hash, generatedAt: 0, hosts: { h0: host(false) } }
+    this.#after = { cluster: name, hash, generatedAt: changeAt, hosts: { h0: host(true) } }
+  }
+
+  /** The report as of `now` (what the authority publishes to the hub). */
+  report(now: number): ClusterHealthReport {
+    return { ...(now >= this.changeAt ? this.#after : this.#before), generatedAt: now }
+  }
+
+  stub(rttMs: number): HealthAuthority {
+    return {
+      poll: async (hash: string) => {
+        this.counters.do(this.name, this.clock.now)
+        await this.clock.sleep(rttMs)
+        if (hash !== this.hash || !this.registered) return 'unregistered'
+        return this.clock.now >= this.changeAt ? this.#after : this.#before
+      },
+      register: async () => {
+        this.counters.do(this.name, this.clock.now, true, 'register')
+        await this.clock.sleep(rttMs)
+        this.registered = true
+      },
+      reportImmediateFail: async () => {},
+      setOverride: async () => 'unknown_host',
+    }
+  }
+}
+
+/** The hub: each authority publishes to it every check interval; a digest carries every cluster's report. */
+export class HubModel {
+  constructor(readonly authorities: readonly AuthorityModel[], readonly clock: Clock, readonly counters: Counters, intervalMs: number, endMs: number) {
+    // Each authority's alarm publishes once per interval (phases spread).
+    authorities.forEach((_, i) => {
+      for (let t = (i * intervalMs) / authorities.length; t <= endMs; t += intervalMs) clock.at(t, () => authorities[i]!.registered && counters.do('hub', clock.now, false))
+    })
+  }
+
+  stub(rttMs: number): HealthHub {
+    return {
+      digest: async (): Promise<HealthDigest> => {
+        this.counters.do('hub', this.clock.now, true, 'digest')
+        await this.clock.sleep(rttMs)
+        const now = this.clock.now
+        return { generatedAt: now, reports: Object.fromEntries(this.authorities.filter((a) => a.registered).map((a) => [a.name, a.report(now)])) }
+      },
+      publish: async () => ({ readAt: 0 }),
+    }
+  }
+}
+
+const host = (failed: boolean) => ({ activeFailed: failed, timedOut: false, immediateFail: false, override: undefined, lastPassAt: 0, consecutiveFailures: 0, consecutiveSuccesses: 0, checks: 0 })
+
+/** A location's Cache API: free and local; entries expire after `keepMs`; each operation takes `latencyMs`. */
+export class CacheModel implements LocationCache {
+  readonly effective = true
+  readonly #entries = new Map<string, { meta: CacheMeta; value: unknown; until: number }>()
+  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0) {}
+
+  async get(key: string, want: (meta: CacheMeta) => boolean) {
+    this.#count()
+    if (this.latencyMs) await this.clock.sleep(this.latencyMs)
+    const e = this.#entries.get(key)
+    if (!e || e.until <= this.clock.now) return undefined
+    return want(e.meta) ? { meta: e.meta, value: e.value } : { meta: e.meta }
+  }
+
+  async put(key: string, meta: CacheMeta, value: unknown, keepMs: number) {
+    this.#count()
+    if (this.latencyMs) await this.clock.sleep(this.latencyMs)
+    this.#entries.set(key, { meta, value, until: this.clock.now + keepMs })
+  }
+
+  #count() {
+    if (this.clock.now >= this.counters.from) this.counters.cacheOps++
+  }
+}

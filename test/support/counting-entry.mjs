@@ -1,0 +1,83 @@
+// A Worker entry around edgevoy's (./worker.mjs) that counts what the isolate
+// asks of KV and of the health Durable Objects, for test/node/sim-vs-runtime:
+// `GET /__counts` answers them. The wrapped env is made once per env object,
+// so the isolate's state keeps one identity as with the bare Worker.
+import worker from './worker.mjs'
+export * from './worker.mjs'
+
+const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [] }
+
+// The location's cache (caches.default, one object per isolate): reads and writes counted too.
+const cache = caches.default
+for (const method of ['match', 'put']) {
+  const real = cache[method].bind(cache)
+  cache[method] = async (...args) => {
+    counts.cacheOps++
+    const t = Date.now()
+    try {
+      return await real(...args)
+    } finally {
+      counts.cacheMs += Date.now() - t
+    }
+  }
+}
+
+// How late timers fire against the clock the code read when it set them (a loaded machine; in
+// workerd Date.now() stands still between I/O): the model's sleeps take as long.
+const setTimeoutReal = globalThis.setTimeout
+globalThis.setTimeout = (fn, ms, ...args) => {
+  const due = Date.now() + (ms ?? 0)
+  return setTimeoutReal(() => {
+    counts.timers++
+    const late = Math.max(0, Date.now() - due)
+    counts.timerLateMs += late
+    if (counts.late.length < 5000) counts.late.push(late)
+    fn(...args)
+  }, ms)
+}
+let original
+let wrapped
+
+function wrap(env) {
+  if (env === original) return wrapped
+  const names = new WeakMap()
+  const health = env.HEALTH
+  const count = (method) => {
+    counts.doRequests++
+    counts.byMethod[method] = (counts.byMethod[method] ?? 0) + 1
+  }
+  original = env
+  wrapped = {
+    ...env,
+    CONFIG: { get: (...args) => (counts.kvReads++, env.CONFIG.get(...args)) },
+    HEALTH: {
+      idFromName: (name) => {
+        const id = health.idFromName(name)
+        names.set(id, name)
+        return id
+      },
+      get: (id) => {
+        const stub = health.get(id)
+        // Time to answer, for the model's round trip (Date.now advances across I/O in workerd).
+        const call = (method) => async (...args) => {
+          count(method)
+          const t = Date.now()
+          try {
+            return await stub[method](...args)
+          } finally {
+            counts.doMs += Date.now() - t
+          }
+        }
+        return { poll: call('poll'), register: call('register'), digest: call('digest'), reportImmediateFail: call('reportImmediateFail'), setOverride: call('setOverride'), publish: call('publish') }
+      },
+    },
+  }
+  return wrapped
+}
+
+export default {
+  fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === '/__counts') return Response.json(counts)
+    return worker.fetch(request, wrap(env), ctx)
+  },
+}
