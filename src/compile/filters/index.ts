@@ -113,73 +113,58 @@ function lowerCloudflareRateLimit(c: CloudflareRateLimitConfig): CloudflareRateL
   }
 }
 
+type Lower = (parsed: unknown) => unknown
+
+/** Filters whose per-route config is the same message as their listener config, lowered alike. */
+const SAME_AT_BOTH_LEVELS = {
+  fault: (p) => lowerFault(p as HttpFaultConfig),
+  local_ratelimit: (p) => lowerLocalRateLimit(p as LocalRateLimitConfig),
+  cloudflare_ratelimit: (p) => lowerCloudflareRateLimit(p as CloudflareRateLimitConfig),
+  csrf: (p) => lowerCsrf(p as CsrfPolicyConfig),
+  header_mutation: (p) => lowerHeaderMutationFilter(p as HeaderMutationFilterConfig),
+  header_to_metadata: (p) => lowerHeaderToMetadata(p as HeaderToMetadataConfig),
+} satisfies Partial<Record<FilterKind, Lower>>
+
+/** Listener-level lowering by kind; undefined: the filter keeps no listener config (router, cors). */
+const LISTENER_LOWER = {
+  ...SAME_AT_BOTH_LEVELS,
+  router: undefined,
+  cors: undefined,
+  rbac: (p) => lowerRbac(p as RbacFilterConfig),
+  jwt_authn: (p) => lowerJwtAuthn(p as JwtAuthenticationConfig),
+  health_check: (p) => lowerHealthCheck(p as HealthCheckConfig),
+  cache: () => undefined,
+  compressor: (p) => lowerCompressor(p as CompressorConfig),
+  decompressor: (p) => lowerDecompressor(p as DecompressorConfig),
+} satisfies Record<FilterKind, Lower | undefined>
+
+/** Per-route lowering by kind; a kind absent here takes no per-route config. */
+const PER_ROUTE_LOWER: Partial<Record<FilterKind, Lower>> = {
+  ...SAME_AT_BOTH_LEVELS,
+  cors: (p) => lowerCors(p as CorsPolicyConfig),
+  /** RBACPerRoute: `rbac` absent means no rules apply on this route. */
+  rbac: (p) => {
+    const rbac = (p as { rbac?: RbacFilterConfig }).rbac
+    return rbac ? lowerRbac(rbac) : undefined
+  },
+  jwt_authn: (p) => lowerJwtPerRoute(p as JwtPerRouteConfig),
+}
+
 /** The listener-level config of a known filter, lowered. */
 function lowerListenerConfig(kind: FilterKind, name: KnownName, raw: unknown, where: string, validated: unknown): HttpFilterIR {
   const parsed = validated ?? parseValidated(HTTP_FILTER_SCHEMAS[name]!.config, raw, where)
-  switch (kind) {
-    case 'router':
-    case 'cors':
-      return { kind } as HttpFilterIR
-    case 'fault':
-      return { kind, config: lowerFault(parsed as HttpFaultConfig) } as HttpFilterIR
-    case 'local_ratelimit':
-      return { kind, config: lowerLocalRateLimit(parsed as LocalRateLimitConfig) } as HttpFilterIR
-    case 'cloudflare_ratelimit':
-      return { kind, config: lowerCloudflareRateLimit(parsed as CloudflareRateLimitConfig) } as HttpFilterIR
-    case 'rbac':
-      return { kind, config: lowerRbac(parsed as RbacFilterConfig) } as HttpFilterIR
-    case 'jwt_authn':
-      return { kind, config: lowerJwtAuthn(parsed as JwtAuthenticationConfig) } as HttpFilterIR
-    case 'health_check':
-      return { kind, config: lowerHealthCheck(parsed as HealthCheckConfig) } as HttpFilterIR
-    case 'csrf':
-      return { kind, config: lowerCsrf(parsed as CsrfPolicyConfig) } as HttpFilterIR
-    case 'cache':
-      return { kind, config: undefined } as HttpFilterIR
-    case 'compressor':
-      return { kind, config: lowerCompressor(parsed as CompressorConfig) } as HttpFilterIR
-    case 'decompressor':
-      return { kind, config: lowerDecompressor(parsed as DecompressorConfig) } as HttpFilterIR
-    case 'header_mutation':
-      return { kind, config: lowerHeaderMutationFilter(parsed as HeaderMutationFilterConfig) } as HttpFilterIR
-    case 'header_to_metadata':
-      return { kind, config: lowerHeaderToMetadata(parsed as HeaderToMetadataConfig) } as HttpFilterIR
-  }
+  const lower: Lower | undefined = LISTENER_LOWER[kind]
+  if (!lower) return { kind } as HttpFilterIR
+  return { kind, config: lower(parsed) } as HttpFilterIR
 }
 
 /** A per-route config of a known filter, lowered. */
 function lowerPerRouteConfig(kind: FilterKind, name: KnownName, raw: Record<string, unknown>, where: string, validated: ValidatedConfigs | undefined): PerRouteFilterConfigIR {
   const schema = HTTP_FILTER_SCHEMAS[name]!.perRoute
-  if (!schema || kind === 'router') throw new Error(`${where}: ${name} takes no per-route config (only FilterConfig with disabled)`)
+  const lower = PER_ROUTE_LOWER[kind]
+  if (!schema || !lower) throw new Error(`${where}: ${name} takes no per-route config (only FilterConfig with disabled)`)
   const parsed = validated?.get(raw) ?? parseValidated(schema, raw, where)
-  switch (kind) {
-    case 'cors':
-      return { kind, config: lowerCors(parsed as CorsPolicyConfig) }
-    case 'fault':
-      return { kind, config: lowerFault(parsed as HttpFaultConfig) }
-    case 'local_ratelimit':
-      return { kind, config: lowerLocalRateLimit(parsed as LocalRateLimitConfig) }
-    case 'cloudflare_ratelimit':
-      return { kind, config: lowerCloudflareRateLimit(parsed as CloudflareRateLimitConfig) }
-    case 'rbac': {
-      const rbac = (parsed as { rbac?: RbacFilterConfig }).rbac
-      return { kind, config: rbac ? lowerRbac(rbac) : undefined }
-    }
-    case 'jwt_authn':
-      return { kind, config: lowerJwtPerRoute(parsed as JwtPerRouteConfig) }
-    case 'csrf':
-      return { kind, config: lowerCsrf(parsed as CsrfPolicyConfig) }
-    case 'header_mutation':
-      return { kind, config: lowerHeaderMutationFilter(parsed as HeaderMutationFilterConfig) }
-    case 'header_to_metadata':
-      return { kind, config: lowerHeaderToMetadata(parsed as HeaderToMetadataConfig) }
-    case 'health_check':
-    case 'cache':
-    case 'compressor':
-    case 'decompressor':
-      // No per-route schema: refused above.
-      throw new Error(`${where}: ${name} takes no per-route config (only FilterConfig with disabled)`)
-  }
+  return { kind, config: lower(parsed) } as PerRouteFilterConfigIR
 }
 
 interface HttpFilterEntry {
