@@ -5,15 +5,16 @@
  * plane lowered (or what it loaded from a serialized snapshot).
  */
 import type {
-  ClusterIR, ForwardActionIR, ListenerIR, PathRewriteIR, RetryPolicyIR, RouteActionIR, RouteIR, RouteTableIR, SnapshotIR, VirtualHostIR,
+  ClusterIR, EncodedListenerIR, EncodedRouteTableIR, EncodedSnapshotIR, EncodedVirtualHostIR, ForwardActionIR, PathRewriteIR, RetryPolicyIR, RouteActionIR, RouteColumnsIR, RoutePoolsIR,
 } from '../compile/ir.js'
 import {
-  DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
+  ROUTE_PATH_KINDS, DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
 } from '../compile/ir.js'
-import type { Cluster, FilterOverride, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
+import type { Cluster, CorsPolicy, FilterOverride, HeaderMutation, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
+import type { SnapshotEnvelope } from './format.js'
 import { linkCors, linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } from './filters.js'
 import { EMPTY_MUTATION, linkHeaderMutation } from './headers.js'
-import { linkRouteMatch } from './matchers.js'
+import { linkMatchExtras, NO_MATCH_EXTRAS, PathMatcher, routeMatchOf, type MatchExtras } from './matchers.js'
 import { Re2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 import { buildVirtualHostIndex } from './virtual-hosts.js'
@@ -25,12 +26,18 @@ const NO_METADATA = Object.freeze({})
 const NO_UPGRADES = Object.freeze({})
 
 /**
- * What serializeSnapshot writes for each linked snapshot: its IR, or the
- * serialized text it was loaded from (the data plane keeps the flat string,
- * not a second object graph, so the IR can be collected).
+ * The serialized snapshot as parsed (or as the compiler built it in memory):
+ * the envelope, route tables as columns, and the pools they name.
  */
-const sources = new WeakMap<Snapshot, SnapshotIR | string>()
-export const sourceOf = (snapshot: Snapshot): SnapshotIR | string | undefined => sources.get(snapshot)
+export type EncodedSnapshot = Omit<SnapshotEnvelope<EncodedSnapshotIR>, keyof RoutePoolsIR> & RoutePoolsIR
+
+/**
+ * What serializeSnapshot writes for each linked snapshot: the encoded form
+ * the compiler linked it from, or the serialized text it was loaded from
+ * (the data plane keeps the flat string, not a second object graph).
+ */
+const sources = new WeakMap<Snapshot, EncodedSnapshot | string>()
+export const sourceOf = (snapshot: Snapshot): EncodedSnapshot | string | undefined => sources.get(snapshot)
 
 export function linkPathRewrite(r: PathRewriteIR | undefined): PathRewrite | undefined {
   if (!r) return undefined
@@ -44,8 +51,10 @@ interface Shared {
   readonly retryPolicies: readonly RetryPolicy[]
   /** `{ kind: 'cluster', name }` targets, one per cluster name: thousands of routes name the same few clusters. */
   readonly clusterTargets: Map<string, ClusterTarget>
-  /** Linked actions by IR action: a loaded snapshot's routes share the actions its text wrote once. */
-  readonly actions: Map<RouteActionIR, RouteAction>
+  readonly pools: RoutePoolsIR
+  /** Linked pool entries by index, linked on first use: routes that share an entry in the text share one object here. */
+  readonly actions: (RouteAction | undefined)[]
+  readonly matches: (MatchExtras | undefined)[]
   /** The route table's ignore_path_parameters_in_path_matching, for its routes' path matchers. */
   readonly ignorePathParameters?: boolean
 }
@@ -116,36 +125,68 @@ function linkAction(a: RouteActionIR, shared: Shared): RouteAction {
   return { type: 'direct_response', status: a.status, body: a.body }
 }
 
-function sharedAction(a: RouteActionIR, shared: Shared): RouteAction {
-  let linked = shared.actions.get(a)
-  if (!linked) shared.actions.set(a, (linked = deepFreeze(linkAction(a, shared))))
-  return linked
+/** What a route holds besides its match and action (RouteExtrasIR), linked once per entry and virtual host. */
+interface RouteExtras {
+  readonly requestHeaders: HeaderMutation
+  readonly responseHeaders: HeaderMutation
+  readonly cors: CorsPolicy | undefined
+  readonly filterOverrides: Readonly<Record<string, FilterOverride>>
 }
 
-function linkRoute(r: RouteIR, index: number, vh: { overrides: Readonly<Record<string, FilterOverride>> }, shared: Shared): Route {
-  const own = linkFilterOverrides(r.filterOverrides)
-  const vhostOverrides = vh.overrides
-  // Frozen as built, children included (deepFreeze returns at once for what is already frozen):
-  // the snapshot's deepFreeze then stops at each route.
-  return Object.freeze({
-    name: r.name,
-    index,
-    match: linkRouteMatch(r.match, { ignorePathParameters: shared.ignorePathParameters === true }),
-    action: sharedAction(r.action, shared),
-    requestHeaders: deepFreeze(linkHeaderMutation(r.requestHeaders)),
-    responseHeaders: deepFreeze(linkHeaderMutation(r.responseHeaders)),
-    cors: r.cors ? deepFreeze(linkCors(r.cors)) : undefined,
+function linkExtras(i: number, vhostOverrides: Readonly<Record<string, FilterOverride>>, shared: Shared): RouteExtras {
+  const x = shared.pools.extras![i]!
+  const own = linkFilterOverrides(x.filterOverrides)
+  return deepFreeze({
+    requestHeaders: linkHeaderMutation(x.requestHeaders),
+    responseHeaders: linkHeaderMutation(x.responseHeaders),
+    cors: x.cors ? linkCors(x.cors) : undefined,
     // The most specific entry wins, per filter: the route's, else its virtual host's.
-    filterOverrides: deepFreeze(own === NO_OVERRIDES ? vhostOverrides : vhostOverrides === NO_OVERRIDES ? own : { ...vhostOverrides, ...own }),
+    filterOverrides: own === NO_OVERRIDES ? vhostOverrides : vhostOverrides === NO_OVERRIDES ? own : { ...vhostOverrides, ...own },
   })
 }
 
-function linkVirtualHost(vh: VirtualHostIR, shared: Shared): VirtualHost {
-  const context = { overrides: linkFilterOverrides(vh.filterOverrides) }
+/**
+ * A virtual host's routes from their columns (RouteColumnsIR). One pass, a
+ * route object, its match and its path matcher each; everything else is
+ * shared — pool entries are linked once, on first use. Frozen as built, so
+ * the snapshot's deepFreeze stops at each route.
+ */
+function linkRoutes(cols: RouteColumnsIR, vhostOverrides: Readonly<Record<string, FilterOverride>>, shared: Shared): Route[] {
+  const { path, flags, action, name, pattern, regex, match, extras } = cols
+  const { pools, actions, matches } = shared
+  const ignorePathParameters = shared.ignorePathParameters === true
+  const noExtras: RouteExtras = Object.freeze({ requestHeaders: EMPTY_MUTATION, responseHeaders: EMPTY_MUTATION, cors: undefined, filterOverrides: vhostOverrides })
+  const linkedExtras: (RouteExtras | undefined)[] = []
+  const n = path.length
+  const routes = new Array<Route>(n)
+  for (let i = 0; i < n; i++) {
+    const f = flags[i]!
+    const rx = regex === undefined ? 0 : regex[i]!
+    const p = new PathMatcher(ROUTE_PATH_KINDS[f & 3]!, path[i]!, (f & 4) === 0, (f & 8) !== 0, pattern === undefined ? 0 : pattern[i]!, rx === 0 ? undefined : regexOf(pools.regexes![rx - 1]!), ignorePathParameters)
+    const m = match === undefined ? 0 : match[i]!
+    const x = extras === undefined ? 0 : extras[i]!
+    const a = action[i]!
+    const ex = x === 0 ? noExtras : (linkedExtras[x - 1] ??= linkExtras(x - 1, vhostOverrides, shared))
+    const own = name === undefined ? 0 : name[i]!
+    routes[i] = Object.freeze({
+      name: own === 0 ? `#${i}` : own,
+      index: i,
+      match: routeMatchOf(p, m === 0 ? NO_MATCH_EXTRAS : (matches[m - 1] ??= linkMatchExtras(pools.matches![m - 1]!))),
+      action: (actions[a] ??= deepFreeze(linkAction(pools.actions[a]!, shared))),
+      requestHeaders: ex.requestHeaders,
+      responseHeaders: ex.responseHeaders,
+      cors: ex.cors,
+      filterOverrides: ex.filterOverrides,
+    })
+  }
+  return routes
+}
+
+function linkVirtualHost(vh: EncodedVirtualHostIR, shared: Shared): VirtualHost {
   return {
     name: vh.name,
     domains: vh.domains,
-    routes: vh.routes.map((r, i) => linkRoute(r, i, context, shared)),
+    routes: linkRoutes(vh.routes, deepFreeze(linkFilterOverrides(vh.filterOverrides)), shared),
     requestHeaders: linkHeaderMutation(vh.requestHeaders),
     responseHeaders: linkHeaderMutation(vh.responseHeaders),
     rateLimits: linkRateLimits(vh.rateLimits),
@@ -153,7 +194,7 @@ function linkVirtualHost(vh: VirtualHostIR, shared: Shared): VirtualHost {
   }
 }
 
-function linkRouteTable(rt: RouteTableIR, snapshotShared: Shared): RouteTable {
+function linkRouteTable(rt: EncodedRouteTableIR, snapshotShared: Shared): RouteTable {
   const shared: Shared = rt.ignorePathParameters ? { ...snapshotShared, ignorePathParameters: true } : snapshotShared
   const virtualHosts = rt.virtualHosts.map((vh) => linkVirtualHost(vh, shared))
   return {
@@ -168,7 +209,7 @@ function linkRouteTable(rt: RouteTableIR, snapshotShared: Shared): RouteTable {
   }
 }
 
-function linkListener(l: ListenerIR, shared: Shared): Listener {
+function linkListener(l: EncodedListenerIR, shared: Shared): Listener {
   return {
     name: l.name,
     address: l.address,
@@ -216,11 +257,22 @@ function linkCluster(c: ClusterIR): Cluster {
   }
 }
 
-/** A frozen runtime Snapshot from its IR (`text`: the serialized form it was read from, if any). */
-export function linkSnapshot(ir: SnapshotIR, text?: string): Snapshot {
+/**
+ * A frozen runtime Snapshot from its encoded form (src/compile/serialize.ts
+ * encodeSnapshot; parsed and checked by loadSnapshot). `source` is what
+ * serializeSnapshot writes for it: the encoded form, or the text it was read from.
+ */
+export function linkSnapshot(encoded: EncodedSnapshot, source: EncodedSnapshot | string = encoded): Snapshot {
+  const ir = encoded.snapshot
   const clusters = new Map<string, Cluster>()
   for (const c of ir.clusters) clusters.set(c.name, linkCluster(c))
-  const shared: Shared = { retryPolicies: deepFreeze((ir.retryPolicies ?? []).map(linkRetryPolicy)), clusterTargets: new Map(), actions: new Map() }
+  const shared: Shared = {
+    retryPolicies: deepFreeze((ir.retryPolicies ?? []).map(linkRetryPolicy)),
+    clusterTargets: new Map(),
+    pools: encoded,
+    actions: [],
+    matches: [],
+  }
   const snapshot: Snapshot = deepFreeze({
     version: ir.version,
     hash: ir.hash,
@@ -229,7 +281,7 @@ export function linkSnapshot(ir: SnapshotIR, text?: string): Snapshot {
     createdAt: ir.createdAt,
     serviceCluster: ir.serviceCluster,
   })
-  sources.set(snapshot, text ?? ir)
+  sources.set(snapshot, source)
   return snapshot
 }
 
