@@ -10,11 +10,12 @@ import type {
 import {
   ROUTE_PATH_KINDS, DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
 } from '../compile/ir.js'
-import type { Cluster, CorsPolicy, FilterOverride, HeaderMutation, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
+import type { Cluster, FilterOverride, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
 import type { SnapshotEnvelope } from './format.js'
 import { linkCors, linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } from './filters.js'
 import { EMPTY_MUTATION, linkHeaderMutation } from './headers.js'
-import { linkMatchExtras, NO_MATCH_EXTRAS, PathMatcher, routeMatchOf, type MatchExtras } from './matchers.js'
+import { linkMatchExtras, NO_MATCH_EXTRAS, type MatchExtras } from './matchers.js'
+import { LinkedRoute, type RouteExtras } from './route.js'
 import { Re2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 import { buildVirtualHostIndex } from './virtual-hosts.js'
@@ -125,14 +126,6 @@ function linkAction(a: RouteActionIR, shared: Shared): RouteAction {
   return { type: 'direct_response', status: a.status, body: a.body }
 }
 
-/** What a route holds besides its match and action (RouteExtrasIR), linked once per entry and virtual host. */
-interface RouteExtras {
-  readonly requestHeaders: HeaderMutation
-  readonly responseHeaders: HeaderMutation
-  readonly cors: CorsPolicy | undefined
-  readonly filterOverrides: Readonly<Record<string, FilterOverride>>
-}
-
 function linkExtras(i: number, vhostOverrides: Readonly<Record<string, FilterOverride>>, shared: Shared): RouteExtras {
   const x = shared.pools.extras![i]!
   const own = linkFilterOverrides(x.filterOverrides)
@@ -146,40 +139,43 @@ function linkExtras(i: number, vhostOverrides: Readonly<Record<string, FilterOve
 }
 
 /**
- * A virtual host's routes from their columns (RouteColumnsIR). One pass, a
- * route object, its match and its path matcher each; everything else is
- * shared — pool entries are linked once, on first use. Frozen as built, so
- * the snapshot's deepFreeze stops at each route.
+ * A virtual host's routes from their columns (RouteColumnsIR): one pass, one
+ * object per route (src/snapshot/route.ts); pool entries are linked once, on
+ * first use, and shared. Frozen as built, so the snapshot's deepFreeze stops
+ * at the array.
  */
-function linkRoutes(cols: RouteColumnsIR, vhostOverrides: Readonly<Record<string, FilterOverride>>, shared: Shared): Route[] {
+function linkRoutes(cols: RouteColumnsIR, vhostOverrides: Readonly<Record<string, FilterOverride>>, shared: Shared): readonly Route[] {
   const { path, flags, action, name, pattern, regex, match, extras } = cols
   const { pools, actions, matches } = shared
   const ignorePathParameters = shared.ignorePathParameters === true
   const noExtras: RouteExtras = Object.freeze({ requestHeaders: EMPTY_MUTATION, responseHeaders: EMPTY_MUTATION, cors: undefined, filterOverrides: vhostOverrides })
   const linkedExtras: (RouteExtras | undefined)[] = []
-  const n = path.length
-  const routes = new Array<Route>(n)
-  for (let i = 0; i < n; i++) {
+  const routes: Route[] = []
+  for (let i = 0; i < path.length; i++) {
     const f = flags[i]!
     const rx = regex === undefined ? 0 : regex[i]!
-    const p = new PathMatcher(ROUTE_PATH_KINDS[f & 3]!, path[i]!, (f & 4) === 0, (f & 8) !== 0, pattern === undefined ? 0 : pattern[i]!, rx === 0 ? undefined : regexOf(pools.regexes![rx - 1]!), ignorePathParameters)
     const m = match === undefined ? 0 : match[i]!
     const x = extras === undefined ? 0 : extras[i]!
     const a = action[i]!
-    const ex = x === 0 ? noExtras : (linkedExtras[x - 1] ??= linkExtras(x - 1, vhostOverrides, shared))
     const own = name === undefined ? 0 : name[i]!
-    routes[i] = Object.freeze({
-      name: own === 0 ? `#${i}` : own,
-      index: i,
-      match: routeMatchOf(p, m === 0 ? NO_MATCH_EXTRAS : (matches[m - 1] ??= linkMatchExtras(pools.matches![m - 1]!))),
-      action: (actions[a] ??= deepFreeze(linkAction(pools.actions[a]!, shared))),
-      requestHeaders: ex.requestHeaders,
-      responseHeaders: ex.responseHeaders,
-      cors: ex.cors,
-      filterOverrides: ex.filterOverrides,
-    })
+    routes.push(
+      new LinkedRoute(
+        own === 0 ? `#${i}` : own,
+        i,
+        (actions[a] ??= deepFreeze(linkAction(pools.actions[a]!, shared))),
+        ROUTE_PATH_KINDS[f & 3]!,
+        path[i]!,
+        (f & 4) === 0,
+        (f & 8) !== 0,
+        pattern === undefined ? 0 : pattern[i]!,
+        rx === 0 ? undefined : regexOf(pools.regexes![rx - 1]!),
+        ignorePathParameters,
+        m === 0 ? NO_MATCH_EXTRAS : (matches[m - 1] ??= linkMatchExtras(pools.matches![m - 1]!)),
+        x === 0 ? noExtras : (linkedExtras[x - 1] ??= linkExtras(x - 1, vhostOverrides, shared)),
+      ),
+    )
   }
-  return routes
+  return Object.freeze(routes)
 }
 
 function linkVirtualHost(vh: EncodedVirtualHostIR, shared: Shared): VirtualHost {

@@ -228,11 +228,11 @@ export class PathMatcher implements PathPredicate {
     this.pattern = pattern
     this.want = caseSensitive ? value : value.toLowerCase()
     this.regex = regex
-    Object.freeze(this)
   }
 
-  static of(p: PathMatchIR, ignorePathParameters = false): PathMatcher {
-    return new PathMatcher(p.kind, p.value, p.caseSensitive !== false, p.honoFoldCase === true, p.honoPattern ?? null, p.regex ? regexOf(p.regex) : undefined, ignorePathParameters)
+  /** Frozen (a subclass freezes itself once its own fields are set: src/snapshot/route.ts). */
+  static of(p: PathMatchIR, ignorePathParameters = false): PathPredicate {
+    return Object.freeze(new PathMatcher(p.kind, p.value, p.caseSensitive !== false, p.honoFoldCase === true, p.honoPattern ?? null, p.regex ? regexOf(p.regex) : undefined, ignorePathParameters))
   }
 
   get honoPattern(): string | undefined {
