@@ -127,7 +127,14 @@ export function buildRouteIndex(vhost: VirtualHost, options: { threshold?: numbe
  * segments once: its cost follows the path's depth, not the route count.
  */
 class SegmentNode {
+  /**
+   * The children by segment. Most nodes of a large table have one child
+   * (`/static/svc2` → `index.html`): it is kept in `only`/`onlyNode`, and a
+   * Map is made for the second — a Map per node was most of the index's heap.
+   */
   children: Map<string, SegmentNode> | undefined
+  only: string | undefined
+  onlyNode: SegmentNode | undefined
   param: SegmentNode | undefined
   /** Routes any path that reaches this node may take (a final `*`). */
   rest: number[] | undefined
@@ -145,19 +152,26 @@ class SegmentNode {
         ;(n.rest ??= []).push(index)
         return
       }
-      if (seg.charCodeAt(0) === 58 /* : */) n = n.param ??= new SegmentNode()
-      else {
-        const children = (n.children ??= new Map())
-        let c = children.get(seg)
-        if (!c) children.set(seg, (c = new SegmentNode()))
-        n = c
-      }
+      n = seg.charCodeAt(0) === 58 /* : */ ? (n.param ??= new SegmentNode()) : n.child(seg)
       if (slash < 0) {
         ;(n.end ??= []).push(index)
         return
       }
       from = slash + 1
     }
+  }
+
+  /** The child for `seg`, made if there is none. */
+  private child(seg: string): SegmentNode {
+    if (this.only === undefined) {
+      this.only = seg
+      return (this.onlyNode = new SegmentNode())
+    }
+    if (this.only === seg) return this.onlyNode!
+    const children = (this.children ??= new Map([[this.only, this.onlyNode!]]))
+    let c = children.get(seg)
+    if (!c) children.set(seg, (c = new SegmentNode()))
+    return c
   }
 
   /** Every route whose pattern the path (from `pos`, just after a "/") reaches, appended to `out`. */
@@ -169,7 +183,7 @@ class SegmentNode {
     }
     const slash = path.indexOf('/', pos)
     const seg = slash < 0 ? path.slice(pos) : path.slice(pos, slash)
-    const child = this.children?.get(seg)
+    const child = this.children !== undefined ? this.children.get(seg) : this.only === seg ? this.onlyNode : undefined
     if (child) child.step(path, slash, out)
     if (this.param && seg !== '') this.param.step(path, slash, out)
   }

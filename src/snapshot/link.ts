@@ -5,12 +5,12 @@
  * plane lowered (or what it loaded from a serialized snapshot).
  */
 import type {
-  ClusterIR, EncodedListenerIR, EncodedRouteTableIR, EncodedSnapshotIR, EncodedVirtualHostIR, ForwardActionIR, PathRewriteIR, RetryPolicyIR, RouteActionIR, RouteColumnsIR, RoutePoolsIR,
+  ClusterIR, HostIR, EncodedListenerIR, EncodedRouteTableIR, EncodedSnapshotIR, EncodedVirtualHostIR, ForwardActionIR, PathRewriteIR, RetryPolicyIR, RouteActionIR, RouteColumnsIR, RoutePoolsIR,
 } from '../compile/ir.js'
 import {
   ROUTE_PATH_KINDS, DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
 } from '../compile/ir.js'
-import type { Cluster, FilterOverride, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
+import type { Cluster, FilterOverride, Host, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
 import type { SnapshotEnvelope } from './format.js'
 import { linkCors, linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } from './filters.js'
 import { EMPTY_MUTATION, linkHeaderMutation } from './headers.js'
@@ -224,33 +224,56 @@ function linkListener(l: EncodedListenerIR, shared: Shared): Listener {
   }
 }
 
+const DEFAULT_BREAKERS = Object.freeze({ ...DEFAULT_CIRCUIT_BREAKERS, retryBudget: undefined })
+/** What a cluster that configures none of it gets: one frozen object for all of them. */
+const DEFAULT_RESILIENCE = Object.freeze({
+  healthChecks: NONE,
+  outlier: undefined,
+  circuitBreakers: DEFAULT_BREAKERS,
+  healthyPanicThreshold: DEFAULT_HEALTHY_PANIC_THRESHOLD,
+  overprovisioningFactor: DEFAULT_OVERPROVISIONING_FACTOR,
+})
+
+function linkHost(h: HostIR): Host {
+  return Object.freeze({
+    address: h.address,
+    hostname: h.hostname,
+    port: h.port,
+    origin: h.origin,
+    weight: h.weight ?? 1,
+    priority: h.priority ?? 0,
+    locality: h.locality ? deepFreeze(h.locality) : NO_LOCALITY,
+    localityWeight: h.localityWeight,
+    configuredHealth: h.configuredHealth ?? 'UNKNOWN',
+    binding: h.binding,
+    metadata: h.metadata ? deepFreeze(h.metadata) : NO_METADATA,
+  })
+}
+
+/** Frozen as built (defaults shared), so the snapshot's deepFreeze stops at each cluster. */
 function linkCluster(c: ClusterIR): Cluster {
-  return {
+  const hosts: Host[] = []
+  for (const h of c.hosts) hosts.push(linkHost(h))
+  const defaults = c.healthChecks === undefined && c.outlier === undefined && c.circuitBreakers === undefined && c.healthyPanicThreshold === undefined && c.overprovisioningFactor === undefined
+  return Object.freeze({
     name: c.name,
     type: c.type,
     lbPolicy: c.lbPolicy,
-    hosts: c.hosts.map((h) => ({
-      ...h,
-      weight: h.weight ?? 1,
-      priority: h.priority ?? 0,
-      locality: h.locality ?? NO_LOCALITY,
-      localityWeight: h.localityWeight,
-      configuredHealth: h.configuredHealth ?? 'UNKNOWN',
-      binding: h.binding,
-      metadata: h.metadata ?? NO_METADATA,
-    })),
+    hosts: Object.freeze(hosts),
     connectTimeoutMs: c.connectTimeoutMs,
     tls: c.tls,
-    resilience: {
-      healthChecks: c.healthChecks ?? NONE,
-      outlier: c.outlier,
-      circuitBreakers: { ...(c.circuitBreakers ?? DEFAULT_CIRCUIT_BREAKERS), retryBudget: c.circuitBreakers?.retryBudget },
-      healthyPanicThreshold: c.healthyPanicThreshold ?? DEFAULT_HEALTHY_PANIC_THRESHOLD,
-      overprovisioningFactor: c.overprovisioningFactor ?? DEFAULT_OVERPROVISIONING_FACTOR,
-    },
-    lb: c.lb ?? DEFAULT_CLUSTER_LB,
+    resilience: defaults
+      ? DEFAULT_RESILIENCE
+      : deepFreeze({
+          healthChecks: c.healthChecks ?? NONE,
+          outlier: c.outlier,
+          circuitBreakers: c.circuitBreakers ? { ...c.circuitBreakers, retryBudget: c.circuitBreakers.retryBudget } : DEFAULT_BREAKERS,
+          healthyPanicThreshold: c.healthyPanicThreshold ?? DEFAULT_HEALTHY_PANIC_THRESHOLD,
+          overprovisioningFactor: c.overprovisioningFactor ?? DEFAULT_OVERPROVISIONING_FACTOR,
+        }),
+    lb: c.lb ? deepFreeze(c.lb) : DEFAULT_CLUSTER_LB,
     hash: c.hash,
-  }
+  })
 }
 
 /**
@@ -295,7 +318,8 @@ export function deepFreeze<T>(value: T): T {
   }
   Object.freeze(value)
   if (Array.isArray(value)) for (let i = 0; i < value.length; i++) deepFreeze(value[i])
-  else for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k])
+  // for…in reads a fast object's enum cache; Object.keys would allocate an array per object.
+  else for (const k in value) deepFreeze((value as Record<string, unknown>)[k])
   return value
 }
 
