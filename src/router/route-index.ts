@@ -8,7 +8,7 @@
 import type { Router } from 'hono/router'
 import { TrieRouter } from 'hono/router/trie-router'
 import type { MatchRequest, QueryParams, Route, VirtualHost } from '../compile/types.js'
-import { RawQuery, routeMatchHolds } from '../snapshot/matchers.js'
+import { PathMatcher, RawQuery, routeMatchHolds } from '../snapshot/matchers.js'
 
 export interface RouteIndex {
   /**
@@ -73,14 +73,24 @@ type Found = readonly (readonly [number, unknown])[]
 export function buildRouteIndex(vhost: VirtualHost, options: { threshold?: number } = {}): RouteIndex {
   const routes = vhost.routes
   if (routes.length <= (options.threshold ?? INDEX_THRESHOLD)) return linearIndex(routes)
-  const paths = new Map<string, number[]>()
-  const under = new Map<string, number[]>()
+  const paths: Table = new Map()
+  const under: Table = new Map()
   let params: SegmentNode | undefined
   let folded: Router<number> | undefined
-  const partial = new Map<string, number[]>()
+  const partial: Table = new Map()
   const alwaysList: number[] = []
   for (const r of routes) {
-    const { honoPattern, honoFoldCase, kind, value } = r.match.path
+    const path = r.match.path
+    if (path instanceof PathMatcher && path.derivedPattern && !path.honoFoldCase) {
+      // The same tables as below, filed by the value itself (routePattern: prefix `v*`, path `v`, path_separated_prefix `v/*`).
+      const v = path.value
+      if (path.kind === 'path') add(paths, v, r.index)
+      else if (path.kind === 'path_separated_prefix') add(under, v, r.index)
+      else if (v.endsWith('/')) add(under, v.slice(0, -1), r.index)
+      else add(partial, v, r.index)
+      continue
+    }
+    const { honoPattern, honoFoldCase, kind, value } = path
     if (honoPattern === undefined) alwaysList.push(r.index)
     else if (honoFoldCase) (folded ??= new TrieRouter()).add('ALL', honoPattern, r.index)
     else if (kind === 'prefix' && !value.endsWith('/')) add(partial, value, r.index)
@@ -95,19 +105,16 @@ export function buildRouteIndex(vhost: VirtualHost, options: { threshold?: numbe
   return {
     select(request, pathname, query) {
       const cand: number[] = []
-      const exact = paths.get(pathname)
-      if (exact) for (const i of exact) cand.push(i)
+      push(cand, paths.get(pathname))
       for (let l = 0; l < underLengths.length && underLengths[l]! <= pathname.length; l++) {
         const len = underLengths[l]!
         // `/a/b/*` holds `/a/b` and what is under `/a/b/`; `/*` (the key "") every path.
-        const hit = len === pathname.length ? under.get(pathname) : len === 0 || pathname.charCodeAt(len) === 47 /* / */ ? under.get(pathname.slice(0, len)) : undefined
-        if (hit) for (const i of hit) cand.push(i)
+        push(cand, len === pathname.length ? under.get(pathname) : len === 0 || pathname.charCodeAt(len) === 47 /* / */ ? under.get(pathname.slice(0, len)) : undefined)
       }
       if (params) params.collect(pathname, 1, cand)
       if (folded) collect(cand, folded.match('GET', pathname.toLowerCase())[0] as Found)
       for (let l = 0; l < partialLengths.length && partialLengths[l]! <= pathname.length; l++) {
-        const hit = partial.get(pathname.slice(0, partialLengths[l]))
-        if (hit) for (const i of hit) cand.push(i)
+        push(cand, partial.get(pathname.slice(0, partialLengths[l])))
       }
       // Only the few narrowed candidates are ever sorted, when the sources interleave; `always` is sorted once, at build.
       if (!isAscending(cand, 0)) cand.sort(ascending)
@@ -126,10 +133,20 @@ export function buildRouteIndex(vhost: VirtualHost, options: { threshold?: numbe
   }
 }
 
-function add(table: Map<string, number[]>, key: string, index: number): void {
-  const list = table.get(key)
-  if (list) list.push(index)
-  else table.set(key, [index])
+/** Routes by key: one route (most keys) as its index, several as a list — no array per route. */
+type Table = Map<string, number | number[]>
+
+function add(table: Table, key: string, index: number): void {
+  const hit = table.get(key)
+  if (hit === undefined) table.set(key, index)
+  else if (typeof hit === 'number') table.set(key, [hit, index])
+  else hit.push(index)
+}
+
+function push(out: number[], hit: number | readonly number[] | undefined): void {
+  if (hit === undefined) return
+  if (typeof hit === 'number') out.push(hit)
+  else for (const i of hit) out.push(i)
 }
 
 /** The distinct key lengths, ascending. */

@@ -235,6 +235,11 @@ export class PathMatcher implements PathPredicate {
     return Object.freeze(new PathMatcher(p.kind, p.value, p.caseSensitive !== false, p.honoFoldCase === true, p.honoPattern ?? null, p.regex ? regexOf(p.regex) : undefined, ignorePathParameters))
   }
 
+  /** The Hono pattern is routePattern's for this kind and value: the route index files the value without building it. */
+  get derivedPattern(): boolean {
+    return this.pattern === 0
+  }
+
   get honoPattern(): string | undefined {
     const p = this.pattern
     return p === 0 ? routePattern(this.kind, this.value, this.honoFoldCase) : p ?? undefined
