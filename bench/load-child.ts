@@ -3,7 +3,9 @@
  * what an isolate pays to serve a published or built config — loadSnapshot
  * (src/snapshot/load.ts) of the serialized text, plus a route index per
  * virtual host — for the seed config and the 10,000-route / 1,000-cluster
- * config, first run and warm, and the heap while loading and after.
+ * config, first run and warm, and the heap while loading and after; and
+ * what loading leaves to the first request — a regex's first run unpacks its
+ * program — per distinct regex.
  * argv: the two serialized snapshot files (written by the parent, so this
  * process never ran the compiler). Prints JSON on stdout.
  */
@@ -50,13 +52,34 @@ bigText = undefined
 const retained = settle() - baseline
 const peakMiB = (peak - baseline) / 2 ** 20
 const keep = [big.snapshot.hash, big.indexes.length]
+
+// What loading defers: a safe_regex's program is unpacked when the regex first runs (src/snapshot/regex.ts).
+// The first test of each distinct regex pays that (and its DFA's start, lazy before too); the second is a plain match.
+const regexPaths = new Map<string, { test(path: string): boolean; value: string }>()
+for (const l of big.snapshot.listeners)
+  for (const vh of l.routeTable.virtualHosts) for (const r of vh.routes) if (r.match.path.kind === 'safe_regex') regexPaths.set(r.match.path.value, r.match.path)
+const timeAll = () => {
+  const t = performance.now()
+  for (const p of regexPaths.values()) p.test(p.value)
+  return performance.now() - t
+}
+const regexFirst = timeAll()
+const regexAgain = timeAll()
 const bigWarm = median(Array.from({ length: 3 }, () => loadOnce(readFileSync(bigFile!, 'utf8')).totalMs))
 
 const phases = (r: { loadMs: number; indexMs: number; totalMs: number }) => ({ loadMs: r.loadMs, indexMs: r.indexMs, totalMs: r.totalMs })
 process.stdout.write(
   JSON.stringify({
     seed: { cold: phases(seedCold), warmMs: seedWarm, bytes: seedText.length },
-    large: { cold: phases(big), warmMs: bigWarm, bytes: bigBytes, peakMiB, retainedMiB: retained / 2 ** 20, gc: Boolean(gc) },
+    large: {
+      cold: phases(big),
+      warmMs: bigWarm,
+      bytes: bigBytes,
+      peakMiB,
+      retainedMiB: retained / 2 ** 20,
+      gc: Boolean(gc),
+      regexes: { count: regexPaths.size, firstUs: (regexFirst * 1000) / regexPaths.size, againUs: (regexAgain * 1000) / regexPaths.size },
+    },
     keep,
   }),
 )

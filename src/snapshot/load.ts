@@ -39,35 +39,37 @@ export function readEnvelope(text: string): EncodedSnapshot {
 /**
  * A virtual host's route columns are as long as each other and name only
  * pool entries the snapshot has: the linker then reads them without checks.
+ * (Plain functions, no closures per virtual host: bundlers that keep names pay a defineProperty per closure.)
  */
 function checkColumns(vhost: string, cols: RouteColumnsIR, env: EncodedSnapshot): void {
-  const bad = (what: string) => refuse(`serialized snapshot: virtual host ${JSON.stringify(vhost)}: ${what}`)
-  if (cols === null || typeof cols !== 'object' || !Array.isArray(cols.path)) throw bad('routes are not route columns')
+  if (cols === null || typeof cols !== 'object' || !Array.isArray(cols.path)) throw badColumns(vhost, 'routes are not route columns')
   const n = cols.path.length
-  const column = (c: readonly unknown[] | undefined, what: string, optional: boolean) => {
-    if (c === undefined ? !optional : !Array.isArray(c) || c.length !== n) throw bad(`route column ${what} does not have one entry per route`)
-  }
-  column(cols.flags, 'flags', false)
-  column(cols.action, 'action', false)
-  column(cols.name, 'name', true)
-  column(cols.pattern, 'pattern', true)
-  const inPool = (c: readonly number[] | undefined, pool: readonly unknown[] | undefined, what: string, base: 0 | 1) => {
-    column(c, what, base === 1)
-    if (c === undefined) return
-    const size = pool?.length ?? 0
-    for (let i = 0; i < n; i++) {
-      const k = c[i]!
-      // 1-based columns use 0 for "none".
-      if (!Number.isInteger(k) || k < 0 || k - base >= size)
-        throw bad(`route ${i} names ${what} ${JSON.stringify(k)}, which the snapshot does not have`)
-    }
-  }
-  inPool(cols.action, env.actions, 'action', 0)
-  inPool(cols.regex, env.regexes, 'regex', 1)
-  inPool(cols.match, env.matches, 'match', 1)
-  inPool(cols.extras, env.extras, 'extras', 1)
+  checkLength(vhost, cols.flags, n, 'flags', false)
+  checkLength(vhost, cols.name, n, 'name', true)
+  checkLength(vhost, cols.pattern, n, 'pattern', true)
+  checkPool(vhost, cols.action, n, env.actions, 'action', 0)
+  checkPool(vhost, cols.regex, n, env.regexes, 'regex', 1)
+  checkPool(vhost, cols.match, n, env.matches, 'match', 1)
+  checkPool(vhost, cols.extras, n, env.extras, 'extras', 1)
   // A safe_regex path (kind 2) runs its regex.
-  for (let i = 0; i < n; i++) if ((cols.flags[i]! & 3) === 2 && !cols.regex?.[i]) throw bad(`route ${i} is a safe_regex path without a regex`)
+  for (let i = 0; i < n; i++) if ((cols.flags[i]! & 3) === 2 && !cols.regex?.[i]) throw badColumns(vhost, `route ${i} is a safe_regex path without a regex`)
+}
+
+const badColumns = (vhost: string, what: string) => refuse(`serialized snapshot: virtual host ${JSON.stringify(vhost)}: ${what}`)
+
+function checkLength(vhost: string, c: readonly unknown[] | undefined, n: number, what: string, optional: boolean): void {
+  if (c === undefined ? !optional : !Array.isArray(c) || c.length !== n) throw badColumns(vhost, `route column ${what} does not have one entry per route`)
+}
+
+/** `base` 1: the column holds 1 + an index, 0 for none (and may be absent); 0: an index, always there. */
+function checkPool(vhost: string, c: readonly number[] | undefined, n: number, pool: readonly unknown[] | undefined, what: string, base: 0 | 1): void {
+  checkLength(vhost, c, n, what, base === 1)
+  if (c === undefined) return
+  const size = pool?.length ?? 0
+  for (let i = 0; i < n; i++) {
+    const k = c[i]!
+    if (!Number.isInteger(k) || k < 0 || k - base >= size) throw badColumns(vhost, `route ${i} names ${what} ${JSON.stringify(k)}, which the snapshot does not have`)
+  }
 }
 
 /** Serialized text → the runtime Snapshot, or throws ProxyError `snapshot_incompatible`. */
