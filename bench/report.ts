@@ -101,7 +101,14 @@ export function printReport(r: Any): string {
     cold.push(['10k routes / 1k clusters snapshot, first run', `${fmt(ld.large.cold.totalMs)} ms`, `${p(ld.large.cold)}; ${kib(ld.large.bytes)} serialized`, '≤ 100 ms', ok(ld.large.cold.totalMs <= 100)])
     cold.push(['  same, warm (median of 3)', `${fmt(ld.large.warmMs)} ms`, '', '', ''])
     const rx = ld.large.regexes
-    if (rx) cold.push(['  deferred to first use: a safe_regex program is unpacked when it first runs', `${fmt(rx.firstUs)} µs per regex`, `${rx.count} distinct regexes; a later match ${fmt(rx.againUs)} µs`, '', ''])
+    if (rx)
+      cold.push([
+        '  left to first use: a safe_regex program is unpacked when the regex first runs',
+        `${fmt(rx.unpackUs)} µs per regex`,
+        `${rx.count} distinct regexes; a first run in all (unpack + the DFA's start, lazy before) ${fmt(rx.firstUs)} µs, a later one ${fmt(rx.againUs)} µs`,
+        '',
+        '',
+      ])
     cold.push(['  heap while loading: peak above baseline / retained after GC', `${fmt(ld.large.peakMiB)} / ${fmt(ld.large.retainedMiB)} MiB`, 'Node V8 heapUsed, --expose-gc', '≤ 48 / ≤ 32 MiB', ok(ld.large.peakMiB <= 48 && ld.large.retainedMiB <= 32)])
     const compileBase = r.compile && !failed(r.compile) ? r.compile : undefined
     goals14.push(['seed snapshot load ≤ 1 ms warm', `${fmt(ld.seed.warmMs)} ms`, compileBase ? `compiling it: ${fmt(compileBase.seed.warm.totalMs)} ms` : '—', ld.seed.warmMs <= 1])

@@ -15,8 +15,9 @@ export function regexOf(ir: RegexIR): Re2Regex {
   let re = built.get(ir.re2)
   if (!re) {
     if (built.size >= MAX_CACHED) built.clear()
-    // Unpacked when the regex first runs: a route table of a thousand regexes, most of them rarely
-    // reached, then loads without building a thousand programs (~2 µs each, in bench/load-child.ts).
+    // Unpacked when the regex first runs (its DFA starts then too): a route table of a thousand
+    // regexes, most rarely reached, loads without building a thousand programs. The bench's load
+    // section prints the unpacking a first run pays (~10–30 µs per regex on a shared 2-core machine).
     const program = ir.program
     built.set(ir.re2, (re = new Re2Regex(() => programFromJson(program), ir.re2)))
   }
