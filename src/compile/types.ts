@@ -11,7 +11,7 @@ import type { Re2Regex } from '../regex/index.js'
 import type {
   AccessLogIR, CircuitBreakerIR, MaxStreamDurationIR, MirrorPolicyIR, ClusterLbIR, CorsPolicyIR, FaultIR, FractionIR, HashPolicyIR, HealthCheckIR, HostIR, HttpFilterIR,
   JwtAuthnIR, JwtPerRouteIR, LocalRateLimitIR, CloudflareRateLimitIR, OutlierIR, RbacIR, RouteMatchIR, TracingIR, ZipkinIR,
-  CompressorIR, DecompressorIR, HeaderToMetadataIR,
+  CompressorIR, DecompressorIR, HeaderToMetadataIR, OAuth2IR,
 } from './ir.js'
 
 /** What a header value's command operators read (`%REQ(x)%`, `%UPSTREAM_REMOTE_ADDRESS%`, …). */
@@ -320,6 +320,7 @@ export interface PerRouteConfigs {
   readonly csrf: CsrfPolicy
   readonly header_mutation: HeaderMutationFilterConfig
   readonly header_to_metadata: HeaderToMetadataConfig
+  readonly oauth2: never
   readonly health_check: never
   readonly cache: never
   readonly compressor: never
@@ -343,6 +344,7 @@ export interface FilterConfigs {
   readonly decompressor: DecompressorConfig
   readonly header_mutation: HeaderMutationFilterConfig
   readonly header_to_metadata: HeaderToMetadataConfig
+  readonly oauth2: OAuth2Config | undefined
 }
 
 export type HttpFilterKind = HttpFilterIR['kind']
@@ -518,3 +520,14 @@ export interface Snapshot {
   readonly serviceCluster: string | undefined
 }
 
+
+/** `envoy.filters.http.oauth2`, compiled: matchers as predicates, redirect_uri as a formatter over the request's headers. */
+export interface OAuth2Config extends Omit<OAuth2IR, 'redirectUri' | 'redirectPathMatcher' | 'signoutPath' | 'passThroughMatchers' | 'denyRedirectMatchers'> {
+  /** redirect_uri filled in from the request (`%REQ(name)%`; pseudo-headers as Envoy reads them). */
+  readonly redirectUri: (header: (name: string) => string) => string
+  /** Matched against `:path` without its query (type.matcher.v3.PathMatcher). */
+  readonly redirectPathMatcher: StringMatch
+  readonly signoutPath: StringMatch
+  readonly passThroughMatchers: readonly HeaderPredicate[]
+  readonly denyRedirectMatchers: readonly HeaderPredicate[]
+}

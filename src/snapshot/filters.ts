@@ -10,6 +10,7 @@ import type {
 import { linkHeaderMutation } from './headers.js'
 import { linkHeaderMatcher, linkRouteMatch, linkStringMatcher } from './matchers.js'
 import { linkRbac } from './rbac.js'
+import { linkOAuth2 } from './oauth2.js'
 
 const NONE: readonly never[] = Object.freeze([])
 
@@ -92,6 +93,8 @@ export function linkHttpFilter(f: HttpFilterIR): HttpFilter {
       return { ...base, kind: f.kind, config: f.config } as HttpFilter
     case 'header_mutation':
       return { ...base, kind: f.kind, config: linkHeaderMutationFilter(f.config) }
+    case 'oauth2':
+      return { ...base, kind: f.kind, config: f.config ? linkOAuth2(f.config) : undefined }
   }
 }
 

@@ -18,6 +18,7 @@
  *   /ws               WebSocket (RFC 6455 by hand): echoes each text frame
  *   /response-headers?k=v  echo, with each query parameter added as a response header
  *   /gzip             echo JSON gzip-encoded (`Content-Encoding: gzip`)
+ *   /oauth2/token     a real OAuth 2.0 token endpoint (oauth2-token-endpoint.ts)
  *   /health           200 `ok`, or 503 after `setBehavior({ healthy: false })`
  *   /jwks/:pad?jwk=J  a JWKS `{ keys: [J], pad: "xxx…" }` with `pad` bytes of padding
  *                     (`&chunked=1`: no Content-Length), for jwt_authn's size limit
@@ -31,6 +32,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import type { EchoBody, UpstreamBehavior } from './upstream-types'
 import { acceptWebSocket } from './websocket'
+import { tokenEndpoint } from './oauth2-token-endpoint'
 
 export type { EchoBody, UpstreamBehavior } from './upstream-types'
 
@@ -91,6 +93,7 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     if (behavior.delayMs) await sleep(behavior.delayMs, req)
     if (first === 'slow') await sleep(Number(arg), req)
     if (req.destroyed || res.destroyed) return
+    if (first === 'oauth2' && arg === 'token') return void (last = await tokenEndpoint(id, req, res, url))
 
     const echo = await readEcho(id, req)
     last = echo

@@ -302,3 +302,79 @@ describe('loadSnapshot refuses what it cannot trust', () => {
     }
   })
 })
+
+// envoy.filters.http.oauth2: its compiled config (defaults, cookie names, SameSite, secrets,
+// redirect_uri formatter, path and header matchers) survives serialize → load.
+const oauthMatcherArb = fc.constantFrom({ name: 'x-a', exact_match: '1' }, { name: ':path', string_match: { safe_regex: { regex: '^/(login|static/.*)$' } }, invert_match: true }, { name: 'x-b', present_match: true })
+const oauth2Arb = fc.record(
+  {
+    forward_bearer_token: fc.boolean(),
+    auth_scopes: fc.array(fc.constantFrom('openid', 'email', 'user:email'), { maxLength: 3 }),
+    resources: fc.array(fc.constantFrom('https://api.example.com/', 'urn:x'), { maxLength: 2 }),
+    auth_type: fc.constantFrom('URL_ENCODED_BODY', 'BASIC_AUTH'),
+    use_refresh_token: fc.boolean(),
+    default_expires_in: fc.constantFrom('600s', '0s', '3600s'),
+    pass_through_matcher: fc.array(oauthMatcherArb, { maxLength: 2 }),
+    deny_redirect_matcher: fc.array(oauthMatcherArb, { maxLength: 2 }),
+    redirect_uri: fc.constantFrom('%REQ(x-forwarded-proto)%://%REQ(:authority)%/callback', 'https://app.example.com/cb', '%REQ(x-a)%/cb'),
+    cookie_configs: fc.record({ bearer_token_cookie_config: fc.record({ same_site: fc.constantFrom('DISABLED', 'STRICT', 'LAX', 'NONE') }) }, { requiredKeys: [] }),
+    disable_id_token_set_cookie: fc.boolean(),
+    inlineHmac: fc.boolean(),
+    cookieName: fc.constantFrom('', 'Tok'),
+  },
+  { requiredKeys: ['inlineHmac', 'cookieName', 'redirect_uri'] },
+)
+
+describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c) for the oauth2 filter', () => {
+  it('keeps every compiled field and decides matchers and redirect_uri alike', () => {
+    fc.assert(
+      fc.property(oauth2Arb, ({ inlineHmac, cookieName, ...fields }) => {
+        const config = bootstrap({
+          clusters: { a: [8001], oauth: [8009] },
+          http_filters: [
+            {
+              name: 'envoy.filters.http.oauth2',
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.filters.http.oauth2.v3.OAuth2',
+                config: {
+                  token_endpoint: { cluster: 'oauth', uri: 'oauth.example.com/token', timeout: '3s' },
+                  authorization_endpoint: 'https://oauth.example.com/authorize',
+                  redirect_path_matcher: { path: { prefix: '/callback' } },
+                  signout_path: { path: { exact: '/signout' } },
+                  credentials: { client_id: 'c', token_secret: { name: 'tok' }, hmac_secret: { name: 'hmac' }, cookie_names: { bearer_token: cookieName } },
+                  ...fields,
+                },
+              },
+            },
+            { name: 'envoy.filters.http.router' },
+          ],
+          virtual_hosts: [{ name: 'any', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a' } }] }],
+        })
+        if (inlineHmac) (config.static_resources as Record<string, unknown>).secrets = [{ name: 'hmac', generic_secret: { secret: { inline_string: 'k' } } }]
+        const compiled = compileJson(config)
+        const loaded = loadSnapshot(serializeSnapshot(compiled))
+        const oauth = (s: Snapshot) => {
+          const f = s.listeners[0]!.httpFilters.find((x) => x.kind === 'oauth2')
+          return f?.kind === 'oauth2' ? f.config! : undefined
+        }
+        const [a, b] = [oauth(compiled)!, oauth(loaded)!]
+        const data = (c: typeof a) => JSON.parse(JSON.stringify(c)) as unknown
+        expect(data(b)).toEqual(data(a))
+        const header = (n: string) => (n === ':authority' ? 'app.example.com' : n === 'x-forwarded-proto' ? 'https' : n === 'x-a' ? 'https://x' : '')
+        expect(b.redirectUri(header)).toBe(a.redirectUri(header))
+        for (const p of ['/callback', '/callback/x', '/signout', '/app']) {
+          expect(b.redirectPathMatcher(p)).toBe(a.redirectPathMatcher(p))
+          expect(b.signoutPath(p)).toBe(a.signoutPath(p))
+        }
+        for (const path of ['/login', '/static/a.js', '/app']) {
+          for (const headers of [new Headers(), new Headers({ 'x-a': '1', 'x-b': '' })]) {
+            const m = { headers, method: 'GET', authority: 'app.example.com', path, scheme: 'https' }
+            expect(b.passThroughMatchers.map((p) => p.test(m))).toEqual(a.passThroughMatchers.map((p) => p.test(m)))
+            expect(b.denyRedirectMatchers.map((p) => p.test(m))).toEqual(a.denyRedirectMatchers.map((p) => p.test(m)))
+          }
+        }
+      }),
+      { numRuns: 60 },
+    )
+  })
+})
