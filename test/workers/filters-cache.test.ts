@@ -90,6 +90,16 @@ describe('storing and serving (cache_filter.cc, RFC 9111)', () => {
     })
   }
 
+  it('a Range request bypasses the cache: not answered from it, its answer not stored (no stored body is sliced, no 206 stored as the resource)', async () => {
+    const h = app()
+    const p = `/big/1000?cache-control=max-age%3D60&n=${++seq}`
+    const first = await h.fetch(p, { headers: { range: 'bytes=0-9' } })
+    await first.arrayBuffer()
+    await h.settle()
+    const whole = await h.fetch(p)
+    expect([whole.status, (await whole.arrayBuffer()).byteLength, whole.headers.get('age')]).toEqual([200, 1000, null])
+  })
+
   it('does not look up or store a request with Authorization (cacheability_utils.cc)', async () => {
     const h = app()
     const p = path({ 'cache-control': 'max-age=60' })

@@ -92,18 +92,23 @@ export function httpTime(value: string | null): number | undefined {
  * Envoy sends conditional requests past the cache ("bypass the CacheFilter …
  * does not cause any incorrect results"), so does edgevoy. If-Match and
  * If-Unmodified-Since may be ignored by caches (RFC 9110 §13.2.1).
+ * A Range request passes by too: edgevoy does not slice stored bodies, and a
+ * 206 must never be stored as the whole resource.
  */
 export function requestBypassReason(req: Request): string | undefined {
   if (req.method !== 'GET' && req.method !== 'HEAD') return 'method'
   if (req.body !== null) return 'body'
   const h = req.headers
   if (h.has('authorization')) return 'authorization'
-  for (const name of ['if-none-match', 'if-modified-since', 'if-range']) if (h.has(name)) return name
+  for (const name of ['if-none-match', 'if-modified-since', 'if-range', 'range']) if (h.has(name)) return name
   return undefined
 }
 
-/** The status codes Envoy's cache stores (cacheability_utils.cc, RFC 9110 §15.1 heuristically cacheable, plus 206… as listed). */
-const STORABLE_STATUS = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 451, 501])
+/**
+ * The status codes Envoy's cache stores (cacheability_utils.cc) but 206: a
+ * partial response is not the resource (the Cache API refuses one too).
+ */
+const STORABLE_STATUS = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 451, 501])
 
 /** The header names a response's Vary lists (lower case, empty entries dropped). */
 export function varyNames(headers: Headers): string[] {
