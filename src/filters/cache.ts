@@ -38,6 +38,11 @@ function background(c: FilterContext, p: Promise<unknown>): void {
   }
 }
 
+/** CacheFilter::encodeCachedResponse sets ResponseFromCacheFilter: `RFCF` in %RESPONSE_FLAGS%. */
+function servedFromCache(c: FilterContext): void {
+  c.set('responseFlags', [...(c.get('responseFlags') ?? []), 'RFCF'])
+}
+
 /** CacheFilter::injectValidationHeaders. */
 function injectValidators(c: FilterContext, entry: CachedResponse): void {
   const etag = entry.headers.get('etag')
@@ -86,6 +91,7 @@ export const cacheFilter: FilterFactory<'cache'> = {
         const age = currentAge(found.headers, found.responseTime, deps.now())
         if (!requiresValidation(found.headers, age, requestControl)) {
           event('hit')
+          servedFromCache(c)
           const headers = new Headers(found.headers)
           headers.set('age', String(age))
           if (head) await found.body?.cancel()
@@ -99,6 +105,7 @@ export const cacheFilter: FilterFactory<'cache'> = {
       const now = deps.now()
       if (found && res.status === 304) {
         event('validate')
+        servedFromCache(c)
         const headers = mergeValidated(res.headers, found.headers)
         const etag = res.headers.get('etag')
         let body = found.body
