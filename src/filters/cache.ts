@@ -25,7 +25,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/cache_filter
  */
 import { currentAge, httpTime, requestBypassReason, requestCacheControl, requiresValidation, responseNotStorableReason, varyNames } from './cache/policy.js'
-import { CACHE_NAME, type CachedResponse, cacheKey, insert, lookup, update } from './cache/store.js'
+import { CACHE_NAME, type CachedResponse, cacheKey, insert, lookup, nullBodyStatus, update } from './cache/store.js'
 import { editRequestHeaders } from './request.js'
 import type { FilterContext, FilterFactory } from './types.js'
 
@@ -36,6 +36,13 @@ function background(c: FilterContext, p: Promise<unknown>): void {
   } catch {
     void p
   }
+}
+
+/** The stored body to answer with: none for HEAD or a bodiless status (read and dropped). */
+async function bodyOf(entry: CachedResponse, head: boolean): Promise<ReadableStream | null> {
+  if (!head && !nullBodyStatus(entry.status)) return entry.body
+  await entry.body?.cancel()
+  return null
 }
 
 /** CacheFilter::encodeCachedResponse sets ResponseFromCacheFilter: `RFCF` in %RESPONSE_FLAGS%. */
@@ -94,8 +101,7 @@ export const cacheFilter: FilterFactory<'cache'> = {
           servedFromCache(c)
           const headers = new Headers(found.headers)
           headers.set('age', String(age))
-          if (head) await found.body?.cancel()
-          return new Response(head ? null : found.body, { status: found.status, headers })
+          return new Response(await bodyOf(found, head), { status: found.status, headers })
         }
         injectValidators(c, found)
       } else event('miss')
@@ -108,15 +114,15 @@ export const cacheFilter: FilterFactory<'cache'> = {
         servedFromCache(c)
         const headers = mergeValidated(res.headers, found.headers)
         const etag = res.headers.get('etag')
-        let body = found.body
+        let served = found
         if (!etag || etag === found.headers.get('etag')) {
-          const [client, cached] = body ? body.tee() : [null, null]
-          body = client
+          // The entry is stored again under the new headers; the client reads the other half (none for HEAD).
+          const [client, cached] = found.body && !head ? found.body.tee() : [null, found.body]
+          served = { ...found, body: client }
           background(c, update(cache, found, found.status, headers, now, cached))
         }
-        if (head) await body?.cancel()
         c.res = undefined
-        c.res = new Response(head ? null : body, { status: found.status, headers })
+        c.res = new Response(await bodyOf(served, head), { status: found.status, headers })
         return
       }
       if (found) {

@@ -18,7 +18,8 @@
  *   /continue         an unsolicited 100 Continue, then the 200 echo
  *   /ws               WebSocket (RFC 6455 by hand): echoes each text frame
  *   /response-headers?k=v  echo, with each query parameter added as a response header; with `etag=E`
- *                     a request whose If-None-Match is E gets a 304 with those headers, no body
+ *                     a request whose If-None-Match is E gets a 304 with those headers, no body;
+ *                     `status=N` answers with that status
  *   /gzip             echo JSON gzip-encoded (`Content-Encoding: gzip`)
  *   /health           200 `ok`, or 503 after `setBehavior({ healthy: false })`
  *   /jwks/:pad?jwk=J  a JWKS `{ keys: [J], pad: "xxx…" }` with `pad` bytes of padding
@@ -106,7 +107,7 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
       for (const [name, value] of url.searchParams) res.setHeader(name, value)
       const etag = url.searchParams.get('etag')
       if (etag !== null && req.headers['if-none-match'] === etag) return void res.writeHead(304).end()
-      return sendJson(res, 200, echo)
+      return sendJson(res, Number(url.searchParams.get('status') ?? 200), echo)
     }
     if (first === 'jwks') {
       const body = JSON.stringify({ keys: [JSON.parse(url.searchParams.get('jwk') ?? '{}')], pad: 'x'.repeat(Number(arg)) })

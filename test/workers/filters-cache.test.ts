@@ -71,6 +71,15 @@ describe('storing and serving (cache_filter.cc, RFC 9111)', () => {
     expect(await requests()).toBe(before + 1)
   })
 
+  it('a stored 204 is answered from cache without a body (a storable status, cacheability_utils.cc)', async () => {
+    const h = app()
+    const p = path({ 'cache-control': 'max-age=60', status: '204' })
+    expect((await get(h, p)).status).toBe(204)
+    const before = await requests()
+    const res = await get(h, p)
+    expect([res.status, res.age, res.text, await requests()]).toEqual([204, '0', '', before])
+  })
+
   const notStored: [string, Record<string, string>, RequestInit][] = [
     ['response Cache-Control: no-store', { 'cache-control': 'no-store, max-age=60' }, {}],
     ['response Cache-Control: private', { 'cache-control': 'private, max-age=60' }, {}],
@@ -145,6 +154,18 @@ describe('validation (CacheFilter::injectValidationHeaders, processSuccessfulVal
     // Refreshed: fresh again from now on.
     const third = await get(h, p)
     expect([third.age, await requests()]).toEqual(['0', before + 1])
+  })
+
+  it('a HEAD validates a stale entry too: headers only to the client, the whole stored body kept for the next GET', async () => {
+    const h = app()
+    const p = path({ 'cache-control': 'max-age=10', etag: '"h1"' })
+    const first = await get(h, p)
+    h.advance(11_000)
+    const before = await requests()
+    const head = await get(h, p, { method: 'HEAD' })
+    expect([head.status, head.text, await requests()]).toEqual([200, '', before + 1])
+    const again = await get(h, p)
+    expect([again.age, again.text, await requests()]).toEqual(['0', first.text, before + 1])
   })
 
   it('a request Cache-Control: no-cache validates even a fresh entry', async () => {

@@ -124,11 +124,16 @@ async function readUpTo(source: ReadableStream<Uint8Array>, max: number): Promis
   return body
 }
 
+/** Seconds the Cache API keeps an entry: its freshness lifetime, then STALE_KEEP_S for revalidation. */
+const keepFor = (headers: Headers) => Math.ceil(freshnessLifetime(headers)) + STALE_KEEP_S
+
 function storedResponse(status: number, headers: Headers, responseTime: number, body: BodyInit | null): Response {
   const m: EntryMeta = { s: status, h: [...headers], t: responseTime }
-  const keep = Math.ceil(freshnessLifetime(headers)) + STALE_KEEP_S
-  return new Response(body, { headers: { 'cache-control': `public, max-age=${keep}`, [ENTRY]: JSON.stringify(m) } })
+  return new Response(body, { headers: { 'cache-control': `public, max-age=${keepFor(headers)}`, [ENTRY]: JSON.stringify(m) } })
 }
+
+/** Statuses whose responses have no body (a Response with one would throw). */
+export const nullBodyStatus = (status: number) => status === 101 || status === 204 || status === 205 || status === 304
 
 export interface Insert {
   readonly cache: Cache
@@ -148,7 +153,7 @@ export interface Insert {
 export function insert(res: Response, ins: Insert): { response: Response; stored: Promise<boolean> } {
   const length = Number(res.headers.get('content-length') ?? NaN)
   if (ins.maxBodyBytes > 0 && length > ins.maxBodyBytes) return { response: res, stored: Promise.resolve(false) }
-  const [client, cached] = res.body ? res.body.tee() : [null, null]
+  const [client, cached] = res.body && !nullBodyStatus(res.status) ? res.body.tee() : [null, null]
   const headers = new Headers(res.headers)
   // RFC 9110 §6.6.1: a cache records the time it received a response without Date.
   if (!headers.has('date')) headers.set('date', new Date(ins.responseTime).toUTCString())
@@ -158,7 +163,7 @@ export function insert(res: Response, ins: Insert): { response: Response; stored
     const body = cached && ins.maxBodyBytes > 0 && !Number.isFinite(length) ? await readUpTo(cached, ins.maxBodyBytes) : cached
     if (body === undefined) return false
     await ins.cache.put(key, storedResponse(res.status, headers, ins.responseTime, body))
-    if (ins.varyNames.length) await ins.cache.put(ins.key, new Response(null, { headers: { 'cache-control': `public, max-age=${STALE_KEEP_S}`, [ENTRY]: JSON.stringify({ vary: ins.varyNames }) } }))
+    if (ins.varyNames.length) await ins.cache.put(ins.key, new Response(null, { headers: { 'cache-control': `public, max-age=${keepFor(headers)}`, [ENTRY]: JSON.stringify({ vary: ins.varyNames }) } }))
     return true
   })().catch(() => false)
   return { response: new Response(client, { status: res.status, statusText: res.statusText, headers: res.headers }), stored }
