@@ -38,6 +38,28 @@ export interface ForwardDeps {
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304])
 
 /**
+ * The upstream's answer before edgevoy makes a Response of it: the headers
+ * are already this Worker's copy (hop-by-hop removed, service time set), so
+ * the router filter builds the one Response it returns around its own body
+ * (send.ts) instead of copying a Response it made here.
+ */
+export interface UpstreamAnswer {
+  readonly status: number
+  readonly statusText: string
+  /** Mutable: the response headers as they will be sent downstream. */
+  readonly headers: Headers
+  /** null for 1xx/204/205/304 and bodiless answers. */
+  readonly body: ReadableStream<Uint8Array> | null
+  /** A WebSocket upgrade (101, or a response carrying its socket): the Response to return as it is. */
+  readonly upgrade?: Response | undefined
+}
+
+/** The answer as a Response. */
+export function answerResponse(answer: UpstreamAnswer): Response {
+  return answer.upgrade ?? new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers })
+}
+
+/**
  * Forwards `req` and resolves with the upstream response once its final
  * headers arrive (any 1xx before them is skipped). Rejects with
  * `ProxyError('upstream_timeout')` (504) or `ProxyError('upstream_connect_failure')`
@@ -47,6 +69,11 @@ const NULL_BODY_STATUS = new Set([101, 204, 205, 304])
  * applies before any part of the response is sent to the downstream".
  */
 export async function forward(req: ForwardRequest, deps: ForwardDeps): Promise<Response> {
+  return answerResponse(await forwardAnswer(req, deps))
+}
+
+/** forward(), resolving with the answer's parts (see UpstreamAnswer). */
+export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Promise<UpstreamAnswer> {
   const { request, host, timeoutMs } = req
   const controller = new AbortController()
   let timedOut = false
@@ -98,15 +125,17 @@ export async function forward(req: ForwardRequest, deps: ForwardDeps): Promise<R
   stopTimer()
   const serviceTime = String(Math.max(0, Math.floor(deps.now() - sentAt)))
 
-  if (response.status === 101 || response.webSocket) {
+  const status = response.status
+  if (status === 101 || response.webSocket) {
     // A WebSocket upgrade: the socket is the body (Envoy disables the route timeout for upgrades once established).
-    return withServiceTime(response, serviceTime, isWebSocketUpgrade(request.headers))
+    const upgrade = withServiceTime(response, serviceTime, isWebSocketUpgrade(request.headers))
+    return { status: upgrade.status, statusText: upgrade.statusText, headers: upgrade.headers, body: null, upgrade }
   }
 
   const out = stripHopByHop(new Headers(response.headers))
   out.set('x-envoy-upstream-service-time', serviceTime)
-  const body = NULL_BODY_STATUS.has(response.status) || response.body === null ? null : response.body
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: out })
+  const body = NULL_BODY_STATUS.has(status) ? null : response.body
+  return { status, statusText: response.statusText, headers: out, body }
 }
 
 /**

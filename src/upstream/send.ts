@@ -10,7 +10,7 @@ import type { RetryPolicy } from '../compile/types.js'
 import type { Cluster, Host } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import type { ClusterManager, HealthLink } from './cluster-manager.js'
-import { forward, type ForwardDeps } from './forward.js'
+import { answerResponse, forwardAnswer, type ForwardDeps, type UpstreamAnswer } from './forward.js'
 import { activeRequests } from './lb/index.js'
 import { prepareReplayBody, withBody, type ReplayBody } from './replay-body.js'
 import { backOffMs, shouldRetry, type AttemptOutcome } from './retry.js'
@@ -117,12 +117,12 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
       const request = body.kind === 'none' ? req.request : withBody(req.request, body)
 
       let outcome: AttemptOutcome
-      let response: Response | undefined
+      let response: UpstreamAnswer | undefined
       let failure: ProxyError | undefined
       // LEAST_REQUEST compares in-flight tries per host (until headers, like the breaker).
       const inFlight = activeRequests.begin(host)
       try {
-        response = await forward(
+        response = await forwardAnswer(
           { request, host, cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal, onUpload: (state) => (upload = state) },
           deps,
         )
@@ -169,8 +169,8 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
  * The chosen response with its body under the route timeout, the stream idle
  * timeout and max_stream_duration (see body-guard.ts). Upgrades keep their socket.
  */
-function guardResponse(response: Response, req: SendRequest, routeDeadline: number, now: () => number): Response {
-  if (response.body === null || response.status === 101 || response.webSocket) return response
+function guardResponse(response: UpstreamAnswer, req: SendRequest, routeDeadline: number, now: () => number): Response {
+  if (response.body === null || response.upgrade) return answerResponse(response)
   const deadlines: BodyDeadline[] = []
   if (Number.isFinite(routeDeadline)) deadlines.push({ at: routeDeadline, error: () => new ProxyError('upstream_timeout') })
   if (req.streamDeadline !== undefined) deadlines.push({ at: req.streamDeadline, error: () => new ProxyError('max_duration_timeout') })
