@@ -92,8 +92,11 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
       }
     }
   })
-  for (const filter of buildFilterChain(listener, deps)) app.use(filter)
-  app.all('*', (c) => runAction(c, deps))
+  const filters = buildFilterChain(listener, deps)
+  for (const filter of filters) app.use(filter)
+  // With no http_filters before the router, nothing can add a hop-by-hop header after the connection manager stage removed them.
+  const action = { hopByHopRemoved: filters.length === 0 }
+  app.all('*', (c) => runAction(c, deps, action))
   app.onError((err, c) => {
     const res = isProxyError(err) ? err.toResponse() : new ProxyError('internal', { cause: err }).toResponse()
     if (!isProxyError(err)) console.error('edgevoy: internal error', err)
