@@ -25,6 +25,21 @@ export interface ForwardRequest {
   readonly signal?: AbortSignal | undefined
   /** Receives the state of the client's upload as it streams (complete, failed). */
   readonly onUpload?: ((state: UploadState) => void) | undefined
+  /**
+   * Keep the headers timer running past the headers and hand it over in the
+   * answer (`timer`): the caller's body guard reuses it when its deadline is
+   * the same instant (send.ts: the route timeout bounds both), one timer per
+   * request instead of two — workerd's timers are not free.
+   */
+  readonly handOverTimer?: boolean | undefined
+}
+
+/** A running timer handed from the headers wait to the body guard: `take` gives it a new job; `clear` stops it. */
+export interface HandedTimer {
+  /** Epoch ms it fires at. */
+  readonly at: number
+  take(onFire: () => void): void
+  clear(): void
 }
 
 export interface ForwardDeps {
@@ -52,6 +67,8 @@ export interface UpstreamAnswer {
   readonly body: ReadableStream<Uint8Array> | null
   /** A WebSocket upgrade (101, or a response carrying its socket): the Response to return as it is. */
   readonly upgrade?: Response | undefined
+  /** The headers timer, still running (only with `handOverTimer` and a body): the caller must take or clear it. */
+  readonly timer?: HandedTimer | undefined
 }
 
 /** The answer as a Response. */
@@ -77,11 +94,18 @@ export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Pro
   const { request, host, timeoutMs } = req
   const controller = new AbortController()
   let timedOut = false
+  // What the timer does when it fires: abort the wait for headers, or (handed over) whatever the body guard asks.
+  let onTimer: (() => void) | undefined = () => {
+    timedOut = true
+    controller.abort(new ProxyError('upstream_timeout'))
+  }
+  const timerAt = deps.now() + timeoutMs
   const timer =
     timeoutMs > 0
       ? setTimeout(() => {
-          timedOut = true
-          controller.abort(new ProxyError('upstream_timeout'))
+          const fire = onTimer
+          onTimer = undefined
+          fire?.()
         }, timeoutMs)
       : undefined
   const stopTimer = (): void => {
@@ -122,10 +146,21 @@ export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Pro
   } finally {
     req.signal?.removeEventListener('abort', onDownstreamAbort)
   }
-  stopTimer()
+  const status = response.status
+  const body = NULL_BODY_STATUS.has(status) || status === 101 || response.webSocket ? null : response.body
+  let handed: HandedTimer | undefined
+  if (timer !== undefined && req.handOverTimer && body !== null) {
+    // Fired already (it cannot between here and the caller's take: no task runs in between)? Then the new job runs at once.
+    let fired = onTimer === undefined
+    onTimer = () => void (fired = true)
+    handed = {
+      at: timerAt,
+      take: (job) => (fired ? job() : void (onTimer = job)),
+      clear: stopTimer,
+    }
+  } else stopTimer()
   const serviceTime = String(Math.max(0, Math.floor(deps.now() - sentAt)))
 
-  const status = response.status
   if (status === 101 || response.webSocket) {
     // A WebSocket upgrade: the socket is the body (Envoy disables the route timeout for upgrades once established).
     const upgrade = withServiceTime(response, serviceTime, isWebSocketUpgrade(request.headers))
@@ -134,8 +169,7 @@ export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Pro
 
   const out = stripHopByHop(new Headers(response.headers))
   out.set('x-envoy-upstream-service-time', serviceTime)
-  const body = NULL_BODY_STATUS.has(status) ? null : response.body
-  return { status, statusText: response.statusText, headers: out, body }
+  return { status, statusText: response.statusText, headers: out, body, ...(handed ? { timer: handed } : {}) }
 }
 
 /**
