@@ -28,7 +28,7 @@ import { HealthPoller } from '../../src/upstream/health/poller.js'
 import { Clock } from './events.js'
 import { AuthorityModel, CacheModel, Counters, HubModel, KvModel } from './stubs.js'
 
-export type Design = 'direct' | 'location-cache'
+export type Design = 'direct' | 'location-hub'
 
 export interface Location {
   readonly weight: number
@@ -70,7 +70,14 @@ export interface FleetSetup {
   readonly arrivals?: readonly (readonly number[])[]
   /** Requests evenly spaced at every isolate (the runtime comparison), instead of Poisson. */
   readonly evenArrivals?: boolean
+  /** What-if (not the runtime's design): one object runs every cluster's checks in one alarm, instead of one authority per cluster publishing to the hub. */
+  readonly oneAuthority?: boolean
+  /** A label for the row (default: the design). */
+  readonly label?: string
 }
+
+/** How often the hub re-reads the config version from KV (src/state/health-authority.ts CONFIG_RECHECK_MS). */
+export const HUB_CONFIG_RECHECK_MS = 30_000
 
 export const BIN_MS = 250
 
@@ -153,7 +160,8 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
     (a) => ({ name: a.name, hash: a.hash, hosts: [], resilience: { healthChecks: [{ intervalMs: setup.intervalMs }] } }) as unknown as Cluster,
   )
   if (setup.coldAuthorities) for (const a of authorities) a.registered = false
-  const hub = new HubModel(authorities, clock, counters, setup.intervalMs, setup.endMs)
+  const hubConfig = setup.design === 'location-hub' ? { version: () => (kv.central as PublishedConfig).version, recheckMs: HUB_CONFIG_RECHECK_MS } : undefined
+  const hub = new HubModel(authorities, clock, counters, setup.intervalMs, setup.endMs, hubConfig, setup.oneAuthority)
   clock.at(setup.changeAt, () => (kv.central = published(2)))
 
   const bins = Math.ceil((setup.endMs - setup.changeAt) / BIN_MS) + 1
@@ -173,10 +181,11 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
     const place = { kvCache: new Map<string, { value: unknown; at: number }>(), rttMs: loc.rttMs }
     const kvNs = kv.namespace(place)
     const cache = new CacheModel(clock, counters, setup.cacheMs)
-    // Per isolate, as the composition root does (the health source keeps the isolate's last digest).
-    const distribution = () => (setup.design === 'direct' ? directDistribution(clock.nowFn) : locationDistribution(cache, clock.nowFn))
     const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs)]))
     const hubStub = hub.stub(loc.rttMs)
+    const hubOf = () => () => hubStub
+    // Per isolate, as the composition root does (the hub look keeps the isolate's last answer; its id marks its entries).
+    const distribution = () => (setup.design === 'direct' ? directDistribution(clock.nowFn) : locationDistribution(cache, clock.nowFn, `isolate-${started}`, hubOf))
     const resolve = Object.assign((name: string) => stubs.get(name)!, { hub: () => hubStub })
     const slots = setup.arrivals?.length ?? Math.min(loc.machines, Math.max(1, Math.ceil(rate / setup.perIsolateRps)))
     const slotRate = rate / slots

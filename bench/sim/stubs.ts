@@ -13,7 +13,14 @@ import type { Clock } from './events.js'
 
 /** What background work costs, counted exactly. */
 export class Counters {
+  /** KV reads the isolates make. */
   kvReads = 0
+  /** KV reads the hub makes (its config-version recheck). */
+  hubKvReads = 0
+  /** Alarm invocations of the authorities (each a billed Durable Object request). */
+  alarms = 0
+  /** Every operation by kind (`kv`, `do:<method>`, `cache:get`, `cache:put`, `alarm`), for the breakdown. */
+  readonly byKind: Record<string, number> = {}
   doRequests = 0
   /** Durable Object requests the isolates make (polls, registrations, digests), without the authorities' publishing. */
   isolateDoRequests = 0
@@ -22,9 +29,14 @@ export class Counters {
   /** Per authority, requests per 1-second bucket. */
   readonly perDo = new Map<string, number[]>()
   constructor(readonly from: number) {}
+  kind(k: string, now: number): void {
+    if (now >= this.from) this.byKind[k] = (this.byKind[k] ?? 0) + 1
+  }
   do(name: string, now: number, fromIsolate = true, method = 'poll'): void {
     if (now < this.from) return
+    this.kind(`do:${method}`, now)
     this.doRequests++
+    if (method === 'alarm') this.alarms++
     if (fromIsolate) this.byMethod[method] = (this.byMethod[method] ?? 0) + 1
     if (fromIsolate) this.isolateDoRequests++
     let b = this.perDo.get(name)
@@ -44,6 +56,7 @@ export class KvModel {
   namespace(location: { kvCache: Map<string, { value: unknown; at: number }>; rttMs: number }): KVNamespace {
     const get = async (key: string, opts?: unknown) => {
       if (this.clock.now >= this.counters.from) this.counters.kvReads++
+      this.counters.kind('kv', this.clock.now)
       const ttlS = typeof opts === 'object' && opts && 'cacheTtl' in opts ? Number((opts as { cacheTtl: number }).cacheTtl) : 60
       const hit = location.kvCache.get(key)
       if (hit && this.clock.now - hit.at < ttlS * 1000) {
@@ -93,13 +106,43 @@ export class AuthorityModel {
   }
 }
 
-/** The hub: each authority publishes to it every check interval; a digest carries every cluster's report. */
+/**
+ * The hub: each authority's alarm runs its check round once per interval
+ * (a billed request to the authority) and publishes the report to the hub
+ * (another); a digest carries every cluster's report and — when `config` is
+ * given — the latest published config version, which the config authority
+ * tells the hub as it publishes (so at once) and the hub re-reads from KV
+ * every CONFIG_RECHECK_MS (counted as the hub's KV reads).
+ * `oneAuthority`: the what-if where one object runs every cluster's checks
+ * in one alarm (no publishing).
+ */
 export class HubModel {
-  constructor(readonly authorities: readonly AuthorityModel[], readonly clock: Clock, readonly counters: Counters, intervalMs: number, endMs: number) {
-    // Each authority's alarm publishes once per interval (phases spread).
-    authorities.forEach((_, i) => {
-      for (let t = (i * intervalMs) / authorities.length; t <= endMs; t += intervalMs) clock.at(t, () => authorities[i]!.registered && counters.do('hub', clock.now, false))
-    })
+  constructor(
+    readonly authorities: readonly AuthorityModel[],
+    readonly clock: Clock,
+    readonly counters: Counters,
+    intervalMs: number,
+    endMs: number,
+    readonly config?: { version: () => number; recheckMs: number },
+    oneAuthority = false,
+  ) {
+    if (oneAuthority) for (let t = 0; t <= endMs; t += intervalMs) clock.at(t, () => counters.do('hub', clock.now, false, 'alarm'))
+    else
+      authorities.forEach((a, i) => {
+        for (let t = (i * intervalMs) / authorities.length; t <= endMs; t += intervalMs)
+          clock.at(t, () => {
+            if (!a.registered) return
+            counters.do(a.name, clock.now, false, 'alarm')
+            counters.do('hub', clock.now, false, 'publish')
+          })
+      })
+    if (config)
+      for (let t = 0; t <= endMs; t += config.recheckMs)
+        clock.at(t, () => {
+          if (clock.now < counters.from) return
+          counters.hubKvReads++
+          counters.kind('kv:hub', clock.now)
+        })
   }
 
   stub(rttMs: number): HealthHub {
@@ -108,9 +151,11 @@ export class HubModel {
         this.counters.do('hub', this.clock.now, true, 'digest')
         await this.clock.sleep(rttMs)
         const now = this.clock.now
-        return { generatedAt: now, reports: Object.fromEntries(this.authorities.filter((a) => a.registered).map((a) => [a.name, a.report(now)])) }
+        const reports = Object.fromEntries(this.authorities.filter((a) => a.registered).map((a) => [a.name, a.report(now)]))
+        return { generatedAt: now, reports, ...(this.config ? { configVersion: this.config.version() } : {}) }
       },
       publish: async () => ({ readAt: 0 }),
+      setConfigVersion: async () => {},
     }
   }
 }
@@ -124,7 +169,7 @@ export class CacheModel implements LocationCache {
   constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0) {}
 
   async get(key: string, want: (meta: CacheMeta) => boolean) {
-    this.#count()
+    this.#count('cache:get')
     if (this.latencyMs) await this.clock.sleep(this.latencyMs)
     const e = this.#entries.get(key)
     if (!e || e.until <= this.clock.now) return undefined
@@ -132,12 +177,13 @@ export class CacheModel implements LocationCache {
   }
 
   async put(key: string, meta: CacheMeta, value: unknown, keepMs: number) {
-    this.#count()
+    this.#count('cache:put')
     if (this.latencyMs) await this.clock.sleep(this.latencyMs)
     this.#entries.set(key, { meta, value, until: this.clock.now + keepMs })
   }
 
-  #count() {
+  #count(kind: string) {
     if (this.clock.now >= this.counters.from) this.counters.cacheOps++
+    this.counters.kind(kind, this.clock.now)
   }
 }

@@ -15,6 +15,7 @@ import type { HostHealthStatus } from '../compile/types.js'
 import { HUB_NAME, type HealthAuthority as HealthAuthorityApi, type HealthDigest, type HealthHub, type HealthTarget } from '../upstream/health/authority.js'
 import { applyCheckResult, markImmediateFail, newHostCheckState, runHealthCheck, type HostCheckState } from '../upstream/health/checker.js'
 import type { ClusterHealthReport, HostHealthReport } from '../upstream/health/flags.js'
+import { PUBLISHED_KEY } from './published.js'
 
 interface Stored {
   target: HealthTarget
@@ -25,6 +26,8 @@ interface Stored {
 const KEY = 'health'
 /** With no isolate asking for a day, the cluster is presumed gone from config: checks pause until the next poll. */
 const IDLE_PAUSE_MS = 24 * 60 * 60 * 1000
+/** As the hub: how long the config version it was told (or read) is trusted before it reads KV again. */
+const CONFIG_RECHECK_MS = 30_000
 
 export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HealthAuthorityApi, HealthHub {
   #state: Stored | undefined
@@ -34,6 +37,9 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements Health
   /** As the hub (the object named HUB_NAME): every cluster's latest report, in memory (authorities republish each interval). */
   readonly #digest = new Map<string, ClusterHealthReport>()
   #digestReadAt = 0
+  /** As the hub: the latest published config version, and when it was last learnt. */
+  #config: { version: number; at: number } | undefined
+  #configRead: Promise<void> | undefined
 
   constructor(ctx: DurableObjectState, env: EdgevoyEnv) {
     super(ctx, env)
@@ -87,8 +93,37 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements Health
 
   /** As the hub: every published report (bench/sim: one request per location per poll period for all clusters). */
   async digest(): Promise<HealthDigest> {
+    const configVersion = await this.#configVersion()
     this.#digestReadAt = Date.now()
-    return { generatedAt: this.#digestReadAt, reports: Object.fromEntries(this.#digest) }
+    return { generatedAt: this.#digestReadAt, reports: Object.fromEntries(this.#digest), configVersion }
+  }
+
+  /** As the hub: the config authority published `version` (isolates learn it with their next look). */
+  async setConfigVersion(version: number): Promise<void> {
+    if (!this.#config || version >= this.#config.version) this.#config = { version, at: Date.now() }
+  }
+
+  /**
+   * The version isolates are told. Trusted for CONFIG_RECHECK_MS, then read
+   * from KV again (once at a time): a publish whose notice never arrived, or
+   * a hub that restarted, is caught up within that plus KV's own lag.
+   */
+  async #configVersion(): Promise<number | undefined> {
+    const kv = this.env.CONFIG as KVNamespace | undefined
+    if (!kv) return undefined
+    if (!this.#config || Date.now() - this.#config.at > CONFIG_RECHECK_MS) {
+      this.#configRead ??= kv
+        .get<{ version?: unknown }>(PUBLISHED_KEY, 'json')
+        .then((p) => {
+          const version = typeof p?.version === 'number' ? p.version : 0
+          this.#config = { version: Math.max(version, this.#config?.version ?? 0), at: Date.now() }
+        })
+        .catch(() => undefined)
+        .finally(() => (this.#configRead = undefined))
+      // Unknown yet: wait for KV; known: answer with it and let KV confirm in the background.
+      if (!this.#config) await this.#configRead
+    }
+    return this.#config?.version
   }
 
   /** As the hub: a cluster authority's latest report (a newer config's hash replaces the older one). */

@@ -68,7 +68,7 @@ function wrap(env) {
             counts.doMs += Date.now() - t
           }
         }
-        return { poll: call('poll'), register: call('register'), digest: call('digest'), reportImmediateFail: call('reportImmediateFail'), setOverride: call('setOverride'), publish: call('publish') }
+        return { poll: call('poll'), register: call('register'), digest: call('digest'), reportImmediateFail: call('reportImmediateFail'), setOverride: call('setOverride'), publish: call('publish'), setConfigVersion: call('setConfigVersion') }
       },
     },
   }

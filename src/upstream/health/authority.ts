@@ -38,10 +38,19 @@ export interface HealthAuthority {
 export interface HealthDigest {
   readonly generatedAt: number
   readonly reports: Readonly<Record<string, ClusterHealthReport>>
+  /**
+   * The latest published config's version as the hub knows it (the config
+   * authority tells it on every publish; it re-reads KV now and then), so the
+   * same one answer tells an isolate whether to read KV at all. Undefined:
+   * the hub does not know (no CONFIG binding): read KV as before.
+   */
+  readonly configVersion?: number
 }
 
 export interface HealthHub {
   digest(): Promise<HealthDigest>
+  /** The config authority published this version (best effort; the hub also re-reads KV). */
+  setConfigVersion(version: number): Promise<void>
   /** An authority's fresh report; answers when the digest was last read (the authority is "in use" while it is). */
   publish(report: ClusterHealthReport): Promise<{ readAt: number }>
 }
