@@ -179,7 +179,7 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
     const rate = setup.rate * loc.weight
     if (rate <= 0) continue
     const place = { kvCache: new Map<string, { value: unknown; at: number }>(), rttMs: loc.rttMs }
-    const kvNs = kv.namespace(place)
+    const kvNs = kv.namespace(place, setup.design === 'direct' ? 'kv' : 'kv:new-version')
     const cache = new CacheModel(clock, counters, setup.cacheMs)
     const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs)]))
     const hubStub = hub.stub(loc.rttMs)

@@ -73,7 +73,19 @@ export interface Metrics {
   /** Seconds after a change by which 50% / 99% of requests (of warm isolates) see it; the last stale one; the share of cold-start requests. */
   readonly configStalenessS: { p50: number; p99: number; max: number; coldShare: number }
   readonly healthStalenessS: { p50: number; p99: number; max: number; coldShare: number }
-  readonly bill: { kv: number; doRequests: number; doDuration: number; cpu: number; distribution: number; clientWorkers: number; percentOfClient: number }
+  readonly bill: {
+    kv: number
+    doRequests: number
+    doDuration: number
+    cpu: number
+    distribution: number
+    clientWorkers: number
+    percentOfClient: number
+    /** Of the distribution bill: reading the new config version after the window's one change (a month of windows = a change every ~67 s). */
+    configChange: number
+    /** The bill without it: steady state, nothing published. */
+    steadyPercentOfClient: number
+  }
   /** Where the subrequests and the dollars go. */
   readonly breakdown: readonly KindCost[]
   readonly events: number
@@ -123,6 +135,8 @@ export function metrics(r: FleetResult): Metrics {
     distribution: 0,
     clientWorkers: month(s.rate, PRICES.workersRequestPerM) + month(s.rate * CLIENT_CPU_MS, PRICES.workersCpuMsPerM),
     percentOfClient: 0,
+    configChange: 0,
+    steadyPercentOfClient: 0,
   }
   bill.distribution = bill.kv + bill.doRequests + bill.doDuration + bill.cpu
   bill.percentOfClient = (100 * bill.distribution) / bill.clientWorkers
@@ -140,6 +154,8 @@ export function metrics(r: FleetResult): Metrics {
       return { kind, perS, perRequest: isolate ? n / requests : 0, usdMonth: usd + cpu }
     })
     .sort((a, b) => b.usdMonth - a.usdMonth || b.perS - a.perS)
+  bill.configChange = breakdown.find((k) => k.kind === 'kv:new-version')?.usdMonth ?? 0
+  bill.steadyPercentOfClient = (100 * (bill.distribution - bill.configChange)) / bill.clientWorkers
   return {
     label: s.label ?? s.design,
     design: s.design,

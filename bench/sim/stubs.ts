@@ -53,10 +53,11 @@ export class KvModel {
   central: unknown = null
   constructor(readonly clock: Clock, readonly counters: Counters) {}
 
-  namespace(location: { kvCache: Map<string, { value: unknown; at: number }>; rttMs: number }): KVNamespace {
+  /** `kind`: how the breakdown names these reads (`kv:new-version` where the design reads KV only for a newer version). */
+  namespace(location: { kvCache: Map<string, { value: unknown; at: number }>; rttMs: number }, kind = 'kv'): KVNamespace {
     const get = async (key: string, opts?: unknown) => {
       if (this.clock.now >= this.counters.from) this.counters.kvReads++
-      this.counters.kind('kv', this.clock.now)
+      this.counters.kind(kind, this.clock.now)
       const ttlS = typeof opts === 'object' && opts && 'cacheTtl' in opts ? Number((opts as { cacheTtl: number }).cacheTtl) : 60
       const hit = location.kvCache.get(key)
       if (hit && this.clock.now - hit.at < ttlS * 1000) {

@@ -39,6 +39,8 @@ export const HUB_CONFIG_AGE_MS = 30_000
 const CONFIG_LEASE_MS = 2000
 /** A version's entry never changes: the location keeps it as long as its cache will (a new isolate reads it there, not KV). */
 const VERSION_KEEP_MS = 24 * 60 * 60_000
+/** How long a location waits before reading KV again when KV answered with an older version than the hub announced. */
+export const LAG_RETRY_MS = 5000
 const CACHE_KEY = '/config/current'
 
 const versionOf = (v: unknown) => (v as PublishedConfig | null)?.version ?? 0
@@ -59,16 +61,17 @@ export function hubConfig(cache: LocationCache, now: () => number, look: HubLook
       const version = hub ? (await look.get(hub, HUB_CONFIG_AGE_MS))?.state.configVersion : undefined
       if (version === undefined) return fallback.read(kv, have, env)
       if (version <= have) return NOT_NEWER
-      // Version `version` is immutable: its location entry never goes stale. A KV replica still
-      // serving an older value is used (installed only if newer) but not stored under this version.
-      let lagging: unknown = null
-      const value = await readThrough(cache, `/config/v/${version}`, { freshMs: VERSION_KEEP_MS, leaseMs: CONFIG_LEASE_MS, keepMs: VERSION_KEEP_MS, now, versionOf }, async () => {
-        const v = await readKv(kv)
-        if (versionOf(v) >= version) return v
-        lagging = v
-        return undefined
-      })
-      return value ?? lagging
+      if (!cache.effective) return readKv(kv)
+      // Version `version` never changes: its location entry is kept as long as the cache will.
+      const key = `/config/v/${version}`
+      const hit = await cache.get(key, (m) => m.version > have)
+      // A KV replica still serving an older value (KV caches a read up to KV_CACHE_TTL_S): stored
+      // under the new version for LAG_RETRY_MS only, so the location's isolates do not all re-read.
+      if (hit && (hit.meta.version >= version || now() - hit.meta.fetchedAt < LAG_RETRY_MS)) return hit.meta.version > have ? hit.value : NOT_NEWER
+      const value = await readKv(kv)
+      const got = versionOf(value)
+      await cache.put(key, { fetchedAt: now(), leaseUntil: 0, version: got }, value, got >= version ? VERSION_KEEP_MS : 2 * LAG_RETRY_MS)
+      return value
     },
   }
 }

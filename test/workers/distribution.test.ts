@@ -20,7 +20,7 @@ import { compileConfig } from '../../src/compile'
 import { serializeSnapshot } from '../../src/compile/serialize'
 import { loadConfig } from '../../src/config/load'
 import { StatsStore } from '../../src/observability/stats'
-import { CONFIG_FRESH_MS, HUB_CONFIG_AGE_MS, locationCachedConfig } from '../../src/state/config-source'
+import { CONFIG_FRESH_MS, HUB_CONFIG_AGE_MS, LAG_RETRY_MS, locationCachedConfig } from '../../src/state/config-source'
 import { locationDistribution } from '../../src/state/distribution'
 import { PUBLISHED_KEY, type PublishedConfig } from '../../src/state/published'
 import { checkPublished } from '../../src/state/refresh'
@@ -139,14 +139,23 @@ describe("config versions through the hub's answer", () => {
     expect(one.current(stateEnv).version).toBe(7)
     expect(reads).toBe(2)
 
-    // The hub knows 8 before this location's KV does: the older value is not installed over 7,
-    // nor kept for the location; the next check reads KV again and finds 8.
+    // The hub knows 8 before this location's KV does: the older value is not installed over 7;
+    // the location remembers the lag for LAG_RETRY_MS (isolate b does not read KV too), then
+    // reads KV again and finds 8.
     await publish(7, upstreams.a!, 8)
     await checkPublished(one, stateEnv, countedKv, sources[0])
     expect(one.current(stateEnv).version).toBe(7)
+    expect(reads).toBe(3)
     await kv.put(key, JSON.stringify(publishedAt(8, upstreams.b!)))
+    await checkPublished(two, stateEnv, countedKv, sources[1])
+    expect(two.current(stateEnv).version).toBe(7)
+    expect(reads).toBe(3)
+    t += LAG_RETRY_MS + 1
     await checkPublished(one, stateEnv, countedKv, sources[0])
     expect(one.current(stateEnv).version).toBe(8)
+    expect(reads).toBe(4)
+    await checkPublished(two, stateEnv, countedKv, sources[1])
+    expect(two.current(stateEnv).version).toBe(8)
     expect(reads).toBe(4)
     // The hub is never told an older version; the isolate never installs one.
     await publish(6, upstreams.a!)
