@@ -15,19 +15,18 @@ const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const rates = (args.find((a) => a.startsWith('--rates='))?.slice(8).split(',').map(Number) ?? [100, 10_000, 1_000_000]).filter((n) => n > 0)
 /**
- * Rows per rate: today's direct design, the default (location-hub), and two
- * options evaluated with their own rows — one object running every cluster's
- * checks (a what-if: not the runtime's design) and Smart Placement (a
- * deployment option: the fleet runs in one location) — at the two lower
- * rates, where the bill is made of fixed costs.
+ * Rows per rate: the direct design (EDGEVOY_DISTRIBUTION=direct), the default
+ * (location-hub), and, at the two lower rates where the bill is made of fixed
+ * costs, two rows of their own — the default with one authority object per
+ * cluster (how checks ran before: the lever's worth) and the default under
+ * Smart Placement (a deployment option: the fleet runs in one location).
  */
-type Variant = Pick<FleetSetup, 'design'> & Partial<Pick<FleetSetup, 'oneAuthority' | 'label' | 'locations'>> & { upTo?: number }
+type Variant = Pick<FleetSetup, 'design'> & Partial<Pick<FleetSetup, 'perClusterAuthorities' | 'label' | 'locations'>> & { upTo?: number }
 const variants: Variant[] = [
   { design: 'direct' },
   { design: 'location-hub' },
-  { design: 'location-hub', oneAuthority: true, label: 'what-if: one authority', upTo: 10_000 },
+  { design: 'location-hub', perClusterAuthorities: true, label: 'what-if: per-cluster authorities', upTo: 10_000 },
   { design: 'location-hub', locations: placedLocations(), label: 'option: smart placement', upTo: 10_000 },
-  { design: 'location-hub', locations: placedLocations(), oneAuthority: true, label: 'smart placement + one authority', upTo: 10_000 },
 ]
 
 export const SCENARIO = {

@@ -72,13 +72,19 @@ export class KvModel {
   }
 }
 
-/** One health authority per cluster: its report says host `h0` failed from `changeAt` on. */
+/**
+ * A cluster's health authority: its report says host `h0` failed from
+ * `changeAt` on. Its requests land on `object`: the hub (the runtime's one
+ * object for every cluster) or, in the per-cluster what-if, its own.
+ */
 export class AuthorityModel {
   readonly #before: ClusterHealthReport
   readonly #after: ClusterHealthReport
   /** Registered: the fleet has run long before (the scale runs); not yet: the runtime comparison starts cold. */
   registered = true
+  object: string
   constructor(readonly name: string, readonly hash: string, readonly clock: Clock, readonly counters: Counters, readonly changeAt: number) {
+    this.object = 'hub'
     this.#before = { cluster: name, hash, generatedAt: 0, hosts: { h0: host(false) } }
     this.#after = { cluster: name, hash, generatedAt: changeAt, hosts: { h0: host(true) } }
   }
@@ -91,13 +97,13 @@ export class AuthorityModel {
   stub(rttMs: number): HealthAuthority {
     return {
       poll: async (hash: string) => {
-        this.counters.do(this.name, this.clock.now)
+        this.counters.do(this.object, this.clock.now)
         await this.clock.sleep(rttMs)
         if (hash !== this.hash || !this.registered) return 'unregistered'
         return this.clock.now >= this.changeAt ? this.#after : this.#before
       },
       register: async () => {
-        this.counters.do(this.name, this.clock.now, true, 'register')
+        this.counters.do(this.object, this.clock.now, true, 'register')
         await this.clock.sleep(rttMs)
         this.registered = true
       },
@@ -108,14 +114,13 @@ export class AuthorityModel {
 }
 
 /**
- * The hub: each authority's alarm runs its check round once per interval
- * (a billed request to the authority) and publishes the report to the hub
- * (another); a digest carries every cluster's report and — when `config` is
+ * The hub: one object runs every cluster's checks in one alarm per interval
+ * (each alarm a billed request); a digest carries every cluster's report and — when `config` is
  * given — the latest published config version, which the config authority
  * tells the hub as it publishes (so at once) and the hub re-reads from KV
  * every CONFIG_RECHECK_MS (counted as the hub's KV reads).
- * `oneAuthority`: the what-if where one object runs every cluster's checks
- * in one alarm (no publishing).
+ * `perCluster`: the design before (and a what-if): one authority object per
+ * cluster, each with its own alarm, publishing its report to the hub.
  */
 export class HubModel {
   constructor(
@@ -125,9 +130,10 @@ export class HubModel {
     intervalMs: number,
     endMs: number,
     readonly config?: { version: () => number; recheckMs: number },
-    oneAuthority = false,
+    perCluster = false,
   ) {
-    if (oneAuthority) for (let t = 0; t <= endMs; t += intervalMs) clock.at(t, () => counters.do('hub', clock.now, false, 'alarm'))
+    for (const a of authorities) a.object = perCluster ? a.name : 'hub'
+    if (!perCluster) for (let t = 0; t <= endMs; t += intervalMs) clock.at(t, () => counters.do('hub', clock.now, false, 'alarm'))
     else
       authorities.forEach((a, i) => {
         for (let t = (i * intervalMs) / authorities.length; t <= endMs; t += intervalMs)
@@ -155,7 +161,6 @@ export class HubModel {
         const reports = Object.fromEntries(this.authorities.filter((a) => a.registered).map((a) => [a.name, a.report(now)]))
         return { generatedAt: now, reports, ...(this.config ? { configVersion: this.config.version() } : {}) }
       },
-      publish: async () => ({ readAt: 0 }),
       setConfigVersion: async () => {},
     }
   }
@@ -163,15 +168,16 @@ export class HubModel {
 
 const host = (failed: boolean) => ({ activeFailed: failed, timedOut: false, immediateFail: false, override: undefined, lastPassAt: 0, consecutiveFailures: 0, consecutiveSuccesses: 0, checks: 0 })
 
-/** A location's Cache API: free and local; entries expire after `keepMs`; each operation takes `latencyMs`. */
+/** A location's Cache API: free and local; entries expire after `keepMs`; each operation takes `latencyMs` (or one of `samples`, the runtime comparison). */
 export class CacheModel implements LocationCache {
   readonly effective = true
   readonly #entries = new Map<string, { meta: CacheMeta; value: unknown; until: number }>()
-  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0) {}
+  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0, readonly samples?: () => number) {}
 
   async get(key: string, want: (meta: CacheMeta) => boolean) {
     this.#count('cache:get')
-    if (this.latencyMs) await this.clock.sleep(this.latencyMs)
+    const ms = this.samples ? this.samples() : this.latencyMs
+    if (ms) await this.clock.sleep(ms)
     const e = this.#entries.get(key)
     if (!e || e.until <= this.clock.now) return undefined
     return want(e.meta) ? { meta: e.meta, value: e.value } : { meta: e.meta }
@@ -179,7 +185,8 @@ export class CacheModel implements LocationCache {
 
   async put(key: string, meta: CacheMeta, value: unknown, keepMs: number) {
     this.#count('cache:put')
-    if (this.latencyMs) await this.clock.sleep(this.latencyMs)
+    const ms = this.samples ? this.samples() : this.latencyMs
+    if (ms) await this.clock.sleep(ms)
     this.#entries.set(key, { meta, value, until: this.clock.now + keepMs })
   }
 

@@ -34,7 +34,7 @@ export const envHub = (env: StateEnv): (() => HealthHub) | undefined => (env.HEA
  * Through the location's cache and the health hub. `writer`: this isolate's
  * id in the location's entries (random per isolate).
  */
-export function locationDistribution(cache: LocationCache, now: () => number, writer: string, hubOf: (env: StateEnv) => (() => HealthHub) | undefined = envHub): Distribution {
-  const look = new HubLook(cache, now, writer)
+export function locationDistribution(cache: LocationCache, now: () => number, writer: string, random: () => number, hubOf: (env: StateEnv) => (() => HealthHub) | undefined = envHub): Distribution {
+  const look = new HubLook(cache, now, writer, random)
   return { health: { source: locationCachedHealth(cache, now, look) }, refresh: { now, source: hubConfig(cache, now, look, hubOf) } }
 }

@@ -59,7 +59,7 @@ describe('health through the location cache and the hub', () => {
     // One location (one named cache), two isolates (each its own distribution, as theIsolate() makes one per isolate).
     const cache = await caches.open(`dist-health-${Date.now()}`)
     let n = 0
-    const isolate = () => proxyFor(config, { health: true, clusterDeps: { health: locationDistribution(new WorkersLocationCache(cache), Date.now, `isolate-${++n}`).health } })
+    const isolate = () => proxyFor(config, { health: true, clusterDeps: { health: locationDistribution(new WorkersLocationCache(cache), Date.now, `isolate-${++n}`, Math.random).health } })
     const proxies = [isolate(), isolate()]
     const cluster = proxies[0]!.snapshot.clusters.get('dist_health')!
     const traffic = () => Promise.all(proxies.map(async (p, i) => answeredBy(await p.fetch(`/t/${i}`))))
@@ -101,7 +101,7 @@ describe("config versions through the hub's answer", () => {
     // The isolates' clock, moved past the copy's age limit between checks.
     let t = Date.now()
     const now = () => t
-    const sources = ['iso-a', 'iso-b'].map((w) => locationDistribution(new WorkersLocationCache(cache, now), now, w, () => () => hub).refresh.source)
+    const sources = ['iso-a', 'iso-b'].map((w) => locationDistribution(new WorkersLocationCache(cache, now), now, w, Math.random, () => () => hub).refresh.source)
     const stateEnv = { EDGEVOY_CONFIG: edgeYaml('up', upstreams.a!), CONFIG: countedKv, CONFIG_REFRESH_SECONDS: '5' } as StateEnv
     const makeIsolate = async () => {
       const iso = new Isolate({ clusters: new ClusterManager({ random: Math.random, now }), stats: new StatsStore(), random: Math.random, now })

@@ -14,9 +14,10 @@
  * copy came from.
  *
  * Costs: an isolate alone at its location (most locations at low traffic)
- * finds its own entry stale at every look; it neither takes a lease nor puts
- * the entry back, so its look is one cache read and one hub request. Where
- * another isolate wrote the entry, the refreshing isolate takes a short lease
+ * finds its own entry stale at every look; while it has seen no other
+ * isolate's entry for SHARED_MEMORY_MS it neither takes a lease nor puts the
+ * entry back, so its look is one cache read and one hub request. Where other
+ * isolates write the entry too, the refreshing isolate takes a short lease
  * (the others keep the stale copy meanwhile: no herd) and puts the answer
  * back for the location.
  */
@@ -27,24 +28,37 @@ export interface HubView {
   readonly state: HealthDigest
   /** When the hub answered (the fetching isolate's clock, ms). */
   readonly fetchedAt: number
+  /** This isolate's draw in [0, 1): its copy counts as old JITTER_SHARE × draw early. */
+  readonly draw: number
 }
 
 /** A location's entry is reused while younger than this share of the age the caller allows. */
 export const FRESH_SHARE = 0.4
+/**
+ * Isolates that read one entry hold copies of one age: each looks again up to
+ * this share of the allowed age early, at random, so they do not all find the
+ * entry stale at once (the first takes the lease, the others use its copy).
+ */
+export const JITTER_SHARE = 0.25
 /** How long a refreshing isolate holds the entry: one Durable Object round trip, with room. */
 export const HUB_LEASE_MS = 1000
 const KEEP_MS = 60_000
+/** An isolate that saw another isolate's entry this recently shares the location: it puts what it fetches. */
+export const SHARED_MEMORY_MS = 60_000
 const KEY = '/hub/state'
 
 export class HubLook {
   #memo: HubView | undefined
   #loading: Promise<HubView | undefined> | undefined
+  /** Until when this isolate counts as sharing its location (it saw another writer's entry). */
+  #sharedUntil = Number.NEGATIVE_INFINITY
 
   /** `writer`: this isolate's id, random per isolate. */
   constructor(
     readonly cache: LocationCache,
     readonly now: () => number,
     readonly writer: string,
+    readonly random: () => number,
   ) {}
 
   /** What the isolate holds, without looking. */
@@ -55,7 +69,7 @@ export class HubLook {
   /** The hub's answer at most `maxAgeMs` old, looking (once at a time) only when the isolate's copy is older. */
   get(hub: () => HealthHub, maxAgeMs: number): Promise<HubView | undefined> {
     const m = this.#memo
-    if (m && this.now() - m.fetchedAt < maxAgeMs) return Promise.resolve(m)
+    if (m && this.now() - m.fetchedAt < maxAgeMs * (1 - JITTER_SHARE * m.draw)) return Promise.resolve(m)
     return (this.#loading ??= this.#look(hub, maxAgeMs)
       .then((v) => (this.#memo = v ?? this.#memo))
       .catch(() => this.#memo)
@@ -63,25 +77,27 @@ export class HubLook {
   }
 
   async #look(hub: () => HealthHub, maxAgeMs: number): Promise<HubView | undefined> {
-    const fetch = async () => ({ state: await hub().digest(), fetchedAt: this.now() })
+    const draw = this.random()
+    const fetch = async () => ({ state: await hub().digest(), fetchedAt: this.now(), draw })
     if (!this.cache.effective) return fetch()
     const now = this.now()
     const freshMs = maxAgeMs * FRESH_SHARE
     const usable = (fetchedAt: number, leaseUntil: number) => now - fetchedAt < freshMs || leaseUntil > now
     const mine = (writer: string | undefined) => writer === this.writer
-    // The body is read when it is used, or put back with a lease; never for our own stale copy.
-    const hit = await this.cache.get(KEY, (m) => usable(m.fetchedAt, m.leaseUntil) || !mine(m.writer))
+    const shared = () => now < this.#sharedUntil
+    // The body is read when it is used or put back with a lease; not for our own stale copy while alone.
+    const hit = await this.cache.get(KEY, (m) => usable(m.fetchedAt, m.leaseUntil) || !mine(m.writer) || shared())
+    if (hit && !mine(hit.meta.writer)) this.#sharedUntil = now + SHARED_MEMORY_MS
     if (hit && usable(hit.meta.fetchedAt, hit.meta.leaseUntil)) {
       const held = this.#memo
       // Our own copy is at least as new: keep it (a leased stale entry may be older than what we hold).
       if (held && held.fetchedAt >= hit.meta.fetchedAt) return held
-      return { state: hit.value as HealthDigest, fetchedAt: hit.meta.fetchedAt }
+      return { state: hit.value as HealthDigest, fetchedAt: hit.meta.fetchedAt, draw }
     }
-    const shared = hit !== undefined && !mine(hit.meta.writer)
-    if (shared) await this.cache.put(KEY, { ...hit.meta, leaseUntil: now + HUB_LEASE_MS }, hit.value, KEEP_MS)
+    const share = hit === undefined || shared()
+    if (hit && share) await this.cache.put(KEY, { ...hit.meta, leaseUntil: now + HUB_LEASE_MS }, hit.value, KEEP_MS)
     const view = await fetch()
-    // Alone here (our own entry went stale unread by others' refreshes): nobody to share with, no put.
-    if (hit === undefined || shared) await this.cache.put(KEY, { fetchedAt: view.fetchedAt, leaseUntil: 0, version: 0, writer: this.writer }, view.state, KEEP_MS)
+    if (share) await this.cache.put(KEY, { fetchedAt: view.fetchedAt, leaseUntil: 0, version: 0, writer: this.writer }, view.state, KEEP_MS)
     return view
   }
 }
