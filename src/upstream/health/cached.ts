@@ -13,8 +13,8 @@
  *
  * Bound: the copy a poll uses is at most HUB_AGE_PERIODS poll periods (+ a
  * round trip) old and the poller applies it within one more period: a
- * request sees a report at most 4 periods = 2 check intervals (+ a round
- * trip) after the authority's check round computed it.
+ * request sees a report at most 4.2 periods = 2.1 check intervals (+ a
+ * round trip) after the authority's check round computed it.
  */
 import type { ClusterHealthReport } from './flags.js'
 import { NOT_NEWER, readThrough, type LocationCache } from '../location-cache.js'
@@ -23,8 +23,13 @@ import type { HealthSource } from './poller.js'
 
 /** How long a refreshing isolate holds an entry: one Durable Object round trip, with room. */
 export const HEALTH_LEASE_MS = 1000
-/** How old (in poll periods, half a check interval each) the hub's answer an isolate uses may be. */
-export const HUB_AGE_PERIODS = 3
+/**
+ * How old (in poll periods, half a check interval each) the hub's answer an
+ * isolate uses may be: 1.6 intervals, so with the poller's period a request
+ * sees a report at most 2.1 intervals (+ a round trip) after the check round
+ * — within the goal of 2 intervals + 1 s for intervals up to ~8 s.
+ */
+export const HUB_AGE_PERIODS = 3.2
 const KEEP_MS = 60_000
 
 export function locationCachedHealth(cache: LocationCache, now: () => number, look: HubLook): HealthSource {

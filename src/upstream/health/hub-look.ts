@@ -42,7 +42,8 @@ export const FRESH_SHARE = 0.4
 export const JITTER_SHARE = 0.25
 /** How long a refreshing isolate holds the entry: one Durable Object round trip, with room. */
 export const HUB_LEASE_MS = 1000
-const KEEP_MS = 60_000
+/** Long: an isolate alone keeps finding its own entry (judged by its age) instead of putting a new one when it expires. */
+const KEEP_MS = 10 * 60_000
 /** An isolate that saw another isolate's entry this recently shares the location: it puts what it fetches. */
 export const SHARED_MEMORY_MS = 60_000
 const KEY = '/hub/state'
@@ -77,22 +78,24 @@ export class HubLook {
   }
 
   async #look(hub: () => HealthHub, maxAgeMs: number): Promise<HubView | undefined> {
-    const draw = this.random()
-    const fetch = async () => ({ state: await hub().digest(), fetchedAt: this.now(), draw })
-    if (!this.cache.effective) return fetch()
     const now = this.now()
+    // Alone there is no herd to spread: no early looks.
+    const draw = () => (now < this.#sharedUntil ? this.random() : 0)
+    const fetch = async () => ({ state: await hub().digest(), fetchedAt: this.now(), draw: draw() })
+    if (!this.cache.effective) return fetch()
     const freshMs = maxAgeMs * FRESH_SHARE
     const usable = (fetchedAt: number, leaseUntil: number) => now - fetchedAt < freshMs || leaseUntil > now
     const mine = (writer: string | undefined) => writer === this.writer
     const shared = () => now < this.#sharedUntil
     // The body is read when it is used or put back with a lease; not for our own stale copy while alone.
     const hit = await this.cache.get(KEY, (m) => usable(m.fetchedAt, m.leaseUntil) || !mine(m.writer) || shared())
-    if (hit && !mine(hit.meta.writer)) this.#sharedUntil = now + SHARED_MEMORY_MS
+    // Another isolate's recent entry (not one left by an isolate long gone): the location is shared.
+    if (hit && !mine(hit.meta.writer) && now - hit.meta.fetchedAt < 2 * maxAgeMs) this.#sharedUntil = now + SHARED_MEMORY_MS
     if (hit && usable(hit.meta.fetchedAt, hit.meta.leaseUntil)) {
       const held = this.#memo
       // Our own copy is at least as new: keep it (a leased stale entry may be older than what we hold).
       if (held && held.fetchedAt >= hit.meta.fetchedAt) return held
-      return { state: hit.value as HealthDigest, fetchedAt: hit.meta.fetchedAt, draw }
+      return { state: hit.value as HealthDigest, fetchedAt: hit.meta.fetchedAt, draw: draw() }
     }
     const share = hit === undefined || shared()
     if (hit && share) await this.cache.put(KEY, { ...hit.meta, leaseUntil: now + HUB_LEASE_MS }, hit.value, KEEP_MS)
