@@ -18,6 +18,7 @@ import { lowerAction, lowerUpgrades, RetryPolicyTable } from './actions.js'
 import { lowerCluster, type ResolveMap } from './clusters.js'
 import { lowerCors } from './filters/index.js'
 import { lowerFilterOverrides, lowerHttpFilters, type FilterKinds } from './filters/index.js'
+import { secretTable } from './filters/oauth2.js'
 import { parseValidated } from './filters/common.js'
 import { compileDownstreamPolicy } from './downstream.js'
 import { hashText } from './hash.js'
@@ -48,7 +49,8 @@ export function lowerConfig(config: EnvoyConfig, options: CompileOptions = {}): 
   const bootstrapTracing = config.bootstrap.tracing
   const serviceCluster = typeof config.bootstrap.node?.cluster === 'string' ? config.bootstrap.node.cluster : undefined
   const retries = new RetryPolicyTable()
-  const listeners = (sr?.listeners ?? []).map((l, i) => lowerListener(l, i, bootstrapTracing, retries))
+  const secrets = secretTable(sr?.secrets)
+  const listeners = (sr?.listeners ?? []).map((l, i) => lowerListener(l, i, bootstrapTracing, retries, secrets))
   return {
     version: options.version ?? 'bundled',
     hash: hashText(JSON.stringify(config.json) ?? ''),
@@ -60,11 +62,11 @@ export function lowerConfig(config: EnvoyConfig, options: CompileOptions = {}): 
   }
 }
 
-function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unknown, retries: RetryPolicyTable): ListenerIR {
+function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unknown, retries: RetryPolicyTable, secrets: ReadonlyMap<string, string>): ListenerIR {
   const path = ['static_resources', 'listeners', index, 'filter_chains', 0, 'filters', 0, 'typed_config']
   const hcm = l.filter_chains[0]!.filters[0]!.httpConnectionManager
   const port = l.address.socket_address.port_value ?? 0
-  const { filters, kinds } = lowerHttpFilters(hcm.http_filters, hcm.parsedPerRoute)
+  const { filters, kinds } = lowerHttpFilters(hcm.http_filters, hcm.parsedPerRoute, secrets)
   const routeTable = lowerRouteTable(hcm.route_config ?? { virtual_hosts: [] }, [...path, 'route_config'], kinds, retries)
   const tracing = lowerTracing(hcm.tracing, bootstrapTracing)
   return {

@@ -450,11 +450,13 @@ export type HttpFilterIR = { readonly name: string; readonly typeUrl?: string; r
   | { readonly kind: 'jwt_authn'; readonly config: JwtAuthnIR }
   | { readonly kind: 'health_check'; readonly config: HealthCheckFilterIR }
   | { readonly kind: 'csrf'; readonly config: CsrfPolicyIR }
-  | { readonly kind: 'cache'; readonly config: undefined }
+  | { readonly kind: 'cache'; readonly config: CacheFilterIR }
   | { readonly kind: 'compressor'; readonly config: CompressorIR }
   | { readonly kind: 'decompressor'; readonly config: DecompressorIR }
   | { readonly kind: 'header_mutation'; readonly config: HeaderMutationFilterIR }
   | { readonly kind: 'header_to_metadata'; readonly config: HeaderToMetadataIR }
+  /** `OAuth2` without `config`: the filter is installed and does nothing (Envoy installs no filter). */
+  | { readonly kind: 'oauth2'; readonly config: OAuth2IR | undefined }
 )
 
 export type HttpFilterKind = HttpFilterIR['kind']
@@ -754,6 +756,69 @@ export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000
 /** How much of a request body is buffered for retries when no per_request_buffer_limit_bytes says otherwise. */
 export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024
+
+/** An SDS secret by name, with its inline `static_resources.secrets` value when the config has one. */
+export interface OAuth2SecretIR {
+  readonly name: string
+  /** Absent: read at request time from the Worker secret (env binding) of this name. */
+  readonly inline?: string
+}
+
+/** The cookies the oauth2 filter reads and writes (CookieNames / CookieConfigs). */
+export type OAuth2CookieKind = 'bearerToken' | 'oauthHmac' | 'oauthExpires' | 'idToken' | 'refreshToken' | 'oauthNonce' | 'codeVerifier'
+
+/** `envoy.filters.http.oauth2` OAuth2Config, with Envoy's defaults applied (filter.cc FilterConfig). */
+export interface OAuth2IR {
+  readonly tokenEndpoint: { readonly cluster: string; readonly uri: string; readonly timeoutMs: number }
+  readonly authorizationEndpoint: string
+  readonly clientId: string
+  readonly tokenSecret: OAuth2SecretIR
+  readonly hmacSecret: OAuth2SecretIR
+  /** redirect_uri with its command operators parsed (`%REQ(:authority)%`). */
+  readonly redirectUri: readonly HeaderFormatPartIR[]
+  readonly redirectPathMatcher: StringMatcherIR
+  readonly signoutPath: StringMatcherIR
+  readonly forwardBearerToken: boolean
+  readonly preserveAuthorizationHeader: boolean
+  readonly passThroughMatchers: readonly HeaderMatcherIR[]
+  readonly denyRedirectMatchers: readonly HeaderMatcherIR[]
+  /** auth_scopes, default ["user"]. */
+  readonly scopes: readonly string[]
+  readonly resources: readonly string[]
+  readonly authType: 'URL_ENCODED_BODY' | 'BASIC_AUTH'
+  readonly useRefreshToken: boolean
+  /** Seconds; 0: the token endpoint must say expires_in. */
+  readonly defaultExpiresInS: number
+  readonly defaultRefreshTokenExpiresInS: number
+  readonly csrfTokenExpiresInS: number
+  readonly codeVerifierExpiresInS: number
+  readonly cookieNames: { readonly [K in OAuth2CookieKind]: string }
+  /** SameSite per cookie; absent: DISABLED (no attribute). */
+  readonly sameSite: { readonly [K in OAuth2CookieKind]?: 'STRICT' | 'LAX' | 'NONE' }
+  readonly cookieDomain?: string
+  readonly disableAccessTokenCookie: boolean
+  readonly disableIdTokenCookie: boolean
+  readonly disableRefreshTokenCookie: boolean
+}
+
+/**
+ * `envoy.filters.http.cache` CacheConfig, run on the Workers Cache API.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/cache/v3/cache.proto
+ */
+export interface CacheFilterIR {
+  /** CacheConfig.disabled: the filter is a no-op. */
+  readonly disabled: boolean
+  readonly allowedVaryHeaders: readonly StringMatcherIR[]
+  readonly excludeScheme: boolean
+  readonly excludeHost: boolean
+  readonly queryParametersIncluded: readonly QueryMatcherIR[]
+  readonly queryParametersExcluded: readonly QueryMatcherIR[]
+  /** Bodies longer than this are not stored; 0: no limit of the filter's own. */
+  readonly maxBodyBytes: number
+  readonly ignoreRequestCacheControl: boolean
+  /** The storage's name with `.` as `_`: the `cache_label` of Envoy's cache stats (stats.cc). */
+  readonly statLabel: string
+}
 
 // --- the serialized form's route tables (revision 9 on) ----------------------
 

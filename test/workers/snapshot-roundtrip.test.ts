@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { COMPILER_VERSION, serializeSnapshot } from '../../src/compile/serialize'
 import type { HeaderValueContext, Route, Snapshot } from '../../src/compile/types'
 import { isProxyError } from '../../src/errors'
+import { cacheKey } from '../../src/filters/cache/store'
 import { decideRoute, matchRequestOf } from '../../src/router/decide'
 import { applyHeaderLevels, headerLevels } from '../../src/router/headers'
 import { pickWeighted } from '../../src/router/pick-cluster'
@@ -126,6 +127,22 @@ const unifiedMatcherArb = fc.oneof(
 )
 const rbacFilterArb = fc.option(unifiedMatcherArb.map((matcher) => ({ name: 'envoy.filters.http.rbac', typed_config: { '@type': `${T}envoy.extensions.filters.http.rbac.v3.RBAC`, matcher } })), { nil: undefined })
 
+// The cache filter's key and Vary settings (src/snapshot/filters.ts linkCacheFilter).
+const cacheFilterArb = fc.option(
+  fc
+    .record({
+      allowed_vary_headers: fc.constantFrom([], [{ exact: 'accept-language' }], [{ safe_regex: { regex: 'x-.*' } }, { prefix: 'cook', ignore_case: true }]),
+      key_creator_params: fc.record(
+        { exclude_scheme: fc.boolean(), exclude_host: fc.boolean(), query_parameters_included: fc.constantFrom([], [{ name: 'a' }]), query_parameters_excluded: fc.constantFrom([], [{ name: 'b', string_match: { exact: '1' } }]) },
+        { requiredKeys: [] },
+      ),
+      max_body_bytes: fc.option(fc.nat(100_000), { nil: undefined }),
+      ignore_request_cache_control_header: fc.boolean(),
+    }, { requiredKeys: [] })
+    .map((c) => ({ name: 'envoy.filters.http.cache', typed_config: { '@type': `${T}envoy.extensions.filters.http.cache.v3.CacheConfig`, typed_config: { '@type': `${T}envoy.extensions.http.cache.simple_http_cache.v3.SimpleHttpCacheConfig` }, ...c } })),
+  { nil: undefined },
+)
+
 const routeArb = fc.tuple(matchArb, fc.oneof(forward, forward, redirect, direct), mutations, fc.option(fc.constantFrom(64, 4096), { nil: undefined }))
 const VHOSTS = [
   { name: 'exact', domains: ['h', 'h:8080'] },
@@ -141,12 +158,13 @@ const configArb = fc
     tableFlags: fc.record({ most_specific_header_mutations_wins: fc.boolean(), ignore_path_parameters_in_path_matching: fc.boolean() }, { requiredKeys: [] }),
     hcm: fc.constantFrom({}, { strip_any_host_port: true }, { strip_matching_host_port: true }, { upgrade_configs: [{ upgrade_type: 'websocket' }] }, { upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }, { upgrade_type: 'h2c' }] }),
     rbac: rbacFilterArb,
+    cache: cacheFilterArb,
   })
-  .map(({ vhosts, table, tableFlags, hcm, rbac }) =>
+  .map(({ vhosts, table, tableFlags, hcm, rbac, cache }) =>
     bootstrap({
       clusters: { a: [8001], b: [8002, 8003] },
       hcm,
-      ...(rbac ? { http_filters: [rbac, { name: 'envoy.filters.http.router' }] } : {}),
+      ...(rbac || cache ? { http_filters: [...(cache ? [cache] : []), ...(rbac ? [rbac] : []), { name: 'envoy.filters.http.router' }] } : {}),
       route_config: { ...table, ...tableFlags },
       virtual_hosts: vhosts.map(([vh, routes, m, retry, fallback]) => ({
         ...vh,
@@ -180,7 +198,9 @@ function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: R
   const rbacFilter = listener.httpFilters.find((f) => f.kind === 'rbac')
   const rbac = rbacFilter?.kind === 'rbac' ? rbacFilter.config.matcher?.({ match: d.match, clientIp: request.headers.get('cf-connecting-ip') ?? undefined, port: listener.port, metadata: () => undefined }) : undefined
   const upgrades = ['websocket', 'h2c', 'spdy/3'].map((t) => upgradeAllowed(t, listener, route))
-  if (!route || !vh) return { vhost: vh?.name, route: undefined, rbac, upgrades }
+  const cacheFilter = listener.httpFilters.find((f) => f.kind === 'cache')
+  const cache = cacheFilter?.kind === 'cache' ? { ...cacheFilter.config, varyAllowed: ['accept-language', 'x-a', 'Cookie'].map(cacheFilter.config.varyAllowed), queryIncluded: undefined, queryExcluded: undefined, key: cacheKey(new URL(request.url), cacheFilter.config) } : undefined
+  if (!route || !vh) return { vhost: vh?.name, route: undefined, rbac, upgrades, cache }
   const a = route.action
   const action =
     a.type === 'route'
@@ -208,6 +228,7 @@ function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: R
     response: apply(headerLevels(undefined, route.responseHeaders, vh.responseHeaders, table.responseHeaders, table.mostSpecificHeaderMutationsWins)),
     rbac,
     upgrades,
+    cache,
   }
 }
 
@@ -379,5 +400,81 @@ describe('loadSnapshot refuses what it cannot trust', () => {
       expect(isProxyError(e) && e.code).toBe('snapshot_incompatible')
     }
     expect((refusal(broken[0]!) as Error).message).toContain('route 0 names action 7, which the snapshot does not have')
+  })
+})
+
+// envoy.filters.http.oauth2: its compiled config (defaults, cookie names, SameSite, secrets,
+// redirect_uri formatter, path and header matchers) survives serialize → load.
+const oauthMatcherArb = fc.constantFrom({ name: 'x-a', exact_match: '1' }, { name: ':path', string_match: { safe_regex: { regex: '^/(login|static/.*)$' } }, invert_match: true }, { name: 'x-b', present_match: true })
+const oauth2Arb = fc.record(
+  {
+    forward_bearer_token: fc.boolean(),
+    auth_scopes: fc.array(fc.constantFrom('openid', 'email', 'user:email'), { maxLength: 3 }),
+    resources: fc.array(fc.constantFrom('https://api.example.com/', 'urn:x'), { maxLength: 2 }),
+    auth_type: fc.constantFrom('URL_ENCODED_BODY', 'BASIC_AUTH'),
+    use_refresh_token: fc.boolean(),
+    default_expires_in: fc.constantFrom('600s', '0s', '3600s'),
+    pass_through_matcher: fc.array(oauthMatcherArb, { maxLength: 2 }),
+    deny_redirect_matcher: fc.array(oauthMatcherArb, { maxLength: 2 }),
+    redirect_uri: fc.constantFrom('%REQ(x-forwarded-proto)%://%REQ(:authority)%/callback', 'https://app.example.com/cb', '%REQ(x-a)%/cb'),
+    cookie_configs: fc.record({ bearer_token_cookie_config: fc.record({ same_site: fc.constantFrom('DISABLED', 'STRICT', 'LAX', 'NONE') }) }, { requiredKeys: [] }),
+    disable_id_token_set_cookie: fc.boolean(),
+    inlineHmac: fc.boolean(),
+    cookieName: fc.constantFrom('', 'Tok'),
+  },
+  { requiredKeys: ['inlineHmac', 'cookieName', 'redirect_uri'] },
+)
+
+describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c) for the oauth2 filter', () => {
+  it('keeps every compiled field and decides matchers and redirect_uri alike', () => {
+    fc.assert(
+      fc.property(oauth2Arb, ({ inlineHmac, cookieName, ...fields }) => {
+        const config = bootstrap({
+          clusters: { a: [8001], oauth: [8009] },
+          http_filters: [
+            {
+              name: 'envoy.filters.http.oauth2',
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.filters.http.oauth2.v3.OAuth2',
+                config: {
+                  token_endpoint: { cluster: 'oauth', uri: 'oauth.example.com/token', timeout: '3s' },
+                  authorization_endpoint: 'https://oauth.example.com/authorize',
+                  redirect_path_matcher: { path: { prefix: '/callback' } },
+                  signout_path: { path: { exact: '/signout' } },
+                  credentials: { client_id: 'c', token_secret: { name: 'tok' }, hmac_secret: { name: 'hmac' }, cookie_names: { bearer_token: cookieName } },
+                  ...fields,
+                },
+              },
+            },
+            { name: 'envoy.filters.http.router' },
+          ],
+          virtual_hosts: [{ name: 'any', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a' } }] }],
+        })
+        if (inlineHmac) (config.static_resources as Record<string, unknown>).secrets = [{ name: 'hmac', generic_secret: { secret: { inline_string: 'k' } } }]
+        const compiled = compileJson(config)
+        const loaded = loadSnapshot(serializeSnapshot(compiled))
+        const oauth = (s: Snapshot) => {
+          const f = s.listeners[0]!.httpFilters.find((x) => x.kind === 'oauth2')
+          return f?.kind === 'oauth2' ? f.config! : undefined
+        }
+        const [a, b] = [oauth(compiled)!, oauth(loaded)!]
+        const data = (c: typeof a) => JSON.parse(JSON.stringify(c)) as unknown
+        expect(data(b)).toEqual(data(a))
+        const header = (n: string) => (n === ':authority' ? 'app.example.com' : n === 'x-forwarded-proto' ? 'https' : n === 'x-a' ? 'https://x' : '')
+        expect(b.redirectUri(header)).toBe(a.redirectUri(header))
+        for (const p of ['/callback', '/callback/x', '/signout', '/app']) {
+          expect(b.redirectPathMatcher(p)).toBe(a.redirectPathMatcher(p))
+          expect(b.signoutPath(p)).toBe(a.signoutPath(p))
+        }
+        for (const path of ['/login', '/static/a.js', '/app']) {
+          for (const headers of [new Headers(), new Headers({ 'x-a': '1', 'x-b': '' })]) {
+            const m = { headers, method: 'GET', authority: 'app.example.com', path, scheme: 'https' }
+            expect(b.passThroughMatchers.map((p) => p.test(m))).toEqual(a.passThroughMatchers.map((p) => p.test(m)))
+            expect(b.denyRedirectMatchers.map((p) => p.test(m))).toEqual(a.denyRedirectMatchers.map((p) => p.test(m)))
+          }
+        }
+      }),
+      { numRuns: 60 },
+    )
   })
 })
