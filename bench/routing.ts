@@ -157,7 +157,8 @@ export function withBacktrackingRegex(build: IndexBuilder): IndexBuilder {
       const old = compileRe2FullMatch(r.match.path.value)
       if (!old.ok) throw new Error(old.message)
       const re = old.regex
-      const copy: Route = { ...r, match: { ...r.match, path: { ...r.match.path, test: (path: string) => re.test(stripQuery(path)) } } }
+      // honoPattern is computed by the loaded path (src/snapshot/matchers.ts): a spread would drop it.
+      const copy: Route = { ...r, match: { ...r.match, path: { ...r.match.path, honoPattern: r.match.path.honoPattern, test: (path: string) => re.test(stripQuery(path)) } } }
       original.set(copy, r)
       return copy
     })

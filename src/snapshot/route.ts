@@ -4,7 +4,7 @@
  * predicate (`route.match.path === route`). A 10,000-route snapshot links
  * 10,000 objects instead of 30,000 (allocating and collecting them was most
  * of what linking cost); what routes share — matcher lists, header
- * mutations, CORS, per-filter overrides — stays shared, one reference each.
+ * mutations, CORS, per-filter overrides — stays shared.
  */
 import type { PathMatchIR } from '../compile/ir.js'
 import type { CorsPolicy, FilterOverride, HeaderMutation, PathPredicate, Route, RouteAction, RouteMatch } from '../compile/types.js'
@@ -19,12 +19,24 @@ export interface RouteExtras {
   readonly filterOverrides: Readonly<Record<string, FilterOverride>>
 }
 
+/**
+ * Own data fields throughout (a `{ ...route }` or `{ ...route.match }` copy keeps
+ * them); only PathMatcher's `honoPattern` is computed, when the index asks.
+ */
 export class LinkedRoute extends PathMatcher implements Route, RouteMatch {
   readonly name: string
   readonly index: number
   readonly action: RouteAction
-  private readonly matchExtras: MatchExtras
-  private readonly extras: RouteExtras
+  readonly match: RouteMatch
+  readonly path: PathPredicate
+  readonly headers: MatchExtras['headers']
+  readonly queryParameters: MatchExtras['queryParameters']
+  readonly cookies: MatchExtras['cookies']
+  readonly runtimeFraction: MatchExtras['runtimeFraction']
+  readonly requestHeaders: HeaderMutation
+  readonly responseHeaders: HeaderMutation
+  readonly cors: CorsPolicy | undefined
+  readonly filterOverrides: Readonly<Record<string, FilterOverride>>
 
   constructor(
     name: string,
@@ -44,39 +56,16 @@ export class LinkedRoute extends PathMatcher implements Route, RouteMatch {
     this.name = name
     this.index = index
     this.action = action
-    this.matchExtras = matchExtras
-    this.extras = extras
+    this.match = this
+    this.path = this
+    this.headers = matchExtras.headers
+    this.queryParameters = matchExtras.queryParameters
+    this.cookies = matchExtras.cookies
+    this.runtimeFraction = matchExtras.runtimeFraction
+    this.requestHeaders = extras.requestHeaders
+    this.responseHeaders = extras.responseHeaders
+    this.cors = extras.cors
+    this.filterOverrides = extras.filterOverrides
     Object.freeze(this)
-  }
-
-  get match(): RouteMatch {
-    return this
-  }
-  get path(): PathPredicate {
-    return this
-  }
-  get headers() {
-    return this.matchExtras.headers
-  }
-  get queryParameters() {
-    return this.matchExtras.queryParameters
-  }
-  get cookies() {
-    return this.matchExtras.cookies
-  }
-  get runtimeFraction() {
-    return this.matchExtras.runtimeFraction
-  }
-  get requestHeaders() {
-    return this.extras.requestHeaders
-  }
-  get responseHeaders() {
-    return this.extras.responseHeaders
-  }
-  get cors() {
-    return this.extras.cors
-  }
-  get filterOverrides() {
-    return this.extras.filterOverrides
   }
 }
