@@ -56,7 +56,8 @@ export async function runBuild(argv: string[]): Promise<number> {
     process.stderr.write(`${file}: ${n} error${n === 1 ? '' : 's'}, config rejected: nothing was built\n`)
     return 1
   }
-  for (const w of compiled.warnings) process.stderr.write(`${w}\n`)
+  // `edgevoy deploy` has printed these already, before wrangler ran this build (EDGEVOY_BUILD_WARNED).
+  if (!process.env.EDGEVOY_BUILD_WARNED) for (const w of compiled.warnings) process.stderr.write(`${w}\n`)
 
   const out = resolve(values.out ?? DEFAULT_SNAPSHOT_OUT)
   mkdirSync(dirname(out), { recursive: true })

@@ -61,7 +61,7 @@ export async function runDeploy(argv: string[]): Promise<number> {
   process.stdout.write(`${values.config}: OK (listener ${compiled.listener}); running wrangler deploy${values['dry-run'] ? ' --dry-run' : ''}\n`)
 
   const args = ['deploy', ...(values['dry-run'] ? ['--dry-run', '--outdir', values.outdir ?? mkdtempSync(join(tmpdir(), 'edgevoy-deploy-'))] : []), ...(values.listener ? ['--var', `EDGEVOY_LISTENER:${values.listener}`] : []), ...passthrough]
-  const env: NodeJS.ProcessEnv = { ...process.env, EDGEVOY_BUILD_CONFIG: file, ...(values.listener ? { EDGEVOY_BUILD_LISTENER: values.listener } : {}) }
+  const env: NodeJS.ProcessEnv = { ...process.env, EDGEVOY_BUILD_CONFIG: file, EDGEVOY_BUILD_WARNED: '1', ...(values.listener ? { EDGEVOY_BUILD_LISTENER: values.listener } : {}) }
   return runWrangler(args, env)
 }
 

@@ -450,7 +450,7 @@ export type HttpFilterIR = { readonly name: string; readonly typeUrl?: string; r
   | { readonly kind: 'jwt_authn'; readonly config: JwtAuthnIR }
   | { readonly kind: 'health_check'; readonly config: HealthCheckFilterIR }
   | { readonly kind: 'csrf'; readonly config: CsrfPolicyIR }
-  | { readonly kind: 'cache'; readonly config: undefined }
+  | { readonly kind: 'cache'; readonly config: CacheFilterIR }
   | { readonly kind: 'compressor'; readonly config: CompressorIR }
   | { readonly kind: 'decompressor'; readonly config: DecompressorIR }
   | { readonly kind: 'header_mutation'; readonly config: HeaderMutationFilterIR }
@@ -799,4 +799,23 @@ export interface OAuth2IR {
   readonly disableAccessTokenCookie: boolean
   readonly disableIdTokenCookie: boolean
   readonly disableRefreshTokenCookie: boolean
+}
+
+/**
+ * `envoy.filters.http.cache` CacheConfig, run on the Workers Cache API.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/cache/v3/cache.proto
+ */
+export interface CacheFilterIR {
+  /** CacheConfig.disabled: the filter is a no-op. */
+  readonly disabled: boolean
+  readonly allowedVaryHeaders: readonly StringMatcherIR[]
+  readonly excludeScheme: boolean
+  readonly excludeHost: boolean
+  readonly queryParametersIncluded: readonly QueryMatcherIR[]
+  readonly queryParametersExcluded: readonly QueryMatcherIR[]
+  /** Bodies longer than this are not stored; 0: no limit of the filter's own. */
+  readonly maxBodyBytes: number
+  readonly ignoreRequestCacheControl: boolean
+  /** The storage's name with `.` as `_`: the `cache_label` of Envoy's cache stats (stats.cc). */
+  readonly statLabel: string
 }

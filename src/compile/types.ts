@@ -339,7 +339,7 @@ export interface FilterConfigs {
   readonly jwt_authn: JwtAuthnConfig
   readonly health_check: HealthCheckFilterConfig
   readonly csrf: CsrfPolicy
-  readonly cache: undefined
+  readonly cache: CacheFilterConfig
   readonly compressor: CompressorConfig
   readonly decompressor: DecompressorConfig
   readonly header_mutation: HeaderMutationFilterConfig
@@ -530,4 +530,24 @@ export interface OAuth2Config extends Omit<OAuth2IR, 'redirectUri' | 'redirectPa
   readonly signoutPath: StringMatch
   readonly passThroughMatchers: readonly HeaderPredicate[]
   readonly denyRedirectMatchers: readonly HeaderPredicate[]
+}
+
+/** `envoy.filters.http.cache`, compiled: matchers linked, defaults applied. */
+export interface CacheFilterConfig {
+  readonly disabled: boolean
+  /** Whether a header name may appear in a stored response's Vary. */
+  readonly varyAllowed: StringMatch
+  readonly excludeScheme: boolean
+  readonly excludeHost: boolean
+  readonly queryIncluded: readonly CacheQueryMatch[]
+  readonly queryExcluded: readonly CacheQueryMatch[]
+  readonly maxBodyBytes: number
+  readonly ignoreRequestCacheControl: boolean
+  readonly statLabel: string
+}
+
+/** One key_creator_params query matcher: a parameter name and a test of its raw value. */
+export interface CacheQueryMatch {
+  readonly name: string
+  readonly value: StringMatch
 }

@@ -13,14 +13,14 @@ export const SNAPSHOT_FORMAT = 'edgevoy.snapshot'
  * Bump on any change to the IR (src/compile/ir.ts) or to what a field means:
  * a snapshot written by another revision is refused.
  */
-export const IR_REVISION = 9
+export const IR_REVISION = 10
 
 /**
  * The IR this revision means: sha256 (16 hex digits) of src/compile/ir.ts
  * without comments and whitespace. test/node/snapshot-format.test.ts fails
  * when ir.ts changes and this is not updated — with IR_REVISION bumped.
  */
-export const IR_FINGERPRINT = 'ba0f9f09a0c60037'
+export const IR_FINGERPRINT = '989f8aac40207a85'
 
 /** The compiler that wrote a snapshot; the loader accepts only its own. */
 export const COMPILER_VERSION = `edgevoy-compiler/${IR_REVISION}`

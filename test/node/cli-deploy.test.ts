@@ -46,6 +46,8 @@ describe('edgevoy deploy --dry-run', () => {
     }
     // The article's front config: what a deployed Worker cannot reach, said before the upload.
     expect(runs[0]!.output).toMatch(/warning: .*service_a_envoy.*(not a public DNS name|ignores port)/)
+    // …once: wrangler's [build] step compiles the same file again but does not repeat them.
+    expect(runs[0]!.output.match(/warning: .*service_a_envoy/g)).toHaveLength(1)
   }, 240_000)
 
   it('refuses an invalid config with every error, and never starts wrangler', async () => {

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { COMPILER_VERSION, serializeSnapshot } from '../../src/compile/serialize'
 import type { HeaderValueContext, Route, Snapshot } from '../../src/compile/types'
 import { isProxyError } from '../../src/errors'
+import { cacheKey } from '../../src/filters/cache/store'
 import { decideRoute, matchRequestOf } from '../../src/router/decide'
 import { applyHeaderLevels, headerLevels } from '../../src/router/headers'
 import { pickWeighted } from '../../src/router/pick-cluster'
@@ -121,6 +122,22 @@ const unifiedMatcherArb = fc.oneof(
 )
 const rbacFilterArb = fc.option(unifiedMatcherArb.map((matcher) => ({ name: 'envoy.filters.http.rbac', typed_config: { '@type': `${T}envoy.extensions.filters.http.rbac.v3.RBAC`, matcher } })), { nil: undefined })
 
+// The cache filter's key and Vary settings (src/snapshot/filters.ts linkCacheFilter).
+const cacheFilterArb = fc.option(
+  fc
+    .record({
+      allowed_vary_headers: fc.constantFrom([], [{ exact: 'accept-language' }], [{ safe_regex: { regex: 'x-.*' } }, { prefix: 'cook', ignore_case: true }]),
+      key_creator_params: fc.record(
+        { exclude_scheme: fc.boolean(), exclude_host: fc.boolean(), query_parameters_included: fc.constantFrom([], [{ name: 'a' }]), query_parameters_excluded: fc.constantFrom([], [{ name: 'b', string_match: { exact: '1' } }]) },
+        { requiredKeys: [] },
+      ),
+      max_body_bytes: fc.option(fc.nat(100_000), { nil: undefined }),
+      ignore_request_cache_control_header: fc.boolean(),
+    }, { requiredKeys: [] })
+    .map((c) => ({ name: 'envoy.filters.http.cache', typed_config: { '@type': `${T}envoy.extensions.filters.http.cache.v3.CacheConfig`, typed_config: { '@type': `${T}envoy.extensions.http.cache.simple_http_cache.v3.SimpleHttpCacheConfig` }, ...c } })),
+  { nil: undefined },
+)
+
 const routeArb = fc.tuple(matchArb, fc.oneof(forward, forward, redirect, direct), mutations, fc.option(fc.constantFrom(64, 4096), { nil: undefined }))
 const VHOSTS = [
   { name: 'exact', domains: ['h', 'h:8080'] },
@@ -136,12 +153,13 @@ const configArb = fc
     tableFlags: fc.record({ most_specific_header_mutations_wins: fc.boolean(), ignore_path_parameters_in_path_matching: fc.boolean() }, { requiredKeys: [] }),
     hcm: fc.constantFrom({}, { strip_any_host_port: true }, { strip_matching_host_port: true }, { upgrade_configs: [{ upgrade_type: 'websocket' }] }, { upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }, { upgrade_type: 'h2c' }] }),
     rbac: rbacFilterArb,
+    cache: cacheFilterArb,
   })
-  .map(({ vhosts, table, tableFlags, hcm, rbac }) =>
+  .map(({ vhosts, table, tableFlags, hcm, rbac, cache }) =>
     bootstrap({
       clusters: { a: [8001], b: [8002, 8003] },
       hcm,
-      ...(rbac ? { http_filters: [rbac, { name: 'envoy.filters.http.router' }] } : {}),
+      ...(rbac || cache ? { http_filters: [...(cache ? [cache] : []), ...(rbac ? [rbac] : []), { name: 'envoy.filters.http.router' }] } : {}),
       route_config: { ...table, ...tableFlags },
       virtual_hosts: vhosts.map(([vh, routes, m, retry, fallback]) => ({
         ...vh,
@@ -174,7 +192,9 @@ function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: R
   const rbacFilter = listener.httpFilters.find((f) => f.kind === 'rbac')
   const rbac = rbacFilter?.kind === 'rbac' ? rbacFilter.config.matcher?.({ match: d.match, clientIp: request.headers.get('cf-connecting-ip') ?? undefined, port: listener.port, metadata: () => undefined }) : undefined
   const upgrades = ['websocket', 'h2c', 'spdy/3'].map((t) => upgradeAllowed(t, listener, route))
-  if (!route || !vh) return { vhost: vh?.name, route: undefined, rbac, upgrades }
+  const cacheFilter = listener.httpFilters.find((f) => f.kind === 'cache')
+  const cache = cacheFilter?.kind === 'cache' ? { ...cacheFilter.config, varyAllowed: ['accept-language', 'x-a', 'Cookie'].map(cacheFilter.config.varyAllowed), queryIncluded: undefined, queryExcluded: undefined, key: cacheKey(new URL(request.url), cacheFilter.config) } : undefined
+  if (!route || !vh) return { vhost: vh?.name, route: undefined, rbac, upgrades, cache }
   const a = route.action
   const action =
     a.type === 'route'
@@ -202,6 +222,7 @@ function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: R
     response: apply(headerLevels(undefined, route.responseHeaders, vh.responseHeaders, table.responseHeaders, table.mostSpecificHeaderMutationsWins)),
     rbac,
     upgrades,
+    cache,
   }
 }
 

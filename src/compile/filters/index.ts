@@ -8,6 +8,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_filters
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-filterconfig
  */
+import type { CacheFilterConfig } from '../../config/schema/filters/cache.js'
 import type { CompressorConfig, DecompressorConfig } from '../../config/schema/filters/compressor.js'
 import type { CorsPolicyConfig } from '../../config/schema/filters/cors.js'
 import type { CsrfPolicyConfig } from '../../config/schema/filters/csrf.js'
@@ -26,7 +27,7 @@ import { lowerHeaderMatcher } from '../match.js'
 import { lowerStringMatcher } from '../strings.js'
 import { lowerFraction, lowerTokenBucket, optionalFraction, parseValidated } from './common.js'
 import { lowerJwtAuthn, lowerJwtPerRoute } from './jwt.js'
-import { lowerCompressor, lowerCsrf, lowerDecompressor, lowerHeaderMutationFilter, lowerHeaderToMetadata, lowerHealthCheck } from './misc.js'
+import { lowerCacheFilter, lowerCompressor, lowerCsrf, lowerDecompressor, lowerHeaderMutationFilter, lowerHeaderToMetadata, lowerHealthCheck } from './misc.js'
 import { lowerRbac } from './rbac.js'
 import { lowerOAuth2 } from './oauth2.js'
 
@@ -141,7 +142,7 @@ const LISTENER_LOWER = {
   rbac: (p) => lowerRbac(p as RbacFilterConfig),
   jwt_authn: (p) => lowerJwtAuthn(p as JwtAuthenticationConfig),
   health_check: (p) => lowerHealthCheck(p as HealthCheckConfig),
-  cache: () => undefined,
+  cache: (p) => lowerCacheFilter(p as CacheFilterConfig),
   compressor: (p) => lowerCompressor(p as CompressorConfig),
   decompressor: (p) => lowerDecompressor(p as DecompressorConfig),
   oauth2: (p, ctx) => lowerOAuth2(p as OAuth2FilterConfig, ctx.secrets),
