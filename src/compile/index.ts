@@ -1,10 +1,11 @@
 /**
- * A validated config → one frozen Snapshot, in two steps:
+ * A validated config → one frozen Snapshot, in three steps:
  *
  *   lowerConfig(config)  → SnapshotIR   plain, typed, JSON-serializable data (control plane: uses the schemas)
- *   linkSnapshot(ir)     → Snapshot     predicates, RegExps, indexes (data plane: src/snapshot/, no config/)
+ *   encodeSnapshot(ir)   → encoded      route tables as columns, shared values pooled (src/compile/serialize.ts)
+ *   linkSnapshot(enc)    → Snapshot     predicates, RegExps, indexes (data plane: src/snapshot/, no config/)
  *
- * compileConfig = link ∘ lower. The IR is what serializeSnapshot writes and
+ * compileConfig = link ∘ encode ∘ lower. The encoded IR is what serializeSnapshot writes and
  * loadSnapshot reads, so a data plane can run a snapshot it never compiled.
  * Pure: no I/O, no hono, no clock reads except the injected `now`.
  */
@@ -12,6 +13,7 @@ import type { EnvoyConfig } from '../config/load.js'
 import type { ListenerConfig } from '../config/schema/listener.js'
 import type { RouteConfigurationConfig, VirtualHostConfig } from '../config/schema/route.js'
 import { linkSnapshot } from '../snapshot/link.js'
+import { encodeSnapshot } from './serialize.js'
 import { lowerAction, lowerUpgrades, RetryPolicyTable } from './actions.js'
 import { lowerCluster, type ResolveMap } from './clusters.js'
 import { lowerCors } from './filters/index.js'
@@ -39,7 +41,7 @@ export interface CompileOptions {
 }
 
 export function compileConfig(config: EnvoyConfig, options: CompileOptions = {}): Snapshot {
-  return linkSnapshot(lowerConfig(config, options))
+  return linkSnapshot(encodeSnapshot(lowerConfig(config, options)))
 }
 
 export function lowerConfig(config: EnvoyConfig, options: CompileOptions = {}): SnapshotIR {

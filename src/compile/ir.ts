@@ -819,3 +819,60 @@ export interface CacheFilterIR {
   /** The storage's name with `.` as `_`: the `cache_label` of Envoy's cache stats (stats.cc). */
   readonly statLabel: string
 }
+
+// --- the serialized form's route tables (revision 9 on) ----------------------
+
+/**
+ * A virtual host's routes as the serialized snapshot writes them: one column
+ * per field, entry `i` belongs to route `i`. Parsing and linking 10,000
+ * route objects (each with a match, a path and a name) was most of what a
+ * large snapshot cost to load; arrays of small integers and one string per
+ * route cost a fraction. What many routes share — actions, header/query/cookie
+ * matcher lists, regexes, header mutations, CORS and per-filter overrides —
+ * is written once in the envelope's pools and named by index.
+ */
+export interface RouteColumnsIR {
+  /** PathMatchIR.value. */
+  readonly path: readonly string[]
+  /**
+   * Bits 0–1: the path kind (ROUTE_PATH_KINDS); bit 2: case-insensitive
+   * (`caseSensitive: false`); bit 3: `honoFoldCase`.
+   */
+  readonly flags: readonly number[]
+  /** Index into the envelope's `actions`. */
+  readonly action: readonly number[]
+  /** Absent: every route is unnamed (`#i`). An entry 0: this one is. */
+  readonly name?: readonly (string | 0)[]
+  /**
+   * The Hono pattern: 0 derived from kind and value (routePattern), null none,
+   * else the pattern. Absent: every pattern is derived.
+   */
+  readonly pattern?: readonly (string | 0 | null)[]
+  /** 1 + index into `regexes` (a safe_regex path's regex); 0 none. Absent: none. */
+  readonly regex?: readonly number[]
+  /** 1 + index into `matches` (headers, query parameters, cookies, runtime fraction); 0 none. Absent: none. */
+  readonly match?: readonly number[]
+  /** 1 + index into `extras` (header mutations, CORS, per-filter overrides); 0 none. Absent: none. */
+  readonly extras?: readonly number[]
+}
+
+/** ROUTE_PATH_KINDS[flags & 3] is a route's path kind. */
+export const ROUTE_PATH_KINDS: readonly PathMatchIR['kind'][] = Object.freeze(['prefix', 'path', 'safe_regex', 'path_separated_prefix'])
+
+/** What a route's match holds besides its path. */
+export type RouteMatchExtrasIR = Omit<RouteMatchIR, 'path'>
+/** What a route holds besides its name, match and action. */
+export type RouteExtrasIR = Pick<RouteIR, 'requestHeaders' | 'responseHeaders' | 'cors' | 'filterOverrides'>
+
+export type EncodedVirtualHostIR = Omit<VirtualHostIR, 'routes'> & { readonly routes: RouteColumnsIR }
+export type EncodedRouteTableIR = Omit<RouteTableIR, 'virtualHosts'> & { readonly virtualHosts: readonly EncodedVirtualHostIR[] }
+export type EncodedListenerIR = Omit<ListenerIR, 'routeTable'> & { readonly routeTable: EncodedRouteTableIR }
+export type EncodedSnapshotIR = Omit<SnapshotIR, 'listeners'> & { readonly listeners: readonly EncodedListenerIR[] }
+
+/** The pools route columns name by index: each distinct value once. */
+export interface RoutePoolsIR {
+  readonly actions: readonly RouteActionIR[]
+  readonly regexes?: readonly RegexIR[]
+  readonly matches?: readonly RouteMatchExtrasIR[]
+  readonly extras?: readonly RouteExtrasIR[]
+}

@@ -21,6 +21,11 @@ import { requestHeaderValue } from '../../src/upstream/headers'
 import { buildRouteIndex, type RouteIndex } from '../../src/router/route-index'
 import { loadSnapshot } from '../../src/snapshot/load'
 import { bootstrap, compileJson } from '../support/config'
+import { lowerConfig } from '../../src/compile/index'
+import { encodeSnapshot } from '../../src/compile/serialize'
+import { ROUTE_PATH_KINDS, type RouteColumnsIR, type RouteIR, type RoutePoolsIR } from '../../src/compile/ir'
+import { validateConfig } from '../../src/config/load'
+import { routePattern } from '../../src/snapshot/matchers'
 import { matchArb, pathArb, requestArb } from '../support/route-arbs'
 
 const headerValue = fc.constantFrom('v1', '', '%REQ(x-a)%', 'ip=%DOWNSTREAM_REMOTE_ADDRESS%', '100%%', 'at %START_TIME%', '%UPSTREAM_REMOTE_ADDRESS%', '%HOSTNAME%-%PROTOCOL%')
@@ -166,7 +171,8 @@ const configArb = fc
         ...m,
         ...(retry ? { retry_policy: retry } : {}),
         routes: [
-          ...routes.map(([match, action, rm, limit], i) => ({ name: `r${i}`, match, ...action, ...rm, ...(limit ? { per_request_buffer_limit_bytes: limit } : {}) })),
+          // Every third route unnamed (`#i`: the serialized form leaves such names out).
+          ...routes.map(([match, action, rm, limit], i) => ({ ...(i % 3 === 1 ? {} : { name: `r${i}` }), match, ...action, ...rm, ...(limit ? { per_request_buffer_limit_bytes: limit } : {}) })),
           // Often a catch-all last, so that many requests are routed.
           ...(fallback ? [{ name: 'fallback', match: { prefix: '/' }, ...fallback }] : []),
         ],
@@ -261,6 +267,36 @@ describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c)', () => {
     expect(routed / decisions).toBeLessThan(0.95)
   })
 
+  it('the columns and pools of the serialized form hold every route of the IR, field for field', { timeout: 120_000 }, () => {
+    /** RouteColumnsIR → the routes they were written from (what the linker reads, spelled out as IR). */
+    const decode = (cols: RouteColumnsIR, pools: RoutePoolsIR): RouteIR[] =>
+      cols.path.map((value, i) => {
+        const f = cols.flags[i]!
+        const kind = ROUTE_PATH_KINDS[f & 3]!
+        const fold = (f & 8) !== 0
+        const pat = cols.pattern?.[i] ?? 0
+        const honoPattern = pat === 0 ? routePattern(kind, value, fold) : (pat ?? undefined)
+        const rx = cols.regex?.[i] ?? 0
+        const m = cols.match?.[i] ?? 0
+        const x = cols.extras?.[i] ?? 0
+        const own = cols.name?.[i] ?? 0
+        const path = { kind, value, ...(f & 4 ? { caseSensitive: false as const } : {}), ...(rx ? { regex: pools.regexes![rx - 1]! } : {}), ...(honoPattern !== undefined ? { honoPattern } : {}), ...(fold ? { honoFoldCase: true as const } : {}) }
+        return { name: own === 0 ? `#${i}` : own, match: { path, ...(m ? pools.matches![m - 1]! : {}) }, action: pools.actions[cols.action[i]!]!, ...(x ? pools.extras![x - 1]! : {}) }
+      })
+    fc.assert(
+      fc.property(configArb, (config) => {
+        const r = validateConfig(config)
+        if (!r.ok) throw new Error('invalid config')
+        const ir = lowerConfig(r.config)
+        const enc = JSON.parse(JSON.stringify(encodeSnapshot(ir))) as ReturnType<typeof encodeSnapshot>
+        ir.listeners.forEach((l, li) =>
+          l.routeTable.virtualHosts.forEach((vh, vi) => expect(decode(enc.snapshot.listeners[li]!.routeTable.virtualHosts[vi]!.routes, enc)).toEqual(vh.routes)),
+        )
+      }),
+      { numRuns: 150 },
+    )
+  })
+
   it('is compact JSON carrying the format, the compiler version and the source hash', () => {
     const compiled = compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a' } }] }], clusters: { a: [8001] } }))
     const text = serializeSnapshot(compiled)
@@ -280,9 +316,9 @@ describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c)', () => {
     const routes = ['/a', '/b', '/c'].map((prefix) => ({ match: { prefix }, route: { cluster: 'a', timeout: '3s' } }))
     const compiled = compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: [...routes, { match: { prefix: '/' }, route: { cluster: 'a' } }] }], clusters: { a: [8001] } }))
     const text = serializeSnapshot(compiled)
-    const doc = JSON.parse(text) as { actions: unknown[]; snapshot: { listeners: { routeTable: { virtualHosts: { routes: { action: unknown }[] }[] } }[] } }
+    const doc = JSON.parse(text) as { actions: unknown[]; snapshot: { listeners: { routeTable: { virtualHosts: { routes: { action: number[] } }[] } }[] } }
     expect(doc.actions).toHaveLength(2)
-    expect(doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes.map((r) => r.action)).toEqual([0, 0, 0, 1])
+    expect(doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes.action).toEqual([0, 0, 0, 1])
     const loaded = loadSnapshot(text).listeners[0]!.routeTable.virtualHosts[0]!.routes
     expect(loaded[0]!.action).toBe(loaded[2]!.action)
     expect(loaded[0]!.action).toEqual(compiled.listeners[0]!.routeTable.virtualHosts[0]!.routes[0]!.action)
@@ -291,6 +327,38 @@ describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c)', () => {
       expect(Object.isFrozen(r) && Object.isFrozen(r.match) && Object.isFrozen(r.match.path) && Object.isFrozen(r.action)).toBe(true)
       if (r.action.type === 'route') expect(Object.isFrozen(r.action.target)).toBe(true)
     }
+  })
+
+  it('writes routes as columns: unnamed routes and derived patterns leave their columns out; shared matchers, regexes and header mutations are written once', () => {
+    const x = { headers: [{ name: 'x-t', string_match: { exact: 'a' } }] }
+    const mutation = { request_headers_to_add: [{ header: { key: 'x-m', value: '%REQ(x-a)%' } }] }
+    const routes = [
+      { match: { prefix: '/a/', ...x }, route: { cluster: 'a' }, ...mutation },
+      { match: { path: '/b', ...x }, route: { cluster: 'a' }, ...mutation },
+      { match: { safe_regex: { regex: '/u/[0-9]+' } }, route: { cluster: 'a' } },
+      { match: { safe_regex: { regex: '/u/[0-9]+' }, case_sensitive: false }, route: { cluster: 'a' } },
+      { match: { path_separated_prefix: '/C', case_sensitive: false }, route: { cluster: 'a' } },
+    ]
+    const unnamed = compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes }], clusters: { a: [8001] } }))
+    type Doc = { regexes: unknown[]; matches: unknown[]; extras: unknown[]; snapshot: { listeners: { routeTable: { virtualHosts: { routes: Record<string, unknown[]> }[] } }[] } }
+    const doc = JSON.parse(serializeSnapshot(unnamed)) as Doc
+    const cols = doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes
+    expect(cols.path).toEqual(['/a/', '/b', '/u/[0-9]+', '/u/[0-9]+', '/C'])
+    expect(cols.name).toBeUndefined()
+    expect(cols.pattern).toEqual([0, 0, '/u/:p0', '/u/:p0', 0])
+    expect(cols.regex).toEqual([0, 0, 1, 1, 0])
+    expect(cols.match).toEqual([1, 1, 0, 0, 0])
+    expect(cols.extras).toEqual([1, 1, 0, 0, 0])
+    expect([doc.regexes.length, doc.matches.length, doc.extras.length]).toEqual([1, 1, 1])
+    const loaded = loadSnapshot(serializeSnapshot(unnamed)).listeners[0]!.routeTable.virtualHosts[0]!.routes
+    expect(loaded.map((r) => r.name)).toEqual(['#0', '#1', '#2', '#3', '#4'])
+    expect(loaded.map((r) => r.match.path.honoPattern)).toEqual(['/a/*', '/b', '/u/:p0', '/u/:p0', '/c/*'])
+    expect(loaded[0]!.match.headers).toBe(loaded[1]!.match.headers)
+    expect(loaded[0]!.requestHeaders).toBe(loaded[1]!.requestHeaders)
+    const named = compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: routes.map((r, i) => (i === 1 ? { ...r, name: 'bee' } : r)) }], clusters: { a: [8001] } }))
+    const namedCols = (JSON.parse(serializeSnapshot(named)) as Doc).snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes
+    expect(namedCols.name).toEqual([0, 'bee', 0, 0, 0])
+    expect(loadSnapshot(serializeSnapshot(named)).listeners[0]!.routeTable.virtualHosts[0]!.routes.map((r) => r.name)).toEqual(['#0', 'bee', '#2', '#3', '#4'])
   })
 })
 
@@ -313,14 +381,25 @@ describe('loadSnapshot refuses what it cannot trust', () => {
     expect((e as Error).message).toContain(COMPILER_VERSION)
   })
 
-  it('text that is not a snapshot, or another format, or a route naming an action the snapshot does not have', () => {
-    const doc = JSON.parse(text) as { snapshot: { listeners: { routeTable: { virtualHosts: { routes: { action: unknown }[] }[] } }[] } }
-    doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes[0]!.action = 7
-    const noAction = JSON.stringify(doc)
-    for (const t of ['not json', '{}', JSON.stringify({ ...JSON.parse(text), format: 'other' }), JSON.stringify({ ...JSON.parse(text), snapshot: null }), JSON.stringify({ ...JSON.parse(text), actions: undefined }), noAction]) {
+  it('text that is not a snapshot, or another format, or route columns naming what the snapshot does not have', () => {
+    type Doc = { snapshot: { listeners: { routeTable: { virtualHosts: { routes: Record<string, unknown> }[] } }[] } }
+    const corrupt = (f: (cols: Record<string, unknown>) => void) => {
+      const doc = JSON.parse(text) as Doc
+      f(doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes)
+      return JSON.stringify(doc)
+    }
+    const broken = [
+      corrupt((c) => (c.action = [7])),
+      corrupt((c) => (c.action = [])),
+      corrupt((c) => (c.match = [1])),
+      corrupt((c) => (c.flags = [2])),
+      corrupt((c) => (c.path = undefined)),
+    ]
+    for (const t of ['not json', '{}', JSON.stringify({ ...JSON.parse(text), format: 'other' }), JSON.stringify({ ...JSON.parse(text), snapshot: null }), JSON.stringify({ ...JSON.parse(text), actions: undefined }), ...broken]) {
       const e = refusal(t)
       expect(isProxyError(e) && e.code).toBe('snapshot_incompatible')
     }
+    expect((refusal(broken[0]!) as Error).message).toContain('route 0 names action 7, which the snapshot does not have')
   })
 })
 
