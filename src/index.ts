@@ -34,7 +34,7 @@ let distribution: Distribution | undefined
 export function theIsolate(env?: StateEnv): Isolate {
   // Config versions and health reports through the location's cache (state/distribution.ts);
   // EDGEVOY_DISTRIBUTION=direct: every isolate reads KV and polls each authority itself.
-  distribution ??= env?.EDGEVOY_DISTRIBUTION === 'direct' ? directDistribution(Date.now) : locationDistribution(new WorkersLocationCache(caches.default), Date.now)
+  distribution ??= env?.EDGEVOY_DISTRIBUTION === 'direct' ? directDistribution(Date.now) : locationDistribution(new WorkersLocationCache(caches.default), Date.now, crypto.randomUUID(), Math.random)
   return (isolate ??= new Isolate({
     clusters: new ClusterManager({ random: Math.random, now: Date.now, health: distribution.health }),
     stats: new StatsStore(),

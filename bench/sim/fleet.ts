@@ -28,7 +28,7 @@ import { HealthPoller } from '../../src/upstream/health/poller.js'
 import { Clock } from './events.js'
 import { AuthorityModel, CacheModel, Counters, HubModel, KvModel } from './stubs.js'
 
-export type Design = 'direct' | 'location-cache'
+export type Design = 'direct' | 'location-hub'
 
 export interface Location {
   readonly weight: number
@@ -64,13 +64,24 @@ export interface FleetSetup {
   readonly coldAuthorities?: boolean
   /** How long a Cache API operation takes (ms; default 0). */
   readonly cacheMs?: number
+  /** The runtime comparison: how long the runtime's cache operations took (ms samples); each of the model's takes one of them. */
+  readonly cacheTimes?: readonly number[]
   /** The runtime comparison: how late the runtime's timers fired (ms samples); each sleep of the isolates' code is late by one of them. */
   readonly timerLate?: readonly number[]
   /** The runtime comparison: each isolate's request times (ms), replayed instead of generated; one location, one slot per list. */
   readonly arrivals?: readonly (readonly number[])[]
   /** Requests evenly spaced at every isolate (the runtime comparison), instead of Poisson. */
   readonly evenArrivals?: boolean
+  /** What-if (the design before, not the runtime's): one authority object per cluster, each with its own alarm, publishing to the hub. */
+  readonly perClusterAuthorities?: boolean
+  /** The runtime comparison: nothing is ever published to KV (the runtime's isolates serve their base config). */
+  readonly nothingPublished?: boolean
+  /** A label for the row (default: the design). */
+  readonly label?: string
 }
+
+/** How often the hub re-reads the config version from KV (src/state/health-authority.ts CONFIG_RECHECK_MS). */
+export const HUB_CONFIG_RECHECK_MS = 30_000
 
 export const BIN_MS = 250
 
@@ -147,14 +158,15 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   const random = seeded(setup.seed)
   const counters = new Counters(setup.changeAt)
   const kv = new KvModel(clock, counters)
-  kv.central = published(1)
+  if (!setup.nothingPublished) kv.central = published(1)
   const authorities = Array.from({ length: setup.clusters }, (_, i) => new AuthorityModel(`cluster-${i}`, `h${i}`, clock, counters, setup.changeAt))
   const clusters = authorities.map(
     (a) => ({ name: a.name, hash: a.hash, hosts: [], resilience: { healthChecks: [{ intervalMs: setup.intervalMs }] } }) as unknown as Cluster,
   )
   if (setup.coldAuthorities) for (const a of authorities) a.registered = false
-  const hub = new HubModel(authorities, clock, counters, setup.intervalMs, setup.endMs)
-  clock.at(setup.changeAt, () => (kv.central = published(2)))
+  const hubConfig = setup.design === 'location-hub' ? { version: () => (kv.central as PublishedConfig | null)?.version ?? 0, recheckMs: HUB_CONFIG_RECHECK_MS } : undefined
+  const hub = new HubModel(authorities, clock, counters, setup.intervalMs, setup.endMs, hubConfig, setup.perClusterAuthorities)
+  if (!setup.nothingPublished) clock.at(setup.changeAt, () => (kv.central = published(2)))
 
   const bins = Math.ceil((setup.endMs - setup.changeAt) / BIN_MS) + 1
   const zero = () => new Array<number>(bins).fill(0)
@@ -171,12 +183,14 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
     const rate = setup.rate * loc.weight
     if (rate <= 0) continue
     const place = { kvCache: new Map<string, { value: unknown; at: number }>(), rttMs: loc.rttMs }
-    const kvNs = kv.namespace(place)
-    const cache = new CacheModel(clock, counters, setup.cacheMs)
-    // Per isolate, as the composition root does (the health source keeps the isolate's last digest).
-    const distribution = () => (setup.design === 'direct' ? directDistribution(clock.nowFn) : locationDistribution(cache, clock.nowFn))
+    const kvNs = kv.namespace(place, setup.design === 'direct' ? 'kv' : 'kv:new-version')
+    const cacheTimes = setup.cacheTimes
+    const cache = new CacheModel(clock, counters, setup.cacheMs, cacheTimes?.length ? () => cacheTimes[Math.floor(random() * cacheTimes.length)]! : undefined)
     const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs)]))
     const hubStub = hub.stub(loc.rttMs)
+    const hubOf = () => () => hubStub
+    // Per isolate, as the composition root does (the hub look keeps the isolate's last answer; its id marks its entries).
+    const distribution = () => (setup.design === 'direct' ? directDistribution(clock.nowFn) : locationDistribution(cache, clock.nowFn, `isolate-${started}`, random, hubOf))
     const resolve = Object.assign((name: string) => stubs.get(name)!, { hub: () => hubStub })
     const slots = setup.arrivals?.length ?? Math.min(loc.machines, Math.max(1, Math.ceil(rate / setup.perIsolateRps)))
     const slotRate = rate / slots

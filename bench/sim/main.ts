@@ -8,13 +8,26 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runFleet, type Design, type FleetSetup } from './fleet.js'
-import { locations, metrics, PRICES, type Metrics } from './model.js'
+import { runFleet, type FleetSetup } from './fleet.js'
+import { locations, metrics, placedLocations, PRICES, type Metrics } from './model.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const rates = (args.find((a) => a.startsWith('--rates='))?.slice(8).split(',').map(Number) ?? [100, 10_000, 1_000_000]).filter((n) => n > 0)
-const designs: Design[] = ['direct', 'location-cache']
+/**
+ * Rows per rate: the direct design (EDGEVOY_DISTRIBUTION=direct), the default
+ * (location-hub), and, at the two lower rates where the bill is made of fixed
+ * costs, two rows of their own — the default with one authority object per
+ * cluster (how checks ran before: the lever's worth) and the default under
+ * Smart Placement (a deployment option: the fleet runs in one location).
+ */
+type Variant = Pick<FleetSetup, 'design'> & Partial<Pick<FleetSetup, 'perClusterAuthorities' | 'label' | 'locations'>> & { upTo?: number }
+const variants: Variant[] = [
+  { design: 'direct' },
+  { design: 'location-hub' },
+  { design: 'location-hub', perClusterAuthorities: true, label: 'what-if: per-cluster authorities', upTo: 10_000 },
+  { design: 'location-hub', locations: placedLocations(), label: 'option: smart placement', upTo: 10_000 },
+]
 
 export const SCENARIO = {
   clusters: 20,
@@ -33,22 +46,23 @@ export const SCENARIO = {
 const rows: Metrics[] = []
 const t0 = Date.now()
 for (const rate of rates) {
-  for (const design of designs) {
-    const setup: FleetSetup = { ...SCENARIO, design, rate, locations: locations(), seed: 42 }
+  for (const { upTo, ...v } of variants) {
+    if (upTo !== undefined && rate > upTo) continue
+    const setup: FleetSetup = { ...SCENARIO, locations: locations(), ...v, rate, seed: 42 }
     const started = Date.now()
     const m = metrics(await runFleet(setup))
     rows.push(m)
-    console.error(`  ${design} @ ${rate} req/s: ${m.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    console.error(`  ${m.label} @ ${rate} req/s: ${m.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   }
 }
 
 const f = (n: number, d = 1) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(d))
 const usd = (n: number) => `$${n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2)}`
 const lines = [
-  ['req/s', 'design', 'isolates', 'busiest DO req/s', 'its peak', 'KV reads/s', 'subreq/req', 'config p50/p99 s', 'health p50/p99 s', 'distribution $/mo', 'client Workers $/mo', '%'],
+  ['req/s', 'design', 'isolates', 'busiest DO req/s', 'its peak', 'KV reads/s', 'subreq/req', 'config p50/p99 s', 'health p50/p99 s', 'distribution $/mo', 'client Workers $/mo', '%', 'steady %'],
   ...rows.map((m) => [
     m.rate.toLocaleString('en-US'),
-    m.design,
+    m.label,
     m.isolatesPeak.toLocaleString('en-US'),
     f(m.doMeanPerS),
     f(m.doPeakPerS, 0),
@@ -59,12 +73,20 @@ const lines = [
     usd(m.bill.distribution),
     usd(m.bill.clientWorkers),
     `${m.bill.percentOfClient.toFixed(2)}%`,
+    `${m.bill.steadyPercentOfClient.toFixed(2)}%`,
   ]),
 ]
 const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)))
 console.log(`\nConfig and health distribution — ${SCENARIO.clusters} health-checked clusters at ${SCENARIO.intervalMs / 1000} s, config refresh ${SCENARIO.refreshSeconds} s (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`)
 for (const l of lines) console.log(l.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
-console.log('\nDO: requests/s onto the busiest Durable Object (a cluster authority or the hub): its mean, and its busiest second. Staleness: seconds after a change by which 50%/99% of requests see it.')
+console.log('\nDO: requests/s onto the busiest Durable Object (a cluster authority or the hub): its mean, and its busiest second. Staleness: seconds after a change by which 50%/99% of requests see it. %: of the client requests\' Workers bill, as measured (the window holds one config change: a month of windows is a change every ~67 s); steady %: without reading the new version (kv:new-version in the breakdown).')
+
+// Where the subrequests and the dollars go, at the lowest rate (where the goals are hardest).
+const low = Math.min(...rows.map((m) => m.rate))
+for (const m of rows.filter((r) => r.rate === low)) {
+  console.log(`\n${m.label} @ ${m.rate} req/s — ${usd(m.bill.distribution)}/mo, ${m.subrequestsPerRequest.toFixed(3)} subrequests per client request:`)
+  for (const k of m.breakdown) console.log(`  ${k.kind.padEnd(14)} ${f(k.perS, 2).padStart(8)}/s  ${k.perRequest.toFixed(3).padStart(6)}/req  ${usd(k.usdMonth).padStart(8)}/mo`)
+}
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'sim.json')
 mkdirSync(dirname(out), { recursive: true })

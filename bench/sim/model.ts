@@ -32,9 +32,34 @@ export const CLIENT_CPU_MS = 1
 export const BACKGROUND_CPU_MS = 0.1
 /** Wall time a Durable Object spends on one poll (answered from memory), ms. */
 export const DO_WALL_MS = 1
+/** Wall time of one alarm's check round (it awaits the hosts' answers), ms. */
+export const ALARM_WALL_MS = 20
 export const MONTH_S = 30 * 24 * 3600
 
+/**
+ * Smart Placement (`[placement] mode = "smart"`, an option, not the default
+ * fleet): Cloudflare runs the Worker near the backends its requests go to,
+ * so a front proxy whose every request goes to the same backends runs in one
+ * location (the busiest one's machines, next to the Durable Objects) instead
+ * of 300. The client's request travels from its edge location to there;
+ * the proxy's own fetch to the backends gets shorter by the same distance.
+ * https://developers.cloudflare.com/workers/configuration/smart-placement/
+ */
+export function placedLocations(): Location[] {
+  const all = locations()
+  return [{ weight: 1, machines: all[0]!.machines, rttMs: all[0]!.rttMs }]
+}
+
+/** One operation kind's share: per second, per client request (subrequests of the isolates only), and its monthly cost. */
+export interface KindCost {
+  readonly kind: string
+  readonly perS: number
+  readonly perRequest: number
+  readonly usdMonth: number
+}
+
 export interface Metrics {
+  readonly label: string
   readonly design: string
   readonly rate: number
   readonly isolatesPeak: number
@@ -48,7 +73,21 @@ export interface Metrics {
   /** Seconds after a change by which 50% / 99% of requests (of warm isolates) see it; the last stale one; the share of cold-start requests. */
   readonly configStalenessS: { p50: number; p99: number; max: number; coldShare: number }
   readonly healthStalenessS: { p50: number; p99: number; max: number; coldShare: number }
-  readonly bill: { kv: number; doRequests: number; doDuration: number; cpu: number; distribution: number; clientWorkers: number; percentOfClient: number }
+  readonly bill: {
+    kv: number
+    doRequests: number
+    doDuration: number
+    cpu: number
+    distribution: number
+    clientWorkers: number
+    percentOfClient: number
+    /** Of the distribution bill: reading the new config version after the window's one change (a month of windows = a change every ~67 s). */
+    configChange: number
+    /** The bill without it: steady state, nothing published. */
+    steadyPercentOfClient: number
+  }
+  /** Where the subrequests and the dollars go. */
+  readonly breakdown: readonly KindCost[]
   readonly events: number
 }
 
@@ -81,21 +120,44 @@ export function metrics(r: FleetResult): Metrics {
   // The busiest object: its mean over the window, and its busiest second.
   const doMean = Math.max(0, ...perDo.map((b) => b.reduce((a, x) => a + (x ?? 0), 0) / seconds))
   const doPeak = Math.max(0, ...perDo.flatMap((b) => Array.from(b, (x) => x ?? 0)))
-  const kv = c.kvReads / seconds
+  const kv = (c.kvReads + c.hubKvReads) / seconds
   const cache = c.cacheOps / seconds
+  const alarms = c.alarms / seconds
   const month = (perS: number, perM: number) => (perS * MONTH_S * perM) / 1e6
+  const doWallS = (doTotal - alarms) * (DO_WALL_MS / 1000) + alarms * (ALARM_WALL_MS / 1000)
+  // Background CPU in the isolates: their KV reads, Durable Object requests and cache operations.
+  const isolateOps = (c.kvReads + c.isolateDoRequests + c.cacheOps) / seconds
   const bill = {
     kv: month(kv, PRICES.kvReadPerM),
     doRequests: month(doTotal, PRICES.doRequestPerM),
-    doDuration: month(doTotal * (DO_WALL_MS / 1000) * PRICES.doMemoryGb, PRICES.doGbSecondPerM),
-    cpu: month((kv + doTotal + cache) * BACKGROUND_CPU_MS, PRICES.workersCpuMsPerM),
+    doDuration: month(doWallS * PRICES.doMemoryGb, PRICES.doGbSecondPerM),
+    cpu: month(isolateOps * BACKGROUND_CPU_MS, PRICES.workersCpuMsPerM),
     distribution: 0,
     clientWorkers: month(s.rate, PRICES.workersRequestPerM) + month(s.rate * CLIENT_CPU_MS, PRICES.workersCpuMsPerM),
     percentOfClient: 0,
+    configChange: 0,
+    steadyPercentOfClient: 0,
   }
   bill.distribution = bill.kv + bill.doRequests + bill.doDuration + bill.cpu
   bill.percentOfClient = (100 * bill.distribution) / bill.clientWorkers
+  const requests = Math.max(1, r.clientRequests)
+  const breakdown = Object.entries(c.byKind)
+    .map(([kind, n]) => {
+      const perS = n / seconds
+      const isolate = kind !== 'kv:hub' && kind !== 'do:alarm' && kind !== 'do:publish'
+      const cpu = isolate ? month(perS * BACKGROUND_CPU_MS, PRICES.workersCpuMsPerM) : 0
+      const usd = kind.startsWith('kv')
+        ? month(perS, PRICES.kvReadPerM)
+        : kind.startsWith('do:')
+          ? month(perS, PRICES.doRequestPerM) + month(perS * ((kind === 'do:alarm' ? ALARM_WALL_MS : DO_WALL_MS) / 1000) * PRICES.doMemoryGb, PRICES.doGbSecondPerM)
+          : 0
+      return { kind, perS, perRequest: isolate ? n / requests : 0, usdMonth: usd + cpu }
+    })
+    .sort((a, b) => b.usdMonth - a.usdMonth || b.perS - a.perS)
+  bill.configChange = breakdown.find((k) => k.kind === 'kv:new-version')?.usdMonth ?? 0
+  bill.steadyPercentOfClient = (100 * (bill.distribution - bill.configChange)) / bill.clientWorkers
   return {
+    label: s.label ?? s.design,
     design: s.design,
     rate: s.rate,
     isolatesPeak: r.isolatesPeak,
@@ -105,10 +167,12 @@ export function metrics(r: FleetResult): Metrics {
     doTotalPerS: doTotal,
     kvReadsPerS: kv,
     cacheOpsPerS: cache,
-    subrequestsPerRequest: (c.kvReads + c.doRequests + c.cacheOps) / Math.max(1, r.clientRequests),
+    // What the isolates ask (the authorities' alarms and publishes are no client request's subrequests; they are billed above).
+    subrequestsPerRequest: (c.kvReads + c.isolateDoRequests + c.cacheOps) / requests,
     configStalenessS: staleness(r.config),
     healthStalenessS: staleness(r.health),
     bill,
+    breakdown,
     events: r.events,
   }
 }

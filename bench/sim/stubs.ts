@@ -13,7 +13,14 @@ import type { Clock } from './events.js'
 
 /** What background work costs, counted exactly. */
 export class Counters {
+  /** KV reads the isolates make. */
   kvReads = 0
+  /** KV reads the hub makes (its config-version recheck). */
+  hubKvReads = 0
+  /** Alarm invocations of the authorities (each a billed Durable Object request). */
+  alarms = 0
+  /** Every operation by kind (`kv`, `do:<method>`, `cache:get`, `cache:put`, `alarm`), for the breakdown. */
+  readonly byKind: Record<string, number> = {}
   doRequests = 0
   /** Durable Object requests the isolates make (polls, registrations, digests), without the authorities' publishing. */
   isolateDoRequests = 0
@@ -22,9 +29,14 @@ export class Counters {
   /** Per authority, requests per 1-second bucket. */
   readonly perDo = new Map<string, number[]>()
   constructor(readonly from: number) {}
+  kind(k: string, now: number): void {
+    if (now >= this.from) this.byKind[k] = (this.byKind[k] ?? 0) + 1
+  }
   do(name: string, now: number, fromIsolate = true, method = 'poll'): void {
     if (now < this.from) return
+    this.kind(`do:${method}`, now)
     this.doRequests++
+    if (method === 'alarm') this.alarms++
     if (fromIsolate) this.byMethod[method] = (this.byMethod[method] ?? 0) + 1
     if (fromIsolate) this.isolateDoRequests++
     let b = this.perDo.get(name)
@@ -41,9 +53,11 @@ export class KvModel {
   central: unknown = null
   constructor(readonly clock: Clock, readonly counters: Counters) {}
 
-  namespace(location: { kvCache: Map<string, { value: unknown; at: number }>; rttMs: number }): KVNamespace {
+  /** `kind`: how the breakdown names these reads (`kv:new-version` where the design reads KV only for a newer version). */
+  namespace(location: { kvCache: Map<string, { value: unknown; at: number }>; rttMs: number }, kind = 'kv'): KVNamespace {
     const get = async (key: string, opts?: unknown) => {
       if (this.clock.now >= this.counters.from) this.counters.kvReads++
+      this.counters.kind(kind, this.clock.now)
       const ttlS = typeof opts === 'object' && opts && 'cacheTtl' in opts ? Number((opts as { cacheTtl: number }).cacheTtl) : 60
       const hit = location.kvCache.get(key)
       if (hit && this.clock.now - hit.at < ttlS * 1000) {
@@ -58,13 +72,19 @@ export class KvModel {
   }
 }
 
-/** One health authority per cluster: its report says host `h0` failed from `changeAt` on. */
+/**
+ * A cluster's health authority: its report says host `h0` failed from
+ * `changeAt` on. Its requests land on `object`: the hub (the runtime's one
+ * object for every cluster) or, in the per-cluster what-if, its own.
+ */
 export class AuthorityModel {
   readonly #before: ClusterHealthReport
   readonly #after: ClusterHealthReport
   /** Registered: the fleet has run long before (the scale runs); not yet: the runtime comparison starts cold. */
   registered = true
+  object: string
   constructor(readonly name: string, readonly hash: string, readonly clock: Clock, readonly counters: Counters, readonly changeAt: number) {
+    this.object = 'hub'
     this.#before = { cluster: name, hash, generatedAt: 0, hosts: { h0: host(false) } }
     this.#after = { cluster: name, hash, generatedAt: changeAt, hosts: { h0: host(true) } }
   }
@@ -77,13 +97,13 @@ export class AuthorityModel {
   stub(rttMs: number): HealthAuthority {
     return {
       poll: async (hash: string) => {
-        this.counters.do(this.name, this.clock.now)
+        this.counters.do(this.object, this.clock.now)
         await this.clock.sleep(rttMs)
         if (hash !== this.hash || !this.registered) return 'unregistered'
         return this.clock.now >= this.changeAt ? this.#after : this.#before
       },
       register: async () => {
-        this.counters.do(this.name, this.clock.now, true, 'register')
+        this.counters.do(this.object, this.clock.now, true, 'register')
         await this.clock.sleep(rttMs)
         this.registered = true
       },
@@ -93,13 +113,43 @@ export class AuthorityModel {
   }
 }
 
-/** The hub: each authority publishes to it every check interval; a digest carries every cluster's report. */
+/**
+ * The hub: one object runs every cluster's checks in one alarm per interval
+ * (each alarm a billed request); a digest carries every cluster's report and — when `config` is
+ * given — the latest published config version, which the config authority
+ * tells the hub as it publishes (so at once) and the hub re-reads from KV
+ * every CONFIG_RECHECK_MS (counted as the hub's KV reads).
+ * `perCluster`: the design before (and a what-if): one authority object per
+ * cluster, each with its own alarm, publishing its report to the hub.
+ */
 export class HubModel {
-  constructor(readonly authorities: readonly AuthorityModel[], readonly clock: Clock, readonly counters: Counters, intervalMs: number, endMs: number) {
-    // Each authority's alarm publishes once per interval (phases spread).
-    authorities.forEach((_, i) => {
-      for (let t = (i * intervalMs) / authorities.length; t <= endMs; t += intervalMs) clock.at(t, () => authorities[i]!.registered && counters.do('hub', clock.now, false))
-    })
+  constructor(
+    readonly authorities: readonly AuthorityModel[],
+    readonly clock: Clock,
+    readonly counters: Counters,
+    intervalMs: number,
+    endMs: number,
+    readonly config?: { version: () => number; recheckMs: number },
+    perCluster = false,
+  ) {
+    for (const a of authorities) a.object = perCluster ? a.name : 'hub'
+    if (!perCluster) for (let t = 0; t <= endMs; t += intervalMs) clock.at(t, () => counters.do('hub', clock.now, false, 'alarm'))
+    else
+      authorities.forEach((a, i) => {
+        for (let t = (i * intervalMs) / authorities.length; t <= endMs; t += intervalMs)
+          clock.at(t, () => {
+            if (!a.registered) return
+            counters.do(a.name, clock.now, false, 'alarm')
+            counters.do('hub', clock.now, false, 'publish')
+          })
+      })
+    if (config)
+      for (let t = 0; t <= endMs; t += config.recheckMs)
+        clock.at(t, () => {
+          if (clock.now < counters.from) return
+          counters.hubKvReads++
+          counters.kind('kv:hub', clock.now)
+        })
   }
 
   stub(rttMs: number): HealthHub {
@@ -108,36 +158,40 @@ export class HubModel {
         this.counters.do('hub', this.clock.now, true, 'digest')
         await this.clock.sleep(rttMs)
         const now = this.clock.now
-        return { generatedAt: now, reports: Object.fromEntries(this.authorities.filter((a) => a.registered).map((a) => [a.name, a.report(now)])) }
+        const reports = Object.fromEntries(this.authorities.filter((a) => a.registered).map((a) => [a.name, a.report(now)]))
+        return { generatedAt: now, reports, ...(this.config ? { configVersion: this.config.version() } : {}) }
       },
-      publish: async () => ({ readAt: 0 }),
+      setConfigVersion: async () => {},
     }
   }
 }
 
 const host = (failed: boolean) => ({ activeFailed: failed, timedOut: false, immediateFail: false, override: undefined, lastPassAt: 0, consecutiveFailures: 0, consecutiveSuccesses: 0, checks: 0 })
 
-/** A location's Cache API: free and local; entries expire after `keepMs`; each operation takes `latencyMs`. */
+/** A location's Cache API: free and local; entries expire after `keepMs`; each operation takes `latencyMs` (or one of `samples`, the runtime comparison). */
 export class CacheModel implements LocationCache {
   readonly effective = true
   readonly #entries = new Map<string, { meta: CacheMeta; value: unknown; until: number }>()
-  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0) {}
+  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0, readonly samples?: () => number) {}
 
   async get(key: string, want: (meta: CacheMeta) => boolean) {
-    this.#count()
-    if (this.latencyMs) await this.clock.sleep(this.latencyMs)
+    this.#count('cache:get')
+    const ms = this.samples ? this.samples() : this.latencyMs
+    if (ms) await this.clock.sleep(ms)
     const e = this.#entries.get(key)
     if (!e || e.until <= this.clock.now) return undefined
     return want(e.meta) ? { meta: e.meta, value: e.value } : { meta: e.meta }
   }
 
   async put(key: string, meta: CacheMeta, value: unknown, keepMs: number) {
-    this.#count()
-    if (this.latencyMs) await this.clock.sleep(this.latencyMs)
+    this.#count('cache:put')
+    const ms = this.samples ? this.samples() : this.latencyMs
+    if (ms) await this.clock.sleep(ms)
     this.#entries.set(key, { meta, value, until: this.clock.now + keepMs })
   }
 
-  #count() {
+  #count(kind: string) {
     if (this.clock.now >= this.counters.from) this.counters.cacheOps++
+    this.counters.kind(kind, this.clock.now)
   }
 }

@@ -16,6 +16,7 @@ import { baseConfigJson, compileAndSerialize, resolveOf } from '../state/base-co
 import { baseHashOf } from '../state/base-hash.js'
 import type { StateEnv } from '../state/env.js'
 import { PUBLISHED_KEY, type PublishedConfig } from '../state/published.js'
+import { HUB_NAME, type HealthHub } from '../upstream/health/authority.js'
 import { sqlNodeStore, type NodeConfigStorage, type NodePutResult, type StoredNodeConfig } from '../xds/nodes.js'
 import { applyEdit, type EditOp } from './edits.js'
 
@@ -217,6 +218,8 @@ export class ConfigAuthorityCore {
     const next = this.#published.then(async () => {
       const latest = this.#latestPublished()
       if (latest) await kv.put(PUBLISHED_KEY, JSON.stringify(latest))
+      // Isolates learn a new version from the health hub's answer (state/config-source.ts): tell it.
+      if (latest) await tellHub(this.env, latest.version)
     })
     this.#published = next.catch((e: unknown) => console.error('edgevoy: publishing the config to KV failed', e))
     return next
@@ -230,4 +233,15 @@ export function missingListener(config: BootstrapConfig, listener: string): stri
   if (names.length === 0 && config.dynamic_resources?.lds_config) return undefined
   if (names.includes(listener)) return undefined
   return `the config has no listener "${listener}", which this Worker serves (it has: ${names.join(', ') || 'none'}); every request would answer 503. Nothing was changed; add ?force=true to replace it anyway`
+}
+
+/** Best effort: a hub that misses this reads KV again within its recheck interval. */
+async function tellHub(env: unknown, version: number): Promise<void> {
+  const ns = (env as { HEALTH?: DurableObjectNamespace }).HEALTH
+  if (!ns) return
+  try {
+    await (ns.get(ns.idFromName(HUB_NAME)) as unknown as HealthHub).setConfigVersion(version)
+  } catch (e) {
+    console.warn('edgevoy: telling the health hub the new config version failed', e)
+  }
 }

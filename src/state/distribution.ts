@@ -1,16 +1,20 @@
 /**
  * How config versions and health reports reach this isolate — the fan-out
  * chosen with bench/sim (BENCHMARKS.md, "Config and health distribution"):
- * through the location's cache, so about one isolate per Cloudflare location
- * per window reads KV or asks the health hub for every cluster's report. The
- * isolate's loops are unchanged (when it looks); only where a look goes is.
- * The composition root (src/index.ts) wires it; bench/sim wires both this
- * and the direct design it replaced.
+ * one look at the health hub's answer, shared by the location's isolates
+ * through its cache, tells an isolate every cluster's health and the latest
+ * config version (upstream/health/hub-look.ts); KV is read only when that
+ * version is newer than what the isolate serves. The isolate's loops are
+ * unchanged (when it looks); only where a look goes is. The composition root
+ * (src/index.ts) wires it; bench/sim wires both this and the direct design.
  */
+import { HubLook } from '../upstream/health/hub-look.js'
 import { locationCachedHealth } from '../upstream/health/cached.js'
+import { namespaceResolver, type HealthHub } from '../upstream/health/authority.js'
 import type { ClusterManagerDeps } from '../upstream/cluster-manager.js'
 import type { LocationCache } from '../upstream/location-cache.js'
-import { locationCachedConfig } from './config-source.js'
+import { hubConfig } from './config-source.js'
+import type { StateEnv } from './env.js'
 import { kvSource, type RefreshDeps } from './refresh.js'
 
 export interface Distribution {
@@ -23,7 +27,14 @@ export function directDistribution(now: () => number): Distribution {
   return { health: {}, refresh: { now, source: kvSource } }
 }
 
-/** Through the location's cache and the health hub. */
-export function locationDistribution(cache: LocationCache, now: () => number): Distribution {
-  return { health: { source: locationCachedHealth(cache, now) }, refresh: { now, source: locationCachedConfig(cache, now) } }
+/** The hub this env binds (the HEALTH namespace's `hub:health` object), if any. */
+export const envHub = (env: StateEnv): (() => HealthHub) | undefined => (env.HEALTH ? namespaceResolver(env.HEALTH as never).hub : undefined)
+
+/**
+ * Through the location's cache and the health hub. `writer`: this isolate's
+ * id in the location's entries (random per isolate).
+ */
+export function locationDistribution(cache: LocationCache, now: () => number, writer: string, random: () => number, hubOf: (env: StateEnv) => (() => HealthHub) | undefined = envHub): Distribution {
+  const look = new HubLook(cache, now, writer, random)
+  return { health: { source: locationCachedHealth(cache, now, look) }, refresh: { now, source: hubConfig(cache, now, look, hubOf) } }
 }

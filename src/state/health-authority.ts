@@ -1,20 +1,32 @@
 /**
- * The health authority: one Durable Object per cluster that runs the
- * cluster's active HTTP health checks on an alarm loop and answers every
- * isolate's poll with the result, so all isolates agree on host health.
+ * The health authority: one Durable Object (the hub, `hub:health`) that runs
+ * the active HTTP health checks of every cluster the isolates use, in one
+ * alarm loop, and answers every isolate's look with all clusters' reports
+ * (and the latest published config version) — so all isolates agree on host
+ * health and one request tells a location everything.
+ *
+ * Why one object for all clusters (bench/sim, BENCHMARKS.md "Config and
+ * health distribution"): every alarm invocation is a billed Durable Object
+ * request; one object per cluster paid clusters ÷ interval alarms per second
+ * plus as many publishes to the hub (at 100 req/s, more than the client
+ * requests' 2% alone), one object pays 1 ÷ interval. A cluster's checks are
+ * due on their own schedule (interval, jitter, unhealthy_interval); each
+ * alarm runs whichever hosts of any cluster are due.
  *
  * Why a Durable Object alarm and not a Cron Trigger: Envoy checks every few
  * seconds (interval is typically 1–10 s); Cron Triggers fire at most once a
  * minute, alarms can be set to any millisecond and re-arm themselves, and
  * they run with no client traffic at all.
  * https://developers.cloudflare.com/durable-objects/api/alarms/
+ * https://developers.cloudflare.com/durable-objects/platform/pricing/
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/health_checking
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { HostHealthStatus } from '../compile/types.js'
-import { HUB_NAME, type HealthAuthority as HealthAuthorityApi, type HealthDigest, type HealthHub, type HealthTarget } from '../upstream/health/authority.js'
+import type { HealthDigest, HealthHub, HealthTarget, HubAuthority } from '../upstream/health/authority.js'
 import { applyCheckResult, markImmediateFail, newHostCheckState, runHealthCheck, type HostCheckState } from '../upstream/health/checker.js'
 import type { ClusterHealthReport, HostHealthReport } from '../upstream/health/flags.js'
+import { PUBLISHED_KEY } from './published.js'
 
 interface Stored {
   target: HealthTarget
@@ -22,144 +34,163 @@ interface Stored {
   overrides: Record<string, HostHealthStatus>
 }
 
-const KEY = 'health'
-/** With no isolate asking for a day, the cluster is presumed gone from config: checks pause until the next poll. */
+/** One storage key per cluster. */
+const PREFIX = 'cluster:'
+/** With no isolate asking for a day, the clusters are presumed gone from config: checks pause until the next look. */
 const IDLE_PAUSE_MS = 24 * 60 * 60 * 1000
+/** As the hub: how long the config version it was told (or read) is trusted before it reads KV again. */
+const CONFIG_RECHECK_MS = 30_000
 
-export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HealthAuthorityApi, HealthHub {
-  #state: Stored | undefined
+export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HubAuthority, HealthHub {
+  readonly #clusters = new Map<string, Stored>()
   #loaded: Promise<void>
   #lastPollAt = Date.now()
   #armed = false
-  /** As the hub (the object named HUB_NAME): every cluster's latest report, in memory (authorities republish each interval). */
-  readonly #digest = new Map<string, ClusterHealthReport>()
-  #digestReadAt = 0
+  /** The latest published config version, and when it was last learnt. */
+  #config: { version: number; at: number } | undefined
+  #configRead: Promise<void> | undefined
 
   constructor(ctx: DurableObjectState, env: EdgevoyEnv) {
     super(ctx, env)
     this.#loaded = ctx.blockConcurrencyWhile(async () => {
-      this.#state = await ctx.storage.get<Stored>(KEY)
+      for (const [key, value] of await ctx.storage.list<Stored>({ prefix: PREFIX })) this.#clusters.set(key.slice(PREFIX.length), value)
     })
   }
 
-  async poll(hash: string): Promise<ClusterHealthReport | 'unregistered'> {
+  async pollCluster(cluster: string, hash: string): Promise<ClusterHealthReport | 'unregistered'> {
     await this.#loaded
-    const s = this.#state
+    const s = this.#clusters.get(cluster)
     if (!s || s.target.hash !== hash) return 'unregistered'
-    this.#lastPollAt = Date.now()
-    if (!this.#armed) await this.#arm()
-    return this.#report(s)
+    await this.#touch()
+    return report(s)
   }
 
   /** A newer config's target replaces the old one; host state carries over by address. */
   async register(target: HealthTarget): Promise<void> {
     await this.#loaded
     const now = Date.now()
-    const old = this.#state
+    const old = this.#clusters.get(target.cluster)
     const hosts: Record<string, HostCheckState> = {}
     for (const h of target.hosts) hosts[h.address] = old?.hosts[h.address] ?? newHostCheckState(now)
     const overrides = Object.fromEntries(Object.entries(old?.overrides ?? {}).filter(([a]) => a in hosts))
-    this.#state = { target, hosts, overrides }
-    await this.#save()
+    const s = { target, hosts, overrides }
+    this.#clusters.set(target.cluster, s)
+    await this.#save(target.cluster, s)
+    this.#lastPollAt = now
     await this.#arm()
-    await this.#publish()
   }
 
-  async reportImmediateFail(address: string): Promise<void> {
+  async reportImmediateFailFor(cluster: string, address: string): Promise<void> {
     await this.#loaded
-    const h = this.#state?.hosts[address]
-    if (!h || !this.#state?.target.check) return
+    const s = this.#clusters.get(cluster)
+    const h = s?.hosts[address]
+    if (!s || !h || !s.target.check) return
     markImmediateFail(h)
-    await this.#save()
-    await this.#publish()
+    await this.#save(cluster, s)
   }
 
-  async setOverride(address: string, status: HostHealthStatus | null): Promise<ClusterHealthReport | 'unknown_host'> {
+  async setOverrideFor(cluster: string, address: string, status: HostHealthStatus | null): Promise<ClusterHealthReport | 'unknown_host'> {
     await this.#loaded
-    const s = this.#state
+    const s = this.#clusters.get(cluster)
     if (!s || !(address in s.hosts)) return 'unknown_host'
     if (status === null || status === 'HEALTHY' || status === 'UNKNOWN') delete s.overrides[address]
     else s.overrides[address] = status
-    await this.#save()
-    await this.#publish()
-    return this.#report(s)
+    await this.#save(cluster, s)
+    return report(s)
   }
 
-  /** As the hub: every published report (bench/sim: one request per location per poll period for all clusters). */
+  /** Every cluster's report and the config version: what one look of a location learns. */
   async digest(): Promise<HealthDigest> {
-    this.#digestReadAt = Date.now()
-    return { generatedAt: this.#digestReadAt, reports: Object.fromEntries(this.#digest) }
-  }
-
-  /** As the hub: a cluster authority's latest report (a newer config's hash replaces the older one). */
-  async publish(report: ClusterHealthReport): Promise<{ readAt: number }> {
-    this.#digest.set(report.cluster, report)
-    return { readAt: this.#digestReadAt }
-  }
-
-  /** Runs every due check, then re-arms for the next one. */
-  override async alarm(): Promise<void> {
     await this.#loaded
-    this.#armed = false
-    const s = this.#state
-    const check = s?.target.check
-    if (!s || !check) return
-    const now = Date.now()
-    const due = s.target.hosts.filter((h) => (s.hosts[h.address]?.nextCheckAt ?? 0) <= now)
-    const results = await Promise.all(due.map((h) => runHealthCheck(h, check, (input, init) => fetch(input, init))))
-    const done = Date.now()
-    due.forEach((h, i) => {
-      const state = (s.hosts[h.address] ??= newHostCheckState(now))
-      applyCheckResult(state, results[i]!, check, done, Math.random)
-    })
-    await this.#save()
-    await this.#publish()
-    if (Date.now() - this.#lastPollAt < IDLE_PAUSE_MS) await this.#arm()
+    const configVersion = await this.#configVersion()
+    await this.#touch()
+    const reports: Record<string, ClusterHealthReport> = {}
+    for (const s of this.#clusters.values()) reports[s.target.cluster] = report(s)
+    return { generatedAt: Date.now(), reports, configVersion }
+  }
+
+  /** The config authority published `version` (isolates learn it with their next look). */
+  async setConfigVersion(version: number): Promise<void> {
+    if (!this.#config || version >= this.#config.version) this.#config = { version, at: Date.now() }
   }
 
   /**
-   * Hands the report to the hub, where isolates read it. Isolates reading the
-   * digest keep this authority in use as polls do. Best effort: isolates
-   * fall back to polling this object when the hub lacks the report.
+   * The version isolates are told. Trusted for CONFIG_RECHECK_MS, then read
+   * from KV again (once at a time): a publish whose notice never arrived, or
+   * a hub that restarted, is caught up within that plus KV's own lag.
    */
-  async #publish(): Promise<void> {
-    const ns = (this.env as { HEALTH?: DurableObjectNamespace<HealthAuthority> }).HEALTH
-    if (!ns || !this.#state) return
-    try {
-      const { readAt } = await ns.get(ns.idFromName(HUB_NAME)).publish(this.#report(this.#state))
-      if (readAt > this.#lastPollAt) this.#lastPollAt = readAt
-    } catch (e) {
-      console.warn(`edgevoy: publishing cluster ${this.#state.target.cluster}'s health to the hub failed`, e)
+  async #configVersion(): Promise<number | undefined> {
+    const kv = this.env.CONFIG as KVNamespace | undefined
+    if (!kv) return undefined
+    if (!this.#config || Date.now() - this.#config.at > CONFIG_RECHECK_MS) {
+      this.#configRead ??= kv
+        .get<{ version?: unknown }>(PUBLISHED_KEY, 'json')
+        .then((p) => {
+          const version = typeof p?.version === 'number' ? p.version : 0
+          this.#config = { version: Math.max(version, this.#config?.version ?? 0), at: Date.now() }
+        })
+        .catch(() => undefined)
+        .finally(() => (this.#configRead = undefined))
+      // Unknown yet: wait for KV; known: answer with it and let KV confirm in the background.
+      if (!this.#config) await this.#configRead
     }
+    return this.#config?.version
+  }
+
+  /** Runs every due check of every cluster, then re-arms for the next one. */
+  override async alarm(): Promise<void> {
+    await this.#loaded
+    this.#armed = false
+    const now = Date.now()
+    const rounds = [...this.#clusters].flatMap(([name, s]) => {
+      const check = s.target.check
+      if (!check) return []
+      const due = s.target.hosts.filter((h) => (s.hosts[h.address]?.nextCheckAt ?? 0) <= now)
+      return due.length ? [{ name, s, check, due }] : []
+    })
+    await Promise.all(
+      rounds.map(async ({ name, s, check, due }) => {
+        const results = await Promise.all(due.map((h) => runHealthCheck(h, check, (input, init) => fetch(input, init))))
+        const done = Date.now()
+        due.forEach((h, i) => applyCheckResult((s.hosts[h.address] ??= newHostCheckState(now)), results[i]!, check, done, Math.random))
+        await this.#save(name, s)
+      }),
+    )
+    if (Date.now() - this.#lastPollAt < IDLE_PAUSE_MS) await this.#arm()
+  }
+
+  /** A look or a poll: the clusters are in use; paused checks resume. */
+  async #touch(): Promise<void> {
+    this.#lastPollAt = Date.now()
+    if (!this.#armed) await this.#arm()
   }
 
   async #arm(): Promise<void> {
-    const s = this.#state
-    if (!s?.target.check) return
-    const next = Math.min(...Object.values(s.hosts).map((h) => h.nextCheckAt))
+    let next = Number.POSITIVE_INFINITY
+    for (const s of this.#clusters.values()) if (s.target.check) for (const h of Object.values(s.hosts)) next = Math.min(next, h.nextCheckAt)
     if (!Number.isFinite(next)) return
     await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1))
     this.#armed = true
   }
 
-  async #save(): Promise<void> {
-    if (this.#state) await this.ctx.storage.put(KEY, this.#state)
+  async #save(cluster: string, s: Stored): Promise<void> {
+    await this.ctx.storage.put(PREFIX + cluster, s)
   }
+}
 
-  #report(s: Stored): ClusterHealthReport {
-    const hosts: Record<string, HostHealthReport> = {}
-    for (const [address, h] of Object.entries(s.hosts)) {
-      hosts[address] = {
-        activeFailed: h.failed,
-        timedOut: h.timedOut,
-        immediateFail: h.immediateFail,
-        override: s.overrides[address],
-        lastPassAt: h.lastPassAt,
-        consecutiveFailures: h.consecutiveFailures,
-        consecutiveSuccesses: h.consecutiveSuccesses,
-        checks: h.checks,
-      }
+function report(s: Stored): ClusterHealthReport {
+  const hosts: Record<string, HostHealthReport> = {}
+  for (const [address, h] of Object.entries(s.hosts)) {
+    hosts[address] = {
+      activeFailed: h.failed,
+      timedOut: h.timedOut,
+      immediateFail: h.immediateFail,
+      override: s.overrides[address],
+      lastPassAt: h.lastPassAt,
+      consecutiveFailures: h.consecutiveFailures,
+      consecutiveSuccesses: h.consecutiveSuccesses,
+      checks: h.checks,
     }
-    return { cluster: s.target.cluster, hash: s.target.hash, generatedAt: Date.now(), hosts }
   }
+  return { cluster: s.target.cluster, hash: s.target.hash, generatedAt: Date.now(), hosts }
 }

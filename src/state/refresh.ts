@@ -23,7 +23,7 @@ export type RefreshingIsolate = Pick<Isolate, 'ready' | 'prepare' | 'state' | 'i
  * source that cheaply knows nothing newer exists answers NOT_NEWER.
  */
 export interface ConfigSource {
-  read(kv: KVNamespace, have: number): Promise<unknown>
+  read(kv: KVNamespace, have: number, env?: StateEnv): Promise<unknown>
 }
 
 export interface RefreshDeps {
@@ -55,7 +55,7 @@ export async function servingForRequest(isolate: RefreshingIsolate, env: StateEn
 export async function checkPublished(isolate: RefreshingIsolate, env: StateEnv, kv: KVNamespace, source: ConfigSource = kvSource): Promise<void> {
   const s = isolate.state(env)
   try {
-    const value: unknown = await source.read(kv, s.stored?.version ?? 0)
+    const value: unknown = await source.read(kv, s.stored?.version ?? 0, env)
     if (value === NOT_NEWER && s.problem?.version === -1) s.problem = undefined
     if (value === null || value === NOT_NEWER) return
     if (!isPublishedConfig(value)) {

@@ -14,6 +14,7 @@ const ORIGIN = 'https://edgevoy-cache.internal'
 const FETCHED = 'x-edgevoy-fetched-at'
 const LEASE = 'x-edgevoy-lease-until'
 const VERSION = 'x-edgevoy-version'
+const WRITER = 'x-edgevoy-writer'
 const MISSES_BEFORE_GIVING_UP = 3
 
 export class WorkersLocationCache implements LocationCache {
@@ -39,7 +40,7 @@ export class WorkersLocationCache implements LocationCache {
       return undefined
     }
     this.#found = true
-    const meta = { fetchedAt: Number(res.headers.get(FETCHED)) || 0, leaseUntil: Number(res.headers.get(LEASE)) || 0, version: Number(res.headers.get(VERSION)) || 0 }
+    const meta = { fetchedAt: Number(res.headers.get(FETCHED)) || 0, leaseUntil: Number(res.headers.get(LEASE)) || 0, version: Number(res.headers.get(VERSION)) || 0, writer: res.headers.get(WRITER) ?? undefined }
     if (!want(meta)) {
       await res.body?.cancel()
       return { meta }
@@ -49,7 +50,7 @@ export class WorkersLocationCache implements LocationCache {
 
   async put(key: string, meta: CacheMeta, value: unknown, keepMs: number): Promise<void> {
     if (!this.#found) this.#putAt.set(key, this.now())
-    const headers = { 'content-type': 'application/json', 'cache-control': `max-age=${Math.ceil(keepMs / 1000)}`, [FETCHED]: String(meta.fetchedAt), [LEASE]: String(meta.leaseUntil), [VERSION]: String(meta.version) }
+    const headers = { 'content-type': 'application/json', 'cache-control': `max-age=${Math.ceil(keepMs / 1000)}`, [FETCHED]: String(meta.fetchedAt), [LEASE]: String(meta.leaseUntil), [VERSION]: String(meta.version), ...(meta.writer ? { [WRITER]: meta.writer } : {}) }
     await this.#cache.put(ORIGIN + key, new Response(JSON.stringify(value), { headers }))
   }
 }

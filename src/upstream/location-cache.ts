@@ -23,6 +23,8 @@ export interface CacheMeta {
   readonly leaseUntil: number
   /** The value's version (a published config's), 0 when unversioned. */
   readonly version: number
+  /** Which isolate put it (health/hub-look.ts: an isolate alone at its location does not re-put its own copy). */
+  readonly writer?: string
 }
 
 export interface LocationCache {

@@ -1,11 +1,11 @@
 // A Worker entry around edgevoy's (./worker.mjs) that counts what the isolate
 // asks of KV and of the health Durable Objects, for test/node/sim-vs-runtime:
-// `GET /__counts` answers them. The wrapped env is made once per env object,
+// `GET /__counts` answers them, `POST /__counts` starts afresh. The wrapped env is made once per env object,
 // so the isolate's state keeps one identity as with the bare Worker.
 import worker from './worker.mjs'
 export * from './worker.mjs'
 
-const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [] }
+const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [] }
 
 // The location's cache (caches.default, one object per isolate): reads and writes counted too.
 const cache = caches.default
@@ -18,6 +18,7 @@ for (const method of ['match', 'put']) {
       return await real(...args)
     } finally {
       counts.cacheMs += Date.now() - t
+      if (counts.cacheTimes.length < 5000) counts.cacheTimes.push(Date.now() - t)
     }
   }
 }
@@ -68,7 +69,8 @@ function wrap(env) {
             counts.doMs += Date.now() - t
           }
         }
-        return { poll: call('poll'), register: call('register'), digest: call('digest'), reportImmediateFail: call('reportImmediateFail'), setOverride: call('setOverride'), publish: call('publish') }
+        // The hub's RPC surface (src/state/health-authority.ts); per-cluster polls are `pollCluster`.
+        return { pollCluster: call('pollCluster'), register: call('register'), digest: call('digest'), reportImmediateFailFor: call('reportImmediateFailFor'), setOverrideFor: call('setOverrideFor'), setConfigVersion: call('setConfigVersion') }
       },
     },
   }
@@ -77,7 +79,13 @@ function wrap(env) {
 
 export default {
   fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === '/__counts') return Response.json(counts)
+    const url = new URL(request.url)
+    // `POST /__counts`: start counting afresh (after the warm-up); the timer lateness samples stay.
+    if (url.pathname === '/__counts' && request.method === 'POST') {
+      Object.assign(counts, { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, cacheOps: 0, cacheMs: 0 })
+      return Response.json(counts)
+    }
+    if (url.pathname === '/__counts') return Response.json(counts)
     return worker.fetch(request, wrap(env), ctx)
   },
 }

@@ -3,8 +3,11 @@
  * cache (issue 18, state/distribution.ts), in workerd with the real Cache
  * API, KV and health Durable Objects (the authorities and the hub):
  *  - two isolates of one location learn a host's failure from the hub's
- *    digest within the check interval plus a bounded delay, and the location
- *    holds one digest entry;
+ *    answer within the check interval plus a bounded delay, and the location
+ *    holds one entry of it;
+ *  - the hub's answer carries the published config's version: KV is read
+ *    only for a newer version, once per location (a versioned entry), and an
+ *    isolate alone at its location does not put its own copy back;
  *  - one KV read serves the location; a version once served is never followed
  *    by an older one in the isolate, even when the location's copy lags; a
  *    copy not newer than what the isolate serves is judged by its headers
@@ -17,7 +20,7 @@ import { compileConfig } from '../../src/compile'
 import { serializeSnapshot } from '../../src/compile/serialize'
 import { loadConfig } from '../../src/config/load'
 import { StatsStore } from '../../src/observability/stats'
-import { CONFIG_FRESH_MS, locationCachedConfig } from '../../src/state/config-source'
+import { CONFIG_FRESH_MS, HUB_CONFIG_AGE_MS, LAG_RETRY_MS, locationCachedConfig } from '../../src/state/config-source'
 import { locationDistribution } from '../../src/state/distribution'
 import { PUBLISHED_KEY, type PublishedConfig } from '../../src/state/published'
 import { checkPublished } from '../../src/state/refresh'
@@ -55,7 +58,8 @@ describe('health through the location cache and the hub', () => {
     })
     // One location (one named cache), two isolates (each its own distribution, as theIsolate() makes one per isolate).
     const cache = await caches.open(`dist-health-${Date.now()}`)
-    const isolate = () => proxyFor(config, { health: true, clusterDeps: { health: locationDistribution(new WorkersLocationCache(cache), Date.now).health } })
+    let n = 0
+    const isolate = () => proxyFor(config, { health: true, clusterDeps: { health: locationDistribution(new WorkersLocationCache(cache), Date.now, `isolate-${++n}`, Math.random).health } })
     const proxies = [isolate(), isolate()]
     const cluster = proxies[0]!.snapshot.clusters.get('dist_health')!
     const traffic = () => Promise.all(proxies.map(async (p, i) => answeredBy(await p.fetch(`/t/${i}`))))
@@ -67,8 +71,8 @@ describe('health through the location cache and the hub', () => {
     const hub = (env as unknown as { HEALTH: DurableObjectNamespace }).HEALTH
     const digest = await (hub.get(hub.idFromName(HUB_NAME)) as unknown as HealthHub).digest()
     expect(digest.reports.dist_health?.hash).toBe(cluster.hash)
-    // The location holds one digest for every cluster, stamped by the isolate that fetched it.
-    const entry = await cache.match('https://edgevoy-cache.internal/health/digest')
+    // The location holds one answer for every cluster, stamped by the isolate that fetched it.
+    const entry = await cache.match('https://edgevoy-cache.internal/hub/state')
     expect(Number(entry?.headers.get('x-edgevoy-fetched-at'))).toBeGreaterThan(0)
     await entry?.body?.cancel()
 
@@ -84,7 +88,90 @@ describe('health through the location cache and the hub', () => {
   })
 })
 
-describe('config versions through the location cache', () => {
+describe("config versions through the hub's answer", () => {
+  it('KV is read only for a newer version, once per location; an older version never follows; a lone isolate does not re-put its copy', async () => {
+    const kv = (env as unknown as StateEnv).CONFIG!
+    const key = `test/distribution/hub/${Date.now()}`
+    let reads = 0
+    const countedKv = { get: (k: string, o: unknown) => (reads++, kv.get(k === PUBLISHED_KEY ? key : k, o as never)) } as unknown as KVNamespace
+    // A hub of this test's own (the same class as hub:health), so other tests' versions do not mix in.
+    const ns = (env as unknown as { HEALTH: DurableObjectNamespace }).HEALTH
+    const hub = ns.get(ns.idFromName(`hub:dist-config-${Date.now()}`)) as unknown as HealthHub
+    const cache = await caches.open(`dist-hub-${Date.now()}`)
+    // The isolates' clock, moved past the copy's age limit between checks.
+    let t = Date.now()
+    const now = () => t
+    const sources = ['iso-a', 'iso-b'].map((w) => locationDistribution(new WorkersLocationCache(cache, now), now, w, Math.random, () => () => hub).refresh.source)
+    const stateEnv = { EDGEVOY_CONFIG: edgeYaml('up', upstreams.a!), CONFIG: countedKv, CONFIG_REFRESH_SECONDS: '5' } as StateEnv
+    const makeIsolate = async () => {
+      const iso = new Isolate({ clusters: new ClusterManager({ random: Math.random, now }), stats: new StatsStore(), random: Math.random, now })
+      await iso.prepare(stateEnv)
+      return iso
+    }
+    const [one, two] = [await makeIsolate(), await makeIsolate()]
+    const publish = async (version: number, port: number, tell = version) => {
+      await kv.put(key, JSON.stringify(publishedAt(version, port)))
+      await hub.setConfigVersion(tell)
+      t += HUB_CONFIG_AGE_MS + 1
+    }
+    const entryFetchedAt = async () => {
+      const res = await cache.match('https://edgevoy-cache.internal/hub/state')
+      await res?.body?.cancel()
+      return res?.headers.get('x-edgevoy-fetched-at')
+    }
+
+    await publish(5, upstreams.b!)
+    await checkPublished(one, stateEnv, countedKv, sources[0])
+    await checkPublished(two, stateEnv, countedKv, sources[1])
+    expect([one.current(stateEnv).version, two.current(stateEnv).version]).toEqual([5, 5])
+    expect(reads).toBe(1)
+
+    // Nothing new: the look says so, KV is not read. Isolate a alone refreshes the hub's answer:
+    // its own stale entry is not put back (one cache read and one hub request per look).
+    t += HUB_CONFIG_AGE_MS + 1
+    const before = await entryFetchedAt()
+    await checkPublished(one, stateEnv, countedKv, sources[0])
+    expect(reads).toBe(1)
+    expect(await entryFetchedAt()).toBe(before)
+
+    await publish(7, upstreams.a!)
+    await checkPublished(one, stateEnv, countedKv, sources[0])
+    expect(one.current(stateEnv).version).toBe(7)
+    expect(reads).toBe(2)
+
+    // The hub knows 8 before this location's KV does: the older value is not installed over 7;
+    // the location remembers the lag for LAG_RETRY_MS (isolate b does not read KV too), then
+    // reads KV again and finds 8.
+    await publish(7, upstreams.a!, 8)
+    await checkPublished(one, stateEnv, countedKv, sources[0])
+    expect(one.current(stateEnv).version).toBe(7)
+    expect(reads).toBe(3)
+    await kv.put(key, JSON.stringify(publishedAt(8, upstreams.b!)))
+    await checkPublished(two, stateEnv, countedKv, sources[1])
+    expect(two.current(stateEnv).version).toBe(7)
+    expect(reads).toBe(3)
+    t += LAG_RETRY_MS + 1
+    await checkPublished(one, stateEnv, countedKv, sources[0])
+    expect(one.current(stateEnv).version).toBe(8)
+    expect(reads).toBe(4)
+    await checkPublished(two, stateEnv, countedKv, sources[1])
+    expect(two.current(stateEnv).version).toBe(8)
+    expect(reads).toBe(4)
+    // The hub is never told an older version; the isolate never installs one.
+    await publish(6, upstreams.a!)
+    await checkPublished(one, stateEnv, countedKv, sources[0])
+    expect(one.current(stateEnv).version).toBe(8)
+    expect(one.state(stateEnv).problem).toBeUndefined()
+  })
+})
+
+function publishedAt(version: number, port: number): PublishedConfig {
+  const loaded = loadConfig(edgeYaml('up', port))
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors))
+  return { version, config: {}, createdAt: new Date().toISOString(), snapshot: serializeSnapshot(compileConfig(loaded.config)) }
+}
+
+describe('config versions through the location cache (no hub)', () => {
   const yaml = (port: number) => edgeYaml('up', port)
   const published = (version: number, port: number): PublishedConfig => {
     const loaded = loadConfig(yaml(port))

@@ -1,8 +1,10 @@
 /**
  * The contract between isolates and the health authority: the Durable Object
- * (src/state/health-authority.ts) that runs a cluster's active health checks
- * on an alarm loop and is the one place every isolate reads them from.
- * One authority per cluster name, so clusters shard across objects.
+ * (src/state/health-authority.ts, the hub `hub:health`) that runs every
+ * cluster's active health checks on one alarm loop and is the one place
+ * every isolate reads them from. Isolates see a `HealthAuthority` per
+ * cluster (poll, register, …), which the resolver maps onto the hub's
+ * cluster-qualified methods.
  */
 import type { HealthCheckPolicy } from '../../compile/types.js'
 import type { Cluster, HostHealthStatus } from '../../compile/types.js'
@@ -29,27 +31,41 @@ export interface HealthAuthority {
 }
 
 /**
- * Every cluster's latest report in one answer: each authority publishes its
- * report to the hub (one more object of the same class) after every check
- * round, so a location learns all clusters' health with one request instead
- * of one per cluster (bench/sim: the request count, not the per-object load,
- * is what the bill is made of).
+ * Every cluster's report in one answer (the hub runs every cluster's checks),
+ * so a location learns all clusters' health with one request instead of one
+ * per cluster (bench/sim: the request count, not the per-object load, is
+ * what the bill is made of).
  */
 export interface HealthDigest {
   readonly generatedAt: number
   readonly reports: Readonly<Record<string, ClusterHealthReport>>
+  /**
+   * The latest published config's version as the hub knows it (the config
+   * authority tells it on every publish; it re-reads KV now and then), so the
+   * same one answer tells an isolate whether to read KV at all. Undefined:
+   * the hub does not know (no CONFIG binding): read KV as before.
+   */
+  readonly configVersion?: number
 }
 
 export interface HealthHub {
   digest(): Promise<HealthDigest>
-  /** An authority's fresh report; answers when the digest was last read (the authority is "in use" while it is). */
-  publish(report: ClusterHealthReport): Promise<{ readAt: number }>
+  /** The config authority published this version (best effort; the hub also re-reads KV). */
+  setConfigVersion(version: number): Promise<void>
 }
 
-/** The authority of a cluster, by name (e.g. `ns.get(ns.idFromName(name))`), and the hub when there is one. */
+/** The hub's per-cluster methods (the Durable Object's RPC surface beside HealthHub). */
+export interface HubAuthority {
+  pollCluster(cluster: string, hash: string): Promise<ClusterHealthReport | 'unregistered'>
+  register(target: HealthTarget): Promise<void>
+  reportImmediateFailFor(cluster: string, address: string): Promise<void>
+  setOverrideFor(cluster: string, address: string, status: HostHealthStatus | null): Promise<ClusterHealthReport | 'unknown_host'>
+}
+
+/** The authority of a cluster, by name, and the hub when there is one. */
 export type HealthAuthorityResolver = ((cluster: string) => HealthAuthority) & { readonly hub?: () => HealthHub }
 
-/** The hub's object name (cluster authorities are `cluster:<name>`, so no cluster name collides). */
+/** The hub's object name. */
 export const HUB_NAME = 'hub:health'
 
 export function healthTarget(cluster: Cluster, check: HealthCheckPolicy | undefined): HealthTarget {
@@ -67,9 +83,18 @@ export interface DurableObjectNamespaceLike {
   get(id: never): unknown
 }
 
-/** Resolver over a Durable Object namespace binding (`HEALTH`): one authority per cluster name. */
+/** Resolver over a Durable Object namespace binding (`HEALTH`): every cluster's authority is the hub. */
 export function namespaceResolver(ns: DurableObjectNamespaceLike): HealthAuthorityResolver {
-  return Object.assign((cluster: string) => ns.get(ns.idFromName(`cluster:${cluster}`) as never) as HealthAuthority, {
-    hub: () => ns.get(ns.idFromName(HUB_NAME) as never) as HealthHub,
-  })
+  const hub = () => ns.get(ns.idFromName(HUB_NAME) as never) as HubAuthority & HealthHub
+  return Object.assign((cluster: string): HealthAuthority => clusterView(hub(), cluster), { hub })
+}
+
+/** One cluster's authority as a view of the hub. */
+export function clusterView(hub: HubAuthority, cluster: string): HealthAuthority {
+  return {
+    poll: (hash) => hub.pollCluster(cluster, hash),
+    register: (target) => hub.register(target),
+    reportImmediateFail: (address) => hub.reportImmediateFailFor(cluster, address),
+    setOverride: (address, status) => hub.setOverrideFor(cluster, address, status),
+  }
 }
