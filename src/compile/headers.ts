@@ -35,8 +35,9 @@ export function parseHeaderFormat(value: string): HeaderFormatPartIR[] | undefin
     else if (op !== undefined && HEADER_OPERATORS.has(op)) {
       if (text) parts.push(text)
       text = ''
-      // %REQ(name:max)% reads header `name`.
-      const arg = op === 'REQ' ? (m[2] ?? '').split(':')[0]!.trim() : undefined
+      // %REQ(name:max)% reads header `name`; a pseudo-header keeps its leading colon (%REQ(:authority)%).
+      const raw = (m[2] ?? '').trim()
+      const arg = op === 'REQ' ? (raw.startsWith(':') ? `:${raw.slice(1).split(':')[0]!}` : raw.split(':')[0]!).trim() : undefined
       parts.push(arg !== undefined ? { op, arg } : { op })
       dynamic = true
     } else if (op === undefined) text += m[0]

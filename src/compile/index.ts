@@ -1,10 +1,11 @@
 /**
- * A validated config → one frozen Snapshot, in two steps:
+ * A validated config → one frozen Snapshot, in three steps:
  *
  *   lowerConfig(config)  → SnapshotIR   plain, typed, JSON-serializable data (control plane: uses the schemas)
- *   linkSnapshot(ir)     → Snapshot     predicates, RegExps, indexes (data plane: src/snapshot/, no config/)
+ *   encodeSnapshot(ir)   → encoded      route tables as columns, shared values pooled (src/compile/serialize.ts)
+ *   linkSnapshot(enc)    → Snapshot     predicates, RegExps, indexes (data plane: src/snapshot/, no config/)
  *
- * compileConfig = link ∘ lower. The IR is what serializeSnapshot writes and
+ * compileConfig = link ∘ encode ∘ lower. The encoded IR is what serializeSnapshot writes and
  * loadSnapshot reads, so a data plane can run a snapshot it never compiled.
  * Pure: no I/O, no hono, no clock reads except the injected `now`.
  */
@@ -12,10 +13,12 @@ import type { EnvoyConfig } from '../config/load.js'
 import type { ListenerConfig } from '../config/schema/listener.js'
 import type { RouteConfigurationConfig, VirtualHostConfig } from '../config/schema/route.js'
 import { linkSnapshot } from '../snapshot/link.js'
+import { encodeSnapshot } from './serialize.js'
 import { lowerAction, lowerUpgrades, RetryPolicyTable } from './actions.js'
 import { lowerCluster, type ResolveMap } from './clusters.js'
 import { lowerCors } from './filters/index.js'
 import { lowerFilterOverrides, lowerHttpFilters, type FilterKinds } from './filters/index.js'
+import { secretTable } from './filters/oauth2.js'
 import { parseValidated } from './filters/common.js'
 import { compileDownstreamPolicy } from './downstream.js'
 import { hashText } from './hash.js'
@@ -38,7 +41,7 @@ export interface CompileOptions {
 }
 
 export function compileConfig(config: EnvoyConfig, options: CompileOptions = {}): Snapshot {
-  return linkSnapshot(lowerConfig(config, options))
+  return linkSnapshot(encodeSnapshot(lowerConfig(config, options)))
 }
 
 export function lowerConfig(config: EnvoyConfig, options: CompileOptions = {}): SnapshotIR {
@@ -46,7 +49,8 @@ export function lowerConfig(config: EnvoyConfig, options: CompileOptions = {}): 
   const bootstrapTracing = config.bootstrap.tracing
   const serviceCluster = typeof config.bootstrap.node?.cluster === 'string' ? config.bootstrap.node.cluster : undefined
   const retries = new RetryPolicyTable()
-  const listeners = (sr?.listeners ?? []).map((l, i) => lowerListener(l, i, bootstrapTracing, retries))
+  const secrets = secretTable(sr?.secrets)
+  const listeners = (sr?.listeners ?? []).map((l, i) => lowerListener(l, i, bootstrapTracing, retries, secrets))
   return {
     version: options.version ?? 'bundled',
     hash: hashText(JSON.stringify(config.json) ?? ''),
@@ -58,11 +62,11 @@ export function lowerConfig(config: EnvoyConfig, options: CompileOptions = {}): 
   }
 }
 
-function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unknown, retries: RetryPolicyTable): ListenerIR {
+function lowerListener(l: ListenerConfig, index: number, bootstrapTracing: unknown, retries: RetryPolicyTable, secrets: ReadonlyMap<string, string>): ListenerIR {
   const path = ['static_resources', 'listeners', index, 'filter_chains', 0, 'filters', 0, 'typed_config']
   const hcm = l.filter_chains[0]!.filters[0]!.httpConnectionManager
   const port = l.address.socket_address.port_value ?? 0
-  const { filters, kinds } = lowerHttpFilters(hcm.http_filters, hcm.parsedPerRoute)
+  const { filters, kinds } = lowerHttpFilters(hcm.http_filters, hcm.parsedPerRoute, secrets)
   const routeTable = lowerRouteTable(hcm.route_config ?? { virtual_hosts: [] }, [...path, 'route_config'], kinds, retries)
   const tracing = lowerTracing(hcm.tracing, bootstrapTracing)
   return {

@@ -450,11 +450,13 @@ export type HttpFilterIR = { readonly name: string; readonly typeUrl?: string; r
   | { readonly kind: 'jwt_authn'; readonly config: JwtAuthnIR }
   | { readonly kind: 'health_check'; readonly config: HealthCheckFilterIR }
   | { readonly kind: 'csrf'; readonly config: CsrfPolicyIR }
-  | { readonly kind: 'cache'; readonly config: undefined }
+  | { readonly kind: 'cache'; readonly config: CacheFilterIR }
   | { readonly kind: 'compressor'; readonly config: CompressorIR }
   | { readonly kind: 'decompressor'; readonly config: DecompressorIR }
   | { readonly kind: 'header_mutation'; readonly config: HeaderMutationFilterIR }
   | { readonly kind: 'header_to_metadata'; readonly config: HeaderToMetadataIR }
+  /** `OAuth2` without `config`: the filter is installed and does nothing (Envoy installs no filter). */
+  | { readonly kind: 'oauth2'; readonly config: OAuth2IR | undefined }
 )
 
 export type HttpFilterKind = HttpFilterIR['kind']
@@ -754,3 +756,123 @@ export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000
 /** How much of a request body is buffered for retries when no per_request_buffer_limit_bytes says otherwise. */
 export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024
+
+/** An SDS secret by name, with its inline `static_resources.secrets` value when the config has one. */
+export interface OAuth2SecretIR {
+  readonly name: string
+  /** Absent: read at request time from the Worker secret (env binding) of this name. */
+  readonly inline?: string
+}
+
+/** The cookies the oauth2 filter reads and writes (CookieNames / CookieConfigs). */
+export type OAuth2CookieKind = 'bearerToken' | 'oauthHmac' | 'oauthExpires' | 'idToken' | 'refreshToken' | 'oauthNonce' | 'codeVerifier'
+
+/** `envoy.filters.http.oauth2` OAuth2Config, with Envoy's defaults applied (filter.cc FilterConfig). */
+export interface OAuth2IR {
+  readonly tokenEndpoint: { readonly cluster: string; readonly uri: string; readonly timeoutMs: number }
+  readonly authorizationEndpoint: string
+  readonly clientId: string
+  readonly tokenSecret: OAuth2SecretIR
+  readonly hmacSecret: OAuth2SecretIR
+  /** redirect_uri with its command operators parsed (`%REQ(:authority)%`). */
+  readonly redirectUri: readonly HeaderFormatPartIR[]
+  readonly redirectPathMatcher: StringMatcherIR
+  readonly signoutPath: StringMatcherIR
+  readonly forwardBearerToken: boolean
+  readonly preserveAuthorizationHeader: boolean
+  readonly passThroughMatchers: readonly HeaderMatcherIR[]
+  readonly denyRedirectMatchers: readonly HeaderMatcherIR[]
+  /** auth_scopes, default ["user"]. */
+  readonly scopes: readonly string[]
+  readonly resources: readonly string[]
+  readonly authType: 'URL_ENCODED_BODY' | 'BASIC_AUTH'
+  readonly useRefreshToken: boolean
+  /** Seconds; 0: the token endpoint must say expires_in. */
+  readonly defaultExpiresInS: number
+  readonly defaultRefreshTokenExpiresInS: number
+  readonly csrfTokenExpiresInS: number
+  readonly codeVerifierExpiresInS: number
+  readonly cookieNames: { readonly [K in OAuth2CookieKind]: string }
+  /** SameSite per cookie; absent: DISABLED (no attribute). */
+  readonly sameSite: { readonly [K in OAuth2CookieKind]?: 'STRICT' | 'LAX' | 'NONE' }
+  readonly cookieDomain?: string
+  readonly disableAccessTokenCookie: boolean
+  readonly disableIdTokenCookie: boolean
+  readonly disableRefreshTokenCookie: boolean
+}
+
+/**
+ * `envoy.filters.http.cache` CacheConfig, run on the Workers Cache API.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/cache/v3/cache.proto
+ */
+export interface CacheFilterIR {
+  /** CacheConfig.disabled: the filter is a no-op. */
+  readonly disabled: boolean
+  readonly allowedVaryHeaders: readonly StringMatcherIR[]
+  readonly excludeScheme: boolean
+  readonly excludeHost: boolean
+  readonly queryParametersIncluded: readonly QueryMatcherIR[]
+  readonly queryParametersExcluded: readonly QueryMatcherIR[]
+  /** Bodies longer than this are not stored; 0: no limit of the filter's own. */
+  readonly maxBodyBytes: number
+  readonly ignoreRequestCacheControl: boolean
+  /** The storage's name with `.` as `_`: the `cache_label` of Envoy's cache stats (stats.cc). */
+  readonly statLabel: string
+}
+
+// --- the serialized form's route tables (revision 9 on) ----------------------
+
+/**
+ * A virtual host's routes as the serialized snapshot writes them: one column
+ * per field, entry `i` belongs to route `i`. Parsing and linking 10,000
+ * route objects (each with a match, a path and a name) was most of what a
+ * large snapshot cost to load; arrays of small integers and one string per
+ * route cost a fraction. What many routes share — actions, header/query/cookie
+ * matcher lists, regexes, header mutations, CORS and per-filter overrides —
+ * is written once in the envelope's pools and named by index.
+ */
+export interface RouteColumnsIR {
+  /** PathMatchIR.value. */
+  readonly path: readonly string[]
+  /**
+   * Bits 0–1: the path kind (ROUTE_PATH_KINDS); bit 2: case-insensitive
+   * (`caseSensitive: false`); bit 3: `honoFoldCase`.
+   */
+  readonly flags: readonly number[]
+  /** Index into the envelope's `actions`. */
+  readonly action: readonly number[]
+  /** Absent: every route is unnamed (`#i`). An entry 0: this one is. */
+  readonly name?: readonly (string | 0)[]
+  /**
+   * The Hono pattern: 0 derived from kind and value (routePattern), null none,
+   * else the pattern. Absent: every pattern is derived.
+   */
+  readonly pattern?: readonly (string | 0 | null)[]
+  /** 1 + index into `regexes` (a safe_regex path's regex); 0 none. Absent: none. */
+  readonly regex?: readonly number[]
+  /** 1 + index into `matches` (headers, query parameters, cookies, runtime fraction); 0 none. Absent: none. */
+  readonly match?: readonly number[]
+  /** 1 + index into `extras` (header mutations, CORS, per-filter overrides); 0 none. Absent: none. */
+  readonly extras?: readonly number[]
+}
+
+/** ROUTE_PATH_KINDS[flags & 3] is a route's path kind. */
+export const ROUTE_PATH_KINDS: readonly PathMatchIR['kind'][] = Object.freeze(['prefix', 'path', 'safe_regex', 'path_separated_prefix'])
+
+/** What a route's match holds besides its path. */
+export type RouteMatchExtrasIR = Omit<RouteMatchIR, 'path'>
+/** What a route holds besides its name, match and action. */
+export type RouteExtrasIR = Pick<RouteIR, 'requestHeaders' | 'responseHeaders' | 'cors' | 'filterOverrides'>
+
+export type EncodedVirtualHostIR = Omit<VirtualHostIR, 'routes'> & { readonly routes: RouteColumnsIR }
+export type EncodedRouteTableIR = Omit<RouteTableIR, 'virtualHosts'> & { readonly virtualHosts: readonly EncodedVirtualHostIR[] }
+export type EncodedListenerIR = Omit<ListenerIR, 'routeTable'> & { readonly routeTable: EncodedRouteTableIR }
+export type EncodedSnapshotIR = Omit<SnapshotIR, 'listeners'> & { readonly listeners: readonly EncodedListenerIR[] }
+
+/** The pools route columns name by index: each distinct value once. */
+export interface RoutePoolsIR {
+  readonly actions: readonly RouteActionIR[]
+  readonly regexes?: readonly RegexIR[]
+  readonly matches?: readonly RouteMatchExtrasIR[]
+  readonly extras?: readonly RouteExtrasIR[]
+}

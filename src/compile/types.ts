@@ -11,7 +11,7 @@ import type { Re2Regex } from '../regex/index.js'
 import type {
   AccessLogIR, CircuitBreakerIR, MaxStreamDurationIR, MirrorPolicyIR, ClusterLbIR, CorsPolicyIR, FaultIR, FractionIR, HashPolicyIR, HealthCheckIR, HostIR, HttpFilterIR,
   JwtAuthnIR, JwtPerRouteIR, LocalRateLimitIR, CloudflareRateLimitIR, OutlierIR, RbacIR, RouteMatchIR, TracingIR, ZipkinIR,
-  CompressorIR, DecompressorIR, HeaderToMetadataIR,
+  CompressorIR, DecompressorIR, HeaderToMetadataIR, OAuth2IR,
 } from './ir.js'
 
 /** What a header value's command operators read (`%REQ(x)%`, `%UPSTREAM_REMOTE_ADDRESS%`, …). */
@@ -320,6 +320,7 @@ export interface PerRouteConfigs {
   readonly csrf: CsrfPolicy
   readonly header_mutation: HeaderMutationFilterConfig
   readonly header_to_metadata: HeaderToMetadataConfig
+  readonly oauth2: never
   readonly health_check: never
   readonly cache: never
   readonly compressor: never
@@ -338,11 +339,12 @@ export interface FilterConfigs {
   readonly jwt_authn: JwtAuthnConfig
   readonly health_check: HealthCheckFilterConfig
   readonly csrf: CsrfPolicy
-  readonly cache: undefined
+  readonly cache: CacheFilterConfig
   readonly compressor: CompressorConfig
   readonly decompressor: DecompressorConfig
   readonly header_mutation: HeaderMutationFilterConfig
   readonly header_to_metadata: HeaderToMetadataConfig
+  readonly oauth2: OAuth2Config | undefined
 }
 
 export type HttpFilterKind = HttpFilterIR['kind']
@@ -518,3 +520,34 @@ export interface Snapshot {
   readonly serviceCluster: string | undefined
 }
 
+
+/** `envoy.filters.http.oauth2`, compiled: matchers as predicates, redirect_uri as a formatter over the request's headers. */
+export interface OAuth2Config extends Omit<OAuth2IR, 'redirectUri' | 'redirectPathMatcher' | 'signoutPath' | 'passThroughMatchers' | 'denyRedirectMatchers'> {
+  /** redirect_uri filled in from the request (`%REQ(name)%`; pseudo-headers as Envoy reads them). */
+  readonly redirectUri: (header: (name: string) => string) => string
+  /** Matched against `:path` without its query (type.matcher.v3.PathMatcher). */
+  readonly redirectPathMatcher: StringMatch
+  readonly signoutPath: StringMatch
+  readonly passThroughMatchers: readonly HeaderPredicate[]
+  readonly denyRedirectMatchers: readonly HeaderPredicate[]
+}
+
+/** `envoy.filters.http.cache`, compiled: matchers linked, defaults applied. */
+export interface CacheFilterConfig {
+  readonly disabled: boolean
+  /** Whether a header name may appear in a stored response's Vary. */
+  readonly varyAllowed: StringMatch
+  readonly excludeScheme: boolean
+  readonly excludeHost: boolean
+  readonly queryIncluded: readonly CacheQueryMatch[]
+  readonly queryExcluded: readonly CacheQueryMatch[]
+  readonly maxBodyBytes: number
+  readonly ignoreRequestCacheControl: boolean
+  readonly statLabel: string
+}
+
+/** One key_creator_params query matcher: a parameter name and a test of its raw value. */
+export interface CacheQueryMatch {
+  readonly name: string
+  readonly value: StringMatch
+}

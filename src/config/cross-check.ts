@@ -9,6 +9,7 @@
  */
 import type { ConfigIssue, ConfigPath } from './issues.js'
 import { didYouMean } from './suggest.js'
+import { checkOAuth2Filters } from './oauth2-check.js'
 
 type Issue = Omit<ConfigIssue, 'line' | 'column'>
 
@@ -48,6 +49,11 @@ export function crossCheck(config: Loose): Issue[] {
     if (endpoints.length === 0 && c.type !== 'EDS') warn(path, 'empty_cluster', `cluster "${name}" has no endpoints: requests routed to it get 503 "no healthy upstream"`)
   })
   const knownClusters = [...clusterNames]
+  const inlineSecrets = new Set<string>(
+    list(config?.static_resources?.secrets)
+      .filter((s) => s?.generic_secret?.secret && (typeof s.generic_secret.secret.inline_string === 'string' || typeof s.generic_secret.secret.inline_bytes === 'string'))
+      .map((s) => String(s.name)),
+  )
   // RouteConfiguration.validate_clusters: true (the default for a route_config
   // written in the listener) refuses a route naming a cluster that does not
   // exist; false loads it, and such a route answers cluster_not_found_response_code
@@ -91,6 +97,7 @@ export function crossCheck(config: Loose): Issue[] {
     if (chains.length > 1) warn([...lpath, 'filter_chains'], 'filter_chains', 'several filter chains: edgevoy serves the first (Cloudflare terminates TLS, so SNI and filter_chain_match cannot choose)')
     chains.forEach((chain, fi) =>
       list(chain?.filters).forEach((f, ni) => {
+        checkOAuth2Filters(f?.typed_config?.http_filters, [...lpath, 'filter_chains', fi, 'filters', ni, 'typed_config', 'http_filters'], clusterNames, inlineSecrets, { error, warn })
         const tracing = f?.typed_config?.tracing
         if (tracing && typeof tracing === 'object') checkTracer(tracing.provider, [...lpath, 'filter_chains', fi, 'filters', ni, 'typed_config', 'tracing', 'provider'])
         const rc = f?.typed_config?.route_config

@@ -10,6 +10,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/decompressor_filter
  */
 import type { FilterFactory } from './types.js'
+import { requestKeepingCf } from '../context.js'
 
 const noTransform = (h: Headers) => /(^|,)\s*no-transform\s*(,|$)/i.test(h.get('cache-control') ?? '')
 
@@ -49,7 +50,7 @@ export const decompressorFilter: FilterFactory<'decompressor'> = {
           if (!ae || !ae.toLowerCase().split(',').some((t) => t.split(';')[0]!.trim() === encoding)) headers.set('accept-encoding', ae ? `${ae}, ${encoding}` : encoding)
         }
         const body = canDecodeRequest ? req.body!.pipeThrough(new DecompressionStream('gzip')) : req.body
-        c.req.raw = new Request(req, { headers, body, duplex: 'half' } as RequestInit)
+        c.req.raw = requestKeepingCf(req, { headers, body, duplex: 'half' } as RequestInit, req)
         if (canDecodeRequest) count(`${stat}request.decompressed`)
         else count(`${stat}request.not_decompressed`)
       }

@@ -26,6 +26,7 @@ import { headerToMetadataFilter } from './header-to-metadata.js'
 import { healthCheckFilter } from './health-check.js'
 import { jwtAuthnFilter } from './jwt/authn.js'
 import { localRateLimitFilter } from './local-ratelimit.js'
+import { oauth2Filter } from './oauth2/filter.js'
 import { rbacFilter } from './rbac.js'
 import type { FilterDeps, FilterEnv, FilterFactory, FilterHandler } from './types.js'
 
@@ -49,6 +50,7 @@ const FACTORIES: { readonly [K in Implemented]: FilterFactory<K> } = {
   decompressor: decompressorFilter,
   header_mutation: headerMutationFilter,
   header_to_metadata: headerToMetadataFilter,
+  oauth2: oauth2Filter,
 }
 
 function create(f: Exclude<HttpFilter, { kind: 'router' | 'unknown' }>, env: FilterEnv): FilterHandler<unknown> {

@@ -10,12 +10,13 @@
  * when a filter clears the route cache).
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_filters
  */
+import { requestKeepingCf } from '../context.js'
 import type { FilterContext } from './types.js'
 
 export function editRequestHeaders(c: FilterContext, edit: (headers: Headers) => void): void {
   const headers = new Headers(c.req.raw.headers)
   edit(headers)
-  c.req.raw = new Request(c.req.raw, { headers })
+  c.req.raw = requestKeepingCf(c.req.raw, { headers }, c.req.raw)
   const decision = c.get('decision')
   if (decision) c.set('decision', { ...decision, match: { ...decision.match, headers: c.req.raw.headers } })
 }

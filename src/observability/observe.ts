@@ -7,7 +7,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { isProxyError } from '../errors.js'
-import type { ProxyEnv } from '../context.js'
+import { requestKeepingCf, type ProxyEnv } from '../context.js'
 import { buildAccessLoggers, type LogSinks } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
 import type { BodyOutcome } from '../upstream/body-guard.js'
@@ -54,7 +54,7 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
       const headers = new Headers(original.headers)
       if (generated) headers.set('x-request-id', generated)
       injectTrace(headers, trace)
-      c.req.raw = new Request(original, { headers })
+      c.req.raw = requestKeepingCf(original, { headers }, original)
     } else if (generated) setRequestId(c, original, generated)
 
     await next()
@@ -97,14 +97,15 @@ function setRequestId(c: Context<ProxyEnv>, request: Request, id: string): void 
   } catch {
     const headers = new Headers(request.headers)
     headers.set('x-request-id', id)
-    c.req.raw = new Request(request, { headers })
+    c.req.raw = requestKeepingCf(request, { headers }, request)
   }
 }
 
 /** Envoy's `%RESPONSE_FLAGS%`: from the ProxyError that produced the answer, NR for no route, and any a filter set. */
 export function responseFlags(c: Context<ProxyEnv>): string[] {
   const flags: string[] = []
-  const set = (c.var as { responseFlags?: readonly string[] }).responseFlags
+  // c.get, not c.var: Hono builds c.var as a fresh object on every read.
+  const set = c.get('responseFlags') as readonly string[] | undefined
   if (set) flags.push(...set)
   if (isProxyError(c.error) && c.error.flag && !flags.includes(c.error.flag)) flags.push(c.error.flag)
   const decision = c.get('decision') as ProxyEnv['Variables']['decision'] | undefined
@@ -157,7 +158,7 @@ function buildRecord(
     bytesSent: body ? body.bytes : (length(res.headers) ?? localSize),
     protocol: (request as { cf?: { httpProtocol?: string } }).cf?.httpProtocol ?? 'HTTP/1.1',
     // The connection manager's remote address (xff_num_trusted_hops may pick it from x-forwarded-for).
-    clientIp: (c.var as { downstream?: { remoteAddress?: string } }).downstream?.remoteAddress ?? request.headers.get('cf-connecting-ip') ?? undefined,
+    clientIp: (c.get('downstream') as { remoteAddress?: string } | undefined)?.remoteAddress ?? request.headers.get('cf-connecting-ip') ?? undefined,
     traceId: trace?.traceId,
   }
 }

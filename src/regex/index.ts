@@ -21,23 +21,32 @@ export type { Program } from './program.js'
 
 export class Re2Regex {
   // Private fields: deepFreeze (src/compile/freeze.ts) freezes the instance but cannot reach the caches.
-  readonly #prog: Program
+  /** The program, or how to get it: a loaded snapshot's regexes are decoded on first use (src/snapshot/regex.ts). */
+  #program: Program | (() => Program)
   #dfa: LazyDfa | undefined
   #searchDfa: LazyDfa | undefined
   #vm: PikeVM | undefined
   #bits: BitState | undefined
 
   constructor(
-    prog: Program,
+    prog: Program | (() => Program),
     /** The RE2 pattern, for messages and admin output. */
     readonly source: string,
   ) {
-    this.#prog = prog
+    this.#program = prog
+  }
+
+  get #prog(): Program {
+    const p = this.#program
+    return typeof p === 'function' ? (this.#program = p()) : p
   }
 
   /** RE2::FullMatch: the whole of `s` matches. */
   fullMatch(s: string): boolean {
-    if (!this.#prog.contextual) return (this.#dfa ??= new LazyDfa(this.#prog)).matches(s)
+    const dfa = this.#dfa
+    if (dfa !== undefined) return dfa.matches(s)
+    const prog = this.#prog
+    if (!prog.contextual) return (this.#dfa = new LazyDfa(prog)).matches(s)
     return this.#submatch(s, 0, true, true) !== undefined
   }
 

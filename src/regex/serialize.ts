@@ -13,16 +13,45 @@ export interface CharClassJson {
   readonly negated?: true
 }
 
+/**
+ * `op`, `x`, `y` and `asciiClass` are packed (packInts): a 10,000-route
+ * snapshot carries a thousand programs, and as JSON arrays they were most of
+ * its text and of the objects parsing it made. A loaded snapshot unpacks a
+ * program when its regex first runs (src/snapshot/regex.ts).
+ */
 export interface ProgramJson {
-  readonly op: readonly number[]
-  readonly x: readonly number[]
-  readonly y: readonly number[]
+  readonly op: string
+  readonly x: string
+  readonly y: string
   readonly classes: readonly CharClassJson[]
   readonly groups: number
   readonly anchoredStart?: true
   readonly contextual?: true
-  readonly asciiClass: readonly number[]
+  readonly asciiClass: string
   readonly asciiClasses: number
+}
+
+/** Integers in base 36, joined by ",". */
+export const packInts = (xs: ArrayLike<number>): string => Array.from(xs, (v) => v.toString(36)).join(',')
+
+/** packInts' text → a typed array of `make`'s kind. */
+function unpackInts<T extends Uint8Array | Int32Array>(s: string, make: new (n: number) => T): T {
+  if (s === '') return new make(0)
+  let n = 1
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 44 /* , */) n++
+  const out = new make(n)
+  let k = 0, v = 0, negative = false
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 44
+    if (c === 44) {
+      out[k++] = negative ? -v : v
+      v = 0
+      negative = false
+    } else if (c === 45 /* - */) negative = true
+    // 0-9 → 0-9, a-z → 10-35 (toString(36) writes lowercase).
+    else v = v * 36 + (c <= 57 ? c - 48 : c - 87)
+  }
+  return out
 }
 
 const bitsToHex = (bits: Uint8Array): string => {
@@ -47,9 +76,9 @@ const hexToBits = (hex: string): Uint8Array => {
 
 export function programToJson(p: Program): ProgramJson {
   return {
-    op: [...p.op],
-    x: [...p.x],
-    y: [...p.y],
+    op: packInts(p.op),
+    x: packInts(p.x),
+    y: packInts(p.y),
     classes: p.classes.map((c) => ({
       ascii: bitsToHex(c.ascii),
       ranges: [...c.ranges],
@@ -59,24 +88,23 @@ export function programToJson(p: Program): ProgramJson {
     groups: p.groups,
     ...(p.anchoredStart ? { anchoredStart: true as const } : {}),
     ...(p.contextual ? { contextual: true as const } : {}),
-    asciiClass: [...p.asciiClass],
+    asciiClass: packInts(p.asciiClass),
     asciiClasses: p.asciiClasses,
   }
 }
 
-/** `new Uint8Array(array)` copies without the iterator protocol `Uint8Array.from` goes through: a snapshot rebuilds thousands of these. */
 export function programFromJson(j: ProgramJson): Program {
   return {
-    op: new Uint8Array(j.op),
-    x: new Int32Array(j.x),
-    y: new Int32Array(j.y),
+    op: unpackInts(j.op, Uint8Array),
+    x: unpackInts(j.x, Int32Array),
+    y: unpackInts(j.y, Int32Array),
     classes: j.classes.map(
       (c): CharClass => ({ ascii: hexToBits(c.ascii), ranges: new Int32Array(c.ranges), prop: c.prop ? new RegExp(c.prop.source, c.prop.flags) : undefined, negated: c.negated === true }),
     ),
     groups: j.groups,
     anchoredStart: j.anchoredStart === true,
     contextual: j.contextual === true,
-    asciiClass: new Uint8Array(j.asciiClass),
+    asciiClass: unpackInts(j.asciiClass, Uint8Array),
     asciiClasses: j.asciiClasses,
   }
 }

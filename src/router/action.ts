@@ -21,7 +21,12 @@ import { applyHeaderLevels, headerLevels } from './headers.js'
 import { pickCluster } from './pick-cluster.js'
 import { redirectLocation, rewritePath, routeHostRewrite } from './rewrite.js'
 
-export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise<Response> {
+export interface ActionOptions {
+  /** The request's hop-by-hop headers are gone and no filter ran that could add one (router/app.ts knows its chain). */
+  readonly hopByHopRemoved?: boolean
+}
+
+export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps, options: ActionOptions = {}): Promise<Response> {
   const decision = c.get('decision')
   const route = decision.route!
   const vhost = decision.virtualHost!
@@ -61,6 +66,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps): Promise
       authority: decision.match.authority,
       ...(path !== decision.match.path ? { originalPath: decision.match.path } : {}),
       timeoutMs: timeouts.routeTimeoutMs,
+      hopByHopRemoved: options.hopByHopRemoved,
     })
     hostCtx = { ...valueCtx, upstreamHost: host.address }
     applyHeaderLevels(headers, headerLevels(weighted?.requestHeaders, route.requestHeaders, vhost.requestHeaders, table.requestHeaders, table.mostSpecificHeaderMutationsWins), hostCtx)

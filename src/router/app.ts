@@ -7,7 +7,7 @@
  * per-route config), then the `http_filters` in order, then the router filter
  * carries out the route's action.
  */
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import { buildFilterChain } from '../filters/index.js'
@@ -85,15 +85,18 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
       else if (!decision.route) c.res = new ProxyError('no_route').toResponse()
       else await next()
     } finally {
-      c.header('x-edgevoy-config-version', snapshot.version)
+      setResponseHeader(c, 'x-edgevoy-config-version', snapshot.version)
       if (devLog) {
         const id = c.get('decision')?.requestId ?? c.req.header('x-request-id') ?? '-'
         devLog(`[${listener.name}] ${c.req.method} ${new URL(c.req.url).pathname} -> ${c.res.status} upstream=${c.get('upstreamHost') ?? '-'} ${Math.round(deps.now() - start)}ms id=${id}`)
       }
     }
   })
-  for (const filter of buildFilterChain(listener, deps)) app.use(filter)
-  app.all('*', (c) => runAction(c, deps))
+  const filters = buildFilterChain(listener, deps)
+  for (const filter of filters) app.use(filter)
+  // With no http_filters before the router, nothing can add a hop-by-hop header after the connection manager stage removed them.
+  const action = { hopByHopRemoved: filters.length === 0 }
+  app.all('*', (c) => runAction(c, deps, action))
   app.onError((err, c) => {
     const res = isProxyError(err) ? err.toResponse() : new ProxyError('internal', { cause: err }).toResponse()
     if (!isProxyError(err)) console.error('edgevoy: internal error', err)
@@ -102,6 +105,23 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
     return res
   })
   return app
+}
+
+/**
+ * A header on the response already decided. Hono's `c.header` copies the
+ * whole Response to be safe from immutable headers (a Response object per
+ * request); the answers here are built by edgevoy with headers it may change,
+ * so the copy is made only when they turn out immutable.
+ */
+function setResponseHeader(c: Context<ProxyEnv>, name: string, value: string): void {
+  if (c.finalized) {
+    try {
+      return c.res.headers.set(name, value)
+    } catch {
+      // Immutable (a Response passed through as it came): Hono's copy below.
+    }
+  }
+  c.header(name, value)
 }
 
 /**

@@ -16,7 +16,7 @@
  * service binding).
  */
 import type { DownstreamPolicy, Listener } from '../compile/types.js'
-import type { DownstreamInfo } from '../context.js'
+import { requestKeepingCf, type DownstreamInfo } from '../context.js'
 import { isWebSocketUpgrade, stripHopByHop } from '../upstream/headers.js'
 import { inCidr, isIp } from './ip.js'
 import { normalizePathname } from './path-normalize.js'
@@ -51,21 +51,25 @@ export function prepareDownstream(
   inRanges: (ip: string) => boolean = internalRanges(policy),
 ): { request: Request; info: DownstreamInfo } {
   const url = new URL(request.url)
-  const normalized = normalizePathname(url.pathname, policy)
-  if (normalized.action !== 'reject' && normalized.pathname !== url.pathname) url.pathname = normalized.pathname
+  const pathname = url.pathname
+  const normalized = normalizePathname(pathname, policy)
+  if (normalized.action !== 'reject' && normalized.pathname !== pathname) url.pathname = normalized.pathname
   // gRPC clients cannot follow a redirect: Envoy rejects them instead.
   const pathAction = normalized.action === 'redirect' && request.headers.get('content-type')?.startsWith('application/grpc') ? 'reject' : normalized.action
 
   // The one copy of the request: everything below changes its headers in place.
-  const prepared = new Request(url.toString(), {
-    method: request.method,
-    headers: request.headers,
-    // A GET or HEAD body is never forwarded (forward.ts), and a Request cannot be built with one.
-    body: request.method === 'GET' || request.method === 'HEAD' ? null : request.body,
-    redirect: request.redirect,
-    signal: request.signal,
-    cf: request.cf,
-  } as RequestInit)
+  const prepared = requestKeepingCf(
+    normalized.action !== 'reject' && normalized.pathname !== pathname ? url.toString() : request.url,
+    {
+      method: request.method,
+      headers: request.headers,
+      // A GET or HEAD body is never forwarded (forward.ts), and a Request cannot be built with one.
+      body: request.method === 'GET' || request.method === 'HEAD' ? null : request.body,
+      redirect: request.redirect,
+      signal: request.signal,
+    },
+    request,
+  )
   const headers = prepared.headers
   // Envoy keeps Connection and Upgrade on an upgrade request and drops them otherwise.
   stripHopByHop(headers, { keepUpgrade: isWebSocketUpgrade(request.headers), removeNominated: clientMayNominate })

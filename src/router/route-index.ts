@@ -55,20 +55,27 @@ const INDEX_THRESHOLD = 8
 type Found = readonly (readonly [number, unknown])[]
 
 /**
- * Narrowing by path: a trie of path segments (below) for the case-sensitive
- * patterns, Hono's TrieRouter for the case-insensitive ones (fed the
- * lowercased path), and prefixes that end mid-segment (`/v2/svc6` also
- * matches `/v2/svc67`) in a table keyed by the prefix itself, probed once per
+ * Narrowing by path. Literal patterns (no `:param`) are looked up whole: a
+ * path pattern (`/static/a/index.html`) in a Map by the path itself, a `/*`
+ * pattern (`/api/v1/a/*`) in a Map by what precedes its `/*`, probed once
+ * per distinct key length at which the request path has a `/` (or ends).
+ * Patterns with a `:param` (from safe_regex paths) go in a trie of path
+ * segments (below); the case-insensitive ones in Hono's TrieRouter (fed the
+ * lowercased path); prefixes that end mid-segment (`/v2/svc6` also matches
+ * `/v2/svc67`) in a table keyed by the prefix itself, probed once per
  * distinct prefix length. Each answers a superset of the routes that can
  * match; candidates are tested in config order, and the first match ends the
- * work. The trie builds in a few milliseconds for 10,000 routes (Hono's
- * TrieRouter, which parses each pattern's segments for every feature Hono
- * routes have, took ~10× longer, and RegExpRouter takes seconds).
+ * work. Building costs a Map entry per literal route (a trie of every
+ * pattern's segments cost a node, a slice and a Map probe per segment: half
+ * of what a 10,000-route snapshot allocated to load; Hono's TrieRouter took
+ * ~10× longer again, RegExpRouter seconds).
  */
 export function buildRouteIndex(vhost: VirtualHost, options: { threshold?: number } = {}): RouteIndex {
   const routes = vhost.routes
   if (routes.length <= (options.threshold ?? INDEX_THRESHOLD)) return linearIndex(routes)
-  const exact = new SegmentNode()
+  const paths = new Map<string, number[]>()
+  const under = new Map<string, number[]>()
+  let params: SegmentNode | undefined
   let folded: Router<number> | undefined
   const partial = new Map<string, number[]>()
   const alwaysList: number[] = []
@@ -76,34 +83,34 @@ export function buildRouteIndex(vhost: VirtualHost, options: { threshold?: numbe
     const { honoPattern, honoFoldCase, kind, value } = r.match.path
     if (honoPattern === undefined) alwaysList.push(r.index)
     else if (honoFoldCase) (folded ??= new TrieRouter()).add('ALL', honoPattern, r.index)
-    else if (kind === 'prefix' && !value.endsWith('/')) {
-      const list = partial.get(value)
-      if (list) list.push(r.index)
-      else partial.set(value, [r.index])
-    } else exact.insert(honoPattern, r.index)
+    else if (kind === 'prefix' && !value.endsWith('/')) add(partial, value, r.index)
+    // Hono-literal patterns hold no ":" (src/compile/hono-pattern.ts): a ":" starts a parameter.
+    else if (honoPattern.includes(':')) (params ??= new SegmentNode()).insert(honoPattern, r.index)
+    else if (honoPattern.endsWith('/*')) add(under, honoPattern.slice(0, -2), r.index)
+    else add(paths, honoPattern, r.index)
   }
-  const partialLengths = Int32Array.from(new Set([...partial.keys()].map((k) => k.length))).sort()
+  const underLengths = lengthsOf(under)
+  const partialLengths = lengthsOf(partial)
   const always = Int32Array.from(alwaysList)
   return {
     select(request, pathname, query) {
       const cand: number[] = []
-      exact.collect(pathname, 1, cand)
-      let sorted = isAscending(cand, 0)
-      if (folded) {
-        const before = cand.length
-        const ok = collect(cand, folded.match('GET', pathname.toLowerCase())[0] as Found)
-        if (cand.length > before) sorted = before === 0 && ok
+      const exact = paths.get(pathname)
+      if (exact) for (const i of exact) cand.push(i)
+      for (let l = 0; l < underLengths.length && underLengths[l]! <= pathname.length; l++) {
+        const len = underLengths[l]!
+        // `/a/b/*` holds `/a/b` and what is under `/a/b/`; `/*` (the key "") every path.
+        const hit = len === pathname.length ? under.get(pathname) : len === 0 || pathname.charCodeAt(len) === 47 /* / */ ? under.get(pathname.slice(0, len)) : undefined
+        if (hit) for (const i of hit) cand.push(i)
       }
+      if (params) params.collect(pathname, 1, cand)
+      if (folded) collect(cand, folded.match('GET', pathname.toLowerCase())[0] as Found)
       for (let l = 0; l < partialLengths.length && partialLengths[l]! <= pathname.length; l++) {
         const hit = partial.get(pathname.slice(0, partialLengths[l]))
-        if (hit) {
-          // Each list is ascending; it stays so only if nothing came before it.
-          sorted = cand.length === 0
-          for (const i of hit) cand.push(i)
-        }
+        if (hit) for (const i of hit) cand.push(i)
       }
-      // Only the few narrowed candidates are ever sorted; `always` is sorted once, at build.
-      if (!sorted) cand.sort(ascending)
+      // Only the few narrowed candidates are ever sorted, when the sources interleave; `always` is sorted once, at build.
+      if (!isAscending(cand, 0)) cand.sort(ascending)
       const q = new LazyQuery(request.path, query)
       let i = 0, k = 0, last = -1
       for (;;) {
@@ -119,6 +126,19 @@ export function buildRouteIndex(vhost: VirtualHost, options: { threshold?: numbe
   }
 }
 
+function add(table: Map<string, number[]>, key: string, index: number): void {
+  const list = table.get(key)
+  if (list) list.push(index)
+  else table.set(key, [index])
+}
+
+/** The distinct key lengths, ascending. */
+const lengthsOf = (table: ReadonlyMap<string, unknown>): Int32Array => {
+  const lengths = new Set<number>()
+  for (const k of table.keys()) lengths.add(k.length)
+  return Int32Array.from(lengths).sort()
+}
+
 /**
  * One node of the segment trie: the path so far ("/api/v1"). The patterns
  * are the compiler's (src/compile/hono-pattern.ts): literal segments, `:pN`
@@ -127,7 +147,14 @@ export function buildRouteIndex(vhost: VirtualHost, options: { threshold?: numbe
  * segments once: its cost follows the path's depth, not the route count.
  */
 class SegmentNode {
+  /**
+   * The children by segment. Most nodes of a large table have one child
+   * (`/static/svc2` → `index.html`): it is kept in `only`/`onlyNode`, and a
+   * Map is made for the second — a Map per node was most of the index's heap.
+   */
   children: Map<string, SegmentNode> | undefined
+  only: string | undefined
+  onlyNode: SegmentNode | undefined
   param: SegmentNode | undefined
   /** Routes any path that reaches this node may take (a final `*`). */
   rest: number[] | undefined
@@ -145,19 +172,26 @@ class SegmentNode {
         ;(n.rest ??= []).push(index)
         return
       }
-      if (seg.charCodeAt(0) === 58 /* : */) n = n.param ??= new SegmentNode()
-      else {
-        const children = (n.children ??= new Map())
-        let c = children.get(seg)
-        if (!c) children.set(seg, (c = new SegmentNode()))
-        n = c
-      }
+      n = seg.charCodeAt(0) === 58 /* : */ ? (n.param ??= new SegmentNode()) : n.child(seg)
       if (slash < 0) {
         ;(n.end ??= []).push(index)
         return
       }
       from = slash + 1
     }
+  }
+
+  /** The child for `seg`, made if there is none. */
+  private child(seg: string): SegmentNode {
+    if (this.only === undefined) {
+      this.only = seg
+      return (this.onlyNode = new SegmentNode())
+    }
+    if (this.only === seg) return this.onlyNode!
+    const children = (this.children ??= new Map([[this.only, this.onlyNode!]]))
+    let c = children.get(seg)
+    if (!c) children.set(seg, (c = new SegmentNode()))
+    return c
   }
 
   /** Every route whose pattern the path (from `pos`, just after a "/") reaches, appended to `out`. */
@@ -169,7 +203,7 @@ class SegmentNode {
     }
     const slash = path.indexOf('/', pos)
     const seg = slash < 0 ? path.slice(pos) : path.slice(pos, slash)
-    const child = this.children?.get(seg)
+    const child = this.children !== undefined ? this.children.get(seg) : this.only === seg ? this.onlyNode : undefined
     if (child) child.step(path, slash, out)
     if (this.param && seg !== '') this.param.step(path, slash, out)
   }
@@ -190,15 +224,9 @@ const isAscending = (xs: readonly number[], from: number): boolean => {
 
 const ascending = (x: number, y: number) => x - y
 
-/** Append Hono's answers to `into`; true when they came in ascending order (TrieRouter sorts by insertion — check, never trust). */
-function collect(into: number[], found: Found): boolean {
-  let ordered = true
-  for (let i = 0; i < found.length; i++) {
-    const n = found[i]![0]
-    if (i > 0 && n < found[i - 1]![0]) ordered = false
-    into.push(n)
-  }
-  return ordered
+/** Append Hono's answers to `into` (in whatever order TrieRouter gives them: select sorts what is not ascending). */
+function collect(into: number[], found: Found): void {
+  for (let i = 0; i < found.length; i++) into.push(found[i]![0])
 }
 
 /** A plain first-match scan: Envoy's own algorithm, and the reference the index is tested against. */

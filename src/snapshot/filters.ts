@@ -3,13 +3,14 @@
  * run with: their matchers and policies compiled to predicates, once per
  * snapshot, never per request.
  */
-import type { CorsPolicyIR, CsrfPolicyIR, FaultIR, FilterOverrideIR, HeaderMutationFilterIR, HeaderMutationStepIR, HealthCheckFilterIR, HttpFilterIR, JwtAuthnIR, PerRouteFilterConfigIR, RateLimitIR } from '../compile/ir.js'
+import type { CacheFilterIR, QueryMatcherIR, CorsPolicyIR, CsrfPolicyIR, FaultIR, FilterOverrideIR, HeaderMutationFilterIR, HeaderMutationStepIR, HealthCheckFilterIR, HttpFilterIR, JwtAuthnIR, PerRouteFilterConfigIR, RateLimitIR } from '../compile/ir.js'
 import type {
-  CorsPolicy, CsrfPolicy, FaultConfig, FilterOverride, HeaderMutationFilterConfig, HeaderMutationStep, HealthCheckFilterConfig, HttpFilter, JwtAuthnConfig, RateLimit,
+  CacheFilterConfig, CacheQueryMatch, CorsPolicy, CsrfPolicy, FaultConfig, FilterOverride, HeaderMutationFilterConfig, HeaderMutationStep, HealthCheckFilterConfig, HttpFilter, JwtAuthnConfig, RateLimit,
 } from '../compile/types.js'
 import { linkHeaderMutation } from './headers.js'
 import { linkHeaderMatcher, linkRouteMatch, linkStringMatcher } from './matchers.js'
 import { linkRbac } from './rbac.js'
+import { linkOAuth2 } from './oauth2.js'
 
 const NONE: readonly never[] = Object.freeze([])
 
@@ -85,13 +86,15 @@ export function linkHttpFilter(f: HttpFilterIR): HttpFilter {
     case 'csrf':
       return { ...base, kind: f.kind, config: linkCsrf(f.config) }
     case 'cache':
-      return { ...base, kind: f.kind, config: undefined }
+      return { ...base, kind: f.kind, config: linkCacheFilter(f.config) }
     case 'compressor':
     case 'decompressor':
     case 'header_to_metadata':
       return { ...base, kind: f.kind, config: f.config } as HttpFilter
     case 'header_mutation':
       return { ...base, kind: f.kind, config: linkHeaderMutationFilter(f.config) }
+    case 'oauth2':
+      return { ...base, kind: f.kind, config: f.config ? linkOAuth2(f.config) : undefined }
   }
 }
 
@@ -126,4 +129,21 @@ export function linkFilterOverrides(o: Readonly<Record<string, FilterOverrideIR>
   const out: Record<string, FilterOverride> = {}
   for (const [name, entry] of Object.entries(o)) out[name] = linkFilterOverride(entry)
   return out
+}
+
+/** The cache filter's matchers, linked (allowed_vary_headers, key_creator_params query matchers). */
+export function linkCacheFilter(c: CacheFilterIR): CacheFilterConfig {
+  const vary = c.allowedVaryHeaders.map(linkStringMatcher)
+  const query = (q: QueryMatcherIR): CacheQueryMatch => ({ name: q.name, value: q.match.kind === 'any' ? () => true : linkStringMatcher(q.match) })
+  return {
+    disabled: c.disabled,
+    varyAllowed: (name) => vary.some((m) => m(name)),
+    excludeScheme: c.excludeScheme,
+    excludeHost: c.excludeHost,
+    queryIncluded: c.queryParametersIncluded.map(query),
+    queryExcluded: c.queryParametersExcluded.map(query),
+    maxBodyBytes: c.maxBodyBytes,
+    ignoreRequestCacheControl: c.ignoreRequestCacheControl,
+    statLabel: c.statLabel,
+  }
 }

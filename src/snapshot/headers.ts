@@ -16,6 +16,7 @@ function operator(p: Exclude<HeaderFormatPartIR, string>): Part {
       return (ctx) => ctx.clientIp ?? ''
     case 'REQ': {
       const name = p.arg ?? ''
+      if (name.startsWith(':')) return (ctx) => pseudoHeader(ctx.request, name)
       return name ? (ctx) => ctx.request.headers.get(name) ?? '' : () => ''
     }
     case 'PROTOCOL':
@@ -28,6 +29,16 @@ function operator(p: Exclude<HeaderFormatPartIR, string>): Part {
       // The compiler keeps only operators it knows; anything else is empty.
       return () => ''
   }
+}
+
+/** `:authority`, `:path`, `:scheme`, `:method` as Envoy's header map holds them; Headers cannot hold a pseudo-header. */
+function pseudoHeader(request: Request, name: string): string {
+  if (name === ':method') return request.method
+  const url = new URL(request.url)
+  if (name === ':authority') return url.host
+  if (name === ':path') return url.pathname + url.search
+  if (name === ':scheme') return url.protocol.slice(0, -1)
+  return ''
 }
 
 /** A formatter for the parsed value, or undefined when it is literal text. */

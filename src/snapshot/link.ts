@@ -5,15 +5,17 @@
  * plane lowered (or what it loaded from a serialized snapshot).
  */
 import type {
-  ClusterIR, ForwardActionIR, ListenerIR, PathRewriteIR, RetryPolicyIR, RouteActionIR, RouteIR, RouteTableIR, SnapshotIR, VirtualHostIR,
+  ClusterIR, HostIR, EncodedListenerIR, EncodedRouteTableIR, EncodedSnapshotIR, EncodedVirtualHostIR, ForwardActionIR, PathRewriteIR, RetryPolicyIR, RouteActionIR, RouteColumnsIR, RoutePoolsIR,
 } from '../compile/ir.js'
 import {
-  DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
+  ROUTE_PATH_KINDS, DEFAULT_BUFFER_LIMIT_BYTES, DEFAULT_CIRCUIT_BREAKERS, DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_CLUSTER_LB, DEFAULT_HEALTHY_PANIC_THRESHOLD, DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_ROUTE_TIMEOUT_MS,
 } from '../compile/ir.js'
-import type { Cluster, FilterOverride, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
+import type { Cluster, FilterOverride, Host, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
+import type { SnapshotEnvelope } from './format.js'
 import { linkCors, linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } from './filters.js'
 import { EMPTY_MUTATION, linkHeaderMutation } from './headers.js'
-import { linkRouteMatch } from './matchers.js'
+import { linkMatchExtras, NO_MATCH_EXTRAS, type MatchExtras } from './matchers.js'
+import { LinkedRoute, type RouteExtras } from './route.js'
 import { Re2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 import { buildVirtualHostIndex } from './virtual-hosts.js'
@@ -25,12 +27,18 @@ const NO_METADATA = Object.freeze({})
 const NO_UPGRADES = Object.freeze({})
 
 /**
- * What serializeSnapshot writes for each linked snapshot: its IR, or the
- * serialized text it was loaded from (the data plane keeps the flat string,
- * not a second object graph, so the IR can be collected).
+ * The serialized snapshot as parsed (or as the compiler built it in memory):
+ * the envelope, route tables as columns, and the pools they name.
  */
-const sources = new WeakMap<Snapshot, SnapshotIR | string>()
-export const sourceOf = (snapshot: Snapshot): SnapshotIR | string | undefined => sources.get(snapshot)
+export type EncodedSnapshot = Omit<SnapshotEnvelope<EncodedSnapshotIR>, keyof RoutePoolsIR> & RoutePoolsIR
+
+/**
+ * What serializeSnapshot writes for each linked snapshot: the encoded form
+ * the compiler linked it from, or the serialized text it was loaded from
+ * (the data plane keeps the flat string, not a second object graph).
+ */
+const sources = new WeakMap<Snapshot, EncodedSnapshot | string>()
+export const sourceOf = (snapshot: Snapshot): EncodedSnapshot | string | undefined => sources.get(snapshot)
 
 export function linkPathRewrite(r: PathRewriteIR | undefined): PathRewrite | undefined {
   if (!r) return undefined
@@ -44,8 +52,10 @@ interface Shared {
   readonly retryPolicies: readonly RetryPolicy[]
   /** `{ kind: 'cluster', name }` targets, one per cluster name: thousands of routes name the same few clusters. */
   readonly clusterTargets: Map<string, ClusterTarget>
-  /** Linked actions by IR action: a loaded snapshot's routes share the actions its text wrote once. */
-  readonly actions: Map<RouteActionIR, RouteAction>
+  readonly pools: RoutePoolsIR
+  /** Linked pool entries by index, linked on first use: routes that share an entry in the text share one object here. */
+  readonly actions: (RouteAction | undefined)[]
+  readonly matches: (MatchExtras | undefined)[]
   /** The route table's ignore_path_parameters_in_path_matching, for its routes' path matchers. */
   readonly ignorePathParameters?: boolean
 }
@@ -116,36 +126,63 @@ function linkAction(a: RouteActionIR, shared: Shared): RouteAction {
   return { type: 'direct_response', status: a.status, body: a.body }
 }
 
-function sharedAction(a: RouteActionIR, shared: Shared): RouteAction {
-  let linked = shared.actions.get(a)
-  if (!linked) shared.actions.set(a, (linked = deepFreeze(linkAction(a, shared))))
-  return linked
-}
-
-function linkRoute(r: RouteIR, index: number, vh: { overrides: Readonly<Record<string, FilterOverride>> }, shared: Shared): Route {
-  const own = linkFilterOverrides(r.filterOverrides)
-  const vhostOverrides = vh.overrides
-  // Frozen as built, children included (deepFreeze returns at once for what is already frozen):
-  // the snapshot's deepFreeze then stops at each route.
-  return Object.freeze({
-    name: r.name,
-    index,
-    match: linkRouteMatch(r.match, { ignorePathParameters: shared.ignorePathParameters === true }),
-    action: sharedAction(r.action, shared),
-    requestHeaders: deepFreeze(linkHeaderMutation(r.requestHeaders)),
-    responseHeaders: deepFreeze(linkHeaderMutation(r.responseHeaders)),
-    cors: r.cors ? deepFreeze(linkCors(r.cors)) : undefined,
+function linkExtras(i: number, vhostOverrides: Readonly<Record<string, FilterOverride>>, shared: Shared): RouteExtras {
+  const x = shared.pools.extras![i]!
+  const own = linkFilterOverrides(x.filterOverrides)
+  return deepFreeze({
+    requestHeaders: linkHeaderMutation(x.requestHeaders),
+    responseHeaders: linkHeaderMutation(x.responseHeaders),
+    cors: x.cors ? linkCors(x.cors) : undefined,
     // The most specific entry wins, per filter: the route's, else its virtual host's.
-    filterOverrides: deepFreeze(own === NO_OVERRIDES ? vhostOverrides : vhostOverrides === NO_OVERRIDES ? own : { ...vhostOverrides, ...own }),
+    filterOverrides: own === NO_OVERRIDES ? vhostOverrides : vhostOverrides === NO_OVERRIDES ? own : { ...vhostOverrides, ...own },
   })
 }
 
-function linkVirtualHost(vh: VirtualHostIR, shared: Shared): VirtualHost {
-  const context = { overrides: linkFilterOverrides(vh.filterOverrides) }
+/**
+ * A virtual host's routes from their columns (RouteColumnsIR): one pass, one
+ * object per route (src/snapshot/route.ts); pool entries are linked once, on
+ * first use, and shared. Frozen as built, so the snapshot's deepFreeze stops
+ * at the array.
+ */
+function linkRoutes(cols: RouteColumnsIR, vhostOverrides: Readonly<Record<string, FilterOverride>>, shared: Shared): readonly Route[] {
+  const { path, flags, action, name, pattern, regex, match, extras } = cols
+  const { pools, actions, matches } = shared
+  const ignorePathParameters = shared.ignorePathParameters === true
+  const noExtras: RouteExtras = Object.freeze({ requestHeaders: EMPTY_MUTATION, responseHeaders: EMPTY_MUTATION, cors: undefined, filterOverrides: vhostOverrides })
+  const linkedExtras: (RouteExtras | undefined)[] = []
+  const routes: Route[] = []
+  for (let i = 0; i < path.length; i++) {
+    const f = flags[i]!
+    const rx = regex === undefined ? 0 : regex[i]!
+    const m = match === undefined ? 0 : match[i]!
+    const x = extras === undefined ? 0 : extras[i]!
+    const a = action[i]!
+    const own = name === undefined ? 0 : name[i]!
+    routes.push(
+      new LinkedRoute(
+        own === 0 ? `#${i}` : own,
+        i,
+        (actions[a] ??= deepFreeze(linkAction(pools.actions[a]!, shared))),
+        ROUTE_PATH_KINDS[f & 3]!,
+        path[i]!,
+        (f & 4) === 0,
+        (f & 8) !== 0,
+        pattern === undefined ? 0 : pattern[i]!,
+        rx === 0 ? undefined : regexOf(pools.regexes![rx - 1]!),
+        ignorePathParameters,
+        m === 0 ? NO_MATCH_EXTRAS : (matches[m - 1] ??= linkMatchExtras(pools.matches![m - 1]!)),
+        x === 0 ? noExtras : (linkedExtras[x - 1] ??= linkExtras(x - 1, vhostOverrides, shared)),
+      ),
+    )
+  }
+  return Object.freeze(routes)
+}
+
+function linkVirtualHost(vh: EncodedVirtualHostIR, shared: Shared): VirtualHost {
   return {
     name: vh.name,
     domains: vh.domains,
-    routes: vh.routes.map((r, i) => linkRoute(r, i, context, shared)),
+    routes: linkRoutes(vh.routes, deepFreeze(linkFilterOverrides(vh.filterOverrides)), shared),
     requestHeaders: linkHeaderMutation(vh.requestHeaders),
     responseHeaders: linkHeaderMutation(vh.responseHeaders),
     rateLimits: linkRateLimits(vh.rateLimits),
@@ -153,7 +190,7 @@ function linkVirtualHost(vh: VirtualHostIR, shared: Shared): VirtualHost {
   }
 }
 
-function linkRouteTable(rt: RouteTableIR, snapshotShared: Shared): RouteTable {
+function linkRouteTable(rt: EncodedRouteTableIR, snapshotShared: Shared): RouteTable {
   const shared: Shared = rt.ignorePathParameters ? { ...snapshotShared, ignorePathParameters: true } : snapshotShared
   const virtualHosts = rt.virtualHosts.map((vh) => linkVirtualHost(vh, shared))
   return {
@@ -168,7 +205,7 @@ function linkRouteTable(rt: RouteTableIR, snapshotShared: Shared): RouteTable {
   }
 }
 
-function linkListener(l: ListenerIR, shared: Shared): Listener {
+function linkListener(l: EncodedListenerIR, shared: Shared): Listener {
   return {
     name: l.name,
     address: l.address,
@@ -187,40 +224,74 @@ function linkListener(l: ListenerIR, shared: Shared): Listener {
   }
 }
 
+const DEFAULT_BREAKERS = Object.freeze({ ...DEFAULT_CIRCUIT_BREAKERS, retryBudget: undefined })
+/** What a cluster that configures none of it gets: one frozen object for all of them. */
+const DEFAULT_RESILIENCE = Object.freeze({
+  healthChecks: NONE,
+  outlier: undefined,
+  circuitBreakers: DEFAULT_BREAKERS,
+  healthyPanicThreshold: DEFAULT_HEALTHY_PANIC_THRESHOLD,
+  overprovisioningFactor: DEFAULT_OVERPROVISIONING_FACTOR,
+})
+
+function linkHost(h: HostIR): Host {
+  return Object.freeze({
+    address: h.address,
+    hostname: h.hostname,
+    port: h.port,
+    origin: h.origin,
+    weight: h.weight ?? 1,
+    priority: h.priority ?? 0,
+    locality: h.locality ? deepFreeze(h.locality) : NO_LOCALITY,
+    localityWeight: h.localityWeight,
+    configuredHealth: h.configuredHealth ?? 'UNKNOWN',
+    binding: h.binding,
+    metadata: h.metadata ? deepFreeze(h.metadata) : NO_METADATA,
+  })
+}
+
+/** Frozen as built (defaults shared), so the snapshot's deepFreeze stops at each cluster. */
 function linkCluster(c: ClusterIR): Cluster {
-  return {
+  const hosts: Host[] = []
+  for (const h of c.hosts) hosts.push(linkHost(h))
+  const defaults = c.healthChecks === undefined && c.outlier === undefined && c.circuitBreakers === undefined && c.healthyPanicThreshold === undefined && c.overprovisioningFactor === undefined
+  return Object.freeze({
     name: c.name,
     type: c.type,
     lbPolicy: c.lbPolicy,
-    hosts: c.hosts.map((h) => ({
-      ...h,
-      weight: h.weight ?? 1,
-      priority: h.priority ?? 0,
-      locality: h.locality ?? NO_LOCALITY,
-      localityWeight: h.localityWeight,
-      configuredHealth: h.configuredHealth ?? 'UNKNOWN',
-      binding: h.binding,
-      metadata: h.metadata ?? NO_METADATA,
-    })),
+    hosts: Object.freeze(hosts),
     connectTimeoutMs: c.connectTimeoutMs,
     tls: c.tls,
-    resilience: {
-      healthChecks: c.healthChecks ?? NONE,
-      outlier: c.outlier,
-      circuitBreakers: { ...(c.circuitBreakers ?? DEFAULT_CIRCUIT_BREAKERS), retryBudget: c.circuitBreakers?.retryBudget },
-      healthyPanicThreshold: c.healthyPanicThreshold ?? DEFAULT_HEALTHY_PANIC_THRESHOLD,
-      overprovisioningFactor: c.overprovisioningFactor ?? DEFAULT_OVERPROVISIONING_FACTOR,
-    },
-    lb: c.lb ?? DEFAULT_CLUSTER_LB,
+    resilience: defaults
+      ? DEFAULT_RESILIENCE
+      : deepFreeze({
+          healthChecks: c.healthChecks ?? NONE,
+          outlier: c.outlier,
+          circuitBreakers: c.circuitBreakers ? { ...c.circuitBreakers, retryBudget: c.circuitBreakers.retryBudget } : DEFAULT_BREAKERS,
+          healthyPanicThreshold: c.healthyPanicThreshold ?? DEFAULT_HEALTHY_PANIC_THRESHOLD,
+          overprovisioningFactor: c.overprovisioningFactor ?? DEFAULT_OVERPROVISIONING_FACTOR,
+        }),
+    lb: c.lb ? deepFreeze(c.lb) : DEFAULT_CLUSTER_LB,
     hash: c.hash,
-  }
+  })
 }
 
-/** A frozen runtime Snapshot from its IR (`text`: the serialized form it was read from, if any). */
-export function linkSnapshot(ir: SnapshotIR, text?: string): Snapshot {
+/**
+ * A frozen runtime Snapshot from its encoded form (src/compile/serialize.ts
+ * encodeSnapshot; parsed and checked by loadSnapshot). `source` is what
+ * serializeSnapshot writes for it: the encoded form, or the text it was read from.
+ */
+export function linkSnapshot(encoded: EncodedSnapshot, source: EncodedSnapshot | string = encoded): Snapshot {
+  const ir = encoded.snapshot
   const clusters = new Map<string, Cluster>()
   for (const c of ir.clusters) clusters.set(c.name, linkCluster(c))
-  const shared: Shared = { retryPolicies: deepFreeze((ir.retryPolicies ?? []).map(linkRetryPolicy)), clusterTargets: new Map(), actions: new Map() }
+  const shared: Shared = {
+    retryPolicies: deepFreeze((ir.retryPolicies ?? []).map(linkRetryPolicy)),
+    clusterTargets: new Map(),
+    pools: encoded,
+    actions: [],
+    matches: [],
+  }
   const snapshot: Snapshot = deepFreeze({
     version: ir.version,
     hash: ir.hash,
@@ -229,7 +300,7 @@ export function linkSnapshot(ir: SnapshotIR, text?: string): Snapshot {
     createdAt: ir.createdAt,
     serviceCluster: ir.serviceCluster,
   })
-  sources.set(snapshot, text ?? ir)
+  sources.set(snapshot, source)
   return snapshot
 }
 
@@ -247,7 +318,8 @@ export function deepFreeze<T>(value: T): T {
   }
   Object.freeze(value)
   if (Array.isArray(value)) for (let i = 0; i < value.length; i++) deepFreeze(value[i])
-  else for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k])
+  // for…in reads a fast object's enum cache; Object.keys would allocate an array per object.
+  else for (const k in value) deepFreeze((value as Record<string, unknown>)[k])
   return value
 }
 

@@ -5,23 +5,23 @@
  * is refused with `snapshot_incompatible`, and whoever holds the current
  * snapshot keeps serving it.
  */
-import type { RouteActionIR, SnapshotIR } from '../compile/ir.js'
+import type { RouteColumnsIR } from '../compile/ir.js'
 import type { Snapshot } from '../compile/types.js'
 import { ProxyError } from '../errors.js'
-import { COMPILER_VERSION, SNAPSHOT_FORMAT, type SnapshotEnvelope } from './format.js'
-import { linkSnapshot } from './link.js'
+import { COMPILER_VERSION, SNAPSHOT_FORMAT } from './format.js'
+import { linkSnapshot, type EncodedSnapshot } from './link.js'
 
 const refuse = (message: string) => new ProxyError('snapshot_incompatible', { message })
 
 /** Check the envelope of serialized snapshot text and return it, or throw `snapshot_incompatible`. */
-export function readEnvelope(text: string): SnapshotEnvelope<SnapshotIR> {
+export function readEnvelope(text: string): EncodedSnapshot {
   let doc: unknown
   try {
     doc = JSON.parse(text)
   } catch (e) {
     throw refuse(`not a serialized edgevoy snapshot: ${e instanceof Error ? e.message : String(e)}`)
   }
-  const env = doc as Partial<SnapshotEnvelope<SnapshotIR>> | null
+  const env = doc as Partial<EncodedSnapshot> | null
   if (env === null || typeof env !== 'object' || env.format !== SNAPSHOT_FORMAT)
     throw refuse(`not a serialized edgevoy snapshot (format ${JSON.stringify(env && typeof env === 'object' ? env.format : undefined)}, expected "${SNAPSHOT_FORMAT}")`)
   if (env.compilerVersion !== COMPILER_VERSION)
@@ -32,26 +32,45 @@ export function readEnvelope(text: string): SnapshotEnvelope<SnapshotIR> {
   const ir = env.snapshot
   if (ir === null || typeof ir !== 'object' || !Array.isArray(ir.listeners) || !Array.isArray(ir.clusters) || !Array.isArray(env.actions))
     throw refuse('serialized snapshot has no listeners/clusters/actions')
-  unpoolActions(ir, env.actions as RouteActionIR[])
-  return env as SnapshotEnvelope<SnapshotIR>
+  for (const l of ir.listeners) for (const vh of l.routeTable.virtualHosts) checkColumns(vh.name, vh.routes, env as EncodedSnapshot)
+  return env as EncodedSnapshot
 }
 
 /**
- * Put each route's action back in place of its index (the serializer writes
- * identical actions once): routes that shared an action in the text share
- * one object here, and link() links it once.
+ * A virtual host's route columns are as long as each other and name only
+ * pool entries the snapshot has: the linker then reads them without checks.
  */
-function unpoolActions(ir: SnapshotIR, actions: readonly RouteActionIR[]): void {
-  for (const l of ir.listeners)
-    for (const vh of l.routeTable.virtualHosts)
-      for (const r of vh.routes) {
-        const a = actions[r.action as unknown as number]
-        if (a === undefined) throw refuse(`serialized snapshot: route ${JSON.stringify(r.name)} names action ${JSON.stringify(r.action)}, which the snapshot does not have`)
-        ;(r as { action: RouteActionIR }).action = a
-      }
+function checkColumns(vhost: string, cols: RouteColumnsIR, env: EncodedSnapshot): void {
+  const bad = (what: string) => refuse(`serialized snapshot: virtual host ${JSON.stringify(vhost)}: ${what}`)
+  if (cols === null || typeof cols !== 'object' || !Array.isArray(cols.path)) throw bad('routes are not route columns')
+  const n = cols.path.length
+  const column = (c: readonly unknown[] | undefined, what: string, optional: boolean) => {
+    if (c === undefined ? !optional : !Array.isArray(c) || c.length !== n) throw bad(`route column ${what} does not have one entry per route`)
+  }
+  column(cols.flags, 'flags', false)
+  column(cols.action, 'action', false)
+  column(cols.name, 'name', true)
+  column(cols.pattern, 'pattern', true)
+  const inPool = (c: readonly number[] | undefined, pool: readonly unknown[] | undefined, what: string, base: 0 | 1) => {
+    column(c, what, base === 1)
+    if (c === undefined) return
+    const size = pool?.length ?? 0
+    for (let i = 0; i < n; i++) {
+      const k = c[i]!
+      // 1-based columns use 0 for "none".
+      if (!Number.isInteger(k) || k < 0 || k - base >= size)
+        throw bad(`route ${i} names ${what} ${JSON.stringify(k)}, which the snapshot does not have`)
+    }
+  }
+  inPool(cols.action, env.actions, 'action', 0)
+  inPool(cols.regex, env.regexes, 'regex', 1)
+  inPool(cols.match, env.matches, 'match', 1)
+  inPool(cols.extras, env.extras, 'extras', 1)
+  // A safe_regex path (kind 2) runs its regex.
+  for (let i = 0; i < n; i++) if ((cols.flags[i]! & 3) === 2 && !cols.regex?.[i]) throw bad(`route ${i} is a safe_regex path without a regex`)
 }
 
-/** Serialized snapshot text → the runtime Snapshot, or throws ProxyError `snapshot_incompatible`. */
+/** Serialized text → the runtime Snapshot, or throws ProxyError `snapshot_incompatible`. */
 export function loadSnapshot(text: string): Snapshot {
-  return linkSnapshot(readEnvelope(text).snapshot, text)
+  return linkSnapshot(readEnvelope(text), text)
 }

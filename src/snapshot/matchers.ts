@@ -5,8 +5,8 @@
  * before a request arrives.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routematch
  */
-import type { CookieMatcherIR, HeaderMatcherIR, PathMatchIR, QueryMatcherIR, RouteMatchIR, StringMatcherIR } from '../compile/ir.js'
-import type { CookiePredicate, HeaderPredicate, MatchRequest, PathPredicate, QueryParams, QueryPredicate, RouteMatch, StringMatch } from '../compile/types.js'
+import type { CookieMatcherIR, HeaderMatcherIR, PathMatchIR, QueryMatcherIR, RouteMatchExtrasIR, RouteMatchIR, StringMatcherIR } from '../compile/ir.js'
+import type { CookiePredicate, Fraction, HeaderPredicate, MatchRequest, PathPredicate, QueryParams, QueryPredicate, RouteMatch, StringMatch } from '../compile/types.js'
 import type { Re2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 
@@ -193,28 +193,51 @@ export const linkCookieMatcher = (c: CookieMatcherIR): CookiePredicate => new Co
 
 export const linkQueryMatcher = (q: QueryMatcherIR): QueryPredicate => new QueryMatcher(q)
 
+/**
+ * The Hono pattern a literal path value derives (src/compile/hono-pattern.ts
+ * literalPattern, for values it accepts): the serialized snapshot writes only
+ * the patterns that are not this (src/compile/ir.ts RouteColumnsIR.pattern).
+ */
+export function routePattern(kind: PathMatchIR['kind'], value: string, foldCase: boolean): string | undefined {
+  const v = foldCase ? value.toLowerCase() : value
+  if (kind === 'prefix') return `${v}*`
+  if (kind === 'path') return v
+  if (kind === 'path_separated_prefix') return `${v}/*`
+  return undefined
+}
+
 /** A route's path specifier. */
-class PathMatcher implements PathPredicate {
+export class PathMatcher implements PathPredicate {
   readonly kind: PathMatchIR['kind']
   readonly value: string
   readonly caseSensitive: boolean
-  readonly honoPattern: string | undefined
   readonly honoFoldCase: boolean
   /** The value to compare with: lowercased for a case-insensitive route. */
   private readonly want: string
   private readonly regex: Re2Regex | undefined
   private readonly ignoreParameters: boolean
+  /** The Hono pattern: 0 derived from kind and value when asked for (only the route index asks, once), null none. */
+  private readonly pattern: string | 0 | null
 
-  constructor(p: PathMatchIR, ignorePathParameters = false) {
+  constructor(kind: PathMatchIR['kind'], value: string, caseSensitive: boolean, foldCase: boolean, pattern: string | 0 | null, regex: Re2Regex | undefined, ignorePathParameters: boolean) {
     this.ignoreParameters = ignorePathParameters
-    this.kind = p.kind
-    this.value = p.value
-    this.caseSensitive = p.caseSensitive !== false
-    this.honoPattern = p.honoPattern
-    this.honoFoldCase = p.honoFoldCase === true
-    this.want = this.caseSensitive ? p.value : p.value.toLowerCase()
-    this.regex = p.regex ? regexOf(p.regex) : undefined
-    Object.freeze(this)
+    this.kind = kind
+    this.value = value
+    this.caseSensitive = caseSensitive
+    this.honoFoldCase = foldCase
+    this.pattern = pattern
+    this.want = caseSensitive ? value : value.toLowerCase()
+    this.regex = regex
+  }
+
+  /** Frozen (a subclass freezes itself once its own fields are set: src/snapshot/route.ts). */
+  static of(p: PathMatchIR, ignorePathParameters = false): PathPredicate {
+    return Object.freeze(new PathMatcher(p.kind, p.value, p.caseSensitive !== false, p.honoFoldCase === true, p.honoPattern ?? null, p.regex ? regexOf(p.regex) : undefined, ignorePathParameters))
+  }
+
+  get honoPattern(): string | undefined {
+    const p = this.pattern
+    return p === 0 ? routePattern(this.kind, this.value, this.honoFoldCase) : p ?? undefined
   }
 
   test(rawPath: string): boolean {
@@ -239,7 +262,7 @@ class PathMatcher implements PathPredicate {
   }
 }
 
-export const linkPathMatch = (p: PathMatchIR): PathPredicate => new PathMatcher(p)
+export const linkPathMatch = (p: PathMatchIR): PathPredicate => PathMatcher.of(p)
 
 /**
  * `ignore_path_parameters_in_path_matching`: Envoy's
@@ -254,19 +277,36 @@ export function withoutPathParameters(path: string): string {
 
 const NONE: readonly never[] = Object.freeze([])
 
-/**
- * Frozen as it is built (the matchers freeze themselves): a snapshot's
- * deepFreeze then stops here instead of walking tens of thousands of
- * objects one key at a time.
- */
-export function linkRouteMatch(m: RouteMatchIR, options: { ignorePathParameters?: boolean } = {}): RouteMatch {
+/** A route match's matchers besides its path: linked once, shared by every route whose match has the same (the serialized snapshot writes each distinct one once). */
+export interface MatchExtras {
+  readonly headers: readonly HeaderPredicate[]
+  readonly queryParameters: readonly QueryPredicate[]
+  readonly cookies: readonly CookiePredicate[]
+  readonly runtimeFraction: Fraction | undefined
+}
+
+export const NO_MATCH_EXTRAS: MatchExtras = Object.freeze({ headers: NONE, queryParameters: NONE, cookies: NONE, runtimeFraction: undefined })
+
+export function linkMatchExtras(m: RouteMatchExtrasIR): MatchExtras {
   return Object.freeze({
-    path: new PathMatcher(m.path, options.ignorePathParameters === true),
     headers: m.headers ? Object.freeze(m.headers.map(linkHeaderMatcher)) : NONE,
     queryParameters: m.queryParameters ? Object.freeze(m.queryParameters.map(linkQueryMatcher)) : NONE,
     cookies: m.cookies ? Object.freeze(m.cookies.map(linkCookieMatcher)) : NONE,
-    ...(m.runtimeFraction ? { runtimeFraction: Object.freeze(m.runtimeFraction) } : {}),
+    runtimeFraction: m.runtimeFraction ? Object.freeze(m.runtimeFraction) : undefined,
   })
+}
+
+/** Frozen as it is built: a snapshot's deepFreeze stops here. */
+export function routeMatchOf(path: PathPredicate, x: MatchExtras): RouteMatch {
+  const f = x.runtimeFraction
+  return Object.freeze(
+    f === undefined ? { path, headers: x.headers, queryParameters: x.queryParameters, cookies: x.cookies } : { path, headers: x.headers, queryParameters: x.queryParameters, cookies: x.cookies, runtimeFraction: f },
+  )
+}
+
+/** A route match from its IR (the JWT filter's rules; routes are linked from the serialized columns). */
+export function linkRouteMatch(m: RouteMatchIR, options: { ignorePathParameters?: boolean } = {}): RouteMatch {
+  return routeMatchOf(PathMatcher.of(m.path, options.ignorePathParameters === true), linkMatchExtras(m))
 }
 
 /**

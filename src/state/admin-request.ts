@@ -13,10 +13,28 @@ export function adminPrefix(env: StateEnv): string {
 
 /** Is this request for the admin API (its prefix, and its host if ADMIN_HOST is set)? */
 export function isAdminRequest(request: Request, env: StateEnv): boolean {
-  const url = new URL(request.url)
+  // Asked on every request: the path is read from the URL string, not parsed into a URL object.
+  const pathname = pathnameOf(request.url)
   const prefix = adminPrefix(env)
-  if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return false
+  if (pathname !== prefix && !pathname.startsWith(`${prefix}/`)) return false
   if (!env.ADMIN_HOST) return true
-  const host = (request.headers.get('host') ?? url.host).toLowerCase().replace(/:\d+$/, '')
+  const host = (request.headers.get('host') ?? new URL(request.url).host).toLowerCase().replace(/:\d+$/, '')
   return host === env.ADMIN_HOST.toLowerCase()
+}
+
+/**
+ * The pathname of a serialized http(s) URL (what `request.url` always is:
+ * `scheme://authority/path?query#fragment`, with `/`, `?` and `#` escaped
+ * inside the authority and path), as `new URL(url).pathname` reads it.
+ */
+export function pathnameOf(url: string): string {
+  const slashes = url.indexOf('//')
+  const start = slashes < 0 ? -1 : url.indexOf('/', slashes + 2)
+  if (start < 0) return new URL(url).pathname
+  let end = url.length
+  for (let i = start; i < end; i++) {
+    const ch = url.charCodeAt(i)
+    if (ch === 63 /* ? */ || ch === 35 /* # */) end = i
+  }
+  return url.slice(start, end)
 }

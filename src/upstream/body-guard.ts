@@ -15,6 +15,7 @@
  * timers alive until the last byte.
  */
 import { ProxyError } from '../errors.js'
+import type { HandedTimer } from './forward.js'
 
 /** A limit on the whole response: when `at` (epoch ms) passes, the stream is reset with `error()`. */
 export interface BodyDeadline {
@@ -158,11 +159,19 @@ export function guardBody(source: ReadableStream<Uint8Array>, limits: BodyLimits
  * `deadline` undefined: nothing can end the body early; it is still piped
  * into the FixedLengthStream, so a short upstream body resets the client.
  */
-export function pipeBody(source: ReadableStream<Uint8Array>, fixedLength: number, deadline: BodyDeadline | undefined, now: () => number): GuardedBody {
+export function pipeBody(source: ReadableStream<Uint8Array>, fixedLength: number, deadline: BodyDeadline | undefined, now: () => number, running?: HandedTimer): GuardedBody {
   const Fixed = (globalThis as { FixedLengthStream?: new (n: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream!
   const out = new Fixed(fixedLength)
   const abort = new AbortController()
-  const timer = deadline ? setTimeout(() => abort.abort(deadline.error()), Math.max(0, deadline.at - now())) : undefined
+  // `running`: a timer already set for `deadline.at` (the wait for headers had the same deadline): it takes over, no second timer.
+  let stop: (() => void) | undefined
+  if (deadline && running) {
+    running.take(() => abort.abort(deadline.error()))
+    stop = running.clear
+  } else if (deadline) {
+    const timer = setTimeout(() => abort.abort(deadline.error()), Math.max(0, deadline.at - now()))
+    stop = () => clearTimeout(timer)
+  }
   const done = source.pipeTo(out.writable, { signal: abort.signal }).then(
     (): BodyOutcome => ({ error: undefined, bytes: fixedLength }),
     async (cause: unknown): Promise<BodyOutcome> => {
@@ -177,7 +186,7 @@ export function pipeBody(source: ReadableStream<Uint8Array>, fixedLength: number
       return { error: new ProxyError(upstreamFailed ? 'upstream_reset' : 'downstream_disconnect', { cause }), bytes: 0 }
     },
   )
-  return { body: out.readable, done: timer === undefined ? done : done.finally(() => clearTimeout(timer)) }
+  return { body: out.readable, done: stop === undefined ? done : done.finally(stop) }
 }
 
 /** Can pipeBody stand in for guardBody here (see pipeBody)? */

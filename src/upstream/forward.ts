@@ -25,6 +25,21 @@ export interface ForwardRequest {
   readonly signal?: AbortSignal | undefined
   /** Receives the state of the client's upload as it streams (complete, failed). */
   readonly onUpload?: ((state: UploadState) => void) | undefined
+  /**
+   * Keep the headers timer running past the headers and hand it over in the
+   * answer (`timer`): the caller's body guard reuses it when its deadline is
+   * the same instant (send.ts: the route timeout bounds both), one timer per
+   * request instead of two — workerd's timers are not free.
+   */
+  readonly handOverTimer?: boolean | undefined
+}
+
+/** A running timer handed from the headers wait to the body guard: `take` gives it a new job; `clear` stops it. */
+export interface HandedTimer {
+  /** Epoch ms it fires at. */
+  readonly at: number
+  take(onFire: () => void): void
+  clear(): void
 }
 
 export interface ForwardDeps {
@@ -38,6 +53,30 @@ export interface ForwardDeps {
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304])
 
 /**
+ * The upstream's answer before edgevoy makes a Response of it: the headers
+ * are already this Worker's copy (hop-by-hop removed, service time set), so
+ * the router filter builds the one Response it returns around its own body
+ * (send.ts) instead of copying a Response it made here.
+ */
+export interface UpstreamAnswer {
+  readonly status: number
+  readonly statusText: string
+  /** Mutable: the response headers as they will be sent downstream. */
+  readonly headers: Headers
+  /** null for 1xx/204/205/304 and bodiless answers. */
+  readonly body: ReadableStream<Uint8Array> | null
+  /** A WebSocket upgrade (101, or a response carrying its socket): the Response to return as it is. */
+  readonly upgrade?: Response | undefined
+  /** The headers timer, still running (only with `handOverTimer` and a body): the caller must take or clear it. */
+  readonly timer?: HandedTimer | undefined
+}
+
+/** The answer as a Response. */
+export function answerResponse(answer: UpstreamAnswer): Response {
+  return answer.upgrade ?? new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers })
+}
+
+/**
  * Forwards `req` and resolves with the upstream response once its final
  * headers arrive (any 1xx before them is skipped). Rejects with
  * `ProxyError('upstream_timeout')` (504) or `ProxyError('upstream_connect_failure')`
@@ -47,14 +86,26 @@ const NULL_BODY_STATUS = new Set([101, 204, 205, 304])
  * applies before any part of the response is sent to the downstream".
  */
 export async function forward(req: ForwardRequest, deps: ForwardDeps): Promise<Response> {
+  return answerResponse(await forwardAnswer(req, deps))
+}
+
+/** forward(), resolving with the answer's parts (see UpstreamAnswer). */
+export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Promise<UpstreamAnswer> {
   const { request, host, timeoutMs } = req
   const controller = new AbortController()
   let timedOut = false
+  // What the timer does when it fires: abort the wait for headers, or (handed over) whatever the body guard asks.
+  let onTimer: (() => void) | undefined = () => {
+    timedOut = true
+    controller.abort(new ProxyError('upstream_timeout'))
+  }
+  const timerAt = deps.now() + timeoutMs
   const timer =
     timeoutMs > 0
       ? setTimeout(() => {
-          timedOut = true
-          controller.abort(new ProxyError('upstream_timeout'))
+          const fire = onTimer
+          onTimer = undefined
+          fire?.()
         }, timeoutMs)
       : undefined
   const stopTimer = (): void => {
@@ -95,18 +146,30 @@ export async function forward(req: ForwardRequest, deps: ForwardDeps): Promise<R
   } finally {
     req.signal?.removeEventListener('abort', onDownstreamAbort)
   }
-  stopTimer()
+  const status = response.status
+  const body = NULL_BODY_STATUS.has(status) || status === 101 || response.webSocket ? null : response.body
+  let handed: HandedTimer | undefined
+  if (timer !== undefined && req.handOverTimer && body !== null) {
+    // Fired already (it cannot between here and the caller's take: no task runs in between)? Then the new job runs at once.
+    let fired = onTimer === undefined
+    onTimer = () => void (fired = true)
+    handed = {
+      at: timerAt,
+      take: (job) => (fired ? job() : void (onTimer = job)),
+      clear: stopTimer,
+    }
+  } else stopTimer()
   const serviceTime = String(Math.max(0, Math.floor(deps.now() - sentAt)))
 
-  if (response.status === 101 || response.webSocket) {
+  if (status === 101 || response.webSocket) {
     // A WebSocket upgrade: the socket is the body (Envoy disables the route timeout for upgrades once established).
-    return withServiceTime(response, serviceTime, isWebSocketUpgrade(request.headers))
+    const upgrade = withServiceTime(response, serviceTime, isWebSocketUpgrade(request.headers))
+    return { status: upgrade.status, statusText: upgrade.statusText, headers: upgrade.headers, body: null, upgrade }
   }
 
   const out = stripHopByHop(new Headers(response.headers))
   out.set('x-envoy-upstream-service-time', serviceTime)
-  const body = NULL_BODY_STATUS.has(response.status) || response.body === null ? null : response.body
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: out })
+  return { status, statusText: response.statusText, headers: out, body, ...(handed ? { timer: handed } : {}) }
 }
 
 /**

@@ -19,13 +19,16 @@ export interface UpstreamHeaderOptions {
   readonly originalPath?: string
   /** Route timeout in ms, sent as `x-envoy-expected-rq-timeout-ms` when > 0. */
   readonly timeoutMs?: number
+  /** The request holds no hop-by-hop header (no filter ran since the connection manager stage removed them): skip the second pass. */
+  readonly hopByHopRemoved?: boolean | undefined
 }
 
 /** A fresh copy of the request's headers, ready for the router's header mutations. */
 export function prepareUpstreamHeaders(request: Request, opts: UpstreamHeaderOptions): Headers {
   // The standard hop-by-hop list only: names the client put in Connection were
   // removed before the filters ran, and one named now may be a header a filter set.
-  const headers = stripHopByHop(new Headers(request.headers), { keepUpgrade: isWebSocketUpgrade(request.headers), removeNominated: () => false })
+  const copy = new Headers(request.headers)
+  const headers = opts.hopByHopRemoved ? copy : stripHopByHop(copy, { keepUpgrade: isWebSocketUpgrade(request.headers), removeNominated: () => false })
 
   // Workers' fetch() sends the URL's host as Host whatever the headers say, so
   // the authority Envoy would have sent travels in x-forwarded-host.

@@ -10,7 +10,7 @@ import type { RetryPolicy } from '../compile/types.js'
 import type { Cluster, Host } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import type { ClusterManager, HealthLink } from './cluster-manager.js'
-import { forward, type ForwardDeps } from './forward.js'
+import { answerResponse, forwardAnswer, type ForwardDeps, type UpstreamAnswer } from './forward.js'
 import { activeRequests } from './lb/index.js'
 import { prepareReplayBody, withBody, type ReplayBody } from './replay-body.js'
 import { backOffMs, shouldRetry, type AttemptOutcome } from './retry.js'
@@ -117,13 +117,17 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
       const request = body.kind === 'none' ? req.request : withBody(req.request, body)
 
       let outcome: AttemptOutcome
-      let response: Response | undefined
+      let response: UpstreamAnswer | undefined
       let failure: ProxyError | undefined
       // LEAST_REQUEST compares in-flight tries per host (until headers, like the breaker).
       const inFlight = activeRequests.begin(host)
       try {
-        response = await forward(
-          { request, host, cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal, onUpload: (state) => (upload = state) },
+        response = await forwardAnswer(
+          {
+            request, host, cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal, onUpload: (state) => (upload = state),
+            // The route timeout bounds this wait and the body alike: one timer for both (guardResponse).
+            handOverTimer: binding.kind === 'route',
+          },
           deps,
         )
         inFlight()
@@ -153,6 +157,7 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
       }
       activeRetry = releaseRetry
       // The unused response is discarded; its connection is not reused anyway.
+      response?.timer?.clear()
       await response?.body?.cancel().catch(() => undefined)
       state.counters.retries++
       const wait = backOffMs(retry!, attempt + 1, deps.random)
@@ -169,18 +174,27 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
  * The chosen response with its body under the route timeout, the stream idle
  * timeout and max_stream_duration (see body-guard.ts). Upgrades keep their socket.
  */
-function guardResponse(response: Response, req: SendRequest, routeDeadline: number, now: () => number): Response {
-  if (response.body === null || response.status === 101 || response.webSocket) return response
+function guardResponse(response: UpstreamAnswer, req: SendRequest, routeDeadline: number, now: () => number): Response {
+  const handed = response.timer
+  if (response.body === null || response.upgrade) {
+    handed?.clear()
+    return answerResponse(response)
+  }
   const deadlines: BodyDeadline[] = []
   if (Number.isFinite(routeDeadline)) deadlines.push({ at: routeDeadline, error: () => new ProxyError('upstream_timeout') })
   if (req.streamDeadline !== undefined) deadlines.push({ at: req.streamDeadline, error: () => new ProxyError('max_duration_timeout') })
   const limits = { deadlines, idleMs: req.streamIdleTimeoutMs ?? 0, now }
   const length = keptLength(response.headers)
   if (canPipe(length, limits)) {
-    const piped = pipeBody(response.body, length!, earliest(deadlines), now)
+    const deadline = earliest(deadlines)
+    // The headers timer fires at this very deadline (the route timeout): it carries on for the body.
+    const reuse = handed !== undefined && deadline !== undefined && handed.at === deadline.at ? handed : undefined
+    if (!reuse) handed?.clear()
+    const piped = pipeBody(response.body, length!, deadline, now, reuse)
     req.onBodyDone?.(piped.done)
     return new Response(piped.body, { status: response.status, statusText: response.statusText, headers: response.headers })
   }
+  handed?.clear()
   const guarded = guardBody(response.body, limits)
   req.onBodyDone?.(guarded.done)
   return new Response(length === undefined ? guarded.body : guarded.body.pipeThrough(new FixedLengthStream(length)), {

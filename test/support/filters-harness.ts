@@ -14,6 +14,8 @@ export interface Harness {
   fetch(path: string, init?: RequestInit & { env?: Record<string, unknown> }): Promise<Response>
   advance(ms: number): void
   setRandom(value: number): void
+  /** Waits for the work requests handed to `ctx.waitUntil` (e.g. cache stores). */
+  settle(): Promise<void>
 }
 
 export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'
@@ -56,10 +58,15 @@ export function harness(config: Record<string, unknown>, start = 1_700_000_000_0
     sleep: async (ms: number) => void (now += ms),
   }
   const app = buildListenerApp(snapshot, snapshot.listeners[0]!, { ...deps, clusters: new ClusterManager(deps), stats: options.stats })
+  const pending: Promise<unknown>[] = []
+  const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p.catch(() => undefined)), passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext
   return {
     fetch: async (path, init = {}) => {
       const { env, ...rest } = init
-      return app.fetch(new Request(`http://edge.example.com${path}`, rest), env ?? {})
+      return app.fetch(new Request(`http://edge.example.com${path}`, rest), env ?? {}, ctx)
+    },
+    settle: async () => {
+      while (pending.length) await pending.shift()
     },
     advance: (ms) => void (now += ms),
     setRandom: (v) => void (random = v),

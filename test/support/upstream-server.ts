@@ -9,15 +9,19 @@
  *   /slow-body/:ms    headers and 1 KiB now, the other 1 KiB after `ms`
  *   /redirect?to=X    302 with `Location: X` (default `/echo`)
  *   /big/:bytes       streams `bytes` bytes of `patternByte(i)`; `?failAt=N` destroys
- *                     the socket after N bytes (a truncated response)
+ *                     the socket after N bytes (a truncated response); `?cache-control=V` adds
+ *                     that header, `&chunked` leaves out Content-Length
  *   /drip/:n?every=ms 200, then 16 bytes every `ms` (default 200), `n` times (a slow-drip body);
  *                     chunked, or with `&sized` a Content-Length of 16 × n
  *   /early-hints      103 Early Hints (a `link` header), then the 200 echo (`?twice`: two 103s,
  *                     `?chunked`: the echo chunked)
  *   /continue         an unsolicited 100 Continue, then the 200 echo
  *   /ws               WebSocket (RFC 6455 by hand): echoes each text frame
- *   /response-headers?k=v  echo, with each query parameter added as a response header
+ *   /response-headers?k=v  echo, with each query parameter added as a response header; with `etag=E`
+ *                     a request whose If-None-Match is E gets a 304 with those headers, no body;
+ *                     `status=N` answers with that status
  *   /gzip             echo JSON gzip-encoded (`Content-Encoding: gzip`)
+ *   /oauth2/token     a real OAuth 2.0 token endpoint (oauth2-token-endpoint.ts)
  *   /health           200 `ok`, or 503 after `setBehavior({ healthy: false })`
  *   /jwks/:pad?jwk=J  a JWKS `{ keys: [J], pad: "xxx…" }` with `pad` bytes of padding
  *                     (`&chunked=1`: no Content-Length), for jwt_authn's size limit
@@ -31,6 +35,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import type { EchoBody, UpstreamBehavior } from './upstream-types'
 import { acceptWebSocket } from './websocket'
+import { tokenEndpoint } from './oauth2-token-endpoint'
 
 export type { EchoBody, UpstreamBehavior } from './upstream-types'
 
@@ -91,6 +96,7 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     if (behavior.delayMs) await sleep(behavior.delayMs, req)
     if (first === 'slow') await sleep(Number(arg), req)
     if (req.destroyed || res.destroyed) return
+    if (first === 'oauth2' && arg === 'token') return void (last = await tokenEndpoint(id, req, res, url))
 
     const echo = await readEcho(id, req)
     last = echo
@@ -102,7 +108,9 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     }
     if (first === 'response-headers') {
       for (const [name, value] of url.searchParams) res.setHeader(name, value)
-      return sendJson(res, 200, echo)
+      const etag = url.searchParams.get('etag')
+      if (etag !== null && req.headers['if-none-match'] === etag) return void res.writeHead(304).end()
+      return sendJson(res, Number(url.searchParams.get('status') ?? 200), echo)
     }
     if (first === 'jwks') {
       const body = JSON.stringify({ keys: [JSON.parse(url.searchParams.get('jwk') ?? '{}')], pad: 'x'.repeat(Number(arg)) })
@@ -115,7 +123,7 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length) })
       return void res.end(body)
     }
-    if (first === 'big') return streamBig(res, Number(arg), url.searchParams.get('failAt'))
+    if (first === 'big') return streamBig(res, Number(arg), url.searchParams.get('failAt'), url.searchParams.get('cache-control'), url.searchParams.has('chunked'))
     if (first === 'drip') {
       const sized = url.searchParams.has('sized') ? { 'content-length': String(16 * Number(arg)) } : {}
       res.writeHead(200, { 'content-type': 'application/octet-stream', ...sized })
@@ -212,8 +220,8 @@ function sendJson(res: ServerResponse, status: number, echo: EchoBody): void {
   res.end(noBody ? undefined : JSON.stringify(echo))
 }
 
-async function streamBig(res: ServerResponse, bytes: number, failAt: string | null): Promise<void> {
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes) })
+async function streamBig(res: ServerResponse, bytes: number, failAt: string | null, cacheControl: string | null = null, chunked = false): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', ...(chunked ? {} : { 'content-length': String(bytes) }), ...(cacheControl !== null ? { 'cache-control': cacheControl } : {}) })
   const stopAt = failAt === null ? bytes : Math.min(bytes, Number(failAt))
   for (let offset = 0; offset < stopAt && !res.destroyed; offset += CHUNK) {
     const size = Math.min(CHUNK, stopAt - offset)

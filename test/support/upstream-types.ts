@@ -9,6 +9,8 @@ export interface EchoBody {
   bodyBytes: number
   /** Hex SHA-256 of the request body, hashed as it streamed. */
   bodySha256: string
+  /** POST /oauth2/token only: the form it received. */
+  form?: Record<string, string>
 }
 
 export interface UpstreamBehavior {

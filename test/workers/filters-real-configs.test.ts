@@ -268,11 +268,11 @@ describe('jwt_authn claim_to_headers (as Envoy\'s configs/jwt_authn.yaml)', () =
 })
 
 describe('cache', () => {
-  it('is accepted with a warning naming Cloudflare\'s cache, and responses pass unchanged', async () => {
+  it('is accepted with a warning naming the Workers Cache API, and responses pass unchanged (filters-cache.test.ts has the caching)', async () => {
     const cfg = config([route('r', '/')], [{ name: 'envoy.filters.http.cache', typed_config: { '@type': `${T}.filters.http.cache.v3.CacheConfig`, typed_config: { '@type': `${T}.http.cache.simple_http_cache.v3.SimpleHttpCacheConfig` } } }])
     const loaded = loadConfig(JSON.stringify(cfg))
     expect(loaded.ok).toBe(true)
-    expect(loaded.warnings.map((w) => w.message).join('\n')).toMatch(/Cloudflare's cache sits in front/)
+    expect(loaded.warnings.map((w) => w.message).join('\n')).toMatch(/Workers Cache API of the Cloudflare location/)
     const h = harness(cfg)
     const [a, b] = [await h.fetch('/x'), await h.fetch('/x')]
     expect([a.status, b.status]).toEqual([200, 200])

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { COMPILER_VERSION, serializeSnapshot } from '../../src/compile/serialize'
 import type { HeaderValueContext, Route, Snapshot } from '../../src/compile/types'
 import { isProxyError } from '../../src/errors'
+import { cacheKey } from '../../src/filters/cache/store'
 import { decideRoute, matchRequestOf } from '../../src/router/decide'
 import { applyHeaderLevels, headerLevels } from '../../src/router/headers'
 import { pickWeighted } from '../../src/router/pick-cluster'
@@ -20,6 +21,11 @@ import { requestHeaderValue } from '../../src/upstream/headers'
 import { buildRouteIndex, type RouteIndex } from '../../src/router/route-index'
 import { loadSnapshot } from '../../src/snapshot/load'
 import { bootstrap, compileJson } from '../support/config'
+import { lowerConfig } from '../../src/compile/index'
+import { encodeSnapshot } from '../../src/compile/serialize'
+import { ROUTE_PATH_KINDS, type RouteColumnsIR, type RouteIR, type RoutePoolsIR } from '../../src/compile/ir'
+import { validateConfig } from '../../src/config/load'
+import { routePattern } from '../../src/snapshot/matchers'
 import { matchArb, pathArb, requestArb } from '../support/route-arbs'
 
 const headerValue = fc.constantFrom('v1', '', '%REQ(x-a)%', 'ip=%DOWNSTREAM_REMOTE_ADDRESS%', '100%%', 'at %START_TIME%', '%UPSTREAM_REMOTE_ADDRESS%', '%HOSTNAME%-%PROTOCOL%')
@@ -121,6 +127,22 @@ const unifiedMatcherArb = fc.oneof(
 )
 const rbacFilterArb = fc.option(unifiedMatcherArb.map((matcher) => ({ name: 'envoy.filters.http.rbac', typed_config: { '@type': `${T}envoy.extensions.filters.http.rbac.v3.RBAC`, matcher } })), { nil: undefined })
 
+// The cache filter's key and Vary settings (src/snapshot/filters.ts linkCacheFilter).
+const cacheFilterArb = fc.option(
+  fc
+    .record({
+      allowed_vary_headers: fc.constantFrom([], [{ exact: 'accept-language' }], [{ safe_regex: { regex: 'x-.*' } }, { prefix: 'cook', ignore_case: true }]),
+      key_creator_params: fc.record(
+        { exclude_scheme: fc.boolean(), exclude_host: fc.boolean(), query_parameters_included: fc.constantFrom([], [{ name: 'a' }]), query_parameters_excluded: fc.constantFrom([], [{ name: 'b', string_match: { exact: '1' } }]) },
+        { requiredKeys: [] },
+      ),
+      max_body_bytes: fc.option(fc.nat(100_000), { nil: undefined }),
+      ignore_request_cache_control_header: fc.boolean(),
+    }, { requiredKeys: [] })
+    .map((c) => ({ name: 'envoy.filters.http.cache', typed_config: { '@type': `${T}envoy.extensions.filters.http.cache.v3.CacheConfig`, typed_config: { '@type': `${T}envoy.extensions.http.cache.simple_http_cache.v3.SimpleHttpCacheConfig` }, ...c } })),
+  { nil: undefined },
+)
+
 const routeArb = fc.tuple(matchArb, fc.oneof(forward, forward, redirect, direct), mutations, fc.option(fc.constantFrom(64, 4096), { nil: undefined }))
 const VHOSTS = [
   { name: 'exact', domains: ['h', 'h:8080'] },
@@ -136,19 +158,21 @@ const configArb = fc
     tableFlags: fc.record({ most_specific_header_mutations_wins: fc.boolean(), ignore_path_parameters_in_path_matching: fc.boolean() }, { requiredKeys: [] }),
     hcm: fc.constantFrom({}, { strip_any_host_port: true }, { strip_matching_host_port: true }, { upgrade_configs: [{ upgrade_type: 'websocket' }] }, { upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }, { upgrade_type: 'h2c' }] }),
     rbac: rbacFilterArb,
+    cache: cacheFilterArb,
   })
-  .map(({ vhosts, table, tableFlags, hcm, rbac }) =>
+  .map(({ vhosts, table, tableFlags, hcm, rbac, cache }) =>
     bootstrap({
       clusters: { a: [8001], b: [8002, 8003] },
       hcm,
-      ...(rbac ? { http_filters: [rbac, { name: 'envoy.filters.http.router' }] } : {}),
+      ...(rbac || cache ? { http_filters: [...(cache ? [cache] : []), ...(rbac ? [rbac] : []), { name: 'envoy.filters.http.router' }] } : {}),
       route_config: { ...table, ...tableFlags },
       virtual_hosts: vhosts.map(([vh, routes, m, retry, fallback]) => ({
         ...vh,
         ...m,
         ...(retry ? { retry_policy: retry } : {}),
         routes: [
-          ...routes.map(([match, action, rm, limit], i) => ({ name: `r${i}`, match, ...action, ...rm, ...(limit ? { per_request_buffer_limit_bytes: limit } : {}) })),
+          // Every third route unnamed (`#i`: the serialized form leaves such names out).
+          ...routes.map(([match, action, rm, limit], i) => ({ ...(i % 3 === 1 ? {} : { name: `r${i}` }), match, ...action, ...rm, ...(limit ? { per_request_buffer_limit_bytes: limit } : {}) })),
           // Often a catch-all last, so that many requests are routed.
           ...(fallback ? [{ name: 'fallback', match: { prefix: '/' }, ...fallback }] : []),
         ],
@@ -174,7 +198,9 @@ function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: R
   const rbacFilter = listener.httpFilters.find((f) => f.kind === 'rbac')
   const rbac = rbacFilter?.kind === 'rbac' ? rbacFilter.config.matcher?.({ match: d.match, clientIp: request.headers.get('cf-connecting-ip') ?? undefined, port: listener.port, metadata: () => undefined }) : undefined
   const upgrades = ['websocket', 'h2c', 'spdy/3'].map((t) => upgradeAllowed(t, listener, route))
-  if (!route || !vh) return { vhost: vh?.name, route: undefined, rbac, upgrades }
+  const cacheFilter = listener.httpFilters.find((f) => f.kind === 'cache')
+  const cache = cacheFilter?.kind === 'cache' ? { ...cacheFilter.config, varyAllowed: ['accept-language', 'x-a', 'Cookie'].map(cacheFilter.config.varyAllowed), queryIncluded: undefined, queryExcluded: undefined, key: cacheKey(new URL(request.url), cacheFilter.config) } : undefined
+  if (!route || !vh) return { vhost: vh?.name, route: undefined, rbac, upgrades, cache }
   const a = route.action
   const action =
     a.type === 'route'
@@ -202,6 +228,7 @@ function decide(snapshot: Snapshot, indexes: Map<string, RouteIndex>, request: R
     response: apply(headerLevels(undefined, route.responseHeaders, vh.responseHeaders, table.responseHeaders, table.mostSpecificHeaderMutationsWins)),
     rbac,
     upgrades,
+    cache,
   }
 }
 
@@ -240,6 +267,36 @@ describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c)', () => {
     expect(routed / decisions).toBeLessThan(0.95)
   })
 
+  it('the columns and pools of the serialized form hold every route of the IR, field for field', { timeout: 120_000 }, () => {
+    /** RouteColumnsIR → the routes they were written from (what the linker reads, spelled out as IR). */
+    const decode = (cols: RouteColumnsIR, pools: RoutePoolsIR): RouteIR[] =>
+      cols.path.map((value, i) => {
+        const f = cols.flags[i]!
+        const kind = ROUTE_PATH_KINDS[f & 3]!
+        const fold = (f & 8) !== 0
+        const pat = cols.pattern?.[i] ?? 0
+        const honoPattern = pat === 0 ? routePattern(kind, value, fold) : (pat ?? undefined)
+        const rx = cols.regex?.[i] ?? 0
+        const m = cols.match?.[i] ?? 0
+        const x = cols.extras?.[i] ?? 0
+        const own = cols.name?.[i] ?? 0
+        const path = { kind, value, ...(f & 4 ? { caseSensitive: false as const } : {}), ...(rx ? { regex: pools.regexes![rx - 1]! } : {}), ...(honoPattern !== undefined ? { honoPattern } : {}), ...(fold ? { honoFoldCase: true as const } : {}) }
+        return { name: own === 0 ? `#${i}` : own, match: { path, ...(m ? pools.matches![m - 1]! : {}) }, action: pools.actions[cols.action[i]!]!, ...(x ? pools.extras![x - 1]! : {}) }
+      })
+    fc.assert(
+      fc.property(configArb, (config) => {
+        const r = validateConfig(config)
+        if (!r.ok) throw new Error('invalid config')
+        const ir = lowerConfig(r.config)
+        const enc = JSON.parse(JSON.stringify(encodeSnapshot(ir))) as ReturnType<typeof encodeSnapshot>
+        ir.listeners.forEach((l, li) =>
+          l.routeTable.virtualHosts.forEach((vh, vi) => expect(decode(enc.snapshot.listeners[li]!.routeTable.virtualHosts[vi]!.routes, enc)).toEqual(vh.routes)),
+        )
+      }),
+      { numRuns: 150 },
+    )
+  })
+
   it('is compact JSON carrying the format, the compiler version and the source hash', () => {
     const compiled = compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a' } }] }], clusters: { a: [8001] } }))
     const text = serializeSnapshot(compiled)
@@ -259,9 +316,9 @@ describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c)', () => {
     const routes = ['/a', '/b', '/c'].map((prefix) => ({ match: { prefix }, route: { cluster: 'a', timeout: '3s' } }))
     const compiled = compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: [...routes, { match: { prefix: '/' }, route: { cluster: 'a' } }] }], clusters: { a: [8001] } }))
     const text = serializeSnapshot(compiled)
-    const doc = JSON.parse(text) as { actions: unknown[]; snapshot: { listeners: { routeTable: { virtualHosts: { routes: { action: unknown }[] }[] } }[] } }
+    const doc = JSON.parse(text) as { actions: unknown[]; snapshot: { listeners: { routeTable: { virtualHosts: { routes: { action: number[] } }[] } }[] } }
     expect(doc.actions).toHaveLength(2)
-    expect(doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes.map((r) => r.action)).toEqual([0, 0, 0, 1])
+    expect(doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes.action).toEqual([0, 0, 0, 1])
     const loaded = loadSnapshot(text).listeners[0]!.routeTable.virtualHosts[0]!.routes
     expect(loaded[0]!.action).toBe(loaded[2]!.action)
     expect(loaded[0]!.action).toEqual(compiled.listeners[0]!.routeTable.virtualHosts[0]!.routes[0]!.action)
@@ -270,6 +327,38 @@ describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c)', () => {
       expect(Object.isFrozen(r) && Object.isFrozen(r.match) && Object.isFrozen(r.match.path) && Object.isFrozen(r.action)).toBe(true)
       if (r.action.type === 'route') expect(Object.isFrozen(r.action.target)).toBe(true)
     }
+  })
+
+  it('writes routes as columns: unnamed routes and derived patterns leave their columns out; shared matchers, regexes and header mutations are written once', () => {
+    const x = { headers: [{ name: 'x-t', string_match: { exact: 'a' } }] }
+    const mutation = { request_headers_to_add: [{ header: { key: 'x-m', value: '%REQ(x-a)%' } }] }
+    const routes = [
+      { match: { prefix: '/a/', ...x }, route: { cluster: 'a' }, ...mutation },
+      { match: { path: '/b', ...x }, route: { cluster: 'a' }, ...mutation },
+      { match: { safe_regex: { regex: '/u/[0-9]+' } }, route: { cluster: 'a' } },
+      { match: { safe_regex: { regex: '/u/[0-9]+' }, case_sensitive: false }, route: { cluster: 'a' } },
+      { match: { path_separated_prefix: '/C', case_sensitive: false }, route: { cluster: 'a' } },
+    ]
+    const unnamed = compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes }], clusters: { a: [8001] } }))
+    type Doc = { regexes: unknown[]; matches: unknown[]; extras: unknown[]; snapshot: { listeners: { routeTable: { virtualHosts: { routes: Record<string, unknown[]> }[] } }[] } }
+    const doc = JSON.parse(serializeSnapshot(unnamed)) as Doc
+    const cols = doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes
+    expect(cols.path).toEqual(['/a/', '/b', '/u/[0-9]+', '/u/[0-9]+', '/C'])
+    expect(cols.name).toBeUndefined()
+    expect(cols.pattern).toEqual([0, 0, '/u/:p0', '/u/:p0', 0])
+    expect(cols.regex).toEqual([0, 0, 1, 1, 0])
+    expect(cols.match).toEqual([1, 1, 0, 0, 0])
+    expect(cols.extras).toEqual([1, 1, 0, 0, 0])
+    expect([doc.regexes.length, doc.matches.length, doc.extras.length]).toEqual([1, 1, 1])
+    const loaded = loadSnapshot(serializeSnapshot(unnamed)).listeners[0]!.routeTable.virtualHosts[0]!.routes
+    expect(loaded.map((r) => r.name)).toEqual(['#0', '#1', '#2', '#3', '#4'])
+    expect(loaded.map((r) => r.match.path.honoPattern)).toEqual(['/a/*', '/b', '/u/:p0', '/u/:p0', '/c/*'])
+    expect(loaded[0]!.match.headers).toBe(loaded[1]!.match.headers)
+    expect(loaded[0]!.requestHeaders).toBe(loaded[1]!.requestHeaders)
+    const named = compileJson(bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: routes.map((r, i) => (i === 1 ? { ...r, name: 'bee' } : r)) }], clusters: { a: [8001] } }))
+    const namedCols = (JSON.parse(serializeSnapshot(named)) as Doc).snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes
+    expect(namedCols.name).toEqual([0, 'bee', 0, 0, 0])
+    expect(loadSnapshot(serializeSnapshot(named)).listeners[0]!.routeTable.virtualHosts[0]!.routes.map((r) => r.name)).toEqual(['#0', 'bee', '#2', '#3', '#4'])
   })
 })
 
@@ -292,13 +381,100 @@ describe('loadSnapshot refuses what it cannot trust', () => {
     expect((e as Error).message).toContain(COMPILER_VERSION)
   })
 
-  it('text that is not a snapshot, or another format, or a route naming an action the snapshot does not have', () => {
-    const doc = JSON.parse(text) as { snapshot: { listeners: { routeTable: { virtualHosts: { routes: { action: unknown }[] }[] } }[] } }
-    doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes[0]!.action = 7
-    const noAction = JSON.stringify(doc)
-    for (const t of ['not json', '{}', JSON.stringify({ ...JSON.parse(text), format: 'other' }), JSON.stringify({ ...JSON.parse(text), snapshot: null }), JSON.stringify({ ...JSON.parse(text), actions: undefined }), noAction]) {
+  it('text that is not a snapshot, or another format, or route columns naming what the snapshot does not have', () => {
+    type Doc = { snapshot: { listeners: { routeTable: { virtualHosts: { routes: Record<string, unknown> }[] } }[] } }
+    const corrupt = (f: (cols: Record<string, unknown>) => void) => {
+      const doc = JSON.parse(text) as Doc
+      f(doc.snapshot.listeners[0]!.routeTable.virtualHosts[0]!.routes)
+      return JSON.stringify(doc)
+    }
+    const broken = [
+      corrupt((c) => (c.action = [7])),
+      corrupt((c) => (c.action = [])),
+      corrupt((c) => (c.match = [1])),
+      corrupt((c) => (c.flags = [2])),
+      corrupt((c) => (c.path = undefined)),
+    ]
+    for (const t of ['not json', '{}', JSON.stringify({ ...JSON.parse(text), format: 'other' }), JSON.stringify({ ...JSON.parse(text), snapshot: null }), JSON.stringify({ ...JSON.parse(text), actions: undefined }), ...broken]) {
       const e = refusal(t)
       expect(isProxyError(e) && e.code).toBe('snapshot_incompatible')
     }
+    expect((refusal(broken[0]!) as Error).message).toContain('route 0 names action 7, which the snapshot does not have')
+  })
+})
+
+// envoy.filters.http.oauth2: its compiled config (defaults, cookie names, SameSite, secrets,
+// redirect_uri formatter, path and header matchers) survives serialize → load.
+const oauthMatcherArb = fc.constantFrom({ name: 'x-a', exact_match: '1' }, { name: ':path', string_match: { safe_regex: { regex: '^/(login|static/.*)$' } }, invert_match: true }, { name: 'x-b', present_match: true })
+const oauth2Arb = fc.record(
+  {
+    forward_bearer_token: fc.boolean(),
+    auth_scopes: fc.array(fc.constantFrom('openid', 'email', 'user:email'), { maxLength: 3 }),
+    resources: fc.array(fc.constantFrom('https://api.example.com/', 'urn:x'), { maxLength: 2 }),
+    auth_type: fc.constantFrom('URL_ENCODED_BODY', 'BASIC_AUTH'),
+    use_refresh_token: fc.boolean(),
+    default_expires_in: fc.constantFrom('600s', '0s', '3600s'),
+    pass_through_matcher: fc.array(oauthMatcherArb, { maxLength: 2 }),
+    deny_redirect_matcher: fc.array(oauthMatcherArb, { maxLength: 2 }),
+    redirect_uri: fc.constantFrom('%REQ(x-forwarded-proto)%://%REQ(:authority)%/callback', 'https://app.example.com/cb', '%REQ(x-a)%/cb'),
+    cookie_configs: fc.record({ bearer_token_cookie_config: fc.record({ same_site: fc.constantFrom('DISABLED', 'STRICT', 'LAX', 'NONE') }) }, { requiredKeys: [] }),
+    disable_id_token_set_cookie: fc.boolean(),
+    inlineHmac: fc.boolean(),
+    cookieName: fc.constantFrom('', 'Tok'),
+  },
+  { requiredKeys: ['inlineHmac', 'cookieName', 'redirect_uri'] },
+)
+
+describe('loadSnapshot(serializeSnapshot(compile(c))) ≡ compile(c) for the oauth2 filter', () => {
+  it('keeps every compiled field and decides matchers and redirect_uri alike', () => {
+    fc.assert(
+      fc.property(oauth2Arb, ({ inlineHmac, cookieName, ...fields }) => {
+        const config = bootstrap({
+          clusters: { a: [8001], oauth: [8009] },
+          http_filters: [
+            {
+              name: 'envoy.filters.http.oauth2',
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.filters.http.oauth2.v3.OAuth2',
+                config: {
+                  token_endpoint: { cluster: 'oauth', uri: 'oauth.example.com/token', timeout: '3s' },
+                  authorization_endpoint: 'https://oauth.example.com/authorize',
+                  redirect_path_matcher: { path: { prefix: '/callback' } },
+                  signout_path: { path: { exact: '/signout' } },
+                  credentials: { client_id: 'c', token_secret: { name: 'tok' }, hmac_secret: { name: 'hmac' }, cookie_names: { bearer_token: cookieName } },
+                  ...fields,
+                },
+              },
+            },
+            { name: 'envoy.filters.http.router' },
+          ],
+          virtual_hosts: [{ name: 'any', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a' } }] }],
+        })
+        if (inlineHmac) (config.static_resources as Record<string, unknown>).secrets = [{ name: 'hmac', generic_secret: { secret: { inline_string: 'k' } } }]
+        const compiled = compileJson(config)
+        const loaded = loadSnapshot(serializeSnapshot(compiled))
+        const oauth = (s: Snapshot) => {
+          const f = s.listeners[0]!.httpFilters.find((x) => x.kind === 'oauth2')
+          return f?.kind === 'oauth2' ? f.config! : undefined
+        }
+        const [a, b] = [oauth(compiled)!, oauth(loaded)!]
+        const data = (c: typeof a) => JSON.parse(JSON.stringify(c)) as unknown
+        expect(data(b)).toEqual(data(a))
+        const header = (n: string) => (n === ':authority' ? 'app.example.com' : n === 'x-forwarded-proto' ? 'https' : n === 'x-a' ? 'https://x' : '')
+        expect(b.redirectUri(header)).toBe(a.redirectUri(header))
+        for (const p of ['/callback', '/callback/x', '/signout', '/app']) {
+          expect(b.redirectPathMatcher(p)).toBe(a.redirectPathMatcher(p))
+          expect(b.signoutPath(p)).toBe(a.signoutPath(p))
+        }
+        for (const path of ['/login', '/static/a.js', '/app']) {
+          for (const headers of [new Headers(), new Headers({ 'x-a': '1', 'x-b': '' })]) {
+            const m = { headers, method: 'GET', authority: 'app.example.com', path, scheme: 'https' }
+            expect(b.passThroughMatchers.map((p) => p.test(m))).toEqual(a.passThroughMatchers.map((p) => p.test(m)))
+            expect(b.denyRedirectMatchers.map((p) => p.test(m))).toEqual(a.denyRedirectMatchers.map((p) => p.test(m)))
+          }
+        }
+      }),
+      { numRuns: 60 },
+    )
   })
 })

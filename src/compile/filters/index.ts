@@ -8,6 +8,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_filters
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-filterconfig
  */
+import type { CacheFilterConfig } from '../../config/schema/filters/cache.js'
 import type { CompressorConfig, DecompressorConfig } from '../../config/schema/filters/compressor.js'
 import type { CorsPolicyConfig } from '../../config/schema/filters/cors.js'
 import type { CsrfPolicyConfig } from '../../config/schema/filters/csrf.js'
@@ -20,13 +21,15 @@ import { HTTP_FILTER_SCHEMAS, knownFilterName } from '../../config/schema/filter
 import type { JwtAuthenticationConfig, JwtPerRouteConfig } from '../../config/schema/filters/jwt-authn.js'
 import type { CloudflareRateLimitConfig, LocalRateLimitConfig } from '../../config/schema/filters/local-ratelimit.js'
 import type { RbacFilterConfig } from '../../config/schema/filters/rbac.js'
+import type { OAuth2FilterConfig } from '../../config/schema/filters/oauth2.js'
 import type { CloudflareRateLimitIR, CorsPolicyIR, FaultIR, FilterOverrideIR, HttpFilterIR, LocalRateLimitIR, PerRouteFilterConfigIR } from '../ir.js'
 import { lowerHeaderMatcher } from '../match.js'
 import { lowerStringMatcher } from '../strings.js'
 import { lowerFraction, lowerTokenBucket, optionalFraction, parseValidated } from './common.js'
 import { lowerJwtAuthn, lowerJwtPerRoute } from './jwt.js'
-import { lowerCompressor, lowerCsrf, lowerDecompressor, lowerHeaderMutationFilter, lowerHeaderToMetadata, lowerHealthCheck } from './misc.js'
+import { lowerCacheFilter, lowerCompressor, lowerCsrf, lowerDecompressor, lowerHeaderMutationFilter, lowerHeaderToMetadata, lowerHealthCheck } from './misc.js'
 import { lowerRbac } from './rbac.js'
+import { lowerOAuth2 } from './oauth2.js'
 
 /** Canonical Envoy name → the kind the data plane knows it by. */
 const KINDS = {
@@ -44,6 +47,7 @@ const KINDS = {
   'envoy.filters.http.decompressor': 'decompressor',
   'envoy.filters.http.header_mutation': 'header_mutation',
   'envoy.filters.http.header_to_metadata': 'header_to_metadata',
+  'envoy.filters.http.oauth2': 'oauth2',
 } as const satisfies Record<string, HttpFilterIR['kind']>
 
 type KnownName = keyof typeof KINDS
@@ -113,7 +117,12 @@ function lowerCloudflareRateLimit(c: CloudflareRateLimitConfig): CloudflareRateL
   }
 }
 
-type Lower = (parsed: unknown) => unknown
+/** What a lowering may read beyond its own config: the bootstrap's inline secrets, by SDS name. */
+interface LowerContext {
+  readonly secrets: ReadonlyMap<string, string>
+}
+
+type Lower = (parsed: unknown, ctx: LowerContext) => unknown
 
 /** Filters whose per-route config is the same message as their listener config, lowered alike. */
 const SAME_AT_BOTH_LEVELS = {
@@ -133,9 +142,10 @@ const LISTENER_LOWER = {
   rbac: (p) => lowerRbac(p as RbacFilterConfig),
   jwt_authn: (p) => lowerJwtAuthn(p as JwtAuthenticationConfig),
   health_check: (p) => lowerHealthCheck(p as HealthCheckConfig),
-  cache: () => undefined,
+  cache: (p) => lowerCacheFilter(p as CacheFilterConfig),
   compressor: (p) => lowerCompressor(p as CompressorConfig),
   decompressor: (p) => lowerDecompressor(p as DecompressorConfig),
+  oauth2: (p, ctx) => lowerOAuth2(p as OAuth2FilterConfig, ctx.secrets),
 } satisfies Record<FilterKind, Lower | undefined>
 
 /** Per-route lowering by kind; a kind absent here takes no per-route config. */
@@ -151,11 +161,11 @@ const PER_ROUTE_LOWER: Partial<Record<FilterKind, Lower>> = {
 }
 
 /** The listener-level config of a known filter, lowered. */
-function lowerListenerConfig(kind: FilterKind, name: KnownName, raw: unknown, where: string, validated: unknown): HttpFilterIR {
+function lowerListenerConfig(kind: FilterKind, name: KnownName, raw: unknown, where: string, validated: unknown, ctx: LowerContext): HttpFilterIR {
   const parsed = validated ?? parseValidated(HTTP_FILTER_SCHEMAS[name]!.config, raw, where)
   const lower: Lower | undefined = LISTENER_LOWER[kind]
   if (!lower) return { kind } as HttpFilterIR
-  return { kind, config: lower(parsed) } as HttpFilterIR
+  return { kind, config: lower(parsed, ctx) } as HttpFilterIR
 }
 
 /** A per-route config of a known filter, lowered. */
@@ -164,7 +174,7 @@ function lowerPerRouteConfig(kind: FilterKind, name: KnownName, raw: Record<stri
   const lower = PER_ROUTE_LOWER[kind]
   if (!schema || !lower) throw new Error(`${where}: ${name} takes no per-route config (only FilterConfig with disabled)`)
   const parsed = validated?.get(raw) ?? parseValidated(schema, raw, where)
-  return { kind, config: lower(parsed) } as PerRouteFilterConfigIR
+  return { kind, config: lower(parsed, NO_CONTEXT) } as PerRouteFilterConfigIR
 }
 
 interface HttpFilterEntry {
@@ -185,7 +195,11 @@ export interface FilterKinds {
   readonly validated: ValidatedConfigs | undefined
 }
 
-export function lowerHttpFilters(filters: readonly HttpFilterEntry[], validated?: ValidatedConfigs): { filters: HttpFilterIR[]; kinds: FilterKinds } {
+const NO_CONTEXT: LowerContext = { secrets: new Map() }
+
+/** `secrets`: the bootstrap's inline generic secrets by name (oauth2's SDS names resolve to them). */
+export function lowerHttpFilters(filters: readonly HttpFilterEntry[], validated?: ValidatedConfigs, secrets: ReadonlyMap<string, string> = NO_CONTEXT.secrets): { filters: HttpFilterIR[]; kinds: FilterKinds } {
+  const ctx: LowerContext = { secrets }
   const kinds = new Map<string, { kind: FilterKind; name: KnownName }>()
   const out = filters.map((f): HttpFilterIR => {
     const typeUrl = typeof f.typed_config?.['@type'] === 'string' ? (f.typed_config['@type'] as string) : undefined
@@ -200,7 +214,7 @@ export function lowerHttpFilters(filters: readonly HttpFilterEntry[], validated?
     if (known === undefined) return { ...base, kind: 'unknown' }
     const kind = KINDS[known]
     kinds.set(f.name, { kind, name: known })
-    return { ...base, ...lowerListenerConfig(kind, known, f.typed_config ?? {}, `http_filters "${f.name}"`, f.parsed) }
+    return { ...base, ...lowerListenerConfig(kind, known, f.typed_config ?? {}, `http_filters "${f.name}"`, f.parsed, ctx) }
   })
   return { filters: out, kinds: { byName: kinds, validated } }
 }

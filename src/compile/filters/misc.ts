@@ -3,6 +3,7 @@
  * compressor, decompressor, header_mutation, header_to_metadata. Defaults are
  * resolved here (Envoy's, cited per field) so the filters read finished values.
  */
+import { CACHE_STORAGE_TYPES, type CacheFilterConfig } from '../../config/schema/filters/cache.js'
 import type { CompressorConfig, DecompressorConfig } from '../../config/schema/filters/compressor.js'
 import type { CsrfPolicyConfig } from '../../config/schema/filters/csrf.js'
 import type { HealthCheckConfig } from '../../config/schema/filters/health-check.js'
@@ -10,9 +11,9 @@ import type { HeaderMutationEntry, HeaderMutationFilterConfig } from '../../conf
 import type { HeaderToMetadataConfig, HeaderToMetadataRule } from '../../config/schema/filters/header-to-metadata.js'
 import { lowerHeaderMutations } from '../headers.js'
 import type {
-  CompressorIR, CsrfPolicyIR, DecompressorIR, HeaderMutationFilterIR, HeaderMutationStepIR, HeaderToMetadataIR, HealthCheckFilterIR, MetadataKeyValueIR,
+  CacheFilterIR, CompressorIR, CsrfPolicyIR, DecompressorIR, HeaderMutationFilterIR, HeaderMutationStepIR, HeaderToMetadataIR, HealthCheckFilterIR, MetadataKeyValueIR,
 } from '../ir.js'
-import { lowerHeaderMatcher } from '../match.js'
+import { lowerHeaderMatcher, lowerQueryMatcher } from '../match.js'
 import { lowerStringMatcher } from '../strings.js'
 import { optionalFraction } from './common.js'
 
@@ -110,5 +111,27 @@ export function lowerHeaderToMetadata(c: HeaderToMetadataConfig): HeaderToMetada
       }
     }),
     responseRemove: (c.response_rules ?? []).filter((r) => r.remove && r.header).map((r) => r.header!.toLowerCase()),
+  }
+}
+
+/**
+ * `envoy.filters.http.cache` CacheConfig. The `cache_label` of Envoy's stats
+ * is the storage's name (SimpleHttpCache::cacheInfo, stats.cc: dots as `_`).
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/cache/v3/cache.proto
+ */
+export function lowerCacheFilter(c: CacheFilterConfig): CacheFilterIR {
+  const storage = CACHE_STORAGE_TYPES[c.typed_config?.['@type'] as keyof typeof CACHE_STORAGE_TYPES]
+  const k = c.key_creator_params
+  return {
+    disabled: c.disabled === true,
+    allowedVaryHeaders: (c.allowed_vary_headers ?? []).map(lowerStringMatcher),
+    excludeScheme: k?.exclude_scheme === true,
+    excludeHost: k?.exclude_host === true,
+    queryParametersIncluded: (k?.query_parameters_included ?? []).map(lowerQueryMatcher),
+    queryParametersExcluded: (k?.query_parameters_excluded ?? []).map(lowerQueryMatcher),
+    // cache.proto max_body_bytes: "0 means unlimited".
+    maxBodyBytes: c.max_body_bytes ?? 0,
+    ignoreRequestCacheControl: c.ignore_request_cache_control_header === true,
+    statLabel: storage === 'file_system' ? 'envoy_extensions_http_cache_file_system_http_cache' : 'envoy_extensions_http_cache_simple',
   }
 }

@@ -7,6 +7,7 @@ import { envoyObject, opaque } from './envoy-object.js'
 import { cluster } from './cluster.js'
 import { dynamicResources } from './dynamic.js'
 import { address, listener } from './listener.js'
+import { secret } from './filters/oauth2.js'
 
 const admin = envoyObject(
   { address: address.optional(), access_log_path: z.string().optional(), access_log: z.array(opaque).optional(), profile_path: z.string().optional() },
@@ -22,8 +23,9 @@ export const staticResources = envoyObject(
   {
     listeners: z.array(listener).default([]),
     clusters: z.array(cluster).default([]),
+    // Generic secrets are what the oauth2 filter's SDS names resolve to; TLS secrets are ignored (Cloudflare terminates TLS).
+    secrets: z.array(secret).optional(),
   },
-  { ignored: ['secrets'], notes: { secrets: 'TLS is terminated by Cloudflare; use Worker secrets for tokens' } },
 )
 
 export const bootstrap = envoyObject(

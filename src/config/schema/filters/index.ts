@@ -15,6 +15,7 @@ import { healthCheckFilter } from './health-check.js'
 import { headerMutationFilter, headerMutationPerRoute } from './header-mutation.js'
 import { headerToMetadataFilter } from './header-to-metadata.js'
 import { jwtAuthentication, jwtPerRoute } from './jwt-authn.js'
+import { oauth2Filter } from './oauth2.js'
 import { cloudflareRateLimit, localRateLimit } from './local-ratelimit.js'
 import { rbacFilter, rbacPerRoute } from './rbac.js'
 
@@ -44,6 +45,7 @@ export const HTTP_FILTER_SCHEMAS: Readonly<Record<string, HttpFilterSchema>> = {
   'envoy.filters.http.decompressor': { config: decompressorFilter, perRoute: undefined },
   'envoy.filters.http.header_mutation': { config: headerMutationFilter, perRoute: headerMutationPerRoute },
   'envoy.filters.http.header_to_metadata': { config: headerToMetadataFilter, perRoute: headerToMetadataFilter },
+  'envoy.filters.http.oauth2': { config: oauth2Filter, perRoute: undefined },
 }
 
 /** Filters are found by name, or by their `@type` when the name is a custom one (as Envoy does). */
@@ -61,6 +63,7 @@ export const HTTP_FILTER_TYPE_NAMES: Readonly<Record<string, string>> = {
   'type.googleapis.com/envoy.extensions.filters.http.decompressor.v3.Decompressor': 'envoy.filters.http.decompressor',
   'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation': 'envoy.filters.http.header_mutation',
   'type.googleapis.com/envoy.extensions.filters.http.header_to_metadata.v3.Config': 'envoy.filters.http.header_to_metadata',
+  'type.googleapis.com/envoy.extensions.filters.http.oauth2.v3.OAuth2': 'envoy.filters.http.oauth2',
 }
 
 /** The implemented filter an `http_filters` entry refers to, or undefined. */

@@ -1,0 +1,113 @@
+/**
+ * A diagnostic beside `npm run bench -- --only=runtime`, not a benchmark
+ * section: serve the bare pass-through, edgevoy with the seed config and any
+ * extra Workers given (ES modules bundled as the bench bundles bare.mjs, with
+ * `UPSTREAM` bound) in one Miniflare, drive each with wrk in alternating
+ * rounds, and print workerd CPU per request and req/s per round, so a change
+ * or a suspect is compared with the bare Worker from the same run.
+ *   node --import tsx bench/runtime-variants.ts [seconds] [rounds] [worker.mjs …]
+ *   e.g. bench/workers/bare-piped.mjs: what the body guard's pipe costs on its own.
+ * BASELINE_TREE=/path/to/another/checkout adds that tree's seed build ("other seed").
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { basename, join } from 'node:path'
+import { Log, LogLevel, Miniflare, type WorkerOptions } from 'miniflare'
+import { bundle, ROOT, TMP } from './bundle.js'
+import { buildBase, builtWorker } from './built.js'
+
+const [secondsArg, roundsArg, ...extra] = process.argv.slice(2)
+const seconds = Number(secondsArg ?? 5)
+const rounds = Number(roundsArg ?? 3)
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
+
+const payload = Buffer.from('{"ok":true,"from":"upstream"}\n')
+const upstream = createServer((req, res) => {
+  req.resume()
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': payload.length }).end(payload))
+})
+upstream.keepAliveTimeout = 60_000
+await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
+const upPort = (upstream.address() as AddressInfo).port
+
+async function freePort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  const p = (s.address() as AddressInfo).port
+  await new Promise((r) => s.close(r))
+  return p
+}
+/** CPU ticks of the workerd processes this process started. */
+function ticks(): number {
+  let t = 0
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(f[1]) === process.pid && stat.includes('(workerd)')) t += Number(f[11]) + Number(f[12])
+    } catch {
+      // The process went away while we looked.
+    }
+  }
+  return t
+}
+function wrk(url: string, secs: number): Promise<{ requests: number; rps: number }> {
+  return new Promise((resolve) => {
+    const p = spawn('wrk', ['-t1', '-c16', `-d${secs}s`, '-H', 'Host: api.example.com', `${url}/api/v1/svc0/items/42?page=2`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.on('close', () => resolve({ requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN), rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN) }))
+  })
+}
+
+const workers: WorkerOptions[] = []
+const urls: Record<string, string> = {}
+async function add(name: string, w: Omit<WorkerOptions, 'name' | 'compatibilityDate' | 'unsafeDirectSockets'>): Promise<void> {
+  const port = await freePort()
+  workers.push({ ...w, name, compatibilityDate: '2026-04-01', unsafeDirectSockets: [{ host: '127.0.0.1', port }] } as WorkerOptions)
+  urls[name] = `http://127.0.0.1:${port}`
+}
+const seedText = readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8')
+const resolve = { service_a_envoy: [`127.0.0.1:${upPort}`] }
+for (const file of [join(ROOT, 'bench/workers/bare.mjs'), ...extra]) {
+  const b = await bundle(file, basename(file, '.mjs'))
+  await add(basename(file, '.mjs'), { modules: [{ type: 'ESModule', path: b.path, contents: b.text }], modulesRoot: TMP, bindings: { UPSTREAM: `http://127.0.0.1:${upPort}` } })
+}
+const seed = await builtWorker('variants-seed', buildBase(seedText, resolve))
+await add('seed', { modules: seed.mfModules, modulesRoot: seed.outdir })
+if (process.env.BASELINE_TREE) {
+  const other = (await import(join(process.env.BASELINE_TREE, 'bench/built.ts'))) as typeof import('./built.js')
+  const w = await other.builtWorker('variants-other', other.buildBase(seedText, resolve))
+  await add('other seed', { modules: w.mfModules, modulesRoot: w.outdir })
+}
+
+const mf = new Miniflare({ log: new Log(LogLevel.WARN), cf: false, workers })
+try {
+  await mf.ready
+  for (const url of Object.values(urls)) await wrk(url, 1) // warm connections and the JIT
+  const cpu: Record<string, number[]> = {}
+  const rps: Record<string, number[]> = {}
+  for (let round = 0; round < rounds; round++)
+    for (const [name, url] of Object.entries(urls)) {
+      const before = ticks()
+      const r = await wrk(url, seconds)
+      ;(cpu[name] ??= []).push(((ticks() - before) * TICK_US) / r.requests)
+      ;(rps[name] ??= []).push(r.rps)
+    }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+  for (const name of Object.keys(urls)) {
+    const overBare = cpu[name]!.map((c, i) => c - cpu['bare']![i]!)
+    process.stdout.write(
+      `${name.padEnd(12)} cpu µs/req ${mean(cpu[name]!).toFixed(0).padStart(5)} (rounds ${cpu[name]!.map((c) => c.toFixed(0)).join(' ')}; over bare ${overBare.map((d) => (d >= 0 ? '+' : '') + d.toFixed(0)).join(' ')})` +
+        `  req/s ${mean(rps[name]!).toFixed(0)} (${(mean(rps[name]!) / mean(rps['bare']!)).toFixed(2)}× bare)\n`,
+    )
+  }
+} finally {
+  await mf.dispose()
+  upstream.closeAllConnections()
+  upstream.close()
+}
+process.exit(0)
