@@ -79,7 +79,7 @@ const lines = [
 const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)))
 console.log(`\nConfig and health distribution — ${SCENARIO.clusters} health-checked clusters at ${SCENARIO.intervalMs / 1000} s, config refresh ${SCENARIO.refreshSeconds} s (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`)
 for (const l of lines) console.log(l.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
-console.log('\nDO: requests/s onto the busiest Durable Object (a cluster authority or the hub): its mean, and its busiest second. Staleness: seconds after a change by which 50%/99% of requests see it. %: of the client requests\' Workers bill, as measured (the window holds one config change: a month of windows is a change every ~67 s); steady %: without reading the new version (kv:new-version in the breakdown).')
+console.log('\nDO: requests/s onto the busiest Durable Object (the hub; per-cluster objects in the what-if row): its mean, and its busiest second. Staleness: seconds after a change by which 50%/99% of requests see it. %: of the client requests\' Workers bill, as measured (the window holds one config change: a month of windows is a change every ~67 s); steady %: without reading the new version (kv:new-version in the breakdown).')
 
 // Where the subrequests and the dollars go, at the lowest rate (where the goals are hardest).
 const low = Math.min(...rows.map((m) => m.rate))

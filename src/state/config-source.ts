@@ -18,9 +18,10 @@
  * the isolate's copy of the hub's answer is at most HUB_CONFIG_AGE_MS old
  * (the health poller keeps it younger while there is traffic) and it checks
  * every CONFIG_REFRESH_SECONDS; KV serves a location a value at most
- * KV_CACHE_TTL_S old — a version the location reads too early is read again
- * at the next check. Without the hub: KV's cacheTtl + CONFIG_FRESH_MS + the
- * refresh interval. Either way within KV's own 60 s + the refresh interval.
+ * KV_CACHE_TTL_S old — a location that reads the older value reads again
+ * after LAG_RETRY_MS: 20 + 30 + 5 s + the refresh interval. Without the hub:
+ * KV's cacheTtl + CONFIG_FRESH_MS + the refresh interval. Either way within
+ * KV's own 60 s + the refresh interval.
  * https://developers.cloudflare.com/kv/api/read-key-value-pairs/#cachettl-parameter
  */
 import { NOT_NEWER, readThrough, type LocationCache } from '../upstream/location-cache.js'
@@ -35,7 +36,7 @@ export const KV_CACHE_TTL_S = 30
 /** How long the location's copy is used before an isolate reads KV again (without the hub). */
 export const CONFIG_FRESH_MS = 30_000
 /** The oldest copy of the hub's answer a config check accepts (the health poller's is younger). */
-export const HUB_CONFIG_AGE_MS = 30_000
+export const HUB_CONFIG_AGE_MS = 20_000
 const CONFIG_LEASE_MS = 2000
 /** A version's entry never changes: the location keeps it as long as its cache will (a new isolate reads it there, not KV). */
 const VERSION_KEEP_MS = 24 * 60 * 60_000

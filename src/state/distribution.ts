@@ -22,7 +22,7 @@ export interface Distribution {
   readonly refresh: RefreshDeps
 }
 
-/** Every isolate reads KV each refresh and polls each watched cluster's authority twice per check interval. */
+/** Every isolate reads KV each refresh and polls the hub for each watched cluster twice per check interval. */
 export function directDistribution(now: () => number): Distribution {
   return { health: {}, refresh: { now, source: kvSource } }
 }

@@ -1,7 +1,7 @@
 /**
  * The fan-out of config versions and health reports through the location's
  * cache (issue 18, state/distribution.ts), in workerd with the real Cache
- * API, KV and health Durable Objects (the authorities and the hub):
+ * API, KV and the health hub Durable Object (it runs every cluster's checks):
  *  - two isolates of one location learn a host's failure from the hub's
  *    answer within the check interval plus a bounded delay, and the location
  *    holds one entry of it;

@@ -12,6 +12,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/oauth2_filter
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { loadConfig } from '../../src/config/load'
 import { bootstrap, harness, type Harness } from '../support/filters-harness'
 import { controlClient } from '../support/control-client'
 import type { EchoBody } from '../support/upstream-types'
@@ -300,5 +301,57 @@ describe('oauth2: matchers and sign-out', () => {
     expect(setCookies(cb).find((c: string) => c.startsWith('MAC='))).toMatch(/;HttpOnly;SameSite=Strict$/)
     const res = await h.fetch('/x', { headers: { cookie: cookieHeader(session) }, env: ENV })
     expect(res.status).toBe(200)
+  })
+})
+
+describe('oauth2: options', () => {
+  it('a token response without expires_in takes default_expires_in; with neither the flow fails (oauth_client.cc onSuccess)', async () => {
+    const uri = (q: string) => ({ cluster: 'oauth', uri: `http://auth.example.com/oauth2/token?client_id=edge%20client&client_secret=s3cr%26t&${q}`, timeout: '3s' })
+    const withDefault = harness(config({ token_endpoint: uri('expires_in=none'), default_expires_in: '600s' }), T0)
+    const { session, cb } = await login(withDefault)
+    expect(cb.status).toBe(302)
+    expect(session.get('OauthExpires')).toBe(String(T0 / 1000 + 600))
+    const without = harness(config({ token_endpoint: uri('expires_in=none') }), T0)
+    expect((await login(without)).cb.status).toBe(401)
+  })
+
+  it('resources are appended as resource parameters (RFC 8707)', async () => {
+    const h = harness(config({ resources: ['https://api.example.com/', 'urn:x'] }), T0)
+    const { res } = await startLogin(h)
+    expect(res.headers.get('location')).toMatch(/&code_challenge_method=S256&resource=https%3A%2F%2Fapi\.example\.com%2F&resource=urn%3Ax$/)
+  })
+
+  it('preserve_authorization_header keeps the client\'s Authorization on a valid session', async () => {
+    const h = harness(config({ forward_bearer_token: false, preserve_authorization_header: true }), T0)
+    const { session } = await login(h)
+    const res = await h.fetch('/x', { headers: { cookie: cookieHeader(session), authorization: 'Basic dTpw' }, env: ENV })
+    expect(((await res.json()) as EchoBody).headers.authorization).toBe('Basic dTpw')
+  })
+
+  it('disable_access_token_set_cookie: no BearerToken cookie, and the cookies that are set still make a session', async () => {
+    const h = harness(config({ forward_bearer_token: false, disable_access_token_set_cookie: true }), T0)
+    const { session } = await login(h)
+    expect(session.has('BearerToken')).toBe(false)
+    expect((await h.fetch('/x', { headers: { cookie: cookieHeader(session) }, env: ENV })).status).toBe(200)
+  })
+
+  it('an OAuth2 filter without config does nothing (Envoy installs no filter)', async () => {
+    const cfg = config()
+    const filters = ((cfg.static_resources as { listeners: { filter_chains: { filters: { typed_config: { http_filters: { typed_config: Record<string, unknown> }[] } }[] }[] }[] }).listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.http_filters)
+    delete filters[0]!.typed_config.config
+    const h = harness(cfg, T0)
+    expect((await h.fetch('/x', { env: {} })).status).toBe(200)
+  })
+
+  it('validate: sds_config is warned about, an unknown token_endpoint cluster and preserve_authorization_header with forward_bearer_token are errors', () => {
+    const warned = config({ credentials: { client_id: 'c', token_secret: { name: 'oauth-token', sds_config: { path_config_source: { path: '/etc/s.yaml' } } }, hmac_secret: { name: 'oauth-hmac' } } })
+    const r = loadConfig(JSON.stringify(warned))
+    expect(r.errors).toEqual([])
+    expect(r.warnings.map((w) => w.message).join('\n')).toMatch(/sds_config is not followed by edgevoy .*secret "oauth-token" is read from static_resources.secrets/)
+    expect(r.warnings.map((w) => w.message).join('\n')).toMatch(/secret "oauth-hmac" has no generic_secret in static_resources.secrets: the Worker must have a secret named "oauth-hmac"/)
+    const badCluster = loadConfig(JSON.stringify(config({ token_endpoint: { cluster: 'nope', uri: 'http://a/t', timeout: '1s' } })))
+    expect(badCluster.errors.map((e) => e.message).join('\n')).toMatch(/OAuth2 filter: unknown cluster "nope"/)
+    const both = loadConfig(JSON.stringify(config({ preserve_authorization_header: true })))
+    expect(both.errors.map((e) => e.message).join('\n')).toMatch(/preserve_authorization_header can not be true together with forward_bearer_token/)
   })
 })

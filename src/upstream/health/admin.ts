@@ -3,8 +3,8 @@
  * restore) one endpoint for every isolate, by overriding its `health_status`
  * at the cluster's health authority. Body: `{"health_status": "DRAINING"}`
  * (also UNHEALTHY, DEGRADED, TIMEOUT; HEALTHY or null clears the override).
- * Isolates see it on their next background poll (≤ 5 s; half the check
- * interval for clusters with active checks).
+ * Isolates see it with their next look at the hub (health/cached.ts: within
+ * 2.1 check intervals; 21 s for clusters without active checks).
  */
 import type { Cluster, HostHealthStatus } from '../../compile/types.js'
 import { healthTarget, type HealthAuthorityResolver } from './authority.js'

@@ -10,13 +10,13 @@
  * the answer was fetched from the hub, by whichever isolate fetched it — and
  * looks again once that age reaches what the caller allows (`maxAgeMs`). A
  * location's entry is reused while younger than FRESH_SHARE of that, so a
- * request sees health at most `maxAgeMs` (+ a round trip) old wherever the
- * copy came from.
+ * request sees health at most `maxAgeMs` (+ a round trip; + a lease while
+ * another isolate refreshes) old wherever the copy came from.
  *
  * Costs: an isolate alone at its location (most locations at low traffic)
- * finds its own entry stale at every look; while it has seen no other
- * isolate's entry for SHARED_MEMORY_MS it neither takes a lease nor puts the
- * entry back, so its look is one cache read and one hub request. Where other
+ * finds its own entry stale at every look; until it sees another isolate's
+ * recent entry (then for SHARED_MEMORY_MS) it neither takes a lease nor puts
+ * the entry back, so its look is one cache read and one hub request. Where other
  * isolates write the entry too, the refreshing isolate takes a short lease
  * (the others keep the stale copy meanwhile: no herd) and puts the answer
  * back for the location.
