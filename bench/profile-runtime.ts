@@ -7,47 +7,18 @@
  * Run: node --import tsx bench/profile-runtime.ts [out.cpuprofile] [seconds]
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { Log, LogLevel, Miniflare } from 'miniflare'
 import { bundle, ROOT, TMP } from './bundle.js'
+import { freePort, startUpstream, workerdCpuTicks } from './workerd-host.js'
 import { buildBase, builtWorker } from './built.js'
 
 const out = process.argv[2] ?? join(ROOT, 'bench/results/seed.cpuprofile')
 const seconds = Number(process.argv[3] ?? 5)
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
 
-async function upstream(): Promise<Server> {
-  const body = Buffer.from('{"ok":true,"from":"upstream"}\n')
-  const s = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body))
-  })
-  s.keepAliveTimeout = 60_000
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  return s
-}
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const p = (s.address() as AddressInfo).port
-  await new Promise((r) => s.close(r))
-  return p
-}
-function ticks(): number {
-  let t = 0
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(f[1]) === process.pid && stat.includes('(workerd)')) t += Number(f[11]) + Number(f[12])
-    } catch {}
-  }
-  return t
-}
 function wrk(url: string, secs: number): Promise<number> {
   return new Promise((resolve) => {
     const p = spawn('wrk', ['-t1', '-c16', `-d${secs}s`, '-H', 'Host: api.example.com', url + '/api/v1/svc0/items/42?page=2'], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -57,7 +28,7 @@ function wrk(url: string, secs: number): Promise<number> {
   })
 }
 
-const up = await upstream()
+const up = await startUpstream()
 const upPort = (up.address() as AddressInfo).port
 const bare = await bundle(join(ROOT, 'bench/workers/bare.mjs'), 'bare')
 const seed = await builtWorker('prof-seed', buildBase(readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8'), { service_a_envoy: [`127.0.0.1:${upPort}`] }), { minify: process.env.MINIFY !== '0' })
@@ -78,9 +49,9 @@ try {
   const res: Record<string, number[]> = { bare: [], seed: [] }
   for (let round = 0; round < 2; round++)
     for (const [name, url] of Object.entries(urls)) {
-      const t = ticks()
+      const t = workerdCpuTicks()
       const n = await wrk(url, seconds)
-      res[name]!.push(((ticks() - t) * TICK_US) / n)
+      res[name]!.push(((workerdCpuTicks() - t) * TICK_US) / n)
     }
   const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length
   process.stdout.write(`cpu µs/request: bare ${mean(res.bare!).toFixed(0)} seed ${mean(res.seed!).toFixed(0)} (+${(mean(res.seed!) - mean(res.bare!)).toFixed(0)}) rounds ${JSON.stringify(res)}\n`)

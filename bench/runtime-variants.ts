@@ -10,12 +10,12 @@
  * BASELINE_TREE=/path/to/another/checkout adds that tree's seed build ("other seed").
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
+import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { basename, join } from 'node:path'
 import { Log, LogLevel, Miniflare, type WorkerOptions } from 'miniflare'
 import { bundle, ROOT, TMP } from './bundle.js'
+import { freePort, startUpstream, workerdCpuTicks } from './workerd-host.js'
 import { buildBase, builtWorker } from './built.js'
 
 const [secondsArg, roundsArg, ...extra] = process.argv.slice(2)
@@ -23,37 +23,8 @@ const seconds = Number(secondsArg ?? 5)
 const rounds = Number(roundsArg ?? 3)
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
 
-const payload = Buffer.from('{"ok":true,"from":"upstream"}\n')
-const upstream = createServer((req, res) => {
-  req.resume()
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': payload.length }).end(payload))
-})
-upstream.keepAliveTimeout = 60_000
-await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
+const upstream = await startUpstream()
 const upPort = (upstream.address() as AddressInfo).port
-
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const p = (s.address() as AddressInfo).port
-  await new Promise((r) => s.close(r))
-  return p
-}
-/** CPU ticks of the workerd processes this process started. */
-function ticks(): number {
-  let t = 0
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(f[1]) === process.pid && stat.includes('(workerd)')) t += Number(f[11]) + Number(f[12])
-    } catch {
-      // The process went away while we looked.
-    }
-  }
-  return t
-}
 function wrk(url: string, secs: number): Promise<{ requests: number; rps: number }> {
   return new Promise((resolve) => {
     const p = spawn('wrk', ['-t1', '-c16', `-d${secs}s`, '-H', 'Host: api.example.com', `${url}/api/v1/svc0/items/42?page=2`], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -92,9 +63,9 @@ try {
   const rps: Record<string, number[]> = {}
   for (let round = 0; round < rounds; round++)
     for (const [name, url] of Object.entries(urls)) {
-      const before = ticks()
+      const before = workerdCpuTicks()
       const r = await wrk(url, seconds)
-      ;(cpu[name] ??= []).push(((ticks() - before) * TICK_US) / r.requests)
+      ;(cpu[name] ??= []).push(((workerdCpuTicks() - before) * TICK_US) / r.requests)
       ;(rps[name] ??= []).push(r.rps)
     }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length

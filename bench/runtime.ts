@@ -5,12 +5,13 @@
  * itself, all driven by wrk for a bounded time against one local upstream.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer, request as httpRequest, type Server } from 'node:http'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { Log, LogLevel, Miniflare } from 'miniflare'
 import { bundle, ROOT, TMP } from './bundle.js'
+import { freePort, startUpstream, workerdCpuTicks, workerdPids } from './workerd-host.js'
 import { buildBase, builtWorker } from './built.js'
 import { generateConfig, BENCH_UPSTREAM_HOST } from './gen-config.js'
 
@@ -45,17 +46,6 @@ function ensureWrk(): string {
     execFileSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq wrk'], { stdio: 'ignore', timeout: 180_000 })
     return execFileSync('which', ['wrk']).toString().trim()
   }
-}
-
-async function startUpstream(): Promise<Server> {
-  const body = Buffer.from('{"ok":true,"from":"upstream"}\n')
-  const server = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body))
-  })
-  server.keepAliveTimeout = 60_000
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return server
 }
 
 /**
@@ -97,32 +87,6 @@ function get(url: string, headers: Record<string, string>): Promise<{ status: nu
     req.on('error', reject)
     req.end()
   })
-}
-
-/** workerd processes started by this process (Miniflare spawns one). */
-function workerdPids(): number[] {
-  const pids: number[] = []
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[1]) === process.pid && stat.includes('(workerd)')) pids.push(Number(d))
-    } catch {
-      // The process went away while we looked.
-    }
-  }
-  return pids
-}
-
-function cpuTicks(pids: readonly number[]): number {
-  let total = 0
-  for (const pid of pids) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    total += Number(fields[11]) + Number(fields[12])
-  }
-  return total
 }
 
 /** A wrk script that cycles through requests (path + Host + headers). */
@@ -178,13 +142,6 @@ export async function runRuntime(options: { seconds: number; connections: number
   const seedWorker = await builtWorker('runtime-seed', buildBase(seedText, { service_a_envoy: [`127.0.0.1:${upPort}`] }))
   const bigWorker = await builtWorker('runtime-big', buildBase(big.text, { [BENCH_UPSTREAM_HOST]: [`127.0.0.1:${upPort}`] }))
   const ports = { bare: 0, seed: 0, big: 0, inspector: 0 }
-  const freePort = async () => {
-    const s = createServer()
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-    const p = (s.address() as AddressInfo).port
-    await new Promise((r) => s.close(r))
-    return p
-  }
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort()
   const worker = (name: string, b: { path: string; text: string }, bindings: Record<string, string>, port: number) => ({
     name,
@@ -236,9 +193,9 @@ export async function runRuntime(options: { seconds: number; connections: number
     for (let round = 0; round < options.rounds; round++) {
       for (const [name, url] of Object.entries(urls)) {
         await runWrk(wrk, url, script, 1, options.connections) // warm the connection pool and the JIT
-        const before = cpuTicks(pids)
+        const before = workerdCpuTicks(pids)
         const out = await runWrk(wrk, url, script, options.seconds, options.connections)
-        const ticks = cpuTicks(pids) - before
+        const ticks = workerdCpuTicks(pids) - before
         const r = parseWrk(out)
         if (!Number.isFinite(r.rps)) throw new Error(`could not read wrk's output for ${name}:\n${out}`)
         ;(acc[name] ??= []).push({ ...r, cpuUsPerRequest: name.startsWith('d') ? undefined : (ticks * CPU_TICK_US) / r.requests })
