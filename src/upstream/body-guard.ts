@@ -189,6 +189,32 @@ export function pipeBody(source: ReadableStream<Uint8Array>, fixedLength: number
   return { body: out.readable, done: stop === undefined ? done : done.finally(stop) }
 }
 
+/**
+ * No stream at all, when nothing observes how the body ends (no access log,
+ * no tracing: router/app.ts decides it per listener when the snapshot is
+ * loaded): the client gets the upstream's own body, which workerd passes
+ * through natively, and the deadline aborts the upstream fetch, which errors
+ * that body where it stands — with the upstream's Content-Length kept the
+ * client sees a reset, never a clean, short end (test/node/passthrough-dev.test.ts).
+ * Only where pipeBody could stand in (`canPipe`: a known length, no idle limit
+ * that could fire before the deadline). workerd drops a request's timers once
+ * its handler has returned, so the returned promise — settled when the timer
+ * has fired — must be held with waitUntil until then. Costs one timer, no
+ * stream: ~+100 µs of workerd CPU per request against ~+300 µs for the pipe
+ * (bench/workers/bare-abort.mjs against bare-piped.mjs). Undefined: no deadline, nothing to hold.
+ */
+export function abortAtDeadline(abort: (reason: ProxyError) => void, deadline: BodyDeadline | undefined, now: () => number, running?: HandedTimer): Promise<void> | undefined {
+  if (!deadline) return undefined
+  return new Promise<void>((resolve) => {
+    const fire = () => {
+      abort(deadline.error())
+      resolve()
+    }
+    if (running) running.take(fire)
+    else setTimeout(fire, Math.max(0, deadline.at - now()))
+  })
+}
+
 /** Can pipeBody stand in for guardBody here (see pipeBody)? */
 export function canPipe(fixedLength: number | undefined, limits: BodyLimits): boolean {
   if (fixedLength === undefined || typeof (globalThis as { FixedLengthStream?: unknown }).FixedLengthStream !== 'function') return false

@@ -14,7 +14,7 @@ import { answerResponse, forwardAnswer, type ForwardDeps, type UpstreamAnswer } 
 import { activeRequests } from './lb/index.js'
 import { prepareReplayBody, withBody, type ReplayBody } from './replay-body.js'
 import { backOffMs, shouldRetry, type AttemptOutcome } from './retry.js'
-import { canPipe, earliest, guardBody, pipeBody, type BodyDeadline, type BodyOutcome } from './body-guard.js'
+import { abortAtDeadline, canPipe, earliest, guardBody, pipeBody, type BodyDeadline, type BodyOutcome } from './body-guard.js'
 import type { UploadState } from './upload.js'
 
 export interface SendRequest {
@@ -43,6 +43,14 @@ export interface SendRequest {
   readonly streamDeadline?: number | undefined
   /** Receives the response body's outcome (complete, reset by a timer or the upstream, abandoned by the client). */
   readonly onBodyDone?: (done: Promise<BodyOutcome>) => void
+  /**
+   * Set when nothing observes how a response body ends (no access log, no
+   * tracing on the listener): a body of known length is then handed on as the
+   * upstream's own stream, with the deadline aborting the fetch
+   * (`abortAtDeadline`), and this receives the timer's promise to hold the
+   * request open until it fires (the Worker's waitUntil). `onBodyDone` is not called then.
+   */
+  readonly passThroughBody?: ((hold: Promise<void>) => void) | undefined
 }
 
 type LimitKind = 'route' | 'per_try' | 'idle' | 'request' | 'duration'
@@ -190,6 +198,11 @@ function guardResponse(response: UpstreamAnswer, req: SendRequest, routeDeadline
     // The headers timer fires at this very deadline (the route timeout): it carries on for the body.
     const reuse = handed !== undefined && deadline !== undefined && handed.at === deadline.at ? handed : undefined
     if (!reuse) handed?.clear()
+    if (req.passThroughBody && response.abort) {
+      const hold = abortAtDeadline(response.abort, deadline, now, reuse)
+      if (hold) req.passThroughBody(hold)
+      return answerResponse(response)
+    }
     const piped = pipeBody(response.body, length!, deadline, now, reuse)
     req.onBodyDone?.(piped.done)
     return new Response(piped.body, { status: response.status, statusText: response.statusText, headers: response.headers })
