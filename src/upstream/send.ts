@@ -178,6 +178,10 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
   }
 }
 
+// Module-level, so abortAtDeadline can make each reason once.
+const routeTimeoutError = () => new ProxyError('upstream_timeout')
+const maxDurationError = () => new ProxyError('max_duration_timeout')
+
 /**
  * The chosen response with its body under the route timeout, the stream idle
  * timeout and max_stream_duration (see body-guard.ts). Upgrades keep their socket.
@@ -189,8 +193,8 @@ function guardResponse(response: UpstreamAnswer, req: SendRequest, routeDeadline
     return answerResponse(response)
   }
   const deadlines: BodyDeadline[] = []
-  if (Number.isFinite(routeDeadline)) deadlines.push({ at: routeDeadline, error: () => new ProxyError('upstream_timeout') })
-  if (req.streamDeadline !== undefined) deadlines.push({ at: req.streamDeadline, error: () => new ProxyError('max_duration_timeout') })
+  if (Number.isFinite(routeDeadline)) deadlines.push({ at: routeDeadline, error: routeTimeoutError })
+  if (req.streamDeadline !== undefined) deadlines.push({ at: req.streamDeadline, error: maxDurationError })
   const limits = { deadlines, idleMs: req.streamIdleTimeoutMs ?? 0, now }
   const length = keptLength(response.headers)
   if (canPipe(length, limits)) {
