@@ -101,12 +101,12 @@ describe('bodies passed through untouched (no access log) still end at the route
   })
 
   it('a 2 s route timeout resets a Content-Length slow drip at ~2 s', async () => {
-    // 60 × 16 bytes, one every 100 ms: 6 s if nothing stops it.
-    const sized = await getStreamed(port, '/drip/60?every=100&sized')
+    // 60 × 2 KiB (more than is read whole first), one every 100 ms: 6 s if nothing stops it.
+    const sized = await getStreamed(port, '/drip/60?every=100&sized&piece=2048')
     expect(sized.status).toBe(200)
     expect(sized.reset).toBe(true)
     expect(sized.bytes).toBeGreaterThan(0)
-    expect(sized.bytes).toBeLessThan(60 * 16)
+    expect(sized.bytes).toBeLessThan(60 * 2048)
     expect(sized.endedMs).toBeGreaterThanOrEqual(1800)
     expect(sized.endedMs).toBeLessThan(4000)
   }, 20_000)
@@ -122,6 +122,21 @@ describe('bodies passed through untouched (no access log) still end at the route
     const res = await getStreamed(port, '/big/100000?failAt=30000')
     expect(res.status).toBe(200)
     expect(res.bytes).toBeLessThan(100_000)
+    expect(res.reset).toBe(true)
+  })
+
+  it('a small body cut by the route timeout while it is read whole: the client sees a reset', async () => {
+    const small = await getStreamed(port, '/drip/60?every=100&sized')
+    expect(small.status).toBe(200)
+    expect(small.reset).toBe(true)
+    expect(small.bytes).toBeLessThan(60 * 16)
+    expect(small.endedMs).toBeGreaterThanOrEqual(1800)
+    expect(small.endedMs).toBeLessThan(4000)
+  }, 20_000)
+
+  it('a small body cut short by the upstream: the client sees a reset', async () => {
+    const res = await getStreamed(port, '/big/50000?failAt=20000')
+    expect(res.bytes).toBeLessThan(50_000)
     expect(res.reset).toBe(true)
   })
 
