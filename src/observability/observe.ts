@@ -91,9 +91,9 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
         waitUntil(c, exporter.flush(url, zipkin.collectorHostname))
       }
     }
-    const bodyDone = c.get('bodyDone') as Promise<BodyOutcome> | undefined
-    if (bodyDone) waitUntil(c, bodyDone.then(finish))
-    else finish()
+    const bodyDone = c.get('bodyDone') as Promise<BodyOutcome> | BodyOutcome | undefined
+    if (bodyDone instanceof Promise) waitUntil(c, bodyDone.then(finish))
+    else finish(bodyDone)
   }
 }
 

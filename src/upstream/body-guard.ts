@@ -202,11 +202,11 @@ export const SMALL_BODY_BYTES = 64 * 1024
  * the headers and then a reset (a body that errors under the kept
  * Content-Length), as when Envoy resets a stream mid-body; %BYTES_SENT% is 0.
  */
-export async function readSmallBody(source: ReadableStream<Uint8Array>, length: number, deadline: BodyDeadline, abort: (reason: ProxyError) => void, running: HandedTimer): Promise<{ body: BodyInit; outcome: BodyOutcome }> {
+export async function readSmallBody(source: Response, length: number, deadline: BodyDeadline, abort: (reason: ProxyError) => void, running: HandedTimer): Promise<{ body: BodyInit; outcome: BodyOutcome }> {
   let fired: ProxyError | undefined
   running.take(() => abort((fired = deadline.error())))
   try {
-    const bytes = await new Response(source).arrayBuffer()
+    const bytes = await source.arrayBuffer()
     if (bytes.byteLength === length) return { body: bytes, outcome: { error: undefined, bytes: length } }
     throw new Error(`upstream body of ${bytes.byteLength} bytes, ${length} declared`)
   } catch (cause) {

@@ -75,6 +75,8 @@ export interface UpstreamAnswer {
    * client as it came — how a deadline resets a body no JS stream carries.
    */
   readonly abort?: ((reason: ProxyError) => void) | undefined
+  /** The upstream's Response whose `body` this is (read it whole with `arrayBuffer()`, no second Response). */
+  readonly upstream?: Response | undefined
 }
 
 /** The answer as a Response. */
@@ -176,7 +178,7 @@ export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Pro
   const out = stripHopByHop(new Headers(response.headers))
   out.set('x-envoy-upstream-service-time', serviceTime)
   const abort = (reason: ProxyError) => controller.abort(reason)
-  return { status, statusText: response.statusText, headers: out, body, abort, ...(handed ? { timer: handed } : {}) }
+  return { status, statusText: response.statusText, headers: out, body, abort, upstream: response, ...(handed ? { timer: handed } : {}) }
 }
 
 /**

@@ -42,7 +42,7 @@ export interface SendRequest {
   /** Epoch ms by which the whole stream must be over (`max_stream_duration`). */
   readonly streamDeadline?: number | undefined
   /** Receives the response body's outcome (complete, reset by a timer or the upstream, abandoned by the client). */
-  readonly onBodyDone?: (done: Promise<BodyOutcome>) => void
+  readonly onBodyDone?: (done: Promise<BodyOutcome> | BodyOutcome) => void
   /**
    * Set when nothing observes how a response body ends (no access log, no
    * tracing on the listener): a body of known length is then handed on as the
@@ -204,8 +204,8 @@ async function guardResponse(response: UpstreamAnswer, req: SendRequest, routeDe
     if (!reuse) handed?.clear()
     // Small: read whole under the deadline's running timer — no stream, no timer left (the common case: ~+100 µs less than either below).
     if (reuse && deadline && response.abort && length! <= SMALL_BODY_BYTES) {
-      const read = await readSmallBody(response.body, length!, deadline, response.abort, reuse)
-      req.onBodyDone?.(Promise.resolve(read.outcome))
+      const read = await readSmallBody(response.upstream ?? new Response(response.body), length!, deadline, response.abort, reuse)
+      req.onBodyDone?.(read.outcome)
       return new Response(read.body, { status: response.status, statusText: response.statusText, headers: response.headers })
     }
     if (req.passThroughBody && response.abort) {
