@@ -33,6 +33,14 @@ export interface TestConfig {
   listener?: Record<string, unknown>
 }
 
+/** The shape `bootstrap` returns, for tests that read a config back (GET /__admin/config). */
+export interface BootstrapJson {
+  static_resources: {
+    listeners: { name: string; filter_chains: { filters: { name: string; typed_config: { route_config: { virtual_hosts: { name: string; routes: Record<string, unknown>[] }[] } } }[] }[] }[]
+    clusters: Record<string, unknown>[]
+  }
+}
+
 /** One virtual host `any` for every domain, with these routes. */
 export const anyHost = (routes: unknown[], extra: Record<string, unknown> = {}) => [{ name: 'any', domains: ['*'], routes, ...extra }]
 
