@@ -16,8 +16,10 @@
 import type { Cluster, Listener, Snapshot } from '../compile/types.js'
 import type { StatsStore } from '../observability/stats.js'
 import { loadListenerFilters } from '../filters/registry.js'
+import { loadRegexEngine } from '../regex/index.js'
 import { buildListenerApp, type RouterDeps } from '../router/app.js'
 import { loadSnapshot } from '../snapshot/load.js'
+import { holdsRegex, regexesLinked } from '../snapshot/regex.js'
 import { ClusterManager } from '../upstream/cluster-manager.js'
 import type { ClusterStatus } from '../upstream/cluster-status.js'
 import { builtBase } from './base.js'
@@ -149,7 +151,7 @@ export class Isolate {
     // Only without a built base: tests and `edgevoy dev` hand the isolate config text.
     const base: CompiledBase = built ? { snapshot: built.snapshot, source: undefined, sourceHash: built.sourceHash, xdsPolled: built.xdsPolled } : (await import('./control-plane.js')).compileBase(env)
     const snapshot = loadSnapshot(base.snapshot)
-    const served = await this.serve(snapshot, env.EDGEVOY_LISTENER || built?.listener || undefined, env)
+    const served = await this.serve(snapshot, env.EDGEVOY_LISTENER || built?.listener || undefined, env, base.snapshot)
     // Version 0 is the base config: the same number the admin API's ETag and history use.
     const updatedAt = new Date().toISOString()
     let source = base.source
@@ -165,9 +167,16 @@ export class Isolate {
     return state
   }
 
-  /** The app for a snapshot, once the filters its listener names are imported (here, never per request). */
-  async serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv): Promise<Pick<Serving, 'snapshot' | 'listener' | 'fetch'>> {
-    if (snapshot.listeners.length > 0) await loadListenerFilters(pickListener(snapshot, listenerName))
+  /**
+   * The app for a snapshot, once what it runs and the entry does not carry is
+   * imported (here, never per request): the filters its listener names, and
+   * the regex engine if it holds a regex (`text`: its serialized form).
+   */
+  async serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv, text?: string): Promise<Pick<Serving, 'snapshot' | 'listener' | 'fetch'>> {
+    const imports: Promise<void>[] = []
+    if (snapshot.listeners.length > 0) imports.push(loadListenerFilters(pickListener(snapshot, listenerName)))
+    if (regexesLinked() || (text !== undefined && holdsRegex(text))) imports.push(loadRegexEngine())
+    await Promise.all(imports)
     return serve(snapshot, listenerName, { ...routerDeps(env, this.deps), clusters: this.deps.clusters })
   }
 
@@ -187,7 +196,7 @@ export class Isolate {
     if (s.problem?.version === published.version) return { installed: false, problem: s.problem }
     try {
       if (typeof published.snapshot !== 'string') throw new Error(`version ${published.version} carries no compiled snapshot (published by an older edgevoy); the next accepted write republishes it`)
-      const served = await this.serve(loadSnapshot(published.snapshot), env.EDGEVOY_LISTENER || builtBase()?.listener || undefined, env)
+      const served = await this.serve(loadSnapshot(published.snapshot), env.EDGEVOY_LISTENER || builtBase()?.listener || undefined, env, published.snapshot)
       // Another install finished first while the filters were imported: keep the newer one.
       if (published.version <= (s.stored?.version ?? 0)) return { installed: false }
       s.stored = { ...served, config: published.config, version: published.version, updatedAt: published.createdAt }
