@@ -20,8 +20,13 @@ export interface WorkerBuild {
   /** The entry module wrangler's `main` names. */
   readonly entry: string
   readonly outdir: string
-  /** Every written module, with its size in bytes and whether the entry reaches it statically. */
-  readonly modules: readonly { readonly path: string; readonly bytes: number; readonly dataPlane: boolean }[]
+  /**
+   * Every written module, with its size in bytes, whether the entry reaches it
+   * statically (`dataPlane`: what every isolate loads), or else whether it is
+   * a filter's or the regex engine's (`lazy`: imported for a snapshot that
+   * names it); the rest is the control plane.
+   */
+  readonly modules: readonly { readonly path: string; readonly bytes: number; readonly dataPlane: boolean; readonly lazy: boolean }[]
   readonly metafile: Metafile
 }
 
@@ -92,13 +97,25 @@ export async function buildWorker(base: BuiltBase, outdir: string, options: { mi
     const metafile = result.metafile!
     const entry = join(out, 'index.mjs')
     const staticGraph = staticOutputs(metafile, relative(process.cwd(), entry))
+    const lazy = lazyOutputs(metafile, staticGraph)
     const modules = Object.entries(metafile.outputs)
       .filter(([path]) => path.endsWith('.mjs'))
-      .map(([path, o]) => ({ path: resolve(path), bytes: o.bytes, dataPlane: staticGraph.has(path) }))
+      .map(([path, o]) => ({ path: resolve(path), bytes: o.bytes, dataPlane: staticGraph.has(path), lazy: lazy.has(path) }))
     return { entry, outdir: out, modules, metafile }
   } finally {
     rmSync(entryFile, { force: true })
   }
+}
+
+/** Outputs of the lazily imported data plane (src/filters/, the regex engine) and what they import, beyond the entry's static graph. */
+export function lazyOutputs(metafile: Metafile, staticGraph: ReadonlySet<string>): Set<string> {
+  const lazy = new Set<string>()
+  const isLazy = (entryPoint: string) => resolve(entryPoint).startsWith(join(ROOT, 'src/filters/')) || resolve(entryPoint) === join(ROOT, 'src/regex/engine.ts')
+  for (const [path, o] of Object.entries(metafile.outputs)) {
+    if (!o.entryPoint || !isLazy(o.entryPoint)) continue
+    for (const p of staticOutputs(metafile, path)) if (!staticGraph.has(p)) lazy.add(p)
+  }
+  return lazy
 }
 
 /** Output files the entry imports statically, transitively (what an isolate loads before its first request). */
