@@ -68,6 +68,10 @@ const rbacConfig = () =>
               "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
               rules: { action: DENY, policies: { all: { permissions: [{ any: true }], principals: [{ any: true }] } } }`)
 
+/** A route matched by a safe_regex: serving it needs the regex engine's chunk. */
+const regexConfig = () =>
+  listener('').replace('- match: { prefix: "/" }\n                direct_response: { status: 200, body: { inline_string: "served" } }', '- match: { safe_regex: { regex: "/x[0-9]+" } }\n                direct_response: { status: 200, body: { inline_string: "regex" } }')
+
 beforeAll(async () => {
   signer = await createSigner('ES256', 'k1')
   const file = join(dir, 'base.yaml')
@@ -130,6 +134,20 @@ describe('filters imported for the snapshot that names them, in the built Worker
       const denied = await get(mf)
       expect(denied.status).toBe(403)
       expect(denied.headers.get('x-edgevoy-config-version')).toBe('1')
+    } finally {
+      await mf.dispose()
+    }
+  }, 60_000)
+
+  it('a new version holding a regex imports the regex engine before it serves', async () => {
+    expect(regexConfig()).toContain('safe_regex')
+    const mf = start()
+    try {
+      expect((await get(mf)).status).toBe(401)
+      expect((await push(mf, regexConfig())).status).toBe(200)
+      const hit = await mf.dispatchFetch('http://edge.test/x12')
+      expect([hit.status, await hit.text()]).toEqual([200, 'regex'])
+      expect((await mf.dispatchFetch('http://edge.test/x1y')).status).toBe(404)
     } finally {
       await mf.dispose()
     }
