@@ -19,6 +19,7 @@ import { loadListenerFilters } from '../filters/registry.js'
 import { loadRegexEngine } from '../regex/index.js'
 import { buildListenerApp, type RouterDeps } from '../router/app.js'
 import { loadSnapshot } from '../snapshot/load.js'
+import { loadLoadBalancers } from '../upstream/lb/index.js'
 import { holdsRegex, regexesLinked } from '../snapshot/regex.js'
 import { ClusterManager } from '../upstream/cluster-manager.js'
 import type { ClusterStatus } from '../upstream/cluster-status.js'
@@ -169,13 +170,15 @@ export class Isolate {
 
   /**
    * The app for a snapshot, once what it runs and the entry does not carry is
-   * imported (here, never per request): the filters its listener names, and
-   * the regex engine if it holds a regex (`text`: its serialized form).
+   * imported (here, never per request): the filters its listener names, the
+   * load balancers its clusters use, and the regex engine if it holds a regex
+   * (`text`: its serialized form).
    */
   async serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv, text?: string): Promise<Pick<Serving, 'snapshot' | 'listener' | 'fetch'>> {
     const imports: Promise<void>[] = []
     if (snapshot.listeners.length > 0) imports.push(loadListenerFilters(pickListener(snapshot, listenerName)))
     if (regexesLinked() || (text !== undefined && holdsRegex(text))) imports.push(loadRegexEngine())
+    imports.push(loadLoadBalancers([...snapshot.clusters.values()].map((c) => c.lbPolicy)))
     await Promise.all(imports)
     return serve(snapshot, listenerName, { ...routerDeps(env, this.deps), clusters: this.deps.clusters })
   }

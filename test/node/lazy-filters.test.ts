@@ -15,7 +15,7 @@ import { Miniflare } from 'miniflare'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { compileFile } from '../../src/cli/build'
 import { buildWorker, type WorkerBuild } from '../../src/cli/worker-build'
 import { createSigner, jwks, type TestSigner } from '../support/jwt-signer'
@@ -68,9 +68,24 @@ const rbacConfig = () =>
               "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
               rules: { action: DENY, policies: { all: { permissions: [{ any: true }], principals: [{ any: true }] } } }`)
 
-/** A route matched by a safe_regex: serving it needs the regex engine's chunk. */
+const upstreams = inject('upstreams')
+
+/**
+ * A route matched by a safe_regex (serving it needs the regex engine's
+ * chunk) and one to a MAGLEV cluster (the balancer's chunk).
+ */
 const regexConfig = () =>
-  listener('').replace('- match: { prefix: "/" }\n                direct_response: { status: 200, body: { inline_string: "served" } }', '- match: { safe_regex: { regex: "/x[0-9]+" } }\n                direct_response: { status: 200, body: { inline_string: "regex" } }')
+  listener('').replace(
+    '- match: { prefix: "/" }\n                direct_response: { status: 200, body: { inline_string: "served" } }',
+    '- match: { safe_regex: { regex: "/x[0-9]+" } }\n                direct_response: { status: 200, body: { inline_string: "regex" } }\n' +
+      '              - match: { prefix: "/up" }\n                route: { cluster: hashed }',
+  ) +
+  `  clusters:
+  - name: hashed
+    type: STATIC
+    lb_policy: MAGLEV
+    load_assignment: { cluster_name: hashed, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreams.a} } } } } ] } ] }
+`
 
 beforeAll(async () => {
   signer = await createSigner('ES256', 'k1')
@@ -139,7 +154,7 @@ describe('filters imported for the snapshot that names them, in the built Worker
     }
   }, 60_000)
 
-  it('a new version holding a regex imports the regex engine before it serves', async () => {
+  it('a new version holding a regex and a MAGLEV cluster imports the regex engine and that balancer before it serves', async () => {
     expect(regexConfig()).toContain('safe_regex')
     const mf = start()
     try {
@@ -148,6 +163,9 @@ describe('filters imported for the snapshot that names them, in the built Worker
       const hit = await mf.dispatchFetch('http://edge.test/x12')
       expect([hit.status, await hit.text()]).toEqual([200, 'regex'])
       expect((await mf.dispatchFetch('http://edge.test/x1y')).status).toBe(404)
+      const up = await mf.dispatchFetch('http://edge.test/up')
+      expect(up.status).toBe(200)
+      await up.arrayBuffer()
     } finally {
       await mf.dispose()
     }
