@@ -69,7 +69,7 @@ export async function runBuild(argv: string[]): Promise<number> {
     const w = await buildWorker(compiled.base, values.worker)
     const gz = (which: (m: (typeof w.modules)[number]) => boolean) => w.modules.filter(which).reduce((n, m) => n + gzipSync(readFileSync(m.path)).length, 0)
     const [entry, lazy, control] = [gz((m) => m.dataPlane), gz((m) => m.lazy), gz((m) => !m.dataPlane && !m.lazy)]
-    say(`Worker → ${relative(process.cwd(), w.entry)}: data plane ${kib(entry)} gzip + ${kib(lazy)} of filters and the regex engine (each imported when a snapshot names it), control plane ${kib(control)} gzip (loaded on first admin/authority use)`)
+    say(`Worker → ${relative(process.cwd(), w.entry)}: data plane ${kib(entry)} gzip + ${kib(lazy)} of filters, balancers and the regex engine (each imported when a snapshot names it), control plane ${kib(control)} gzip (loaded on first admin/authority use)`)
   }
   return 0
 }
