@@ -65,9 +65,15 @@ export class HubRowWriter {
     const key = rowKey(d)
     if (key === this.#key && d.generatedAt < this.dueAt) return false
     const body = JSON.stringify(d)
-    await (this.#table ??= this.db.prepare(CREATE).run().catch((e) => ((this.#table = undefined), Promise.reject(e))))
-    // Too big for a row: written without a body, so readers ask the hub at once.
-    await this.db.prepare(UPSERT).bind(body.length <= HUB_ROW_MAX_BYTES ? body : null, d.generatedAt).run()
+    try {
+      await (this.#table ??= this.db.prepare(CREATE).run())
+      // Too big for a row: written without a body, so readers ask the hub at once.
+      await this.db.prepare(UPSERT).bind(bytes(body) <= HUB_ROW_MAX_BYTES ? body : null, d.generatedAt).run()
+    } catch (e) {
+      // The table may be gone (a reset database): create it again next time.
+      this.#table = undefined
+      throw e
+    }
     this.#key = key
     this.#writtenAt = d.generatedAt
     return true
@@ -80,6 +86,9 @@ export class HubRowWriter {
     await this.db.prepare(PAUSE).run()
   }
 }
+
+/** UTF-8 length (D1's limit is in bytes); a quick bound first, as most digests are far below it. */
+const bytes = (s: string) => (s.length * 3 <= HUB_ROW_MAX_BYTES ? s.length : new TextEncoder().encode(s).length)
 
 /** The reader's side: the hub's digest from the row when the row is live, else undefined (ask the hub). Never throws. */
 export async function readHubRow(db: D1Like, now: () => number): Promise<HealthDigest | undefined> {
