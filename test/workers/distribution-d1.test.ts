@@ -84,6 +84,13 @@ describe("the hub's D1 row, or the hub", () => {
     expect(await writer.publish(digestOf(Date.now(), 3))).toBe(false)
     expect(await writer.publish(digestOf(Date.now(), 4))).toBe(true)
     expect((await readHubRow(db, Date.now))?.configVersion).toBe(4)
+    // Counters and times are not what isolates act on (the heartbeat carries them); a host's flags are.
+    const host = (activeFailed: boolean, checks: number) => ({ activeFailed, timedOut: false, immediateFail: false, override: undefined, lastPassAt: checks, consecutiveFailures: 0, consecutiveSuccesses: checks, checks })
+    const withHost = (activeFailed: boolean, checks: number): HealthDigest => ({ generatedAt: Date.now(), configVersion: 4, reports: { c: { cluster: 'c', hash: 'h', generatedAt: Date.now(), hosts: { 'a:1': host(activeFailed, checks) } } } })
+    expect(await writer.publish(withHost(false, 1))).toBe(true)
+    expect(await writer.publish(withHost(false, 2))).toBe(false)
+    expect(await writer.publish(withHost(true, 3))).toBe(true)
+    expect((await readHubRow(db, Date.now))?.reports.c?.hosts['a:1']?.activeFailed).toBe(true)
     // A row older than HUB_ROW_LIVE_MS is a hub that stopped writing.
     expect(await writer.publish(digestOf(Date.now() - HUB_ROW_LIVE_MS - 1, 5))).toBe(true)
     expect((await look().digest()).configVersion).toBe(99)
