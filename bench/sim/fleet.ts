@@ -69,6 +69,8 @@ export interface FleetSetup {
   readonly cacheMs?: number
   /** The runtime comparison: how long the runtime's cache operations took (ms samples); each of the model's takes one of them. */
   readonly cacheTimes?: readonly number[]
+  /** The runtime comparison: how long the runtime's D1 queries took (ms samples); each of the model's takes one of them. */
+  readonly d1Times?: readonly number[]
   /** The runtime comparison: how late the runtime's timers fired (ms samples); each sleep of the isolates' code is late by one of them. */
   readonly timerLate?: readonly number[]
   /** The runtime comparison: each isolate's request times (ms), replayed instead of generated; one location, one slot per list. */
@@ -202,7 +204,8 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
     const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs)]))
     const rawHub = hub.stub(loc.rttMs)
     // As namespaceResolver does with a D1 binding: the row first, the hub when the row is not live.
-    const db = d1?.reader(loc.rttMs)
+    const d1Times = setup.d1Times
+    const db = d1?.reader(loc.rttMs, d1Times?.length ? () => d1Times[Math.floor(random() * d1Times.length)]! : undefined)
     const hubFn = db ? rowFirstHub(() => rawHub, db, clock.nowFn) : () => rawHub
     const hubStub = hubFn()
     const hubOf = () => hubFn

@@ -284,21 +284,22 @@ export class D1Model {
     for (let i = 0; i < rows; i++) this.counters.kind(kind, this.clock.now)
   }
 
-  /** An isolate's binding, `rttMs` from the database. */
-  reader(rttMs: number): D1Database {
+  /** An isolate's binding, `rttMs` from the database (or each query one of the runtime's samples). */
+  reader(rttMs: number, samples?: () => number): D1Database {
+    const rtt = () => (samples ? samples() : rttMs)
     const prepare = (sql: string) => {
       let args: unknown[] = []
       const statement = {
         bind: (...values: unknown[]) => ((args = values), statement),
         first: async () => {
-          await this.clock.sleep(rttMs)
+          await this.clock.sleep(rtt())
           if (sql !== HUB_ROW_SELECT) throw new Error(`D1Model: unexpected query ${sql}`)
           this.#read('d1:read', this.table && this.row ? 1 : 0)
           if (!this.table) throw new Error('D1_ERROR: no such table: edgevoy_hub')
           return this.row ?? null
         },
         all: async () => {
-          await this.clock.sleep(rttMs)
+          await this.clock.sleep(rtt())
           if (sql !== CONFIG_ROWS_SELECT) throw new Error(`D1Model: unexpected query ${sql}`)
           const rows = this.versions.get(args[0] as number) ?? []
           this.#read('d1:config', rows.length)

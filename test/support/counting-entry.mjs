@@ -5,7 +5,7 @@
 import worker from './worker.mjs'
 export * from './worker.mjs'
 
-const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [] }
+const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [] }
 
 // The location's cache (caches.default, one object per isolate): reads and writes counted too.
 const cache = caches.default
@@ -57,6 +57,7 @@ function wrap(env) {
         return await st[method](...args)
       } finally {
         counts.d1Ms += Date.now() - t
+        if (counts.d1Times.length < 5000) counts.d1Times.push(Date.now() - t)
       }
     }
     return { bind: (...values) => countedStatement(st.bind(...values)), first: timed('first'), all: timed('all'), run: timed('run') }
@@ -97,7 +98,7 @@ export default {
     const url = new URL(request.url)
     // `POST /__counts`: start counting afresh (after the warm-up); the timer lateness samples stay.
     if (url.pathname === '/__counts' && request.method === 'POST') {
-      Object.assign(counts, { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, cacheOps: 0, cacheMs: 0 })
+      Object.assign(counts, { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], cacheOps: 0, cacheMs: 0 })
       return Response.json(counts)
     }
     if (url.pathname === '/__counts') return Response.json(counts)
