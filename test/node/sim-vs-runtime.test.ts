@@ -196,7 +196,8 @@ describe('the simulation predicts what the runtime does', () => {
         // The D1 queries: NOT within 10%. Local D1 queries take 4–64 ms on this shared machine (Durable
         // Object RPCs ~1–6 ms), and with slow queries the runtime makes more of them than the model
         // replaying those times predicts — runs of 2026-11-30: 23 vs 21, 26 vs 25, 26 vs 20, 28 vs 19,
-        // 30 vs 24, 33 vs 19 (BENCHMARKS.md). Asserted: the same order, never fewer than 90%, at most 2×.
+        // 30 vs 24, 33 vs 19 (BENCHMARKS.md). Under that load the location-hub case above misses its 10%
+        // too, on main as well (31 vs 22). Asserted here: the same order, never fewer than 90%, at most 2×.
         expect(real.d1Queries).toBeGreaterThanOrEqual(Math.floor(0.9 * predicted.d1Queries) - 2)
         expect(real.d1Queries).toBeLessThanOrEqual(2 * predicted.d1Queries + 2)
       }
