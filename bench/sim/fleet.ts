@@ -24,11 +24,15 @@ import { servingForRequest, type RefreshingIsolate } from '../../src/state/refre
 import type { IsolateState, Serving } from '../../src/state/serving.js'
 import type { HealthAuthority } from '../../src/upstream/health/authority.js'
 import type { ClusterHealthReport } from '../../src/upstream/health/flags.js'
+import { HubRowWriter, rowFirstHub } from '../../src/upstream/health/hub-row.js'
+import { writeConfigRows } from '../../src/state/config-rows.js'
 import { HealthPoller } from '../../src/upstream/health/poller.js'
+import { seededRandom } from '../../test/support/seeded-random.js'
 import { Clock } from './events.js'
-import { AuthorityModel, CacheModel, Counters, HubModel, KvModel } from './stubs.js'
+import { AuthorityModel, CacheModel, Counters, D1Model, HubModel, KvModel } from './stubs.js'
 
-export type Design = 'direct' | 'location-hub'
+/** `location-d1`: location-hub with the D1 binding (EDGEVOY_DB): the hub writes its answer to a row, looks read it. */
+export type Design = 'direct' | 'location-hub' | 'location-d1'
 
 export interface Location {
   readonly weight: number
@@ -66,6 +70,8 @@ export interface FleetSetup {
   readonly cacheMs?: number
   /** The runtime comparison: how long the runtime's cache operations took (ms samples); each of the model's takes one of them. */
   readonly cacheTimes?: readonly number[]
+  /** The runtime comparison: how long the runtime's D1 queries took (ms samples); each of the model's takes one of them. */
+  readonly d1Times?: readonly number[]
   /** The runtime comparison: how late the runtime's timers fired (ms samples); each sleep of the isolates' code is late by one of them. */
   readonly timerLate?: readonly number[]
   /** The runtime comparison: each isolate's request times (ms), replayed instead of generated; one location, one slot per list. */
@@ -113,14 +119,14 @@ class SimIsolate implements RefreshingIsolate {
   readonly env: Record<string, unknown>
   readonly refresh: Distribution['refresh']
 
-  constructor(clock: Clock, d: Distribution, kv: KVNamespace, refreshSeconds: number, late: () => number) {
+  constructor(clock: Clock, d: Distribution, kv: KVNamespace, refreshSeconds: number, late: () => number, db?: D1Database) {
     this.refresh = d.refresh
     const base = { version: 0 } as Serving
     this.s = { key: '', base, baseHash: 'base', xdsPolled: false, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
     // A recycled isolate's timers never fire again: its loops end where they sleep.
     const sleep = (ms: number) => (this.alive ? clock.sleep(ms + late()) : new Promise<void>(() => {}))
     this.poller = new HealthPoller({ ...d.health, now: clock.nowFn, sleep })
-    this.env = { CONFIG: kv, CONFIG_REFRESH_SECONDS: String(refreshSeconds) }
+    this.env = { CONFIG: kv, CONFIG_REFRESH_SECONDS: String(refreshSeconds), ...(db ? { EDGEVOY_DB: db } : {}) }
   }
 
   ready() {
@@ -139,34 +145,35 @@ class SimIsolate implements RefreshingIsolate {
   }
 }
 
-/** mulberry32: a seeded generator, so runs repeat. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32: a seeded generator, so runs repeat (one copy for bench and tests: a leaf module with no imports). */
+export { seededRandom as seeded } from '../../test/support/seeded-random.js'
 
 const published = (version: number): PublishedConfig => ({ version, config: {}, createdAt: new Date(0).toISOString(), snapshot: '{}' })
 
 export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   const clock = new Clock()
-  const random = seeded(setup.seed)
+  const random = seededRandom(setup.seed)
   const counters = new Counters(setup.changeAt)
   const kv = new KvModel(clock, counters)
-  if (!setup.nothingPublished) kv.central = published(1)
   const authorities = Array.from({ length: setup.clusters }, (_, i) => new AuthorityModel(`cluster-${i}`, `h${i}`, clock, counters, setup.changeAt))
   const clusters = authorities.map(
     (a) => ({ name: a.name, hash: a.hash, hosts: [], resilience: { healthChecks: [{ intervalMs: setup.intervalMs }] } }) as unknown as Cluster,
   )
   if (setup.coldAuthorities) for (const a of authorities) a.registered = false
-  const hubConfig = setup.design === 'location-hub' ? { version: () => (kv.central as PublishedConfig | null)?.version ?? 0, recheckMs: HUB_CONFIG_RECHECK_MS } : undefined
-  const hub = new HubModel(authorities, clock, counters, setup.intervalMs, setup.endMs, hubConfig, setup.perClusterAuthorities)
-  if (!setup.nothingPublished) clock.at(setup.changeAt, () => (kv.central = published(2)))
+  const hubConfig = setup.design !== 'direct' ? { version: () => (kv.central as PublishedConfig | null)?.version ?? 0, recheckMs: HUB_CONFIG_RECHECK_MS } : undefined
+  const d1 = setup.design === 'location-d1' ? new D1Model(clock, counters) : undefined
+  const hub = new HubModel(authorities, clock, counters, setup.intervalMs, setup.endMs, hubConfig, setup.perClusterAuthorities, d1 && new HubRowWriter(d1.writer()))
+  // The config authority writes KV, then (with D1) the version's rows, then tells the hub (src/admin/authority.ts #publish).
+  const publish = async (version: number) => {
+    kv.central = published(version)
+    if (d1) await writeConfigRows(d1.writer(), published(version))
+    hub.published(setup.changeAt)
+  }
+  if (!setup.nothingPublished) {
+    kv.central = published(1)
+    if (d1) clock.at(0, () => void writeConfigRows(d1.writer(), published(1)))
+    clock.at(setup.changeAt, () => void publish(2))
+  }
 
   const bins = Math.ceil((setup.endMs - setup.changeAt) / BIN_MS) + 1
   const zero = () => new Array<number>(bins).fill(0)
@@ -187,8 +194,13 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
     const cacheTimes = setup.cacheTimes
     const cache = new CacheModel(clock, counters, setup.cacheMs, cacheTimes?.length ? () => cacheTimes[Math.floor(random() * cacheTimes.length)]! : undefined)
     const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs)]))
-    const hubStub = hub.stub(loc.rttMs)
-    const hubOf = () => () => hubStub
+    const rawHub = hub.stub(loc.rttMs)
+    // As namespaceResolver does with a D1 binding: the row first, the hub when the row is not live.
+    const d1Times = setup.d1Times
+    const db = d1?.reader(loc.rttMs, d1Times?.length ? () => d1Times[Math.floor(random() * d1Times.length)]! : undefined)
+    const hubFn = db ? rowFirstHub(() => rawHub, db, clock.nowFn) : () => rawHub
+    const hubStub = hubFn()
+    const hubOf = () => hubFn
     // Per isolate, as the composition root does (the hub look keeps the isolate's last answer; its id marks its entries).
     const distribution = () => (setup.design === 'direct' ? directDistribution(clock.nowFn) : locationDistribution(cache, clock.nowFn, `isolate-${started}`, random, hubOf))
     const resolve = Object.assign((name: string) => stubs.get(name)!, { hub: () => hubStub })
@@ -208,7 +220,7 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
           live--
         }
         if (!iso) {
-          const fresh = new SimIsolate(clock, distribution(), kvNs, setup.refreshSeconds, late)
+          const fresh = new SimIsolate(clock, distribution(), kvNs, setup.refreshSeconds, late, db)
           iso = fresh
           started++
           peak = Math.max(peak, ++live)

@@ -25,6 +25,7 @@ type Variant = Pick<FleetSetup, 'design'> & Partial<Pick<FleetSetup, 'perCluster
 const variants: Variant[] = [
   { design: 'direct' },
   { design: 'location-hub' },
+  { design: 'location-d1' },
   { design: 'location-hub', perClusterAuthorities: true, label: 'what-if: per-cluster authorities', upTo: 10_000 },
   { design: 'location-hub', locations: placedLocations(), label: 'option: smart placement', upTo: 10_000 },
 ]
@@ -59,7 +60,7 @@ for (const rate of rates) {
 const f = (n: number, d = 1) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(d))
 const usd = (n: number) => `$${n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2)}`
 const lines = [
-  ['req/s', 'design', 'isolates', 'busiest DO req/s', 'its peak', 'KV reads/s', 'subreq/req', 'config p50/p99 s', 'health p50/p99 s', 'distribution $/mo', 'client Workers $/mo', '%', 'steady %'],
+  ['req/s', 'design', 'isolates', 'busiest DO req/s', 'its peak', 'KV reads/s', 'D1 rows read/written /s', 'subreq/req', 'config p50/p99 s', 'health p50/p99 s', 'distribution $/mo', 'client Workers $/mo', '%', 'steady %'],
   ...rows.map((m) => [
     m.rate.toLocaleString('en-US'),
     m.label,
@@ -67,6 +68,7 @@ const lines = [
     f(m.doMeanPerS),
     f(m.doPeakPerS, 0),
     f(m.kvReadsPerS),
+    m.design === 'location-d1' ? `${f(m.d1ReadsPerS)}/${f(m.d1WritesPerS, 2)}` : '-',
     f(m.subrequestsPerRequest, 3),
     `${m.configStalenessS.p50}/${m.configStalenessS.p99}`,
     `${m.healthStalenessS.p50}/${m.healthStalenessS.p99}`,

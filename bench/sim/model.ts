@@ -25,6 +25,9 @@ export const PRICES = {
   doRequestPerM: 0.15,
   doGbSecondPerM: 12.5,
   doMemoryGb: 0.128,
+  /** D1: rows read and rows written; no charge per query, none for duration (the included 25 billion reads and 50 million writes a month ignored, like every free tier here). https://developers.cloudflare.com/d1/platform/pricing/ */
+  d1RowReadPerM: 0.001,
+  d1RowWrittenPerM: 1.0,
 }
 /** CPU a client request costs the proxy (ms), for the Workers bill of the requests themselves. */
 export const CLIENT_CPU_MS = 1
@@ -34,6 +37,8 @@ export const BACKGROUND_CPU_MS = 0.1
 export const DO_WALL_MS = 1
 /** Wall time of one alarm's check round (it awaits the hosts' answers), ms. */
 export const ALARM_WALL_MS = 20
+/** Wall time the hub spends awaiting one D1 write (billed as Durable Object duration), ms. */
+export const D1_WRITE_WALL_MS = 10
 export const MONTH_S = 30 * 24 * 3600
 
 /**
@@ -68,6 +73,9 @@ export interface Metrics {
   readonly doPeakPerS: number
   readonly doTotalPerS: number
   readonly kvReadsPerS: number
+  /** D1 queries of the isolates (one row read each) and rows the hub writes, per second. */
+  readonly d1ReadsPerS: number
+  readonly d1WritesPerS: number
   readonly cacheOpsPerS: number
   readonly subrequestsPerRequest: number
   /** Seconds after a change by which 50% / 99% of requests (of warm isolates) see it; the last stale one; the share of cold-start requests. */
@@ -75,6 +83,8 @@ export interface Metrics {
   readonly healthStalenessS: { p50: number; p99: number; max: number; coldShare: number }
   readonly bill: {
     kv: number
+    /** D1 rows read and written (the row design). */
+    d1: number
     doRequests: number
     doDuration: number
     cpu: number
@@ -126,11 +136,13 @@ export function metrics(r: FleetResult): Metrics {
   const month = (perS: number, perM: number) => (perS * MONTH_S * perM) / 1e6
   const doWallS = (doTotal - alarms) * (DO_WALL_MS / 1000) + alarms * (ALARM_WALL_MS / 1000)
   // Background CPU in the isolates: their KV reads, Durable Object requests and cache operations.
-  const isolateOps = (c.kvReads + c.isolateDoRequests + c.cacheOps) / seconds
+  const isolateOps = (c.kvReads + c.isolateDoRequests + c.cacheOps + c.d1Queries) / seconds
+  const d1WallS = (c.d1Writes / seconds) * (D1_WRITE_WALL_MS / 1000)
   const bill = {
     kv: month(kv, PRICES.kvReadPerM),
+    d1: month(c.d1Reads / seconds, PRICES.d1RowReadPerM) + month(c.d1Writes / seconds, PRICES.d1RowWrittenPerM),
     doRequests: month(doTotal, PRICES.doRequestPerM),
-    doDuration: month(doWallS * PRICES.doMemoryGb, PRICES.doGbSecondPerM),
+    doDuration: month((doWallS + d1WallS) * PRICES.doMemoryGb, PRICES.doGbSecondPerM),
     cpu: month(isolateOps * BACKGROUND_CPU_MS, PRICES.workersCpuMsPerM),
     distribution: 0,
     clientWorkers: month(s.rate, PRICES.workersRequestPerM) + month(s.rate * CLIENT_CPU_MS, PRICES.workersCpuMsPerM),
@@ -138,23 +150,30 @@ export function metrics(r: FleetResult): Metrics {
     configChange: 0,
     steadyPercentOfClient: 0,
   }
-  bill.distribution = bill.kv + bill.doRequests + bill.doDuration + bill.cpu
+  bill.distribution = bill.kv + bill.d1 + bill.doRequests + bill.doDuration + bill.cpu
   bill.percentOfClient = (100 * bill.distribution) / bill.clientWorkers
   const requests = Math.max(1, r.clientRequests)
   const breakdown = Object.entries(c.byKind)
     .map(([kind, n]) => {
       const perS = n / seconds
-      const isolate = kind !== 'kv:hub' && kind !== 'do:alarm' && kind !== 'do:publish'
+      const isolate = kind !== 'kv:hub' && kind !== 'do:alarm' && kind !== 'do:publish' && kind !== 'd1:write' && kind !== 'd1:config-write'
       const cpu = isolate ? month(perS * BACKGROUND_CPU_MS, PRICES.workersCpuMsPerM) : 0
       const usd = kind.startsWith('kv')
         ? month(perS, PRICES.kvReadPerM)
+        : kind === 'd1:read' || kind === 'd1:config'
+          ? month(perS, PRICES.d1RowReadPerM)
+        : kind === 'd1:config-write'
+          ? month(perS, PRICES.d1RowWrittenPerM)
+        : kind === 'd1:write'
+          ? month(perS, PRICES.d1RowWrittenPerM) + month(perS * (D1_WRITE_WALL_MS / 1000) * PRICES.doMemoryGb, PRICES.doGbSecondPerM)
         : kind.startsWith('do:')
           ? month(perS, PRICES.doRequestPerM) + month(perS * ((kind === 'do:alarm' ? ALARM_WALL_MS : DO_WALL_MS) / 1000) * PRICES.doMemoryGb, PRICES.doGbSecondPerM)
           : 0
       return { kind, perS, perRequest: isolate ? n / requests : 0, usdMonth: usd + cpu }
     })
     .sort((a, b) => b.usdMonth - a.usdMonth || b.perS - a.perS)
-  bill.configChange = breakdown.find((k) => k.kind === 'kv:new-version')?.usdMonth ?? 0
+  // Reading the new version: KV, or its D1 rows (and writing them).
+  bill.configChange = breakdown.filter((k) => k.kind === 'kv:new-version' || k.kind === 'd1:config' || k.kind === 'd1:config-write').reduce((a, k) => a + k.usdMonth, 0)
   bill.steadyPercentOfClient = (100 * (bill.distribution - bill.configChange)) / bill.clientWorkers
   return {
     label: s.label ?? s.design,
@@ -166,9 +185,11 @@ export function metrics(r: FleetResult): Metrics {
     doPeakPerS: doPeak,
     doTotalPerS: doTotal,
     kvReadsPerS: kv,
+    d1ReadsPerS: c.d1Reads / seconds,
+    d1WritesPerS: c.d1Writes / seconds,
     cacheOpsPerS: cache,
     // What the isolates ask (the authorities' alarms and publishes are no client request's subrequests; they are billed above).
-    subrequestsPerRequest: (c.kvReads + c.isolateDoRequests + c.cacheOps) / requests,
+    subrequestsPerRequest: (c.kvReads + c.isolateDoRequests + c.cacheOps + c.d1Queries) / requests,
     configStalenessS: staleness(r.config),
     healthStalenessS: staleness(r.health),
     bill,

@@ -9,6 +9,8 @@
 import type { CacheMeta, LocationCache } from '../../src/upstream/location-cache.js'
 import type { HealthAuthority, HealthDigest, HealthHub } from '../../src/upstream/health/authority.js'
 import type { ClusterHealthReport } from '../../src/upstream/health/flags.js'
+import { HUB_ROW_SELECT, type D1Like, type HubRowWriter } from '../../src/upstream/health/hub-row.js'
+import { CONFIG_ROWS_SELECT, type ConfigRowsDb } from '../../src/state/config-rows.js'
 import type { Clock } from './events.js'
 
 /** What background work costs, counted exactly. */
@@ -26,6 +28,10 @@ export class Counters {
   isolateDoRequests = 0
   readonly byMethod: Record<string, number> = {}
   cacheOps = 0
+  /** D1 queries the isolates make (subrequests), the rows they read, and the rows the hub and the config authority write. */
+  d1Queries = 0
+  d1Reads = 0
+  d1Writes = 0
   /** Per authority, requests per 1-second bucket. */
   readonly perDo = new Map<string, number[]>()
   constructor(readonly from: number) {}
@@ -131,9 +137,17 @@ export class HubModel {
     endMs: number,
     readonly config?: { version: () => number; recheckMs: number },
     perCluster = false,
+    /** With D1: the hub's row writer (src/upstream/health/hub-row.ts), run after every alarm and every config notice. */
+    readonly row?: HubRowWriter,
   ) {
     for (const a of authorities) a.object = perCluster ? a.name : 'hub'
-    if (!perCluster) for (let t = 0; t <= endMs; t += intervalMs) clock.at(t, () => counters.do('hub', clock.now, false, 'alarm'))
+    if (!perCluster)
+      for (let t = 0; t <= endMs; t += intervalMs)
+        clock.at(t, () => {
+          counters.do('hub', clock.now, false, 'alarm')
+          // As of the alarm's own time (the clock runs a millisecond's events at its first event's time).
+          this.publishRow(t)
+        })
     else
       authorities.forEach((a, i) => {
         for (let t = (i * intervalMs) / authorities.length; t <= endMs; t += intervalMs)
@@ -152,14 +166,27 @@ export class HubModel {
         })
   }
 
+  /** The hub's answer as of `now`. */
+  digest(now = this.clock.now): HealthDigest {
+    const reports = Object.fromEntries(this.authorities.filter((a) => a.registered).map((a) => [a.name, a.report(now)]))
+    return { generatedAt: now, reports, ...(this.config ? { configVersion: this.config.version() } : {}) }
+  }
+
+  /** The config authority told the hub of a new version at `at` (with D1: written to the row at once). */
+  published(at: number): void {
+    this.publishRow(at)
+  }
+
+  publishRow(at: number): void {
+    if (this.row) void this.row.publish(this.digest(Math.max(at, this.clock.now)))
+  }
+
   stub(rttMs: number): HealthHub {
     return {
       digest: async (): Promise<HealthDigest> => {
         this.counters.do('hub', this.clock.now, true, 'digest')
         await this.clock.sleep(rttMs)
-        const now = this.clock.now
-        const reports = Object.fromEntries(this.authorities.filter((a) => a.registered).map((a) => [a.name, a.report(now)]))
-        return { generatedAt: now, reports, ...(this.config ? { configVersion: this.config.version() } : {}) }
+        return this.digest()
       },
       setConfigVersion: async () => {},
     }
@@ -193,5 +220,95 @@ export class CacheModel implements LocationCache {
   #count(kind: string) {
     if (this.clock.now >= this.counters.from) this.counters.cacheOps++
     this.counters.kind(kind, this.clock.now)
+  }
+}
+
+/**
+ * D1 (optional binding EDGEVOY_DB): one database next to the hub. Writes (the
+ * hub's row, the config authority's version rows) land at once and are
+ * counted as rows written; an isolate's query takes its location's round
+ * trip and reads the rows it returns (the hub's one row by primary key; a
+ * version's parts). "no such table" until the first write.
+ * https://developers.cloudflare.com/d1/platform/pricing/
+ */
+export class D1Model {
+  table = false
+  row: { body: string | null; written_at: number } | undefined
+  /** Config rows by version (state/config-rows.ts). */
+  readonly versions = new Map<number, { part: number; parts: number; body: string }[]>()
+  configTable = false
+  constructor(readonly clock: Clock, readonly counters: Counters) {}
+
+  /** The writers' binding (the hub, the config authority). */
+  writer(): D1Like & ConfigRowsDb {
+    const prepare = (sql: string) => {
+      let args: unknown[] = []
+      const statement = {
+        bind: (...values: unknown[]) => ((args = values), statement),
+        run: async () => {
+          if (sql.startsWith('CREATE TABLE IF NOT EXISTS edgevoy_hub')) this.table = true
+          else if (sql.startsWith('CREATE TABLE IF NOT EXISTS edgevoy_config')) this.configTable = true
+          else if (sql.startsWith('INSERT INTO edgevoy_hub')) this.#write('d1:write', () => (this.row = { body: args[0] as string | null, written_at: args[1] as number }))
+          else if (sql.startsWith('UPDATE edgevoy_hub') && this.row) this.#write('d1:write', () => (this.row = { ...this.row!, written_at: 0 }))
+          else if (sql.startsWith('INSERT OR REPLACE INTO edgevoy_config')) {
+            const [version, part, parts, body] = args as [number, number, number, string]
+            const rows = this.versions.get(version) ?? []
+            rows[part] = { part, parts, body }
+            this.versions.set(version, rows)
+            this.#write('d1:config-write', () => {})
+          } else if (sql.startsWith('DELETE FROM edgevoy_config'))
+            for (const v of [...this.versions.keys()]) if (v <= (args[0] as number)) for (const _ of this.versions.get(v)!) this.#write('d1:config-write', () => this.versions.delete(v))
+          return { success: true, meta: {}, results: [] }
+        },
+      }
+      return statement
+    }
+    const batch = async (statements: { run(): Promise<unknown> }[]) => {
+      const out = []
+      for (const st of statements) out.push(await st.run())
+      return out
+    }
+    return { prepare, batch } as unknown as D1Like & ConfigRowsDb
+  }
+
+  #write(kind: string, apply: () => unknown) {
+    apply()
+    if (this.clock.now >= this.counters.from) this.counters.d1Writes++
+    this.counters.kind(kind, this.clock.now)
+  }
+
+  #read(kind: string, rows: number) {
+    if (this.clock.now < this.counters.from) return
+    this.counters.d1Queries++
+    this.counters.d1Reads += rows
+    for (let i = 0; i < rows; i++) this.counters.kind(kind, this.clock.now)
+  }
+
+  /** An isolate's binding, `rttMs` from the database (or each query one of the runtime's samples). */
+  reader(rttMs: number, samples?: () => number): D1Database {
+    const rtt = () => (samples ? samples() : rttMs)
+    const prepare = (sql: string) => {
+      let args: unknown[] = []
+      const statement = {
+        bind: (...values: unknown[]) => ((args = values), statement),
+        first: async () => {
+          await this.clock.sleep(rtt())
+          if (sql !== HUB_ROW_SELECT) throw new Error(`D1Model: unexpected query ${sql}`)
+          this.#read('d1:read', this.table && this.row ? 1 : 0)
+          if (!this.table) throw new Error('D1_ERROR: no such table: edgevoy_hub')
+          return this.row ?? null
+        },
+        all: async () => {
+          await this.clock.sleep(rtt())
+          if (sql !== CONFIG_ROWS_SELECT) throw new Error(`D1Model: unexpected query ${sql}`)
+          const rows = this.versions.get(args[0] as number) ?? []
+          this.#read('d1:config', rows.length)
+          if (!this.configTable) throw new Error('D1_ERROR: no such table: edgevoy_config')
+          return { success: true, meta: {}, results: rows }
+        },
+      }
+      return statement
+    }
+    return { prepare } as unknown as D1Database
   }
 }

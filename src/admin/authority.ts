@@ -15,6 +15,7 @@ import { shadowedRoutes } from '../compile/route-shadow.js'
 import { baseConfigJson, compileAndSerialize, resolveOf } from '../state/base-config.js'
 import { baseHashOf } from '../state/base-hash.js'
 import type { StateEnv } from '../state/env.js'
+import { writeConfigRows, type ConfigRowsDb } from '../state/config-rows.js'
 import { PUBLISHED_KEY, type PublishedConfig } from '../state/published.js'
 import { HUB_NAME, type HealthHub } from '../upstream/health/authority.js'
 import { sqlNodeStore, type NodeConfigStorage, type NodePutResult, type StoredNodeConfig } from '../xds/nodes.js'
@@ -218,6 +219,9 @@ export class ConfigAuthorityCore {
     const next = this.#published.then(async () => {
       const latest = this.#latestPublished()
       if (latest) await kv.put(PUBLISHED_KEY, JSON.stringify(latest))
+      // With D1 (EDGEVOY_DB), isolates read a new version as rows (state/config-rows.ts): written before the hub announces it.
+      const db = (this.env as { EDGEVOY_DB?: ConfigRowsDb }).EDGEVOY_DB
+      if (latest && db) await writeConfigRows(db, latest).catch((e: unknown) => console.warn('edgevoy: writing the config to D1 failed (isolates read KV instead)', e))
       // Isolates learn a new version from the health hub's answer (state/config-source.ts): tell it.
       if (latest) await tellHub(this.env, latest.version)
     })

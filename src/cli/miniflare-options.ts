@@ -98,6 +98,8 @@ export function listenerWorker(bundle: Bundle, base: WranglerWorker, w: Listener
   // One KV namespace per binding per Envoy; `edgevoy-config-<envoy>` keeps its name for `--persist`ed state.
   const storage = w.storageId ?? w.name
   const kvNamespaces = Object.fromEntries(Object.keys(base.kvNamespaces ?? {}).map((name) => [name, `edgevoy-${name.toLowerCase()}-${storage}`]))
+  // Likewise one D1 database per binding per Envoy: each Envoy's health hub writes its own row (EDGEVOY_DB, upstream/health/hub-row.ts).
+  const d1Databases = Object.fromEntries(Object.keys(base.d1Databases ?? {}).map((name) => [name, `edgevoy-${name.toLowerCase()}-${storage}`]))
   const services = serviceBindingsFor(base, w.services ?? {})
   return {
     ...base,
@@ -106,6 +108,7 @@ export function listenerWorker(bundle: Bundle, base: WranglerWorker, w: Listener
     modulesRoot: dirname(bundle.path),
     bindings: bindings as WorkerOptions['bindings'],
     kvNamespaces,
+    d1Databases,
     durableObjects,
     serviceBindings: { ...services.bindings },
     unsafeDirectSockets: [{ host: LOCAL_HOST, port: w.port }],
@@ -140,13 +143,13 @@ export interface RuntimeOptions {
   readonly workers: WorkerOptions[]
   /** Each line the Worker(s) print, with the tag of the Worker that printed it (if tagged). */
   readonly onLine: (line: string, tag: string | undefined, stream: 'stdout' | 'stderr') => void
-  /** Keep KV/DO state across runs in this directory (`--persist`); in memory otherwise. */
+  /** Keep KV/DO/D1 state across runs in this directory (`--persist`); in memory otherwise. */
   readonly persistDir?: string
 }
 
 export function miniflareOptions(o: RuntimeOptions): MiniflareOptions {
   const persist = o.persistDir
-    ? { kvPersist: join(o.persistDir, 'kv'), durableObjectsPersist: join(o.persistDir, 'do'), cachePersist: join(o.persistDir, 'cache') }
+    ? { kvPersist: join(o.persistDir, 'kv'), durableObjectsPersist: join(o.persistDir, 'do'), cachePersist: join(o.persistDir, 'cache'), d1Persist: join(o.persistDir, 'd1') }
     : {}
   return {
     // Miniflare's own entry socket: only for Miniflare's use; listeners have their direct sockets.

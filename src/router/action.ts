@@ -8,6 +8,7 @@ import type { HeaderMutation, Host } from '../compile/types.js'
 import type { HealthLink } from '../upstream/cluster-manager.js'
 import { computeHash } from '../upstream/lb/index.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
+import type { D1Like } from '../upstream/health/hub-row.js'
 import { effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
 import { streamLimits } from '../upstream/stream-limits.js'
@@ -125,7 +126,8 @@ function backgroundTask(c: Context<ProxyEnv>, p: Promise<unknown>): void {
 
 /** The HEALTH Durable Object binding and this request's waitUntil, when the Worker has them. */
 function healthLink(c: Context<ProxyEnv>): HealthLink | undefined {
-  const ns = (c.env as { HEALTH?: DurableObjectNamespaceLike } | undefined)?.HEALTH
+  const bound = c.env as { HEALTH?: DurableObjectNamespaceLike; EDGEVOY_DB?: D1Like } | undefined
+  const ns = bound?.HEALTH
   if (!ns) return undefined
   let waitUntil: (p: Promise<unknown>) => void
   try {
@@ -134,5 +136,6 @@ function healthLink(c: Context<ProxyEnv>): HealthLink | undefined {
   } catch {
     return undefined
   }
-  return { resolve: namespaceResolver(ns), waitUntil }
+  // With a D1 binding the hub's digest is read from its row first (upstream/health/hub-row.ts).
+  return { resolve: namespaceResolver(ns, bound.EDGEVOY_DB), waitUntil }
 }

@@ -14,6 +14,10 @@
  * stop at the entry's headers (no body, no JSON parse). "Nothing published"
  * is cached too.
  *
+ * With D1 (EDGEVOY_DB): the newer version is read as D1 rows (state/config-rows.ts,
+ * written by the config authority before it tells the hub) — KV only when
+ * they are not there.
+ *
  * Bound: the config authority tells the hub each version as it publishes it;
  * the isolate's copy of the hub's answer is at most HUB_CONFIG_AGE_MS old
  * (the health poller keeps it younger while there is traffic) and it checks
@@ -27,6 +31,7 @@
 import { NOT_NEWER, readThrough, type LocationCache } from '../upstream/location-cache.js'
 import type { HealthHub } from '../upstream/health/authority.js'
 import type { HubLook } from '../upstream/health/hub-look.js'
+import { readConfigRows } from './config-rows.js'
 import { PUBLISHED_KEY, type PublishedConfig } from './published.js'
 import type { ConfigSource } from './refresh.js'
 import type { StateEnv } from './env.js'
@@ -46,6 +51,8 @@ const CACHE_KEY = '/config/current'
 
 const versionOf = (v: unknown) => (v as PublishedConfig | null)?.version ?? 0
 const readKv = (kv: KVNamespace) => kv.get(PUBLISHED_KEY, { type: 'json', cacheTtl: KV_CACHE_TTL_S })
+/** Version `version`: its D1 rows when there are, else KV (which may still hand out an older one). */
+const readVersion = async (kv: KVNamespace, version: number, env: StateEnv | undefined) => (env?.EDGEVOY_DB && (await readConfigRows(env.EDGEVOY_DB, version))) || readKv(kv)
 
 export function locationCachedConfig(cache: LocationCache, now: () => number): ConfigSource {
   const options = { freshMs: CONFIG_FRESH_MS, leaseMs: CONFIG_LEASE_MS, keepMs: 2 * CONFIG_FRESH_MS, now, versionOf }
@@ -62,14 +69,14 @@ export function hubConfig(cache: LocationCache, now: () => number, look: HubLook
       const version = hub ? (await look.get(hub, HUB_CONFIG_AGE_MS))?.state.configVersion : undefined
       if (version === undefined) return fallback.read(kv, have, env)
       if (version <= have) return NOT_NEWER
-      if (!cache.effective) return readKv(kv)
+      if (!cache.effective) return readVersion(kv, version, env)
       // Version `version` never changes: its location entry is kept as long as the cache will.
       const key = `/config/v/${version}`
       const hit = await cache.get(key, (m) => m.version > have)
       // A KV replica still serving an older value (KV caches a read up to KV_CACHE_TTL_S): stored
       // under the new version for LAG_RETRY_MS only, so the location's isolates do not all re-read.
       if (hit && (hit.meta.version >= version || now() - hit.meta.fetchedAt < LAG_RETRY_MS)) return hit.meta.version > have ? hit.value : NOT_NEWER
-      const value = await readKv(kv)
+      const value = await readVersion(kv, version, env)
       const got = versionOf(value)
       await cache.put(key, { fetchedAt: now(), leaseUntil: 0, version: got }, value, got >= version ? VERSION_KEEP_MS : 2 * LAG_RETRY_MS)
       return value

@@ -27,8 +27,8 @@ export function directDistribution(now: () => number): Distribution {
   return { health: {}, refresh: { now, source: kvSource } }
 }
 
-/** The hub this env binds (the HEALTH namespace's `hub:health` object), if any. */
-export const envHub = (env: StateEnv): (() => HealthHub) | undefined => (env.HEALTH ? namespaceResolver(env.HEALTH as never).hub : undefined)
+/** The hub this env binds (the HEALTH namespace's `hub:health` object), if any — read through its D1 row when EDGEVOY_DB is bound. */
+export const envHub = (env: StateEnv): (() => HealthHub) | undefined => (env.HEALTH ? namespaceResolver(env.HEALTH as never, env.EDGEVOY_DB).hub : undefined)
 
 /**
  * Through the location's cache and the health hub. `writer`: this isolate's

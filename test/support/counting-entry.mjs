@@ -1,11 +1,11 @@
 // A Worker entry around edgevoy's (./worker.mjs) that counts what the isolate
-// asks of KV and of the health Durable Objects, for test/node/sim-vs-runtime:
+// asks of KV, of the health Durable Objects and of D1 (EDGEVOY_DB), for test/node/sim-vs-runtime:
 // `GET /__counts` answers them, `POST /__counts` starts afresh. The wrapped env is made once per env object,
 // so the isolate's state keeps one identity as with the bare Worker.
 import worker from './worker.mjs'
 export * from './worker.mjs'
 
-const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [] }
+const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [] }
 
 // The location's cache (caches.default, one object per isolate): reads and writes counted too.
 const cache = caches.default
@@ -47,9 +47,25 @@ function wrap(env) {
     counts.doRequests++
     counts.byMethod[method] = (counts.byMethod[method] ?? 0) + 1
   }
+  // D1: each query the isolate runs (a statement's first/all/run), and how long it took.
+  const db = env.EDGEVOY_DB
+  const countedStatement = (st) => {
+    const timed = (method) => async (...args) => {
+      counts.d1Queries++
+      const t = Date.now()
+      try {
+        return await st[method](...args)
+      } finally {
+        counts.d1Ms += Date.now() - t
+        if (counts.d1Times.length < 5000) counts.d1Times.push(Date.now() - t)
+      }
+    }
+    return { bind: (...values) => countedStatement(st.bind(...values)), first: timed('first'), all: timed('all'), run: timed('run') }
+  }
   original = env
   wrapped = {
     ...env,
+    ...(db ? { EDGEVOY_DB: { prepare: (sql) => countedStatement(db.prepare(sql)), batch: (s) => db.batch(s) } } : {}),
     CONFIG: { get: (...args) => (counts.kvReads++, env.CONFIG.get(...args)) },
     HEALTH: {
       idFromName: (name) => {
@@ -82,7 +98,7 @@ export default {
     const url = new URL(request.url)
     // `POST /__counts`: start counting afresh (after the warm-up); the timer lateness samples stay.
     if (url.pathname === '/__counts' && request.method === 'POST') {
-      Object.assign(counts, { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, cacheOps: 0, cacheMs: 0 })
+      Object.assign(counts, { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], cacheOps: 0, cacheMs: 0 })
       return Response.json(counts)
     }
     if (url.pathname === '/__counts') return Response.json(counts)

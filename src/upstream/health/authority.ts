@@ -9,6 +9,7 @@
 import type { HealthCheckPolicy } from '../../compile/types.js'
 import type { Cluster, HostHealthStatus } from '../../compile/types.js'
 import type { ClusterHealthReport } from './flags.js'
+import { rowFirstHub, type D1Like } from './hub-row.js'
 
 /** What the authority checks for one cluster (sent by an isolate that uses the cluster). */
 export interface HealthTarget {
@@ -83,10 +84,14 @@ export interface DurableObjectNamespaceLike {
   get(id: never): unknown
 }
 
-/** Resolver over a Durable Object namespace binding (`HEALTH`): every cluster's authority is the hub. */
-export function namespaceResolver(ns: DurableObjectNamespaceLike): HealthAuthorityResolver {
+/**
+ * Resolver over a Durable Object namespace binding (`HEALTH`): every cluster's
+ * authority is the hub. With a D1 binding (`EDGEVOY_DB`), looks at the hub's
+ * digest read its D1 row first (hub-row.ts).
+ */
+export function namespaceResolver(ns: DurableObjectNamespaceLike, db?: D1Like, now: () => number = Date.now): HealthAuthorityResolver {
   const hub = () => ns.get(ns.idFromName(HUB_NAME) as never) as HubAuthority & HealthHub
-  return Object.assign((cluster: string): HealthAuthority => clusterView(hub(), cluster), { hub })
+  return Object.assign((cluster: string): HealthAuthority => clusterView(hub(), cluster), { hub: rowFirstHub(hub, db, now) })
 }
 
 /** One cluster's authority as a view of the hub. */
