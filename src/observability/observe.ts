@@ -8,16 +8,15 @@ import type { Context, MiddlewareHandler } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { isProxyError } from '../errors.js'
 import { requestKeepingCf, type ProxyEnv } from '../context.js'
-import { buildAccessLoggers, type LogSinks } from './access-log/loggers.js'
+import type { LogSinks } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
 import type { BodyOutcome } from '../upstream/body-guard.js'
 import { analyticsBinding, writeRequestPoint } from './analytics.js'
 import { recordStats } from './record-stats.js'
 import { isolateStats, type StatsSink } from './stats.js'
-import { shouldSample } from './tracing/config.js'
-import { extractTrace, injectTrace, startSpan, type TraceContext } from './tracing/context.js'
-import { hopSpan } from './tracing/span.js'
-import { collectorUrl, ZipkinExporter } from './tracing/zipkin.js'
+import type { ListenerObservers } from './observers.js'
+import type { TraceContext } from './tracing/context.js'
+import type { ZipkinExporter } from './tracing/zipkin.js'
 
 export interface ObserveDeps {
   readonly fetch: typeof fetch
@@ -30,8 +29,6 @@ export interface ObserveDeps {
   /** Default: console.log / console.error. */
   readonly logSinks?: LogSinks
 }
-
-let isolateExporter: ZipkinExporter | undefined
 
 /**
  * Does anything here need to know how and when a response body ended? An
@@ -46,12 +43,32 @@ export function observesBodyEnd(listener: Listener): boolean {
   return (listener.accessLogs?.length ?? 0) > 0 || listener.tracing !== undefined
 }
 
+type ObserversModule = typeof import('./observers.js')
+let observers: ObserversModule | undefined
+
+/**
+ * The access-log and tracing code (./observers.ts), imported once per isolate
+ * and only for a listener that has either: awaited where a snapshot is made
+ * ready (state/serving.ts), before `buildListenerApp`, never per request.
+ */
+export async function loadObservers(listener: Listener): Promise<void> {
+  if (observesBodyEnd(listener)) await preloadObservers()
+}
+
+/** Imports the module whatever the listener (tests that build apps synchronously). */
+export async function preloadObservers(): Promise<void> {
+  observers ??= await import('./observers.js')
+}
+
 export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDeps): MiddlewareHandler<ProxyEnv> {
-  const loggers = buildAccessLoggers(listener.accessLogs, deps.logSinks)
-  const tracing = listener.tracing
+  let obs: ListenerObservers | undefined
+  if (observesBodyEnd(listener)) {
+    if (!observers) throw new Error(`edgevoy: listener ${listener.name} has access logs or tracing but their module is not loaded: await loadObservers() before building the app`)
+    obs = observers.buildObservers(snapshot, listener, deps)
+  }
+  const startTrace = obs?.startTrace
   const stats = deps.stats ?? isolateStats
   const generateId = listener.generateRequestId !== false
-  const serviceName = snapshot.serviceCluster ?? listener.name
 
   return async (c, next) => {
     const startTime = deps.now()
@@ -60,15 +77,8 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
     // Envoy generates the id at the connection manager, so the log, the trace and the upstream all see the same one.
     const generated = !requestId && generateId ? (requestId = crypto.randomUUID()) : undefined
     let trace: TraceContext | undefined
-    if (tracing) {
-      const incoming = extractTrace(original.headers)
-      trace = startSpan(incoming, shouldSample(tracing, original.headers.has('x-envoy-force-trace'), incoming?.sampled, deps.random), deps.random)
-      // The access log keeps reading the headers as they came (before the trace context was injected): a copy.
-      const headers = new Headers(original.headers)
-      if (generated) headers.set('x-request-id', generated)
-      injectTrace(headers, trace)
-      c.req.raw = requestKeepingCf(original, { headers }, original)
-    } else if (generated) setRequestId(c, original, generated)
+    if (startTrace) trace = startTrace(c, original, generated)
+    else if (generated) setRequestId(c, original, generated)
 
     await next()
 
@@ -77,19 +87,11 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
     // body that is its last byte (or its reset, whose flag the line carries).
     const finish = (outcome?: BodyOutcome) => {
       const record = buildRecord(c, original, startTime, deps.now(), requestId, trace, localSize, outcome)
-      for (const log of loggers) log(record)
+      obs?.log(record)
       recordStats(stats, listener.statPrefix, record)
       const analytics = analyticsBinding(c.env)
       if (analytics) writeRequestPoint(analytics, listener.name, record)
-
-      const zipkin = tracing?.zipkin
-      if (trace?.sampled && zipkin) {
-        const url = collectorUrl(snapshot, zipkin)
-        if (!url) return
-        const exporter = deps.zipkin ?? (isolateExporter ??= new ZipkinExporter(deps.fetch))
-        exporter.add(hopSpan(trace, record, { serviceName, name: tracing.operationName, tags: tracing.tags }))
-        waitUntil(c, exporter.flush(url, zipkin.collectorHostname))
-      }
+      obs?.span(c, trace, record, waitUntil)
     }
     const bodyDone = c.get('bodyDone') as Promise<BodyOutcome> | BodyOutcome | undefined
     if (bodyDone instanceof Promise) waitUntil(c, bodyDone.then(finish))

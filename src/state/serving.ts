@@ -16,6 +16,7 @@
 import type { Cluster, Listener, Snapshot } from '../compile/types.js'
 import type { StatsStore } from '../observability/stats.js'
 import { loadListenerFilters } from '../filters/registry.js'
+import { loadObservers } from '../observability/observe.js'
 import { loadRegexEngine } from '../regex/index.js'
 import { buildListenerApp, type RouterDeps } from '../router/app.js'
 import { loadSnapshot } from '../snapshot/load.js'
@@ -170,13 +171,17 @@ export class Isolate {
 
   /**
    * The app for a snapshot, once what it runs and the entry does not carry is
-   * imported (here, never per request): the filters its listener names, the
+   * imported (here, never per request): the filters its listener names, its access-log
+   * and tracing code if it has either, the
    * load balancers its clusters use, and the regex engine if it holds a regex
    * (`text`: its serialized form).
    */
   async serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv, text?: string): Promise<Pick<Serving, 'snapshot' | 'listener' | 'fetch'>> {
     const imports: Promise<void>[] = []
-    if (snapshot.listeners.length > 0) imports.push(loadListenerFilters(pickListener(snapshot, listenerName)))
+    if (snapshot.listeners.length > 0) {
+      const listener = pickListener(snapshot, listenerName)
+      imports.push(loadListenerFilters(listener), loadObservers(listener))
+    }
     if (regexesLinked() || (text !== undefined && holdsRegex(text))) imports.push(loadRegexEngine())
     imports.push(loadLoadBalancers([...snapshot.clusters.values()].map((c) => c.lbPolicy)))
     await Promise.all(imports)

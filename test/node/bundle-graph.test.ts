@@ -5,8 +5,8 @@
  * must not contain yaml, zod, the config schemas and loader, the admin API,
  * the config authority or the xDS client — those are reached through
  * `import()` (src/state/control-plane.ts) and land in chunks of their own.
- * Nor the HTTP filters or the regex engine: an isolate imports those only
- * for a snapshot that names them (src/filters/registry.ts, state/serving.ts).
+ * Nor the HTTP filters, the regex engine, access-log formatting or tracing:
+ * an isolate imports those only for a snapshot that names them (src/filters/registry.ts, state/serving.ts).
  */
 import { build, type Metafile } from 'esbuild'
 import { join } from 'node:path'
@@ -90,7 +90,7 @@ const FILTER_MODULES: Record<(typeof IMPLEMENTED_KINDS)[number], string> = {
 describe('HTTP filters and the regex engine are imported only for a snapshot that names them', () => {
   it('no filter module, no jwt/oauth2/cache internals, no regex machine in the static graph', () => {
     const lazy = Object.values(FILTER_MODULES).map((f) => f.replace(/[.]/g, '[.]'))
-    const pattern = new RegExp(`^(${lazy.join('|')})$|^src/filters/(jwt|oauth2|cache)/|^src/regex/(dfa|pike|bitstate|serialize|engine)[.]ts$|^src/upstream/lb/(least-request|ring-hash|maglev)[.]ts$|node_modules/hono/dist/router/(reg-exp|smart)-router/`)
+    const pattern = new RegExp(`^(${lazy.join('|')})$|^src/filters/(jwt|oauth2|cache)/|^src/regex/(dfa|pike|bitstate|serialize|engine)[.]ts$|^src/upstream/lb/(least-request|ring-hash|maglev)[.]ts$|node_modules/hono/dist/router/(reg-exp|smart)-router/|^src/observability/(observers|access-log/(loggers|format|start-time)|tracing/(config|context|span|zipkin))[.]ts$`)
     expect(offenders(pattern)).toEqual([])
   })
 
@@ -102,6 +102,8 @@ describe('HTTP filters and the regex engine are imported only for a snapshot tha
       expect(Object.values(metafile.outputs).some((o) => o.entryPoint === file), `${kind}: a chunk for ${file}`).toBe(true)
     }
     expect(dynamic.has('src/regex/engine.ts')).toBe(true)
+    // Access logs and tracing: only for a listener that has either (src/observability/observe.ts loadObservers).
+    expect(dynamic.has('src/observability/observers.ts')).toBe(true)
   })
 
   it('the entry loads one data-plane chunk beside it, not a scatter of shared ones', () => {

@@ -21,6 +21,7 @@ import { compileConfig } from './src/compile/index'
 import { buildListenerApp } from './src/router/app'
 import { ClusterManager } from './src/upstream/cluster-manager'
 import { statsRoutes } from './src/observability/admin-routes'
+import { preloadObservers } from './src/observability/observe'
 
 let current
 function serving(env) {
@@ -47,7 +48,8 @@ function serving(env) {
   app.all('*', (c) => proxy.fetch(c.req.raw, c.env, c.executionCtx))
   return (current = app)
 }
-export default { fetch: (request, env, ctx) => serving(env).fetch(request, env, ctx) }
+// The access-log and tracing module is imported before an app is built (as state/serving.ts does).
+export default { fetch: async (request, env, ctx) => { await preloadObservers(); return serving(env).fetch(request, env, ctx) } }
 `
 
 export interface ObservabilityWorker {

@@ -1,6 +1,6 @@
 /**
  * A served snapshot's HTTP filters (and its least-request, ring-hash and
- * Maglev balancers) are imported where the snapshot is made ready
+ * Maglev balancers, and its access-log and tracing code) are imported where the snapshot is made ready
  * (src/filters/registry.ts, src/upstream/lb/index.ts, awaited in
  * state/serving.ts). The test
  * harnesses build apps straight from compiled snapshots with the synchronous
@@ -11,8 +11,9 @@
  * runs in test/node/lazy-filters.test.ts against the built Worker.
  */
 import { IMPLEMENTED_KINDS, loadFilters } from '../../../src/filters/registry'
+import { preloadObservers } from '../../../src/observability/observe'
 import { LAZY_LB_POLICIES, loadLoadBalancers } from '../../../src/upstream/lb'
 
-await Promise.all([loadFilters(IMPLEMENTED_KINDS), loadLoadBalancers(LAZY_LB_POLICIES)])
+await Promise.all([loadFilters(IMPLEMENTED_KINDS), loadLoadBalancers(LAZY_LB_POLICIES), preloadObservers()])
 
 export {}
