@@ -201,7 +201,8 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   let clientRequests = 0
   const lateness = setup.timerLate
   const stalls = setup.stalls
-  const late = stalls?.length ? (due: number) => stalledUntil(stalls, due) - due : lateness?.length ? () => lateness[Math.floor(random() * lateness.length)]! : () => 0
+  // Timers a stall released together run one after another (each callback's own work and I/O first): a few ms apart.
+  const late = stalls?.length ? (due: number) => (stalledUntil(stalls, due) > due ? stalledUntil(stalls, due) - due + Math.floor(random() * STALL_SPREAD_MS) : 0) : lateness?.length ? () => lateness[Math.floor(random() * lateness.length)]! : () => 0
 
   for (const [li, loc] of setup.locations.entries()) {
     const rate = setup.rate * loc.weight
@@ -287,6 +288,9 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   await clock.run(setup.endMs)
   return { setup, counters, clientRequests, isolatesStarted: started, isolatesPeak: peak, events: clock.events, config, health }
 }
+
+/** How far apart the timers one stall released run (ms, uniform). */
+const STALL_SPREAD_MS = 5
 
 /** When a timer due at `due` ran in the runtime: the end of the latest stall it fell in, else on time. */
 function stalledUntil(stalls: readonly (readonly [number, number])[], due: number): number {
