@@ -78,7 +78,7 @@ export interface FleetSetup {
    * The runtime's isolates share one thread, so a stall holds every timer due in it until it ends: a
    * sleep of the isolates' code due inside one of these runs when it ended — isolates whose timers a
    * stall lines up stay in step afterwards (their loops sleep a period from when they woke), as in the
-   * runtime. With these, `timerLate` is not used.
+   * runtime. A sleep no stall covers is late by a `timerLate` sample.
    */
   readonly stalls?: readonly (readonly [number, number])[]
   /** The runtime comparison: each isolate's request times (ms), replayed instead of generated; one location, one slot per list. */
@@ -202,7 +202,8 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   const lateness = setup.timerLate
   const stalls = setup.stalls
   // Timers a stall released together run one after another (each callback's own work and I/O first): a few ms apart.
-  const late = stalls?.length ? (due: number) => (stalledUntil(stalls, due) > due ? stalledUntil(stalls, due) - due + Math.floor(random() * STALL_SPREAD_MS) : 0) : lateness?.length ? () => lateness[Math.floor(random() * lateness.length)]! : () => 0
+  const sampled = lateness?.length ? () => lateness[Math.floor(random() * lateness.length)]! : () => 0
+  const late = stalls?.length ? (due: number) => (stalledUntil(stalls, due) > due ? stalledUntil(stalls, due) - due + Math.floor(random() * STALL_SPREAD_MS) : sampled()) : sampled
 
   for (const [li, loc] of setup.locations.entries()) {
     const rate = setup.rate * loc.weight
