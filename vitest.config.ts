@@ -29,7 +29,7 @@ export default defineConfig({
           name: 'workers',
           include: ['test/workers/**/*.test.ts'],
           globalSetup: ['./test/support/global-setup.ts'],
-          setupFiles: ['./test/workers/setup/control-plane-warm.ts'],
+          setupFiles: ['./test/workers/setup/control-plane-warm.ts', './test/workers/setup/filters-loaded.ts'],
         },
       },
       {

@@ -27,7 +27,10 @@ export function buildBase(text: string, resolve?: Record<string, string[]>): Bui
 export interface BuiltWorker extends WorkerBuild {
   /** Miniflare's modules: the entry first, then every chunk. */
   readonly mfModules: { type: 'ESModule'; path: string; contents: string }[]
+  /** The entry and its static chunks: what every isolate loads. */
   readonly dataPlaneGzip: number
+  /** Filters and the regex engine, each imported when a snapshot names it. */
+  readonly lazyGzip: number
   readonly controlPlaneGzip: number
 }
 
@@ -36,11 +39,12 @@ export async function builtWorker(name: string, base: BuiltBase, options: { mini
   const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]))
   const files = walk(w.outdir).filter((f) => f.endsWith('.mjs'))
   files.sort((a, b) => Number(b === w.entry) - Number(a === w.entry))
-  const gz = (dataPlane: boolean) => w.modules.filter((m) => m.dataPlane === dataPlane).reduce((n, m) => n + gzipSync(readFileSync(m.path)).length, 0)
+  const gz = (which: (m: (typeof w.modules)[number]) => boolean) => w.modules.filter(which).reduce((n, m) => n + gzipSync(readFileSync(m.path)).length, 0)
   return {
     ...w,
     mfModules: files.map((f) => ({ type: 'ESModule' as const, path: f, contents: readFileSync(f, 'utf8') })),
-    dataPlaneGzip: gz(true),
-    controlPlaneGzip: gz(false),
+    dataPlaneGzip: gz((m) => m.dataPlane),
+    lazyGzip: gz((m) => m.lazy),
+    controlPlaneGzip: gz((m) => !m.dataPlane && !m.lazy),
   }
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WORKER_BUILD_OPTIONS } from '../src/cli/bundle.js'
+import { dataPlaneChunk } from '../src/cli/worker-build.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const TMP = mkdtempSync(join(tmpdir(), 'edgevoy-bench-'))
@@ -60,7 +61,7 @@ export async function splitBundle(entrySourceText: string, name: string): Promis
       splitting: true,
       write: true,
       external: [],
-      plugins: [cloudflareStub],
+      plugins: [cloudflareStub, dataPlaneChunk()],
       outExtension: { '.js': '.mjs' },
     })
   } finally {

@@ -26,6 +26,8 @@ export interface BundleResult {
   zod: { classicGzipBytes: number; miniGzipBytes: number }
   /** `edgevoy build --worker` with the seed config: the entry and its static chunks (what every isolate loads) vs the control plane's chunks. */
   dataPlaneGzipBytes: number
+  /** The filters and the regex engine: data plane too, in chunks imported when a snapshot names them. */
+  lazyDataPlaneGzipBytes: number
   controlPlaneGzipBytes: number
   error?: string
 }
@@ -72,6 +74,7 @@ export async function measureBundle(): Promise<BundleResult> {
     byPackage: Object.fromEntries(Object.entries(byPackage).sort((a, b) => b[1] - a[1])),
     zod: { classicGzipBytes: gz(classic.text), miniGzipBytes: gz(mini.text) },
     dataPlaneGzipBytes: seed.dataPlaneGzip,
+    lazyDataPlaneGzipBytes: seed.lazyGzip,
     controlPlaneGzipBytes: seed.controlPlaneGzip,
     ...('error' in w ? { error: w.error } : {}),
   }

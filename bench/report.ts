@@ -81,8 +81,11 @@ export function printReport(r: Any): string {
     cold.push(['  zod → zod/mini (same schema, gzip)', `${kib(b.zod.classicGzipBytes)} → ${kib(b.zod.miniGzipBytes)}`, `saves ${kib(b.zod.classicGzipBytes - b.zod.miniGzipBytes)}`, '', ''])
     goals.push(['bundle ≤ 150 KiB gzip', kib(b.wranglerGzipBytes), b.wranglerGzipBytes <= 150 * 1024])
     if (b.dataPlaneGzipBytes !== undefined) {
-      cold.push(['  data plane: entry + its static chunks (gzip, seed config)', kib(b.dataPlaneGzipBytes), `control plane chunks ${kib(b.controlPlaneGzipBytes)} (loaded on first admin/authority/xDS use)`, '≤ 100 KiB', ok(b.dataPlaneGzipBytes <= 100 * 1024)])
-      goals14.push(['data-plane upload ≤ 100 KiB gzip', kib(b.dataPlaneGzipBytes), `whole upload ${kib(b.wranglerGzipBytes)}; control plane ${kib(b.controlPlaneGzipBytes)}`, b.dataPlaneGzipBytes <= 100 * 1024])
+      // The upload goal counts all of the data plane: the entry's static graph and the filter / regex-engine chunks.
+      const lazy = b.lazyDataPlaneGzipBytes ?? 0
+      const upload = b.dataPlaneGzipBytes + lazy
+      cold.push(['  data plane: entry + its static chunks (gzip, seed config)', kib(b.dataPlaneGzipBytes), `+ filters, balancers, regex engine ${kib(lazy)} (imported when a snapshot names them); control plane chunks ${kib(b.controlPlaneGzipBytes)} (loaded on first admin/authority/xDS use)`, '≤ 100 KiB with filters', ok(upload <= 100 * 1024)])
+      goals14.push(['data-plane upload ≤ 100 KiB gzip', kib(upload), `entry + static chunks ${kib(b.dataPlaneGzipBytes)}, filters, balancers, regex engine ${kib(lazy)}; whole upload ${kib(b.wranglerGzipBytes)}; control plane ${kib(b.controlPlaneGzipBytes)}`, upload <= 100 * 1024])
     }
   } else if (b) cold.push(['bundle', `failed: ${b.error}`, '', '', ''])
   if (r.eval && !failed(r.eval)) {

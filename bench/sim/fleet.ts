@@ -27,6 +27,7 @@ import type { ClusterHealthReport } from '../../src/upstream/health/flags.js'
 import { HubRowWriter, rowFirstHub } from '../../src/upstream/health/hub-row.js'
 import { writeConfigRows } from '../../src/state/config-rows.js'
 import { HealthPoller } from '../../src/upstream/health/poller.js'
+import { seededRandom } from '../../test/support/seeded-random.js'
 import { Clock } from './events.js'
 import { AuthorityModel, CacheModel, Counters, D1Model, HubModel, KvModel } from './stubs.js'
 
@@ -152,23 +153,14 @@ class SimIsolate implements RefreshingIsolate {
   }
 }
 
-/** mulberry32: a seeded generator, so runs repeat. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32: a seeded generator, so runs repeat (one copy for bench and tests: a leaf module with no imports). */
+export { seededRandom as seeded } from '../../test/support/seeded-random.js'
 
 const published = (version: number): PublishedConfig => ({ version, config: {}, createdAt: new Date(0).toISOString(), snapshot: '{}' })
 
 export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   const clock = new Clock()
-  const random = seeded(setup.seed)
+  const random = seededRandom(setup.seed)
   const counters = new Counters(setup.changeAt)
   const kv = new KvModel(clock, counters)
   const authorities = Array.from({ length: setup.clusters }, (_, i) => new AuthorityModel(`cluster-${i}`, `h${i}`, clock, counters, setup.changeAt))

@@ -78,9 +78,9 @@ export async function write(c: AdminContext, op: EditOp, note: string): Promise<
   return answerWrite(c, result)
 }
 
-export function answerWrite(c: AdminContext, result: WriteResult): Response {
+export async function answerWrite(c: AdminContext, result: WriteResult): Promise<Response> {
   if (!result.ok) throw new AdminError(result.status, result.code, result.message, result.details, { etag: etag(result.current) })
-  c.var.isolate.install(c.env, result.published)
+  await c.var.isolate.install(c.env, result.published)
   const { version } = result.published
   return c.json({ version, created: result.created, warnings: result.warnings }, result.created ? 201 : 200, { etag: etag(version), 'x-edgevoy-config-version': String(version) })
 }

@@ -67,8 +67,9 @@ export async function runBuild(argv: string[]): Promise<number> {
   if (values.worker) {
     const { buildWorker } = await import('./worker-build.js')
     const w = await buildWorker(compiled.base, values.worker)
-    const gz = (data: boolean) => w.modules.filter((m) => m.dataPlane === data).reduce((n, m) => n + gzipSync(readFileSync(m.path)).length, 0)
-    say(`Worker → ${relative(process.cwd(), w.entry)}: data plane ${kib(gz(true))} gzip, control plane ${kib(gz(false))} gzip (loaded on first admin/authority use)`)
+    const gz = (which: (m: (typeof w.modules)[number]) => boolean) => w.modules.filter(which).reduce((n, m) => n + gzipSync(readFileSync(m.path)).length, 0)
+    const [entry, lazy, control] = [gz((m) => m.dataPlane), gz((m) => m.lazy), gz((m) => !m.dataPlane && !m.lazy)]
+    say(`Worker → ${relative(process.cwd(), w.entry)}: data plane ${kib(entry)} gzip + ${kib(lazy)} of filters, balancers and the regex engine (each imported when a snapshot names it), control plane ${kib(control)} gzip (loaded on first admin/authority use)`)
   }
   return 0
 }

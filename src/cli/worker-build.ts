@@ -10,8 +10,8 @@
  * https://esbuild.github.io/api/#splitting
  * https://developers.cloudflare.com/workers/wrangler/configuration/#bundling
  */
-import { build, type Metafile } from 'esbuild'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { build, type Metafile, type Plugin } from 'esbuild'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import type { BuiltBase } from '../state/base.js'
 import { ROOT, WORKER_BUILD_OPTIONS } from './bundle.js'
@@ -20,8 +20,13 @@ export interface WorkerBuild {
   /** The entry module wrangler's `main` names. */
   readonly entry: string
   readonly outdir: string
-  /** Every written module, with its size in bytes and whether the entry reaches it statically. */
-  readonly modules: readonly { readonly path: string; readonly bytes: number; readonly dataPlane: boolean }[]
+  /**
+   * Every written module, with its size in bytes, whether the entry reaches it
+   * statically (`dataPlane`: what every isolate loads), or else whether it is
+   * a filter's, a load balancer's or the regex engine's (`lazy`: imported for
+   * a snapshot that names it); the rest is the control plane.
+   */
+  readonly modules: readonly { readonly path: string; readonly bytes: number; readonly dataPlane: boolean; readonly lazy: boolean }[]
   readonly metafile: Metafile
 }
 
@@ -38,6 +43,35 @@ export function entrySource(base: BuiltBase): string {
   ].join('\n')
 }
 
+/**
+ * One chunk for the data plane. esbuild puts each module in a chunk by the
+ * set of entry points that reach it, and every `import()` target is an entry
+ * point: with a chunk per filter, the data plane's own modules would be
+ * scattered over a dozen small shared chunks by which filters happen to use
+ * them — each one more module an isolate loads at start. Every lazily
+ * imported module is given a side-effect import of the Worker's root
+ * (src/index.ts), which the entry has already evaluated when any of them
+ * runs: then all of the data plane is reached by the same entry points and
+ * lands in one chunk, and a lazy chunk holds only its own code.
+ */
+export const dataPlaneChunk = (root = join(ROOT, 'src/index.ts')): Plugin => ({
+  name: 'edgevoy-data-plane-chunk',
+  setup(b) {
+    const lazy = new Set<string>()
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData === 'edgevoy-resolved') return undefined
+      const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'edgevoy-resolved' })
+      if (r.errors.length > 0 || r.external) return undefined
+      if (r.path.startsWith(join(ROOT, 'src')) && /\.ts$/.test(r.path)) lazy.add(r.path)
+      return { path: r.path, namespace: r.namespace }
+    })
+    b.onLoad({ filter: /\.ts$/ }, (args) => {
+      if (!lazy.has(args.path)) return undefined
+      return { contents: `${readFileSync(args.path, 'utf8')}\nimport ${JSON.stringify(root)}\n`, loader: 'ts' }
+    })
+  },
+})
+
 export async function buildWorker(base: BuiltBase, outdir: string, options: { minify?: boolean } = {}): Promise<WorkerBuild> {
   const out = resolve(outdir)
   // Stale chunks would be uploaded too (wrangler uploads every .mjs under the entry's directory).
@@ -53,6 +87,7 @@ export async function buildWorker(base: BuiltBase, outdir: string, options: { mi
       entryPoints: { index: entryFile },
       outdir: out,
       splitting: true,
+      plugins: [dataPlaneChunk()],
       write: true,
       metafile: true,
       minify: options.minify ?? true,
@@ -62,13 +97,25 @@ export async function buildWorker(base: BuiltBase, outdir: string, options: { mi
     const metafile = result.metafile!
     const entry = join(out, 'index.mjs')
     const staticGraph = staticOutputs(metafile, relative(process.cwd(), entry))
+    const lazy = lazyOutputs(metafile, staticGraph)
     const modules = Object.entries(metafile.outputs)
       .filter(([path]) => path.endsWith('.mjs'))
-      .map(([path, o]) => ({ path: resolve(path), bytes: o.bytes, dataPlane: staticGraph.has(path) }))
+      .map(([path, o]) => ({ path: resolve(path), bytes: o.bytes, dataPlane: staticGraph.has(path), lazy: lazy.has(path) }))
     return { entry, outdir: out, modules, metafile }
   } finally {
     rmSync(entryFile, { force: true })
   }
+}
+
+/** Outputs of the lazily imported data plane (src/filters/, load balancers, the regex engine) and what they import, beyond the entry's static graph. */
+export function lazyOutputs(metafile: Metafile, staticGraph: ReadonlySet<string>): Set<string> {
+  const lazy = new Set<string>()
+  const isLazy = (entryPoint: string) => ['src/filters/', 'src/upstream/lb/'].some((d) => resolve(entryPoint).startsWith(join(ROOT, d))) || resolve(entryPoint) === join(ROOT, 'src/regex/engine.ts')
+  for (const [path, o] of Object.entries(metafile.outputs)) {
+    if (!o.entryPoint || !isLazy(o.entryPoint)) continue
+    for (const p of staticOutputs(metafile, path)) if (!staticGraph.has(p)) lazy.add(p)
+  }
+  return lazy
 }
 
 /** Output files the entry imports statically, transitively (what an isolate loads before its first request). */

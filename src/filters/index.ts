@@ -14,50 +14,23 @@ import type { MiddlewareHandler } from 'hono'
 import type { HttpFilter, Listener } from '../compile/types.js'
 import type { ProxyEnv } from '../context.js'
 import { isolateStats } from '../observability/stats.js'
-import { cacheFilter } from './cache.js'
-import { cloudflareRateLimitFilter } from './cloudflare-ratelimit.js'
-import { compressorFilter } from './compressor.js'
-import { corsFilter } from './cors.js'
-import { csrfFilter } from './csrf.js'
-import { decompressorFilter } from './decompressor.js'
-import { faultFilter } from './fault.js'
-import { headerMutationFilter } from './header-mutation.js'
-import { headerToMetadataFilter } from './header-to-metadata.js'
-import { healthCheckFilter } from './health-check.js'
-import { jwtAuthnFilter } from './jwt/authn.js'
-import { localRateLimitFilter } from './local-ratelimit.js'
-import { oauth2Filter } from './oauth2/filter.js'
-import { rbacFilter } from './rbac.js'
+import { loadedFilter, type ImplementedKind } from './registry.js'
 import type { FilterDeps, FilterEnv, FilterFactory, FilterHandler } from './types.js'
 
 export type { FilterDeps } from './types.js'
 
 export const ROUTER_FILTER = 'envoy.filters.http.router'
 
-type Implemented = Exclude<HttpFilter['kind'], 'router' | 'unknown'>
-
-const FACTORIES: { readonly [K in Implemented]: FilterFactory<K> } = {
-  cors: corsFilter,
-  fault: faultFilter,
-  jwt_authn: jwtAuthnFilter,
-  local_ratelimit: localRateLimitFilter,
-  rbac: rbacFilter,
-  cloudflare_ratelimit: cloudflareRateLimitFilter,
-  health_check: healthCheckFilter,
-  csrf: csrfFilter,
-  cache: cacheFilter,
-  compressor: compressorFilter,
-  decompressor: decompressorFilter,
-  header_mutation: headerMutationFilter,
-  header_to_metadata: headerToMetadataFilter,
-  oauth2: oauth2Filter,
-}
-
-function create(f: Exclude<HttpFilter, { kind: 'router' | 'unknown' }>, env: FilterEnv): FilterHandler<unknown> {
-  const factory = FACTORIES[f.kind] as FilterFactory<Implemented>
+function create(f: Extract<HttpFilter, { kind: ImplementedKind }>, env: FilterEnv): FilterHandler<unknown> {
+  const factory = loadedFilter(f.kind) as FilterFactory<ImplementedKind>
   return factory.create(f.config as never, env) as FilterHandler<unknown>
 }
 
+/**
+ * The listener's chain. Every filter it names must be loaded first
+ * (registry.ts `loadListenerFilters`): filters are imported where a snapshot
+ * is made ready to serve, never per request.
+ */
 export function buildFilterChain(listener: Listener, deps: FilterDeps): MiddlewareHandler<ProxyEnv>[] {
   const chain: MiddlewareHandler<ProxyEnv>[] = []
   const stats = deps.stats ?? isolateStats
@@ -66,7 +39,7 @@ export function buildFilterChain(listener: Listener, deps: FilterDeps): Middlewa
     if (f.kind === 'router') break
     // The compiler kept unknown filters only when optional: Envoy skips them.
     if (f.kind === 'unknown') continue
-    const prefix = `http.${listener.statPrefix}.${FACTORIES[f.kind].statName}.`
+    const prefix = `http.${listener.statPrefix}.${loadedFilter(f.kind).statName}.`
     const handler = create(f, { listener, deps, count: (s) => stats.counter(prefix + s), stat })
     const name = f.name
     const disabledByDefault = f.disabled

@@ -12,12 +12,34 @@
  * anchors, run on RE2's BitState for small searches and on the Pike VM
  * beyond. All three are O(text × program).
  */
-import { BitState } from './bitstate.js'
-import { LazyDfa } from './dfa.js'
-import { PikeVM } from './pike.js'
+import type { BitState } from './bitstate.js'
+import type { LazyDfa } from './dfa.js'
+import type { ENGINE } from './engine.js'
+import type { PikeVM } from './pike.js'
 import type { Program } from './program.js'
 
 export type { Program } from './program.js'
+
+/**
+ * The machines (engine.ts), installed when that module is evaluated: the
+ * control plane imports it statically, the data plane through
+ * `loadRegexEngine()` before it serves a snapshot that holds a regex.
+ */
+let engine: typeof ENGINE | undefined
+
+export function installRegexEngine(e: typeof ENGINE): void {
+  engine = e
+}
+
+/** Import the engine (once per isolate). */
+export async function loadRegexEngine(): Promise<void> {
+  if (!engine) await import('./engine.js')
+}
+
+export function regexEngine(): typeof ENGINE {
+  if (!engine) throw new Error('edgevoy: the regex engine is not loaded: await loadRegexEngine() before serving a snapshot with regexes')
+  return engine
+}
 
 export class Re2Regex {
   // Private fields: deepFreeze (src/compile/freeze.ts) freezes the instance but cannot reach the caches.
@@ -46,7 +68,7 @@ export class Re2Regex {
     const dfa = this.#dfa
     if (dfa !== undefined) return dfa.matches(s)
     const prog = this.#prog
-    if (!prog.contextual) return (this.#dfa = new LazyDfa(prog)).matches(s)
+    if (!prog.contextual) return (this.#dfa = new (regexEngine().LazyDfa)(prog)).matches(s)
     return this.#submatch(s, 0, true, true) !== undefined
   }
 
@@ -76,7 +98,7 @@ export class Re2Regex {
     for (const m of rewrite.matchAll(/\\(\d)/g)) maxGroup = Math.max(maxGroup, Number(m[1]))
     if (maxGroup > this.groups) return s
     // Most paths do not match at all: the DFA says so without the Pike VM's bookkeeping.
-    if (!this.#prog.contextual && !(this.#searchDfa ??= new LazyDfa(this.#prog, true)).matches(s)) return s
+    if (!this.#prog.contextual && !(this.#searchDfa ??= new (regexEngine().LazyDfa)(this.#prog, true)).matches(s)) return s
     let out = ''
     let p = 0
     let lastEnd = -1
@@ -106,9 +128,9 @@ export class Re2Regex {
 
   /** BitState for small searches (no per-step bookkeeping), the Pike VM beyond its bitmap. */
   #submatch(s: string, from: number, anchored: boolean, full: boolean): number[] | undefined {
-    const bits = (this.#bits ??= new BitState(this.#prog))
+    const bits = (this.#bits ??= new (regexEngine().BitState)(this.#prog))
     if (bits.fits(s, from)) return bits.run(s, from, anchored, full)
-    return (this.#vm ??= new PikeVM(this.#prog)).run(s, from, anchored, full)
+    return (this.#vm ??= new (regexEngine().PikeVM)(this.#prog)).run(s, from, anchored, full)
   }
 }
 

@@ -7,7 +7,8 @@
  * per-route config), then the `http_filters` in order, then the router filter
  * carries out the route's action.
  */
-import { Hono, type Context } from 'hono'
+import type { Context } from 'hono'
+import { HonoBase } from 'hono/hono-base'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import { buildFilterChain } from '../filters/index.js'
@@ -18,6 +19,7 @@ import type { BodyOutcome } from '../upstream/body-guard.js'
 import type { RetryHeaderTrust } from '../upstream/retry.js'
 import type { ProxyEnv } from '../context.js'
 import { decideRoute } from './decide.js'
+import { EveryPathRouter } from './every-path-router.js'
 import { prepareFor } from './downstream.js'
 import { runAction } from './action.js'
 import { buildRouteIndex, type RouteIndex } from './route-index.js'
@@ -49,14 +51,14 @@ export interface RouterDeps {
 
 export type { ProxyEnv }
 
-export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: RouterDeps): Hono<ProxyEnv> {
+export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: RouterDeps): HonoBase<ProxyEnv> {
   const indexes = new Map<string, RouteIndex>()
   for (const vh of listener.routeTable.virtualHosts) indexes.set(vh.name, buildRouteIndex(vh))
   // The dev server's one line per request, unless the listener has its own access log: one line, not two.
   const devLog = listener.accessLogs?.length ? undefined : deps.log
 
   const prepare = prepareFor(listener, deps.trustEnvoyHeaders)
-  const app = new Hono<ProxyEnv>()
+  const app = new HonoBase<ProxyEnv>({ router: new EveryPathRouter() })
   // The connection manager's work comes first, so the access log, tracing,
   // filters, routing and the upstream all see the normalized, sanitized request.
   app.use(async (c, next) => {

@@ -5,13 +5,29 @@
  * across virtual hosts, and a Re2Regex holds only caches.
  */
 import type { RegexIR } from '../compile/ir.js'
-import { Re2Regex } from '../regex/index.js'
-import { programFromJson } from '../regex/serialize.js'
+import { Re2Regex, regexEngine } from '../regex/index.js'
 
 const built = new Map<string, Re2Regex>()
 const MAX_CACHED = 10_000
+let linked = false
+
+/**
+ * Whether this isolate linked a regex: then the engine (src/regex/engine.ts)
+ * must be imported before the snapshot serves (state/serving.ts). Snapshots
+ * without regexes never load it.
+ */
+export const regexesLinked = (): boolean => linked
+
+/**
+ * Whether serialized snapshot text holds a regex anywhere, also where it is
+ * linked only when first used (a health check's service_name_matcher): a
+ * RegexIR is the only object with an `re2` key (inside a JSON string the
+ * quotes would be escaped).
+ */
+export const holdsRegex = (text: string): boolean => text.includes('"re2":')
 
 export function regexOf(ir: RegexIR): Re2Regex {
+  linked = true
   let re = built.get(ir.re2)
   if (!re) {
     if (built.size >= MAX_CACHED) built.clear()
@@ -19,7 +35,7 @@ export function regexOf(ir: RegexIR): Re2Regex {
     // regexes, most rarely reached, loads without building a thousand programs. The bench's load
     // section prints the unpacking a first run pays (~10–30 µs per regex on a shared 2-core machine).
     const program = ir.program
-    built.set(ir.re2, (re = new Re2Regex(() => programFromJson(program), ir.re2)))
+    built.set(ir.re2, (re = new Re2Regex(() => regexEngine().programFromJson(program), ir.re2)))
   }
   return re
 }

@@ -15,7 +15,7 @@ import { isPublishedConfig, PUBLISHED_KEY, type PublishedConfig } from './publis
 import type { Isolate, IsolateState, Serving } from './serving.js'
 
 /** What the refresh uses of the isolate (serving.ts's Isolate; bench/sim's stand-in). */
-export type RefreshingIsolate = Pick<Isolate, 'ready' | 'prepare' | 'state' | 'install'>
+export type RefreshingIsolate = Pick<Isolate, 'ready' | 'prepare' | 'state'> & { install(env: StateEnv, published: PublishedConfig): unknown }
 
 /**
  * Where the published config is read from: KV itself, or the location's copy
@@ -63,7 +63,8 @@ export async function checkPublished(isolate: RefreshingIsolate, env: StateEnv, 
       return
     }
     if (s.problem?.version === -1) s.problem = undefined
-    isolate.install(env, (await adoptDeployedBase(env, s, value)) ?? value)
+    // Awaited: a version whose filters are still being imported is not yet served, and the check is not done.
+    await isolate.install(env, (await adoptDeployedBase(env, s, value)) ?? value)
   } catch (e) {
     // A KV hiccup or unparsable JSON: keep serving, report it, try again next interval.
     s.problem = { version: -1, errors: [`reading ${PUBLISHED_KEY}: ${e instanceof Error ? e.message : String(e)}`], at: new Date().toISOString() }

@@ -8,12 +8,19 @@
  * Data plane only: a published or built snapshot is *loaded*
  * (src/snapshot/load.ts), never validated or compiled here. A newer published
  * version is looked for at most every CONFIG_REFRESH_SECONDS (refresh.ts);
- * one that cannot be loaded is never served.
+ * one that cannot be loaded is never served. The HTTP filters a snapshot
+ * names are imported (filters/registry.ts) before its app is built and
+ * before it replaces what serves: a version whose filters cannot be imported
+ * is refused like one that cannot be loaded.
  */
 import type { Cluster, Listener, Snapshot } from '../compile/types.js'
 import type { StatsStore } from '../observability/stats.js'
+import { loadListenerFilters } from '../filters/registry.js'
+import { loadRegexEngine } from '../regex/index.js'
 import { buildListenerApp, type RouterDeps } from '../router/app.js'
 import { loadSnapshot } from '../snapshot/load.js'
+import { loadLoadBalancers } from '../upstream/lb/index.js'
+import { holdsRegex, regexesLinked } from '../snapshot/regex.js'
 import { ClusterManager } from '../upstream/cluster-manager.js'
 import type { ClusterStatus } from '../upstream/cluster-status.js'
 import { builtBase } from './base.js'
@@ -30,6 +37,12 @@ export interface Serving {
   /** When this version was accepted (ISO), or when the isolate loaded the base config. */
   readonly updatedAt: string
   readonly fetch: (request: Request, env: unknown, ctx: ExecutionContext) => Response | Promise<Response>
+}
+
+/** What `Isolate.install` did with a published version. */
+export interface InstallResult {
+  readonly installed: boolean
+  readonly problem?: ConfigProblem
 }
 
 /** A published version this isolate refused to serve, for /ready and /server_info. */
@@ -139,7 +152,7 @@ export class Isolate {
     // Only without a built base: tests and `edgevoy dev` hand the isolate config text.
     const base: CompiledBase = built ? { snapshot: built.snapshot, source: undefined, sourceHash: built.sourceHash, xdsPolled: built.xdsPolled } : (await import('./control-plane.js')).compileBase(env)
     const snapshot = loadSnapshot(base.snapshot)
-    const served = this.serve(snapshot, env.EDGEVOY_LISTENER || built?.listener || undefined, env)
+    const served = await this.serve(snapshot, env.EDGEVOY_LISTENER || built?.listener || undefined, env, base.snapshot)
     // Version 0 is the base config: the same number the admin API's ETag and history use.
     const updatedAt = new Date().toISOString()
     let source = base.source
@@ -155,23 +168,40 @@ export class Isolate {
     return state
   }
 
-  serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv): Pick<Serving, 'snapshot' | 'listener' | 'fetch'> {
+  /**
+   * The app for a snapshot, once what it runs and the entry does not carry is
+   * imported (here, never per request): the filters its listener names, the
+   * load balancers its clusters use, and the regex engine if it holds a regex
+   * (`text`: its serialized form).
+   */
+  async serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv, text?: string): Promise<Pick<Serving, 'snapshot' | 'listener' | 'fetch'>> {
+    const imports: Promise<void>[] = []
+    if (snapshot.listeners.length > 0) imports.push(loadListenerFilters(pickListener(snapshot, listenerName)))
+    if (regexesLinked() || (text !== undefined && holdsRegex(text))) imports.push(loadRegexEngine())
+    imports.push(loadLoadBalancers([...snapshot.clusters.values()].map((c) => c.lbPolicy)))
+    await Promise.all(imports)
     return serve(snapshot, listenerName, { ...routerDeps(env, this.deps), clusters: this.deps.clusters })
   }
 
   /**
    * Serve a published version in this isolate, unless it is not newer than
    * what already serves. One that cannot be loaded (no snapshot, another
-   * compiler's) is recorded as the problem and the last good one keeps serving.
+   * compiler's, a filter whose module cannot be imported) is recorded as the
+   * problem, counted (`edgevoy.config.update_rejected`, after Envoy's xDS
+   * `update_rejected`) and the last good one keeps
+   * serving. The swap happens only once the new app is built: requests meanwhile
+   * are served by the old one.
    */
-  install(env: StateEnv, published: PublishedConfig): { installed: boolean; problem?: ConfigProblem } {
+  async install(env: StateEnv, published: PublishedConfig): Promise<InstallResult> {
     const s = this.state(env)
     const have = s.stored?.version ?? 0
     if (published.version <= have) return { installed: false }
     if (s.problem?.version === published.version) return { installed: false, problem: s.problem }
     try {
       if (typeof published.snapshot !== 'string') throw new Error(`version ${published.version} carries no compiled snapshot (published by an older edgevoy); the next accepted write republishes it`)
-      const served = this.serve(loadSnapshot(published.snapshot), env.EDGEVOY_LISTENER || builtBase()?.listener || undefined, env)
+      const served = await this.serve(loadSnapshot(published.snapshot), env.EDGEVOY_LISTENER || builtBase()?.listener || undefined, env, published.snapshot)
+      // Another install finished first while the filters were imported: keep the newer one.
+      if (published.version <= (s.stored?.version ?? 0)) return { installed: false }
       s.stored = { ...served, config: published.config, version: published.version, updatedAt: published.createdAt }
       s.problem = undefined
       return { installed: true }
@@ -180,6 +210,7 @@ export class Isolate {
       const code = (e as { code?: unknown } | null)?.code
       const errors = [`${typeof code === 'string' ? `${code}: ` : ''}${e instanceof Error ? e.message : String(e)}`]
       s.problem = { version: published.version, errors, at: new Date().toISOString() }
+      this.deps.stats.counter('edgevoy.config.update_rejected')
       console.error(`edgevoy: config version ${published.version} refused, still serving ${have}:\n${errors.join('\n')}`)
       return { installed: false, problem: s.problem }
     }

@@ -14,21 +14,10 @@ import { bundleWorker, type Bundle } from '../../src/cli/bundle'
 import { listenerWorker } from '../../src/cli/miniflare-options'
 import { wranglerBindings, WRANGLER_CONFIG } from '../../src/cli/wrangler-bindings'
 import { ROOT, freePort } from './cli-process'
+import { anyHost, bootstrapYaml } from '../support/envoy-config'
 
 const ALL_KINDS = join(ROOT, 'test/fixtures/wrangler/all-bindings.toml')
-const CONFIG_TEXT = `static_resources:
-  listeners:
-  - name: edge
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: edge
-          route_config: { virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200 } }] }] }
-          http_filters: [{ name: envoy.filters.http.router }]
-`
+const CONFIG_TEXT = bootstrapYaml({ listener: { name: 'edge' }, virtual_hosts: anyHost([{ match: { prefix: '/' }, direct_response: { status: 200 } }]) })
 
 /** Every binding name wrangler.toml declares, per wrangler's own reading of the file. */
 function declaredBindings(path: string): { local: string[]; remoteOnly: string[] } {

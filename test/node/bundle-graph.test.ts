@@ -5,16 +5,21 @@
  * must not contain yaml, zod, the config schemas and loader, the admin API,
  * the config authority or the xDS client — those are reached through
  * `import()` (src/state/control-plane.ts) and land in chunks of their own.
+ * Nor the HTTP filters or the regex engine: an isolate imports those only
+ * for a snapshot that names them (src/filters/registry.ts, state/serving.ts).
  */
 import { build, type Metafile } from 'esbuild'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, WORKER_BUILD_OPTIONS } from '../../src/cli/bundle'
+import { dataPlaneChunk, staticOutputs } from '../../src/cli/worker-build'
+import { IMPLEMENTED_KINDS } from '../../src/filters/registry'
 
 let metafile: Metafile
 
 beforeAll(async () => {
-  const result = await build({ ...WORKER_BUILD_OPTIONS, entryPoints: [join(ROOT, 'src/index.ts')], absWorkingDir: ROOT, outdir: join(ROOT, '.edgevoy/graph'), splitting: true, metafile: true, write: false })
+  // As `edgevoy build` splits it (src/cli/worker-build.ts).
+  const result = await build({ ...WORKER_BUILD_OPTIONS, entryPoints: [join(ROOT, 'src/index.ts')], absWorkingDir: ROOT, outdir: join(ROOT, '.edgevoy/graph'), splitting: true, plugins: [dataPlaneChunk()], metafile: true, write: false })
   metafile = result.metafile
 }, 60_000)
 
@@ -61,5 +66,50 @@ describe('the data-plane entry (src/index.ts) statically imports', () => {
     const chunk = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint === 'src/state/control-plane.ts')
     expect(chunk, 'control-plane chunk').toBeDefined()
     expect(Object.keys(chunk![1].inputs)).toEqual(expect.arrayContaining(['src/admin/app.ts', 'src/admin/authority.ts', 'src/state/xds-poller.ts']))
+  })
+})
+
+/** Each filter's module, as src/filters/registry.ts imports it, with what only it uses. */
+const FILTER_MODULES: Record<(typeof IMPLEMENTED_KINDS)[number], string> = {
+  cors: 'src/filters/cors.ts',
+  fault: 'src/filters/fault.ts',
+  jwt_authn: 'src/filters/jwt/authn.ts',
+  local_ratelimit: 'src/filters/local-ratelimit.ts',
+  rbac: 'src/filters/rbac.ts',
+  cloudflare_ratelimit: 'src/filters/cloudflare-ratelimit.ts',
+  health_check: 'src/filters/health-check.ts',
+  csrf: 'src/filters/csrf.ts',
+  cache: 'src/filters/cache.ts',
+  compressor: 'src/filters/compressor.ts',
+  decompressor: 'src/filters/decompressor.ts',
+  header_mutation: 'src/filters/header-mutation.ts',
+  header_to_metadata: 'src/filters/header-to-metadata.ts',
+  oauth2: 'src/filters/oauth2/filter.ts',
+}
+
+describe('HTTP filters and the regex engine are imported only for a snapshot that names them', () => {
+  it('no filter module, no jwt/oauth2/cache internals, no regex machine in the static graph', () => {
+    const lazy = Object.values(FILTER_MODULES).map((f) => f.replace(/[.]/g, '[.]'))
+    const pattern = new RegExp(`^(${lazy.join('|')})$|^src/filters/(jwt|oauth2|cache)/|^src/regex/(dfa|pike|bitstate|serialize|engine)[.]ts$|^src/upstream/lb/(least-request|ring-hash|maglev)[.]ts$|node_modules/hono/dist/router/(reg-exp|smart)-router/`)
+    expect(offenders(pattern)).toEqual([])
+  })
+
+  it('every implemented filter is named here and reached through import(), in a chunk of its own', () => {
+    expect(Object.keys(FILTER_MODULES).sort()).toEqual([...IMPLEMENTED_KINDS].sort())
+    const dynamic = new Set(Object.values(metafile.inputs).flatMap((i) => i.imports.filter((x) => x.kind === 'dynamic-import').map((x) => x.path)))
+    for (const [kind, file] of Object.entries(FILTER_MODULES)) {
+      expect(dynamic.has(file), `${kind}: import('${file}')`).toBe(true)
+      expect(Object.values(metafile.outputs).some((o) => o.entryPoint === file), `${kind}: a chunk for ${file}`).toBe(true)
+    }
+    expect(dynamic.has('src/regex/engine.ts')).toBe(true)
+  })
+
+  it('the entry loads one data-plane chunk beside it, not a scatter of shared ones', () => {
+    const entry = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint === 'src/index.ts')![0]
+    const loaded = staticOutputs(metafile, entry)
+    expect(loaded.size, [...loaded].join(', ')).toBeLessThanOrEqual(2)
+    // The data plane's modules a filter uses are in the chunk the entry already loaded.
+    const dataPlane = [...loaded].find((o) => o !== entry)!
+    expect(Object.keys(metafile.outputs[dataPlane]!.inputs)).toEqual(expect.arrayContaining(['src/router/app.ts', 'src/router/headers.ts', 'src/filters/percent.ts', 'src/context.ts', 'src/regex/index.ts']))
   })
 })

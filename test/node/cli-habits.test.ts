@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { freePort, runCliToEnd } from './cli-process'
+import { bootstrapYaml } from '../support/envoy-config'
 
 const tmp = mkdtempSync(join(tmpdir(), 'edgevoy-habits-'))
 const write = (name: string, text: string) => {
@@ -16,27 +17,7 @@ const write = (name: string, text: string) => {
   return file
 }
 
-const withRoutes = (routes: string) => `static_resources:
-  listeners:
-  - name: edge
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: edge
-          route_config:
-            virtual_hosts:
-            - name: main
-              domains: ["*"]
-              routes:
-${routes}
-          http_filters: [{ name: envoy.filters.http.router }]
-  clusters:
-  - name: web
-    load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 9000 } } } }] }] }
-`
+const withRoutes = (routes: unknown[]) => bootstrapYaml({ virtual_hosts: [{ name: 'main', domains: ['*'], routes }], clusters: { web: [9000] } })
 
 describe('edgevoy CLI habits', () => {
   it('--version prints the package version', async () => {
@@ -70,9 +51,11 @@ describe('edgevoy CLI habits', () => {
   it('warns about a route that an earlier route always takes first; the summary names each matcher once', async () => {
     const file = write(
       'shadow.yaml',
-      withRoutes(`              - { name: beta, match: { prefix: "/", headers: [{ name: x-beta, string_match: { exact: "1" } }] }, route: { cluster: web } }
-              - { name: all, match: { prefix: "/" }, route: { cluster: web } }
-              - { name: api, match: { prefix: "/api/" }, route: { cluster: web } }`),
+      withRoutes([
+        { name: 'beta', match: { prefix: '/', headers: [{ name: 'x-beta', string_match: { exact: '1' } }] }, route: { cluster: 'web' } },
+        { name: 'all', match: { prefix: '/' }, route: { cluster: 'web' } },
+        { name: 'api', match: { prefix: '/api/' }, route: { cluster: 'web' } },
+      ]),
     )
     const { code, output } = await runCliToEnd(['validate', '-c', file, '--target', 'local'])
     expect(code).toBe(0)

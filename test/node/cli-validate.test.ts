@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCliToEnd } from './cli-process'
+import { anyHost, bootstrapYaml } from '../support/envoy-config'
 
 const SEED = '/work/shared/seed/configs'
 const seedConfigs = (() => {
@@ -67,42 +68,16 @@ const BAD = `static_resources:
 `
 
 /** v3 config with one endpoint behind a service binding and one fetched by URL on a custom port. */
-const BINDING = `static_resources:
-  listeners:
-    - name: edge
-      address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: edge
-                route_config:
-                  virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                        - match: { prefix: "/api" }
-                          route: { cluster: api }
-                        - match: { prefix: "/" }
-                          route: { cluster: web }
-                http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
-    - name: api
-      type: STRICT_DNS
-      metadata: { filter_metadata: { edgevoy: { binding: API } } }
-      load_assignment:
-        cluster_name: api
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: api.internal, port_value: 9000 } } } }] }]
-    - name: web
-      type: STRICT_DNS
-      load_assignment:
-        cluster_name: web
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 10.0.0.7, port_value: 8443 } } } }] }]
-`
+const BINDING = bootstrapYaml({
+  virtual_hosts: anyHost([
+    { match: { prefix: '/api' }, route: { cluster: 'api' } },
+    { match: { prefix: '/' }, route: { cluster: 'web' } },
+  ]),
+  clusters: {
+    api: { endpoints: ['api.internal:9000'], type: 'STRICT_DNS', metadata: { filter_metadata: { edgevoy: { binding: 'API' } } } },
+    web: { endpoints: ['10.0.0.7:8443'], type: 'STRICT_DNS' },
+  },
+})
 
 describe('edgevoy validate', () => {
   it('accepts every seed and routes/ config verbatim, with a summary', async () => {

@@ -14,34 +14,14 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { compileFile } from '../../src/cli/build'
 import { buildWorker } from '../../src/cli/worker-build'
+import { anyHost, bootstrapYaml } from '../support/envoy-config'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgevoy-deploy-base-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const TOKEN = 'deploy-base-token'
 
 /** A config whose every request is answered by the proxy itself with `body`. */
-const config = (body: string) => `
-static_resources:
-  listeners:
-  - name: edge
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: edge
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                direct_response: { status: 200, body: { inline_string: "${body}" } }
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-`
+const config = (body: string) => bootstrapYaml({ virtual_hosts: anyHost([{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: body } } }]) })
 
 /** `edgevoy build --worker` for this config, then a Miniflare serving it over the given storage. */
 async function deploy(name: string, body: string): Promise<Miniflare> {

@@ -17,49 +17,16 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startUpstream, type Upstream } from '../support/upstream-server'
 import { freePort, runCli, stopCli, type Cli } from './cli-process'
+import { anyHost, bootstrapYaml, stdoutAccessLog } from '../support/envoy-config'
 
 const TOKEN = 'edge-upstream-token'
 
 function config(ports: number[]): string {
-  const eps = ports.map((p) => `        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } }`).join('\n')
-  return `
-static_resources:
-  listeners:
-  - name: edge
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: edge
-          access_log:
-          - name: envoy.access_loggers.stdout
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
-              log_format: { text_format: "LOG %RESPONSE_CODE% %RESPONSE_FLAGS% %REQ(:PATH)%\\n" }
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: / }
-                route: { cluster: up, timeout: 2s }
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-  clusters:
-  - name: up
-    connect_timeout: 0.25s
-    type: STATIC
-    lb_policy: ROUND_ROBIN
-    outlier_detection: { consecutive_5xx: 2, consecutive_gateway_failure: 2, interval: 10s, base_ejection_time: 30s, max_ejection_percent: 100 }
-    load_assignment:
-      cluster_name: up
-      endpoints:
-      - lb_endpoints:
-${eps}
-`
+  return bootstrapYaml({
+    hcm: { stat_prefix: 'edge', access_log: stdoutAccessLog('LOG %RESPONSE_CODE% %RESPONSE_FLAGS% %REQ(:PATH)%\n') },
+    virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '2s' } }]),
+    clusters: { up: { endpoints: ports, outlier_detection: { consecutive_5xx: 2, consecutive_gateway_failure: 2, interval: '10s', base_ejection_time: '30s', max_ejection_percent: 100 } } },
+  })
 }
 
 interface Streamed { status: number; bytes: number; lastByteMs: number; endedMs: number; reset: boolean; body: string }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, runCli, stopCli, type Cli } from './cli-process'
+import { anyHost, bootstrapYaml } from '../support/envoy-config'
 
 const TOKEN = 'health-dev-token'
 const INTERVAL_MS = 1000
@@ -28,34 +29,11 @@ function host(name: string, port: number): Promise<Server> {
 }
 const close = (s: Server) => new Promise<void>((r) => (s.closeAllConnections(), s.close(() => r())))
 
-const config = (ports: number[]) => `
-static_resources:
-  listeners:
-  - name: edge
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: edge
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes: [{ match: { prefix: "/" }, route: { cluster: pair } }]
-          http_filters: [{ name: envoy.filters.http.router }]
-  clusters:
-  - name: pair
-    type: STATIC
-    lb_policy: ROUND_ROBIN
-    health_checks:
-    - { timeout: 0.5s, interval: 1s, unhealthy_threshold: 2, healthy_threshold: 1, http_health_check: { path: /healthz } }
-    load_assignment:
-      endpoints:
-      - lb_endpoints:
-${ports.map((p) => `        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } }`).join('\n')}
-`
+const config = (ports: number[]) =>
+  bootstrapYaml({
+    virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'pair' } }]),
+    clusters: { pair: { endpoints: ports, health_checks: [{ timeout: '0.5s', interval: '1s', unhealthy_threshold: 2, healthy_threshold: 1, http_health_check: { path: '/healthz' } }] } },
+  })
 
 interface HostJson {
   address: { socket_address: { port_value: number } }

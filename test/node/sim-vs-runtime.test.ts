@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runFleet, type Design } from '../../bench/sim/fleet'
 import { ROOT, WORKER_BUILD_OPTIONS } from '../../src/cli/bundle'
+import { bootstrap } from '../support/envoy-config'
 
 const ISOLATES = 3
 const CLUSTERS = 3
@@ -38,38 +39,19 @@ let ports: number[] = []
 let bundle = ''
 
 const config = () =>
-  JSON.stringify({
-    static_resources: {
-      listeners: [
-        {
-          name: 'edge',
-          address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'edge',
-                    route_config: { virtual_hosts: [{ name: 'all', domains: ['*'], routes: ports.map((_, i) => ({ match: { prefix: `/c${i}` }, route: { cluster: `c${i}` } })) }] },
-                    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: ports.map((port, i) => ({
-        name: `c${i}`,
-        type: 'STATIC',
-        connect_timeout: '0.25s',
-        health_checks: [{ timeout: '0.5s', interval: `${INTERVAL_MS / 1000}s`, unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/healthz' } }],
-        load_assignment: { cluster_name: `c${i}`, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
-      })),
-    },
-  })
+  JSON.stringify(
+    bootstrap({
+      listener: { name: 'edge' },
+      hcm: { stat_prefix: 'edge' },
+      virtual_hosts: [{ name: 'all', domains: ['*'], routes: ports.map((_, i) => ({ match: { prefix: `/c${i}` }, route: { cluster: `c${i}` } })) }],
+      clusters: Object.fromEntries(
+        ports.map((port, i) => [
+          `c${i}`,
+          { endpoints: [port], health_checks: [{ timeout: '0.5s', interval: `${INTERVAL_MS / 1000}s`, unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/healthz' } }] },
+        ]),
+      ),
+    }),
+  )
 
 beforeAll(async () => {
   hosts = await Promise.all(

@@ -11,6 +11,7 @@ import { createServer, request, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { anyHost, bootstrapYaml } from '../support/envoy-config'
 import { freePort, runCli, stopCli } from './cli-process'
 
 /** A WebSocket handshake (RFC 6455 §4.1): 101 when upgraded, else the plain status. */
@@ -41,32 +42,14 @@ function wsUpstream(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })))
 }
 
-const config = (upstreamPort: number) => `
-static_resources:
-  listeners:
-  - name: edge
-    address: {socket_address: {address: 127.0.0.1, port_value: 8080}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: edge
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: {prefix: /ws}
-                route: {cluster: up, upgrade_configs: [{upgrade_type: websocket}]}
-              - match: {prefix: /}
-                route: {cluster: up}
-          http_filters: [{name: envoy.filters.http.router}]
-  clusters:
-  - name: up
-    type: STATIC
-    load_assignment: {cluster_name: up, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${upstreamPort}}}}}]}]}
-`
+const config = (upstreamPort: number) =>
+  bootstrapYaml({
+    virtual_hosts: anyHost([
+      { match: { prefix: '/ws' }, route: { cluster: 'up', upgrade_configs: [{ upgrade_type: 'websocket' }] } },
+      { match: { prefix: '/' }, route: { cluster: 'up' } },
+    ]),
+    clusters: { up: [upstreamPort] },
+  })
 
 describe('WebSocket upgrades through edgevoy dev', () => {
   let up: { server: Server; port: number }

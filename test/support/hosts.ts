@@ -40,13 +40,4 @@ export function withLbConfig(cluster: Cluster, raw: Record<string, unknown>): Cl
 }
 
 /** A seeded PRNG (mulberry32) in [0, 1), so "random" tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seededRandom } from './seeded-random'

@@ -12,6 +12,7 @@ import { describe, expect, inject, it } from 'vitest'
 import worker from '../../src/index'
 import type { StateEnv } from '../../src/state/env'
 import { controlClient } from '../support/control-client'
+import { bootstrap, type BootstrapJson } from '../support/envoy-config'
 import type { EchoBody } from '../support/upstream-types'
 
 const upstreams = inject('upstreams')
@@ -32,32 +33,14 @@ const putJson = (path: string, body: unknown, headers: Record<string, string> = 
 const upstreamOf = async (res: Response) => ((await res.json()) as EchoBody).id
 
 type Route = Record<string, unknown>
-const cluster = (name: string, port: number) => ({
-  name,
-  type: 'STATIC',
-  connect_timeout: '1s',
-  load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
-})
-function envoyConfig(routes: Route[], clusters: Record<string, number>) {
-  return {
-    static_resources: {
-      listeners: [{
-        name: 'edge',
-        address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
-        filter_chains: [{ filters: [{
-          name: 'envoy.filters.network.http_connection_manager',
-          typed_config: {
-            '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-            stat_prefix: 'edge',
-            route_config: { name: 'local', virtual_hosts: [{ name: 'main', domains: ['edge.test'], routes }] },
-            http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-          },
-        }] }],
-      }],
-      clusters: Object.entries(clusters).map(([name, port]) => cluster(name, port)),
-    },
-  }
-}
+/** Listener `edge` for host edge.test; clusters map name → one port on 127.0.0.1. */
+const envoyConfig = (routes: Route[], clusters: Record<string, number>) =>
+  bootstrap({
+    listener: { name: 'edge' },
+    hcm: { stat_prefix: 'edge' },
+    virtual_hosts: [{ name: 'main', domains: ['edge.test'], routes }],
+    clusters: Object.fromEntries(Object.entries(clusters).map(([name, port]) => [name, { endpoints: [port], connect_timeout: '1s' }])),
+  })
 const toA = envoyConfig([{ name: 'all', match: { prefix: '/' }, route: { cluster: 'a' } }], { a: upstreams.a!, b: upstreams.b! })
 const toB = envoyConfig([{ name: 'all', match: { prefix: '/' }, route: { cluster: 'b' } }], { a: upstreams.a!, b: upstreams.b! })
 
@@ -105,7 +88,7 @@ describe('admin API: config lifecycle', () => {
 
     const got = await admin('/config')
     expect(got.headers.get('etag')).toBe(`"${v2}"`)
-    const body = (await got.json()) as typeof toB
+    const body = (await got.json()) as BootstrapJson
     expect(body.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.route_config.virtual_hosts[0]!.routes[0]).toMatchObject({ route: { cluster: 'b' } })
     const yaml = await admin('/config?format=yaml')
     expect(yaml.headers.get('content-type')).toContain('application/yaml')

@@ -9,6 +9,7 @@ import { createExecutionContext, env } from 'cloudflare:test'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import worker from '../../src/index'
 import type { StateEnv } from '../../src/state/env'
+import { bootstrap } from '../support/envoy-config'
 import type { EchoBody } from '../support/upstream-types'
 
 const upstreams = inject('upstreams')
@@ -21,26 +22,13 @@ const cluster = (name: string, port: number) => ({
   connect_timeout: '1s',
   load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
 })
-function envoyConfig(listener: string, to: 'a' | 'b') {
-  return {
-    static_resources: {
-      listeners: [{
-        name: listener,
-        address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
-        filter_chains: [{ filters: [{
-          name: 'envoy.filters.network.http_connection_manager',
-          typed_config: {
-            '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-            stat_prefix: 'edge',
-            route_config: { name: 'local', virtual_hosts: [{ name: 'main', domains: ['*'], routes: [{ name: 'all', match: { prefix: '/' }, route: { cluster: to } }] }] },
-            http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-          },
-        }] }],
-      }],
-      clusters: [cluster('a', upstreams.a!), cluster('b', upstreams.b!)],
-    },
-  }
-}
+const envoyConfig = (listener: string, to: 'a' | 'b') =>
+  bootstrap({
+    listener: { name: listener },
+    hcm: { stat_prefix: 'edge' },
+    virtual_hosts: [{ name: 'main', domains: ['*'], routes: [{ name: 'all', match: { prefix: '/' }, route: { cluster: to } }] }],
+    clusters: { a: { endpoints: [upstreams.a!], connect_timeout: '1s' }, b: { endpoints: [upstreams.b!], connect_timeout: '1s' } },
+  })
 
 // This Worker serves the listener "edge" (EDGEVOY_LISTENER), from a base config routing to upstream a.
 const adminEnv = {

@@ -9,6 +9,7 @@ import type { Snapshot } from '../../src/compile/types'
 import { loadConfig } from '../../src/config/load'
 import { buildListenerApp } from '../../src/router/app'
 import { ClusterManager, type ClusterManagerDeps } from '../../src/upstream/cluster-manager'
+import { bootstrap } from '../support/envoy-config'
 import type { EchoBody } from '../support/upstream-types'
 
 export interface Endpoint {
@@ -29,53 +30,16 @@ export interface RouteSpec {
   retry_policy?: Record<string, unknown>
 }
 
+/** One cluster behind one route `/` on listener `edge` (stat_prefix `edge`), as JSON. */
 export function envoyConfig(cluster: ClusterSpec, route: RouteSpec = {}): string {
-  const byPriority = new Map<number, Endpoint[]>()
-  for (const e of cluster.endpoints) byPriority.set(e.priority ?? 0, [...(byPriority.get(e.priority ?? 0) ?? []), e])
-  return JSON.stringify({
-    static_resources: {
-      listeners: [
-        {
-          name: 'edge',
-          address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'edge',
-                    route_config: {
-                      name: 'local',
-                      virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: cluster.name, ...route } }] }],
-                    },
-                    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: [
-        {
-          name: cluster.name,
-          type: 'STATIC',
-          connect_timeout: '0.25s',
-          lb_policy: 'ROUND_ROBIN',
-          load_assignment: {
-            cluster_name: cluster.name,
-            endpoints: [...byPriority.entries()].map(([priority, eps]) => ({
-              priority,
-              lb_endpoints: eps.map((e) => ({ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: e.port } } }, ...(e.health_status ? { health_status: e.health_status } : {}) })),
-            })),
-          },
-          ...cluster.extra,
-        },
-      ],
-    },
-  })
+  return JSON.stringify(
+    bootstrap({
+      listener: { name: 'edge' },
+      hcm: { stat_prefix: 'edge' },
+      virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: cluster.name, ...route } }] }],
+      clusters: { [cluster.name]: { endpoints: cluster.endpoints, ...cluster.extra } },
+    }),
+  )
 }
 
 export interface Proxy {

@@ -23,6 +23,8 @@
  */
 
 import { Re2Regex, type Program } from '../../regex/index.js'
+// The control plane runs regexes (validation, compile-time checks): the engine is loaded with it.
+import '../../regex/engine.js'
 import { emitAlts } from './emit.js'
 import { canFoldGlobally } from './fold.js'
 import { Parser } from './parse.js'

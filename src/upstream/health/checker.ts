@@ -6,6 +6,7 @@
  */
 import type { StringMatcherIR } from '../../compile/ir.js'
 import type { HealthCheckPolicy, StringMatch } from '../../compile/types.js'
+import { loadRegexEngine } from '../../regex/index.js'
 import { linkStringMatcher } from '../../snapshot/matchers.js'
 
 /** Linked once per policy (the policy is plain data, checked every interval). */
@@ -46,6 +47,8 @@ export async function runHealthCheck(host: CheckedHost, check: HealthCheckPolicy
     // Envoy's HttpHealthCheckerImpl: with service_name_matcher, the host must say which cluster it is
     // (x-envoy-upstream-healthchecked-cluster, absent = ""), or the check fails.
     // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/health_check.proto#envoy-v3-api-field-config-core-v3-healthcheck-httphealthcheck-service-name-matcher
+    // A regex runs on the regex engine, imported on demand: the health authority's Durable Object serves no snapshot that would have brought it.
+    if (check.serviceName?.kind === 'regex') await loadRegexEngine()
     if (check.serviceName && !serviceNameMatcher(check.serviceName)(res.headers.get('x-envoy-upstream-healthchecked-cluster') ?? '')) return 'fail'
     return 'pass'
   } catch {

@@ -6,13 +6,14 @@
  * affinity and `locality_weighted_lb_config`, inactive unless the cluster sets
  * them) and pick counting for `/clusters` (stats.ts, when `deps.cluster` is
  * given).
+ *
+ * Least request, ring hash and Maglev are imported only for a snapshot with
+ * a cluster that uses them (`loadLoadBalancers`, awaited where the snapshot
+ * is made ready to serve, state/serving.ts), like the HTTP filters.
  */
 import type { Cluster, LbPolicy } from '../../compile/types'
-import { createLeastRequest } from './least-request'
 import { withLocality } from './locality'
-import { createMaglev } from './maglev'
 import { createRandom } from './random'
-import { createRingHash } from './ring-hash'
 import { createRoundRobin } from './round-robin'
 import { counted } from './stats'
 import type { LbDeps, LoadBalancer, LoadBalancerFactory } from './types'
@@ -30,13 +31,43 @@ const clusterProvided: LoadBalancerFactory = (hosts, deps) => {
 
 const wrap = (factory: LoadBalancerFactory): LoadBalancerFactory => counted(withLocality(factory))
 
-export const LOAD_BALANCERS: Readonly<Record<LbPolicy, LoadBalancerFactory>> = {
+const notLoaded =
+  (policy: LbPolicy): LoadBalancerFactory =>
+  () => {
+    throw new Error(`edgevoy: the ${policy} load balancer is not loaded: await loadLoadBalancers() before serving a snapshot that uses it`)
+  }
+
+/** Every policy's factory; the lazily imported ones are filled in by `loadLoadBalancers`. */
+export const LOAD_BALANCERS: Record<LbPolicy, LoadBalancerFactory> = {
   ROUND_ROBIN: wrap(createRoundRobin),
   RANDOM: wrap(createRandom),
-  LEAST_REQUEST: wrap(createLeastRequest),
-  RING_HASH: wrap(createRingHash),
-  MAGLEV: wrap(createMaglev),
+  LEAST_REQUEST: notLoaded('LEAST_REQUEST'),
+  RING_HASH: notLoaded('RING_HASH'),
+  MAGLEV: notLoaded('MAGLEV'),
   CLUSTER_PROVIDED: wrap(clusterProvided),
+}
+
+// One literal import() per policy, so the bundler sees each chunk.
+const LAZY: Partial<Record<LbPolicy, () => Promise<LoadBalancerFactory>>> = {
+  LEAST_REQUEST: async () => (await import('./least-request.js')).createLeastRequest,
+  RING_HASH: async () => (await import('./ring-hash.js')).createRingHash,
+  MAGLEV: async () => (await import('./maglev.js')).createMaglev,
+}
+
+/** The policies imported on demand (tests preload them). */
+export const LAZY_LB_POLICIES = Object.freeze(Object.keys(LAZY) as LbPolicy[])
+
+const loaded = new Set<LbPolicy>()
+
+/** Import the balancers of these policies (each once per isolate). */
+export async function loadLoadBalancers(policies: Iterable<LbPolicy>): Promise<void> {
+  const missing = [...new Set(policies)].filter((p) => LAZY[p] !== undefined && !loaded.has(p))
+  await Promise.all(
+    missing.map(async (p) => {
+      LOAD_BALANCERS[p] = wrap(await LAZY[p]!())
+      loaded.add(p)
+    }),
+  )
 }
 
 /**

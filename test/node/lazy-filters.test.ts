@@ -1,0 +1,191 @@
+/**
+ * HTTP filters are imported only for a snapshot that names them
+ * (src/filters/registry.ts): here against the Worker exactly as
+ * `edgevoy build --worker` writes it, in a freshly started workerd isolate
+ * (Miniflare) — the entry, its data-plane chunk, and a chunk per filter.
+ *   - a base naming jwt_authn serves from the first request (its chunk is
+ *     imported while the isolate loads the base, not per request);
+ *   - a new version naming a filter not loaded yet (rbac) replaces it once
+ *     that filter's chunk is imported;
+ *   - a version whose filter cannot be imported (its chunk left out of the
+ *     upload) is refused: the old snapshot keeps serving, and the refusal is
+ *     reported (/ready) and counted (edgevoy.config.update_rejected).
+ */
+import { Miniflare } from 'miniflare'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { compileFile } from '../../src/cli/build'
+import { buildWorker, type WorkerBuild } from '../../src/cli/worker-build'
+import { createSigner, jwks, type TestSigner } from '../support/jwt-signer'
+
+const dir = mkdtempSync(join(tmpdir(), 'edgevoy-lazy-filters-'))
+const TOKEN = 'lazy-filters-token'
+let signer: TestSigner
+let worker: WorkerBuild
+
+const listener = (filters: string) => `
+static_resources:
+  listeners:
+  - name: edge
+    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: edge
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                direct_response: { status: 200, body: { inline_string: "served" } }
+          http_filters:
+${filters}
+          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+`
+
+const jwtConfig = () =>
+  listener(`          - name: envoy.filters.http.jwt_authn
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
+              providers:
+                lazy:
+                  issuer: https://issuer.test
+                  local_jwks: { inline_string: '${jwks(signer)}' }
+              rules:
+              - match: { prefix: / }
+                requires: { provider_name: lazy }`)
+
+/** rbac denying every request: a version that serves is told apart by its 403. */
+const rbacConfig = () =>
+  listener(`          - name: envoy.filters.http.rbac
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
+              rules: { action: DENY, policies: { all: { permissions: [{ any: true }], principals: [{ any: true }] } } }`)
+
+const upstreams = inject('upstreams')
+
+/**
+ * A route matched by a safe_regex (serving it needs the regex engine's
+ * chunk) and one to a MAGLEV cluster (the balancer's chunk).
+ */
+const regexConfig = () =>
+  listener('').replace(
+    '- match: { prefix: "/" }\n                direct_response: { status: 200, body: { inline_string: "served" } }',
+    '- match: { safe_regex: { regex: "/x[0-9]+" } }\n                direct_response: { status: 200, body: { inline_string: "regex" } }\n' +
+      '              - match: { prefix: "/up" }\n                route: { cluster: hashed }',
+  ) +
+  `  clusters:
+  - name: hashed
+    type: STATIC
+    lb_policy: MAGLEV
+    load_assignment: { cluster_name: hashed, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreams.a} } } } } ] } ] }
+`
+
+beforeAll(async () => {
+  signer = await createSigner('ES256', 'k1')
+  const file = join(dir, 'base.yaml')
+  writeFileSync(file, jwtConfig())
+  const compiled = await compileFile(file, undefined)
+  if (!compiled.ok) throw new Error(compiled.errors.join('\n'))
+  worker = await buildWorker(compiled.base, join(dir, 'worker'))
+}, 60_000)
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** The chunk esbuild wrote for a module reached through import(). */
+const chunkOf = (module: string) => resolve(Object.entries(worker.metafile.outputs).find(([, o]) => o.entryPoint?.endsWith(module))![0])
+
+/** A fresh isolate running the built Worker, with every module but `without`. */
+function start(without?: string): Miniflare {
+  const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]))
+  const files = walk(worker.outdir)
+    .filter((f) => f.endsWith('.mjs') && f !== without)
+    .sort((a, b) => Number(b === worker.entry) - Number(a === worker.entry))
+  return new Miniflare({
+    modulesRoot: worker.outdir,
+    modules: files.map((f) => ({ type: 'ESModule' as const, path: f, contents: readFileSync(f, 'utf8') })),
+    compatibilityDate: '2026-04-01',
+    bindings: { ADMIN_TOKEN: TOKEN, CONFIG_REFRESH_SECONDS: '0' },
+    kvNamespaces: ['CONFIG'],
+    durableObjects: { CONFIG_AUTHORITY: { className: 'ConfigAuthority', useSQLite: true }, XDS_POLLER: { className: 'XdsPoller', useSQLite: true } },
+  })
+}
+
+const auth = { authorization: `Bearer ${TOKEN}` }
+const get = (mf: Miniflare, headers: Record<string, string> = {}) => mf.dispatchFetch('http://edge.test/x', { headers })
+const push = (mf: Miniflare, yaml: string) => mf.dispatchFetch('http://edge.test/__admin/config', { method: 'PUT', headers: { ...auth, 'content-type': 'application/yaml' }, body: yaml })
+
+describe('filters imported for the snapshot that names them, in the built Worker', () => {
+  it('the build has a chunk per filter beside the entry, and the entry and its static chunks do not carry them', () => {
+    const loaded = worker.modules.filter((m) => m.dataPlane)
+    expect(loaded.map((m) => m.path)).toContain(worker.entry)
+    const entry = loaded.map((m) => readFileSync(m.path, 'utf8')).join('\n')
+    for (const m of ['src/filters/jwt/authn.ts', 'src/filters/rbac.ts', 'src/filters/oauth2/filter.ts']) {
+      const chunk = chunkOf(m)
+      expect(chunk.startsWith(join(worker.outdir, 'chunks/')), chunk).toBe(true)
+      expect(worker.modules.find((x) => x.path === chunk)?.dataPlane, m).toBe(false)
+    }
+    expect(entry).not.toContain('Jwt is missing')
+    expect(entry).not.toContain('RBAC: access denied')
+    expect(entry).toContain('x-edgevoy-config-version')
+  })
+
+  it('a fresh isolate serves a base naming jwt_authn from its first request; a new version naming rbac (not loaded yet) replaces it', async () => {
+    const mf = start()
+    try {
+      const first = await get(mf)
+      expect(first.status).toBe(401)
+      expect(await first.text()).toBe('Jwt is missing')
+      const ok = await get(mf, { authorization: `Bearer ${await signer.sign({ iss: 'https://issuer.test', exp: Math.floor(Date.now() / 1000) + 600 })}` })
+      expect(ok.status).toBe(200)
+      expect(await ok.text()).toBe('served')
+
+      expect((await push(mf, rbacConfig())).status).toBe(200)
+      const denied = await get(mf)
+      expect(denied.status).toBe(403)
+      expect(denied.headers.get('x-edgevoy-config-version')).toBe('1')
+    } finally {
+      await mf.dispose()
+    }
+  }, 60_000)
+
+  it('a new version holding a regex and a MAGLEV cluster imports the regex engine and that balancer before it serves', async () => {
+    expect(regexConfig()).toContain('safe_regex')
+    const mf = start()
+    try {
+      expect((await get(mf)).status).toBe(401)
+      expect((await push(mf, regexConfig())).status).toBe(200)
+      const hit = await mf.dispatchFetch('http://edge.test/x12')
+      expect([hit.status, await hit.text()]).toEqual([200, 'regex'])
+      expect((await mf.dispatchFetch('http://edge.test/x1y')).status).toBe(404)
+      const up = await mf.dispatchFetch('http://edge.test/up')
+      expect(up.status).toBe(200)
+      await up.arrayBuffer()
+    } finally {
+      await mf.dispose()
+    }
+  }, 60_000)
+
+  it('a version whose filter cannot be imported is refused: the old snapshot keeps serving, the refusal is reported and counted', async () => {
+    const mf = start(chunkOf('src/filters/rbac.ts'))
+    try {
+      expect((await get(mf)).status).toBe(401)
+      expect((await push(mf, rbacConfig())).status).toBe(200)
+      // Still the base (version 0) with its jwt_authn: never a config that cannot serve.
+      const still = await get(mf)
+      expect(still.status).toBe(401)
+      expect(still.headers.get('x-edgevoy-config-version')).toBe('0')
+      const ready = await mf.dispatchFetch('http://edge.test/__admin/ready', { headers: auth })
+      expect(await ready.text()).toMatch(/rbac/)
+      const stats = await (await mf.dispatchFetch('http://edge.test/__admin/stats', { headers: auth })).text()
+      expect(stats).toMatch(/edgevoy\.config\.update_rejected: [1-9]/)
+    } finally {
+      await mf.dispose()
+    }
+  }, 60_000)
+})

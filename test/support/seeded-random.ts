@@ -1,0 +1,15 @@
+/**
+ * mulberry32, a seeded PRNG in [0, 1): "random" tests and the simulation
+ * (bench/sim) repeat run for run. A leaf with no imports, so bench can use it
+ * without pulling in the compiler (test/support/hosts.ts does) or vitest.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
