@@ -181,7 +181,7 @@ async function modelRun(seed: number, design: Design, countFrom: number, duratio
  * JITTER_SHARE): one run of the model, like one run of the runtime, varies by ~9% (sd) over 15 s.
  */
 async function model(...args: Parameters<typeof modelRun> extends [number, ...infer R] ? R : never) {
-  const runs = []
+  const runs: Awaited<ReturnType<typeof modelRun>>[] = []
   for (let seed = 1; seed <= MODEL_SEEDS; seed++) runs.push(await modelRun(seed, ...args))
   const mean = (f: (r: (typeof runs)[number]) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length
   return { looks: runs[0]!.looks, kvReads: mean((r) => r.kvReads), doRequests: mean((r) => r.doRequests), d1Queries: mean((r) => r.d1Queries), cacheOps: mean((r) => r.cacheOps), byMethod: runs[0]!.byMethod }
