@@ -23,8 +23,18 @@ import { bootstrap } from '../support/envoy-config'
 
 const ISOLATES = 3
 const CLUSTERS = 3
-const RATE = 10 // requests/s at each isolate
-const INTERVAL_MS = 500
+/**
+ * The health-check interval and the requests/s at each isolate, by design. The shared look happens about
+ * once per 1.6 intervals per location (health/cached.ts HUB_AGE_PERIODS × the poller's period of half an
+ * interval, less the early looks of hub-look.ts JITTER_SHARE): at 0.5 s a 15 s window counts only ~25
+ * looks, whose count alone varies by ~9% (sd) run to run — too few for 10%. At 0.1 s (the poller's
+ * shortest period, 50 ms) it counts ~100. The rate keeps a request per poll period at each isolate.
+ */
+const SETUP: Record<Design, { intervalMs: number; rate: number }> = {
+  direct: { intervalMs: 500, rate: 10 },
+  'location-hub': { intervalMs: 100, rate: 20 },
+  'location-d1': { intervalMs: 100, rate: 20 },
+}
 const REFRESH_S = 1
 const DURATION_MS = 15_000
 /** Counting starts this long after every isolate has answered a request to every cluster: they have started, loaded their config and registered the clusters (a cold start is not what the model is for). */
@@ -38,7 +48,7 @@ let hosts: Server[] = []
 let ports: number[] = []
 let bundle = ''
 
-const config = () =>
+const config = (intervalMs: number) =>
   JSON.stringify(
     bootstrap({
       listener: { name: 'edge' },
@@ -47,7 +57,7 @@ const config = () =>
       clusters: Object.fromEntries(
         ports.map((port, i) => [
           `c${i}`,
-          { endpoints: [port], health_checks: [{ timeout: '0.5s', interval: `${INTERVAL_MS / 1000}s`, unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/healthz' } }] },
+          { endpoints: [port], health_checks: [{ timeout: '0.5s', interval: `${intervalMs / 1000}s`, unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/healthz' } }] },
         ]),
       ),
     }),
@@ -72,6 +82,7 @@ afterAll(async () => {
 
 /** Runs the isolates for DURATION_MS at RATE each and returns what they asked of KV and the Durable Objects. */
 async function runtime(design: Design) {
+  const { intervalMs, rate: RATE } = SETUP[design]
   const names = Array.from({ length: ISOLATES }, (_, i) => `iso${i}`)
   const mf = new Miniflare({
     host: '127.0.0.1',
@@ -85,7 +96,7 @@ async function runtime(design: Design) {
         { type: 'ESModule' as const, path: '/edgevoy-sim/worker.mjs', contents: bundle },
       ],
       compatibilityDate: '2026-04-01',
-      bindings: { EDGEVOY_CONFIG: config(), CONFIG_REFRESH_SECONDS: String(REFRESH_S), ...(design === 'direct' ? { EDGEVOY_DISTRIBUTION: 'direct' } : {}) },
+      bindings: { EDGEVOY_CONFIG: config(intervalMs), CONFIG_REFRESH_SECONDS: String(REFRESH_S), ...(design === 'direct' ? { EDGEVOY_DISTRIBUTION: 'direct' } : {}) },
       // One KV namespace, one D1 database and one set of health Durable Objects (defined by the first Worker) for all.
       kvNamespaces: { CONFIG: 'sim-config' },
       ...(design === 'location-d1' ? { d1Databases: { EDGEVOY_DB: 'sim-db' } } : {}),
@@ -149,11 +160,12 @@ async function runtime(design: Design) {
 
 /** The same isolates, request times, Durable Object and cache round trips and timer lateness in the simulation. */
 async function modelRun(seed: number, design: Design, countFrom: number, durationMs: number, arrivals: number[][], rttMs: number, cacheTimes: number[], stalls: [number, number][], timerLate: number[], d1Times: number[] = []) {
+  const { intervalMs, rate: RATE } = SETUP[design]
   const r = await runFleet({
     design,
     rate: ISOLATES * RATE,
     clusters: CLUSTERS,
-    intervalMs: INTERVAL_MS,
+    intervalMs,
     refreshSeconds: REFRESH_S,
     locations: [{ weight: 1, machines: ISOLATES, rttMs }],
     perIsolateRps: RATE,
@@ -206,7 +218,7 @@ describe('the simulation predicts what the runtime does', () => {
       const { looks: modelLooks, ...said } = predicted
       console.log(`sim-vs-runtime ${design}: runtime ${JSON.stringify(shown)}; model ${JSON.stringify(said)}; gaps between looks (ms, by 100) runtime ${gaps(realLooks)} model ${gaps(modelLooks)}`)
       // Traffic kept every loop alive (at least a request per poll period at each isolate).
-      expect(real.sent).toBeGreaterThan(ISOLATES * (DURATION_MS / INTERVAL_MS) * 2)
+      expect(real.sent).toBeGreaterThan(ISOLATES * (DURATION_MS / SETUP[design].intervalMs) * 2)
       expect(Math.abs(real.doRequests - predicted.doRequests)).toBeLessThanOrEqual(Math.max(2, 0.1 * predicted.doRequests))
       if (design === 'location-d1') {
         // Every look read the hub's row (the row live): no look asked the hub, in the runtime as in the model.
