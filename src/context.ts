@@ -48,8 +48,8 @@ export interface ProxyVariables {
   upstreamHost: string | undefined
   /** The cluster the route action picked. */
   upstreamCluster: string | undefined
-  /** How the upstream response body ended (set once it streams): the access log waits for it. */
-  bodyDone: Promise<BodyOutcome> | undefined
+  /** How the upstream response body ended (set once it streams; an outcome already known when it was read whole): the access log waits for it. */
+  bodyDone: Promise<BodyOutcome> | BodyOutcome | undefined
   /** Envoy response flags a filter set for its local reply (e.g. RL), for %RESPONSE_FLAGS%. */
   responseFlags: readonly string[] | undefined
 }

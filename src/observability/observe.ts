@@ -33,6 +33,19 @@ export interface ObserveDeps {
 
 let isolateExporter: ZipkinExporter | undefined
 
+/**
+ * Does anything here need to know how and when a response body ended? An
+ * access log (%BYTES_SENT%, %DURATION%, a UT/UR/DC flag set mid-body) and a
+ * trace span do. Stats do not wait for it: Envoy charges downstream_rq_completed
+ * and downstream_rq_<N>xx when the response headers are encoded
+ * (ConnectionManagerImpl::ActiveStream::chargeStats, called from encodeHeaders);
+ * without an observer edgevoy records every stat then, and the two
+ * `*_rq_time` histograms end at the headers (docs/differences.md).
+ */
+export function observesBodyEnd(listener: Listener): boolean {
+  return (listener.accessLogs?.length ?? 0) > 0 || listener.tracing !== undefined
+}
+
 export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDeps): MiddlewareHandler<ProxyEnv> {
   const loggers = buildAccessLoggers(listener.accessLogs, deps.logSinks)
   const tracing = listener.tracing
@@ -78,9 +91,9 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
         waitUntil(c, exporter.flush(url, zipkin.collectorHostname))
       }
     }
-    const bodyDone = c.get('bodyDone') as Promise<BodyOutcome> | undefined
-    if (bodyDone) waitUntil(c, bodyDone.then(finish))
-    else finish()
+    const bodyDone = c.get('bodyDone') as Promise<BodyOutcome> | BodyOutcome | undefined
+    if (bodyDone instanceof Promise) waitUntil(c, bodyDone.then(finish))
+    else finish(bodyDone)
   }
 }
 

@@ -25,6 +25,8 @@ import { redirectLocation, rewritePath, routeHostRewrite } from './rewrite.js'
 export interface ActionOptions {
   /** The request's hop-by-hop headers are gone and no filter ran that could add one (router/app.ts knows its chain). */
   readonly hopByHopRemoved?: boolean
+  /** Nothing on this listener observes how a response body ends (observability/observe.ts `observesBodyEnd`): bodies may pass through untouched. */
+  readonly passThroughBody?: boolean
 }
 
 export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps, options: ActionOptions = {}): Promise<Response> {
@@ -95,6 +97,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps, options:
       requestDeadline: limits.requestDeadline,
       streamDeadline: limits.streamDeadline,
       onBodyDone: (done) => c.set('bodyDone', done),
+      passThroughBody: options.passThroughBody ? (hold) => backgroundTask(c, hold) : undefined,
       routeTimeoutMs: timeouts.routeTimeoutMs,
       perTryTimeoutMs: timeouts.perTryTimeoutMs,
       bufferLimitBytes: action.bufferLimitBytes,

@@ -12,7 +12,7 @@ import { HonoBase } from 'hono/hono-base'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import { buildFilterChain } from '../filters/index.js'
-import { observe } from '../observability/observe.js'
+import { observe, observesBodyEnd } from '../observability/observe.js'
 import type { StatsStore } from '../observability/stats.js'
 import type { ClusterManager } from '../upstream/cluster-manager.js'
 import type { BodyOutcome } from '../upstream/body-guard.js'
@@ -97,7 +97,8 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
   const filters = buildFilterChain(listener, deps)
   for (const filter of filters) app.use(filter)
   // With no http_filters before the router, nothing can add a hop-by-hop header after the connection manager stage removed them.
-  const action = { hopByHopRemoved: filters.length === 0 }
+  // Without an access log or tracing nothing waits for a body's end: bodies pass through, a deadline aborts them (send.ts).
+  const action = { hopByHopRemoved: filters.length === 0, passThroughBody: !observesBodyEnd(listener) }
   app.all('*', (c) => runAction(c, deps, action))
   app.onError((err, c) => {
     const res = isProxyError(err) ? err.toResponse() : new ProxyError('internal', { cause: err }).toResponse()

@@ -189,6 +189,89 @@ export function pipeBody(source: ReadableStream<Uint8Array>, fixedLength: number
   return { body: out.readable, done: stop === undefined ? done : done.finally(stop) }
 }
 
+/** Bodies of known length up to this size are read whole before the answer (`readSmallBody`). */
+export const SMALL_BODY_BYTES = 64 * 1024
+
+/**
+ * A small body of known length, read whole while the deadline's timer (the
+ * one that bounded the wait for headers, `running`) keeps running, then
+ * handed on as bytes: no stream, no timer left behind, and the outcome is
+ * known. An upstream sends such a body with its headers or right after, so
+ * the client's first byte is not noticeably later. When the deadline fires
+ * first, or the upstream closes short of the length, the client still gets
+ * the headers and then a reset (a body that errors under the kept
+ * Content-Length), as when Envoy resets a stream mid-body; %BYTES_SENT% is 0.
+ */
+export async function readSmallBody(source: Response, length: number, deadline: BodyDeadline, abort: (reason: ProxyError) => void, running: HandedTimer): Promise<{ body: BodyInit; outcome: BodyOutcome }> {
+  let fired: ProxyError | undefined
+  running.take(() => abort((fired = deadline.error())))
+  try {
+    const bytes = await source.arrayBuffer()
+    if (bytes.byteLength === length) return { body: bytes, outcome: { error: undefined, bytes: length } }
+    throw new Error(`upstream body of ${bytes.byteLength} bytes, ${length} declared`)
+  } catch (cause) {
+    const error = fired ?? new ProxyError('upstream_reset', { cause })
+    const Fixed = (globalThis as { FixedLengthStream?: new (n: number) => TransformStream<Uint8Array, Uint8Array> }).FixedLengthStream!
+    const reset = new Fixed(length)
+    reset.writable.abort(error).catch(() => undefined)
+    return { body: reset.readable, outcome: { error, bytes: 0 } }
+  } finally {
+    running.clear()
+  }
+}
+
+/**
+ * No stream at all, when nothing observes how the body ends (no access log,
+ * no tracing: router/app.ts decides it per listener when the snapshot is
+ * loaded): the client gets the upstream's own body, which workerd passes
+ * through natively, and the deadline aborts the upstream fetch, which errors
+ * that body where it stands — with the upstream's Content-Length kept the
+ * client sees a reset, never a clean, short end (test/node/passthrough-dev.test.ts).
+ * Only where pipeBody could stand in (`canPipe`: a known length, no idle limit
+ * that could fire before the deadline). workerd drops a request's timers once
+ * its handler has returned, so the returned promise — settled when the timer
+ * has fired — must be held with waitUntil until then. Costs one timer, no
+ * stream: ~+100 µs of workerd CPU per request against ~+300 µs for the pipe
+ * (bench/workers/bare-abort.mjs against bare-piped.mjs). Undefined: no deadline, nothing to hold.
+ */
+export function abortAtDeadline(abort: (reason: ProxyError) => void, deadline: BodyDeadline | undefined, now: () => number, running?: HandedTimer): Promise<void> | undefined {
+  if (!deadline) return undefined
+  const hold = new Promise<void>((resolve) => {
+    const fire = () => {
+      abort(sharedReason(deadline.error))
+      resolve()
+    }
+    if (running) running.take(fire)
+    else setTimeout(fire, Math.max(0, deadline.at - now()))
+  })
+  deadlineHolds.add(hold)
+  return hold
+}
+
+const deadlineHolds = new WeakSet<Promise<void>>()
+
+/**
+ * The timer fires for every passed-through request, mostly long after its
+ * body ended, and the abort reason reaches no one but the runtime's log: one
+ * error per kind of deadline (per `error` factory) instead of a new Error,
+ * whose stack capture was ~7 % of the seed isolate's CPU profile.
+ */
+const reasons = new WeakMap<() => ProxyError, ProxyError>()
+function sharedReason(make: () => ProxyError): ProxyError {
+  let reason = reasons.get(make)
+  if (reason === undefined) reasons.set(make, (reason = make()))
+  return reason
+}
+
+/**
+ * Is `p` an `abortAtDeadline` hold: a waitUntil that only keeps a deadline
+ * timer alive and does no work unless the body outlives the deadline? Whoever
+ * waits for a request's background work (tests' `settle`) skips it.
+ */
+export function isDeadlineHold(p: Promise<unknown>): boolean {
+  return deadlineHolds.has(p as Promise<void>)
+}
+
 /** Can pipeBody stand in for guardBody here (see pipeBody)? */
 export function canPipe(fixedLength: number | undefined, limits: BodyLimits): boolean {
   if (fixedLength === undefined || typeof (globalThis as { FixedLengthStream?: unknown }).FixedLengthStream !== 'function') return false

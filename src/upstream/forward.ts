@@ -69,6 +69,14 @@ export interface UpstreamAnswer {
   readonly upgrade?: Response | undefined
   /** The headers timer, still running (only with `handOverTimer` and a body): the caller must take or clear it. */
   readonly timer?: HandedTimer | undefined
+  /**
+   * Aborts the upstream fetch: after the headers this errors `body` where it
+   * stands (workerd cancels the subrequest), even once it is handed to the
+   * client as it came — how a deadline resets a body no JS stream carries.
+   */
+  readonly abort?: ((reason: ProxyError) => void) | undefined
+  /** The upstream's Response whose `body` this is (read it whole with `arrayBuffer()`, no second Response). */
+  readonly upstream?: Response | undefined
 }
 
 /** The answer as a Response. */
@@ -169,7 +177,8 @@ export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Pro
 
   const out = stripHopByHop(new Headers(response.headers))
   out.set('x-envoy-upstream-service-time', serviceTime)
-  return { status, statusText: response.statusText, headers: out, body, ...(handed ? { timer: handed } : {}) }
+  const abort = (reason: ProxyError) => controller.abort(reason)
+  return { status, statusText: response.statusText, headers: out, body, abort, upstream: response, ...(handed ? { timer: handed } : {}) }
 }
 
 /**

@@ -8,6 +8,7 @@ import { formatIssue } from '../../src/config/issues'
 import { loadConfig } from '../../src/config/load'
 import type { StatsStore } from '../../src/observability/stats'
 import { buildListenerApp } from '../../src/router/app'
+import { isDeadlineHold } from '../../src/upstream/body-guard'
 import { ClusterManager } from '../../src/upstream/cluster-manager'
 
 export interface Harness {
@@ -59,7 +60,8 @@ export function harness(config: Record<string, unknown>, start = 1_700_000_000_0
   }
   const app = buildListenerApp(snapshot, snapshot.listeners[0]!, { ...deps, clusters: new ClusterManager(deps), stats: options.stats })
   const pending: Promise<unknown>[] = []
-  const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p.catch(() => undefined)), passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext
+  // A deadline hold (a passed-through body's route timeout) is no work to wait for: it runs until the deadline.
+  const ctx = { waitUntil: (p: Promise<unknown>) => void (isDeadlineHold(p) || pending.push(p.catch(() => undefined))), passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext
   return {
     fetch: async (path, init = {}) => {
       const { env, ...rest } = init

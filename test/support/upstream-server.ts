@@ -12,7 +12,7 @@
  *                     the socket after N bytes (a truncated response); `?cache-control=V` adds
  *                     that header, `&chunked` leaves out Content-Length
  *   /drip/:n?every=ms 200, then 16 bytes every `ms` (default 200), `n` times (a slow-drip body);
- *                     chunked, or with `&sized` a Content-Length of 16 × n
+ *                     chunked, or with `&sized` a Content-Length of 16 × n; `&piece=B`: B bytes a time, not 16
  *   /early-hints      103 Early Hints (a `link` header), then the 200 echo (`?twice`: two 103s,
  *                     `?chunked`: the echo chunked)
  *   /continue         an unsolicited 100 Continue, then the 200 echo
@@ -125,11 +125,12 @@ export async function startUpstream(options: { id: string; port?: number }): Pro
     }
     if (first === 'big') return streamBig(res, Number(arg), url.searchParams.get('failAt'), url.searchParams.get('cache-control'), url.searchParams.has('chunked'))
     if (first === 'drip') {
-      const sized = url.searchParams.has('sized') ? { 'content-length': String(16 * Number(arg)) } : {}
+      const piece = Number(url.searchParams.get('piece') ?? 16)
+      const sized = url.searchParams.has('sized') ? { 'content-length': String(piece * Number(arg)) } : {}
       res.writeHead(200, { 'content-type': 'application/octet-stream', ...sized })
       const every = Number(url.searchParams.get('every') ?? 200)
       for (let i = 0; i < Number(arg) && !res.destroyed; i++) {
-        res.write(Buffer.alloc(16, 100))
+        res.write(Buffer.alloc(piece, 100))
         await sleep(every, req)
       }
       return void res.end()

@@ -22,6 +22,8 @@ export interface StreamAppOptions {
   hcm?: Record<string, unknown>
   /** Fields of the cluster besides its endpoints (outlier_detection, …). */
   cluster?: Record<string, unknown>
+  /** false: no access log, so nothing observes how a body ends (bodies pass through, src/upstream/send.ts). */
+  accessLog?: false
 }
 
 export function streamApp(o: StreamAppOptions) {
@@ -29,7 +31,7 @@ export function streamApp(o: StreamAppOptions) {
     virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'up', ...o.route } }]),
     clusters: { up: o.ports },
     hcm: {
-      access_log: [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog', log_format: { text_format: LOG_FORMAT } } }],
+      access_log: o.accessLog === false ? [] : [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog', log_format: { text_format: LOG_FORMAT } } }],
       ...o.hcm,
     },
   }) as { static_resources: { clusters: Record<string, unknown>[] } }
