@@ -74,6 +74,14 @@ export interface FleetSetup {
   readonly d1Times?: readonly number[]
   /** The runtime comparison: how late the runtime's timers fired (ms samples); each sleep of the isolates' code is late by one of them. */
   readonly timerLate?: readonly number[]
+  /**
+   * The runtime comparison: when the runtime's late timers were due and when they ran ([due, ran] ms).
+   * The runtime's isolates share one thread, so a stall holds every timer due in it until it ends: a
+   * sleep of the isolates' code due inside one of these runs when it ended — isolates whose timers a
+   * stall lines up stay in step afterwards (their loops sleep a period from when they woke), as in the
+   * runtime. A sleep no stall covers is late by a `timerLate` sample.
+   */
+  readonly stalls?: readonly (readonly [number, number])[]
   /** The runtime comparison: each isolate's request times (ms), replayed instead of generated; one location, one slot per list. */
   readonly arrivals?: readonly (readonly number[])[]
   /** Requests evenly spaced at every isolate (the runtime comparison), instead of Poisson. */
@@ -119,12 +127,12 @@ class SimIsolate implements RefreshingIsolate {
   readonly env: Record<string, unknown>
   readonly refresh: Distribution['refresh']
 
-  constructor(clock: Clock, d: Distribution, kv: KVNamespace, refreshSeconds: number, late: () => number, db?: D1Database) {
+  constructor(clock: Clock, d: Distribution, kv: KVNamespace, refreshSeconds: number, late: (due: number) => number, db?: D1Database) {
     this.refresh = d.refresh
     const base = { version: 0 } as Serving
     this.s = { key: '', base, baseHash: 'base', xdsPolled: false, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
     // A recycled isolate's timers never fire again: its loops end where they sleep.
-    const sleep = (ms: number) => (this.alive ? clock.sleep(ms + late()) : new Promise<void>(() => {}))
+    const sleep = (ms: number) => (this.alive ? clock.sleep(ms + late(clock.now + ms)) : new Promise<void>(() => {}))
     this.poller = new HealthPoller({ ...d.health, now: clock.nowFn, sleep })
     this.env = { CONFIG: kv, CONFIG_REFRESH_SECONDS: String(refreshSeconds), ...(db ? { EDGEVOY_DB: db } : {}) }
   }
@@ -184,7 +192,10 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   let peak = 0
   let clientRequests = 0
   const lateness = setup.timerLate
-  const late = lateness?.length ? () => lateness[Math.floor(random() * lateness.length)]! : () => 0
+  const stalls = setup.stalls
+  // Timers a stall released together run one after another (each callback's own work and I/O first): a few ms apart.
+  const sampled = lateness?.length ? () => lateness[Math.floor(random() * lateness.length)]! : () => 0
+  const late = stalls?.length ? (due: number) => (stalledUntil(stalls, due) > due ? stalledUntil(stalls, due) - due + Math.floor(random() * STALL_SPREAD_MS) : sampled()) : sampled
 
   for (const [li, loc] of setup.locations.entries()) {
     const rate = setup.rate * loc.weight
@@ -269,6 +280,16 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   }
   await clock.run(setup.endMs)
   return { setup, counters, clientRequests, isolatesStarted: started, isolatesPeak: peak, events: clock.events, config, health }
+}
+
+/** How far apart the timers one stall released run (ms, uniform). */
+const STALL_SPREAD_MS = 5
+
+/** When a timer due at `due` ran in the runtime: the end of the latest stall it fell in, else on time. */
+function stalledUntil(stalls: readonly (readonly [number, number])[], due: number): number {
+  let ran = due
+  for (const [from, to] of stalls) if (from <= due && due < to && to > ran) ran = to
+  return ran
 }
 
 const NO_WAIT = () => {}

@@ -32,6 +32,8 @@ export class Counters {
   d1Queries = 0
   d1Reads = 0
   d1Writes = 0
+  /** When each look reached the origin (a hub digest or a D1 hub-row query; the first 5000), for comparing with the runtime's. */
+  readonly looks: number[] = []
   /** Per authority, requests per 1-second bucket. */
   readonly perDo = new Map<string, number[]>()
   constructor(readonly from: number) {}
@@ -185,6 +187,7 @@ export class HubModel {
     return {
       digest: async (): Promise<HealthDigest> => {
         this.counters.do('hub', this.clock.now, true, 'digest')
+        if (this.clock.now >= this.counters.from && this.counters.looks.length < 5000) this.counters.looks.push(this.clock.now)
         await this.clock.sleep(rttMs)
         return this.digest()
       },
@@ -292,6 +295,7 @@ export class D1Model {
       const statement = {
         bind: (...values: unknown[]) => ((args = values), statement),
         first: async () => {
+          if (this.clock.now >= this.counters.from && this.counters.looks.length < 5000) this.counters.looks.push(this.clock.now)
           await this.clock.sleep(rtt())
           if (sql !== HUB_ROW_SELECT) throw new Error(`D1Model: unexpected query ${sql}`)
           this.#read('d1:read', this.table && this.row ? 1 : 0)

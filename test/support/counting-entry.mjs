@@ -5,7 +5,7 @@
 import worker from './worker.mjs'
 export * from './worker.mjs'
 
-const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [] }
+const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [], looks: [], arrived: [], fired: [], from: 0, at: 0 }
 
 // The location's cache (caches.default, one object per isolate): reads and writes counted too.
 const cache = caches.default
@@ -33,6 +33,9 @@ globalThis.setTimeout = (fn, ms, ...args) => {
     const late = Math.max(0, Date.now() - due)
     counts.timerLateMs += late
     if (counts.late.length < 5000) counts.late.push(late)
+    // When it was due and when it ran (epoch ms): the isolates share workerd's one thread, so a stall
+    // delays every isolate's timers due in it to about the same moment (the model replays these).
+    if (late > 0 && counts.fired.length < 5000) counts.fired.push([due, Date.now()])
     fn(...args)
   }, ms)
 }
@@ -53,6 +56,7 @@ function wrap(env) {
     const timed = (method) => async (...args) => {
       counts.d1Queries++
       const t = Date.now()
+      if (counts.looks.length < 5000) counts.looks.push(t)
       try {
         return await st[method](...args)
       } finally {
@@ -79,6 +83,7 @@ function wrap(env) {
         const call = (method) => async (...args) => {
           count(method)
           const t = Date.now()
+          if (method === 'digest' && counts.looks.length < 5000) counts.looks.push(t)
           try {
             return await stub[method](...args)
           } finally {
@@ -96,12 +101,15 @@ function wrap(env) {
 export default {
   fetch(request, env, ctx) {
     const url = new URL(request.url)
-    // `POST /__counts`: start counting afresh (after the warm-up); the timer lateness samples stay.
+    // `POST /__counts`: start counting afresh (after the warm-up); the timer lateness samples and request times stay.
+    // `from` and `at`: when this isolate started counting and answered the counts (its clock, epoch ms).
     if (url.pathname === '/__counts' && request.method === 'POST') {
-      Object.assign(counts, { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], cacheOps: 0, cacheMs: 0 })
+      Object.assign(counts, { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], cacheOps: 0, cacheMs: 0, looks: [], from: Date.now() })
       return Response.json(counts)
     }
-    if (url.pathname === '/__counts') return Response.json(counts)
+    if (url.pathname === '/__counts') return Response.json({ ...counts, at: Date.now() })
+    // When the isolate really got the request (a loaded machine delays it past the client's send, most at a cold start).
+    if (counts.arrived.length < 5000) counts.arrived.push(Date.now())
     return worker.fetch(request, wrap(env), ctx)
   },
 }
