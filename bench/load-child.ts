@@ -10,6 +10,7 @@
  * process never ran the compiler). Prints JSON on stdout.
  */
 import { readFileSync } from 'node:fs'
+import { loadRegexEngine } from '../src/regex/index.js'
 import { programFromJson, type ProgramJson } from '../src/regex/serialize.js'
 import { buildRouteIndex } from '../src/router/route-index.js'
 import { loadSnapshot } from '../src/snapshot/load.js'
@@ -48,7 +49,14 @@ const seedWarm = median(Array.from({ length: 20 }, () => loadOnce(seedText).tota
 // The big one, cold for its size; heap measured around it.
 const baseline = settle()
 peak = baseline
+// A snapshot holding regexes makes the serving isolate import the regex engine's chunk first
+// (state/serving.ts): the big one's first load pays that import, counted in its load time.
+const e0 = performance.now()
+await loadRegexEngine()
+const engineMs = performance.now() - e0
 const big = loadOnce(bigText)
+big.loadMs += engineMs
+big.totalMs += engineMs
 bigText = undefined
 const retained = settle() - baseline
 const peakMiB = (peak - baseline) / 2 ** 20
