@@ -15,6 +15,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getStreamed } from '../support/streamed-get'
 import { startUpstream, type Upstream } from '../support/upstream-server'
 import { freePort, runCli, stopCli, type Cli } from './cli-process'
 import { anyHost, bootstrapYaml, stdoutAccessLog } from '../support/envoy-config'
@@ -26,31 +27,6 @@ function config(ports: number[]): string {
     hcm: { stat_prefix: 'edge', access_log: stdoutAccessLog('LOG %RESPONSE_CODE% %RESPONSE_FLAGS% %REQ(:PATH)%\n') },
     virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '2s' } }]),
     clusters: { up: { endpoints: ports, outlier_detection: { consecutive_5xx: 2, consecutive_gateway_failure: 2, interval: '10s', base_ejection_time: '30s', max_ejection_percent: 100 } } },
-  })
-}
-
-interface Streamed { status: number; bytes: number; lastByteMs: number; endedMs: number; reset: boolean; body: string }
-
-/** GET `path` with node's HTTP client: when bytes stopped, and whether the response was cut short (a reset). */
-function getStreamed(port: number, path: string, headers: Record<string, string> = {}): Promise<Streamed> {
-  const started = Date.now()
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
-      let bytes = 0
-      let lastByteMs = 0
-      let body = ''
-      let reset = false
-      res.on('data', (d: Buffer) => {
-        bytes += d.length
-        lastByteMs = Date.now() - started
-        if (body.length < 100_000) body += d.toString('latin1')
-      })
-      res.on('aborted', () => (reset = true))
-      res.on('error', () => (reset = true))
-      res.on('close', () => resolve({ status: res.statusCode!, bytes, lastByteMs, endedMs: Date.now() - started, reset: reset || !res.complete, body }))
-    })
-    req.on('error', reject)
-    req.end()
   })
 }
 

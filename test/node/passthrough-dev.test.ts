@@ -10,73 +10,22 @@
  * https://www.envoyproxy.io/docs/envoy/latest/faq/configuration/timeouts
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bootstrapYaml } from '../support/envoy-config'
+import { getStreamed } from '../support/streamed-get'
 import { startUpstream, type Upstream } from '../support/upstream-server'
 import { freePort, runCli, stopCli, type Cli } from './cli-process'
 
 const TOKEN = 'passthrough-token'
 
 function config(ports: number[]): string {
-  const eps = ports.map((p) => `        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } }`).join('\n')
-  return `
-static_resources:
-  listeners:
-  - name: edge
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: edge
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: / }
-                route: { cluster: up, timeout: 2s }
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-  clusters:
-  - name: up
-    connect_timeout: 0.25s
-    type: STATIC
-    lb_policy: ROUND_ROBIN
-    load_assignment:
-      cluster_name: up
-      endpoints:
-      - lb_endpoints:
-${eps}
-`
-}
-
-interface Streamed { status: number; bytes: number; lastByteMs: number; endedMs: number; reset: boolean; body: string }
-
-/** GET `path` with node's HTTP client: when bytes stopped, and whether the response was cut short (a reset). */
-function getStreamed(port: number, path: string, headers: Record<string, string> = {}): Promise<Streamed> {
-  const started = Date.now()
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
-      let bytes = 0
-      let lastByteMs = 0
-      let body = ''
-      let reset = false
-      res.on('data', (d: Buffer) => {
-        bytes += d.length
-        lastByteMs = Date.now() - started
-        if (body.length < 100_000) body += d.toString('latin1')
-      })
-      res.on('aborted', () => (reset = true))
-      res.on('error', () => (reset = true))
-      res.on('close', () => resolve({ status: res.statusCode!, bytes, lastByteMs, endedMs: Date.now() - started, reset: reset || !res.complete, body }))
-    })
-    req.on('error', reject)
-    req.end()
+  return bootstrapYaml({
+    listener: { name: 'edge' },
+    hcm: { stat_prefix: 'edge' },
+    virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '2s' } }] }],
+    clusters: { up: ports },
   })
 }
 
