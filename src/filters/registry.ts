@@ -13,6 +13,7 @@
  * https://esbuild.github.io/api/#splitting
  */
 import type { HttpFilter, HttpFilterKind, Listener } from '../compile/types.js'
+import { lazyModule, type LazyModule } from '../lazy-module.js'
 import type { FilterFactory } from './types.js'
 
 /** The filters with an implementation: not the router (the app's final handler) nor an unknown optional one. */
@@ -41,7 +42,9 @@ const LOADERS: Loaders = {
 /** Every implemented kind (tests preload them all; the contract suite runs over them). */
 export const IMPLEMENTED_KINDS = Object.freeze(Object.keys(LOADERS) as ImplementedKind[])
 
-const loaded: { [K in ImplementedKind]?: FilterFactory<K> } = {}
+const MODULES = Object.fromEntries(IMPLEMENTED_KINDS.map((k) => [k, lazyModule<unknown>(LOADERS[k])])) as unknown as {
+  readonly [K in ImplementedKind]: LazyModule<FilterFactory<K>>
+}
 
 const isImplemented = (kind: HttpFilterKind): kind is ImplementedKind => kind !== 'router' && kind !== 'unknown'
 
@@ -61,24 +64,15 @@ export function chainKinds(listener: Pick<Listener, 'httpFilters'>): Implemented
  * tries the failed one again.
  */
 export async function loadFilters(kinds: Iterable<ImplementedKind>): Promise<void> {
-  const missing = [...new Set(kinds)].filter((k) => !loaded[k])
-  await Promise.all(
-    missing.map(async (k) => {
-      const factory = await LOADERS[k]()
-      ;(loaded as Record<ImplementedKind, FilterFactory<ImplementedKind>>)[k] = factory as FilterFactory<ImplementedKind>
-    }),
-  )
+  await Promise.all([...new Set(kinds)].map((k) => MODULES[k].load()))
 }
 
 /** The listener's filters, imported: what must be awaited before `buildListenerApp` for it. */
 export const loadListenerFilters = (listener: Pick<Listener, 'httpFilters'>): Promise<void> => loadFilters(chainKinds(listener))
 
 /** Whether this kind's module is loaded in this isolate. */
-export const isFilterLoaded = (kind: ImplementedKind): boolean => loaded[kind] !== undefined
+export const isFilterLoaded = (kind: ImplementedKind): boolean => MODULES[kind].get() !== undefined
 
 /** A loaded filter's factory; building a chain with one not loaded is a bug in the caller (it skipped `loadFilters`). */
-export function loadedFilter<K extends ImplementedKind>(kind: K): FilterFactory<K> {
-  const factory = loaded[kind] as FilterFactory<K> | undefined
-  if (!factory) throw new Error(`edgevoy: the ${kind} filter's module is not loaded: await loadFilters() before building the app`)
-  return factory
-}
+export const loadedFilter = <K extends ImplementedKind>(kind: K): FilterFactory<K> =>
+  MODULES[kind].expect(`edgevoy: the ${kind} filter's module is not loaded: await loadFilters() before building the app`)
