@@ -12,6 +12,7 @@
  * is made ready to serve, state/serving.ts), like the HTTP filters.
  */
 import type { Cluster, LbPolicy } from '../../compile/types'
+import { lazyModule } from '../../lazy-module'
 import { withLocality } from './locality'
 import { createRandom } from './random'
 import { createRoundRobin } from './round-robin'
@@ -31,43 +32,37 @@ const clusterProvided: LoadBalancerFactory = (hosts, deps) => {
 
 const wrap = (factory: LoadBalancerFactory): LoadBalancerFactory => counted(withLocality(factory))
 
-const notLoaded =
-  (policy: LbPolicy): LoadBalancerFactory =>
-  () => {
-    throw new Error(`edgevoy: the ${policy} load balancer is not loaded: await loadLoadBalancers() before serving a snapshot that uses it`)
-  }
-
-/** Every policy's factory; the lazily imported ones are filled in by `loadLoadBalancers`. */
-export const LOAD_BALANCERS: Record<LbPolicy, LoadBalancerFactory> = {
-  ROUND_ROBIN: wrap(createRoundRobin),
-  RANDOM: wrap(createRandom),
-  LEAST_REQUEST: notLoaded('LEAST_REQUEST'),
-  RING_HASH: notLoaded('RING_HASH'),
-  MAGLEV: notLoaded('MAGLEV'),
-  CLUSTER_PROVIDED: wrap(clusterProvided),
-}
-
 // One literal import() per policy, so the bundler sees each chunk.
-const LAZY: Partial<Record<LbPolicy, () => Promise<LoadBalancerFactory>>> = {
-  LEAST_REQUEST: async () => (await import('./least-request.js')).createLeastRequest,
-  RING_HASH: async () => (await import('./ring-hash.js')).createRingHash,
-  MAGLEV: async () => (await import('./maglev.js')).createMaglev,
+const LAZY = {
+  LEAST_REQUEST: lazyModule(async () => wrap((await import('./least-request.js')).createLeastRequest)),
+  RING_HASH: lazyModule(async () => wrap((await import('./ring-hash.js')).createRingHash)),
+  MAGLEV: lazyModule(async () => wrap((await import('./maglev.js')).createMaglev)),
 }
+type LazyPolicy = keyof typeof LAZY
 
 /** The policies imported on demand (tests preload them). */
 export const LAZY_LB_POLICIES = Object.freeze(Object.keys(LAZY) as LbPolicy[])
 
-const loaded = new Set<LbPolicy>()
+const isLazy = (policy: LbPolicy): policy is LazyPolicy => LAZY_LB_POLICIES.includes(policy)
 
-/** Import the balancers of these policies (each once per isolate). */
+const lazy =
+  (policy: LazyPolicy): LoadBalancerFactory =>
+  (hosts, deps) =>
+    LAZY[policy].expect(`edgevoy: the ${policy} load balancer is not loaded: await loadLoadBalancers() before serving a snapshot that uses it`)(hosts, deps)
+
+/** Every policy's factory; the lazily imported ones work once `loadLoadBalancers` has imported them. */
+export const LOAD_BALANCERS: Record<LbPolicy, LoadBalancerFactory> = {
+  ROUND_ROBIN: wrap(createRoundRobin),
+  RANDOM: wrap(createRandom),
+  LEAST_REQUEST: lazy('LEAST_REQUEST'),
+  RING_HASH: lazy('RING_HASH'),
+  MAGLEV: lazy('MAGLEV'),
+  CLUSTER_PROVIDED: wrap(clusterProvided),
+}
+
+/** Import the balancers of these policies (each once per isolate; a failed import is tried again by the next call). */
 export async function loadLoadBalancers(policies: Iterable<LbPolicy>): Promise<void> {
-  const missing = [...new Set(policies)].filter((p) => LAZY[p] !== undefined && !loaded.has(p))
-  await Promise.all(
-    missing.map(async (p) => {
-      LOAD_BALANCERS[p] = wrap(await LAZY[p]!())
-      loaded.add(p)
-    }),
-  )
+  await Promise.all([...new Set(policies)].filter(isLazy).map((p) => LAZY[p].load()))
 }
 
 /**
