@@ -8,6 +8,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { isProxyError } from '../errors.js'
 import { requestKeepingCf, type ProxyEnv } from '../context.js'
+import { lazyModule } from '../lazy-module.js'
 import type { LogSinks } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
 import type { BodyOutcome } from '../upstream/body-guard.js'
@@ -43,8 +44,7 @@ export function observesBodyEnd(listener: Listener): boolean {
   return (listener.accessLogs?.length ?? 0) > 0 || listener.tracing !== undefined
 }
 
-type ObserversModule = typeof import('./observers.js')
-let observers: ObserversModule | undefined
+const observers = lazyModule(() => import('./observers.js'))
 
 /**
  * The access-log and tracing code (./observers.ts), imported once per isolate
@@ -57,14 +57,14 @@ export async function loadObservers(listener: Listener): Promise<void> {
 
 /** Imports the module whatever the listener (tests that build apps synchronously). */
 export async function preloadObservers(): Promise<void> {
-  observers ??= await import('./observers.js')
+  await observers.load()
 }
 
 export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDeps): MiddlewareHandler<ProxyEnv> {
   let obs: ListenerObservers | undefined
   if (observesBodyEnd(listener)) {
-    if (!observers) throw new Error(`edgevoy: listener ${listener.name} has access logs or tracing but their module is not loaded: await loadObservers() before building the app`)
-    obs = observers.buildObservers(snapshot, listener, deps)
+    const loaded = observers.expect(`edgevoy: listener ${listener.name} has access logs or tracing but their module is not loaded: await loadObservers() before building the app`)
+    obs = loaded.buildObservers(snapshot, listener, deps)
   }
   const startTrace = obs?.startTrace
   const stats = deps.stats ?? isolateStats

@@ -12,6 +12,7 @@
  * anchors, run on RE2's BitState for small searches and on the Pike VM
  * beyond. All three are O(text × program).
  */
+import { lazyModule } from '../lazy-module.js'
 import type { BitState } from './bitstate.js'
 import type { LazyDfa } from './dfa.js'
 import type { ENGINE } from './engine.js'
@@ -25,20 +26,19 @@ export type { Program } from './program.js'
  * control plane imports it statically, the data plane through
  * `loadRegexEngine()` before it serves a snapshot that holds a regex.
  */
-let engine: typeof ENGINE | undefined
+const engine = lazyModule(async () => (await import('./engine.js')).ENGINE)
 
 export function installRegexEngine(e: typeof ENGINE): void {
-  engine = e
+  engine.install(e)
 }
 
 /** Import the engine (once per isolate). */
 export async function loadRegexEngine(): Promise<void> {
-  if (!engine) await import('./engine.js')
+  await engine.load()
 }
 
 export function regexEngine(): typeof ENGINE {
-  if (!engine) throw new Error('edgevoy: the regex engine is not loaded: await loadRegexEngine() before serving a snapshot with regexes')
-  return engine
+  return engine.expect('edgevoy: the regex engine is not loaded: await loadRegexEngine() before serving a snapshot with regexes')
 }
 
 export class Re2Regex {
