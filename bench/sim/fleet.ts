@@ -82,6 +82,12 @@ export interface FleetSetup {
    * runtime. A sleep no stall covers is late by a `timerLate` sample.
    */
   readonly stalls?: readonly (readonly [number, number])[]
+  /**
+   * The runtime comparison: when the runtime's cache operations were slow ([from, to] ms). The cache serves
+   * every isolate's operations in turn, so an operation of the model made during one (or during a stall)
+   * finishes when it ended; `cacheTimes` then gives the rest (the fast operations' times).
+   */
+  readonly cacheBusy?: readonly (readonly [number, number])[]
   /** The runtime comparison: each isolate's request times (ms), replayed instead of generated; one location, one slot per list. */
   readonly arrivals?: readonly (readonly number[])[]
   /** Requests evenly spaced at every isolate (the runtime comparison), instead of Poisson. */
@@ -197,13 +203,15 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   const sampled = lateness?.length ? () => lateness[Math.floor(random() * lateness.length)]! : () => 0
   const late = stalls?.length ? (due: number) => (stalledUntil(stalls, due) > due ? stalledUntil(stalls, due) - due + Math.floor(random() * STALL_SPREAD_MS) : sampled()) : sampled
 
+  const busy = setup.cacheBusy ? union([...setup.cacheBusy, ...(stalls ?? [])]) : []
+
   for (const [li, loc] of setup.locations.entries()) {
     const rate = setup.rate * loc.weight
     if (rate <= 0) continue
     const place = { kvCache: new Map<string, { value: unknown; at: number }>(), rttMs: loc.rttMs }
     const kvNs = kv.namespace(place, setup.design === 'direct' ? 'kv' : 'kv:new-version')
     const cacheTimes = setup.cacheTimes
-    const cache = new CacheModel(clock, counters, setup.cacheMs, cacheTimes?.length ? () => cacheTimes[Math.floor(random() * cacheTimes.length)]! : undefined)
+    const cache = new CacheModel(clock, counters, setup.cacheMs, cacheTimes?.length ? () => cacheTimes[Math.floor(random() * cacheTimes.length)]! : undefined, busy)
     const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs)]))
     const rawHub = hub.stub(loc.rttMs)
     // As namespaceResolver does with a D1 binding: the row first, the hub when the row is not live.
@@ -290,6 +298,17 @@ function stalledUntil(stalls: readonly (readonly [number, number])[], due: numbe
   let ran = due
   for (const [from, to] of stalls) if (from <= due && due < to && to > ran) ran = to
   return ran
+}
+
+/** Spans merged where they overlap, in order. */
+function union(spans: readonly (readonly [number, number])[]): [number, number][] {
+  const out: [number, number][] = []
+  for (const [from, to] of [...spans].sort((a, b) => a[0] - b[0])) {
+    const last = out[out.length - 1]
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to)
+    else out.push([from, to])
+  }
+  return out
 }
 
 const NO_WAIT = () => {}

@@ -198,16 +198,27 @@ export class HubModel {
 
 const host = (failed: boolean) => ({ activeFailed: failed, timedOut: false, immediateFail: false, override: undefined, lastPassAt: 0, consecutiveFailures: 0, consecutiveSuccesses: 0, checks: 0 })
 
-/** A location's Cache API: free and local; entries expire after `keepMs`; each operation takes `latencyMs` (or one of `samples`, the runtime comparison). */
+/**
+ * A location's Cache API: free and local; entries expire after `keepMs`; each operation takes `latencyMs`
+ * (or one of `samples`, the runtime comparison). Operations finish in the order they were made: the cache
+ * serves them in turn (in Miniflare it is one Durable Object, miniflare/dist/src/workers/cache), so a
+ * match made after a put sees what the put wrote. `busy` (the runtime comparison, sorted, disjoint): when
+ * the runtime's cache or process was held up — an operation in flight then finishes when that ended, as
+ * every isolate's did in the runtime; replaying them keeps the isolates' slow operations slow together
+ * instead of each drawing its own.
+ */
 export class CacheModel implements LocationCache {
   readonly effective = true
   readonly #entries = new Map<string, { meta: CacheMeta; value: unknown; until: number }>()
-  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0, readonly samples?: () => number) {}
+  /** When the last operation made finishes (none finishes before it). */
+  #last = 0
+  /** The first `busy` span not over before now (operations are made in time order). */
+  #span = 0
+  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0, readonly samples?: () => number, readonly busy: readonly (readonly [number, number])[] = []) {}
 
   async get(key: string, want: (meta: CacheMeta) => boolean) {
     this.#count('cache:get')
-    const ms = this.samples ? this.samples() : this.latencyMs
-    if (ms) await this.clock.sleep(ms)
+    await this.#take()
     const e = this.#entries.get(key)
     if (!e || e.until <= this.clock.now) return undefined
     return want(e.meta) ? { meta: e.meta, value: e.value } : { meta: e.meta }
@@ -215,9 +226,19 @@ export class CacheModel implements LocationCache {
 
   async put(key: string, meta: CacheMeta, value: unknown, keepMs: number) {
     this.#count('cache:put')
-    const ms = this.samples ? this.samples() : this.latencyMs
-    if (ms) await this.clock.sleep(ms)
+    await this.#take()
     this.#entries.set(key, { meta, value, until: this.clock.now + keepMs })
+  }
+
+  /** Waits until the operation made now finishes. */
+  #take(): Promise<void> | undefined {
+    const now = this.clock.now
+    let done = now + (this.samples ? this.samples() : this.latencyMs)
+    const busy = this.busy
+    while (this.#span < busy.length && busy[this.#span]![1] <= now) this.#span++
+    for (let i = this.#span; i < busy.length && busy[i]![0] < done; i++) done = Math.max(done, busy[i]![1])
+    this.#last = done = Math.max(done, this.#last)
+    return done > now ? this.clock.sleep(done - now) : undefined
   }
 
   #count(kind: string) {

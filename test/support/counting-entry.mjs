@@ -5,7 +5,7 @@
 import worker from './worker.mjs'
 export * from './worker.mjs'
 
-const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [], looks: [], arrived: [], fired: [], from: 0, at: 0 }
+const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [], cacheSpans: [], looks: [], arrived: [], fired: [], from: 0, at: 0 }
 
 // The location's cache (caches.default, one object per isolate): reads and writes counted too.
 const cache = caches.default
@@ -19,6 +19,9 @@ for (const method of ['match', 'put']) {
     } finally {
       counts.cacheMs += Date.now() - t
       if (counts.cacheTimes.length < 5000) counts.cacheTimes.push(Date.now() - t)
+      // When it was slow (epoch ms): the location's cache is one Durable Object in Miniflare that serves every
+      // isolate in turn, so while it is slow every isolate's operation waits (the model replays these).
+      if (Date.now() - t > 0 && counts.cacheSpans.length < 5000) counts.cacheSpans.push([t, Date.now()])
     }
   }
 }
