@@ -70,6 +70,8 @@ export interface FleetSetup {
   readonly cacheMs?: number
   /** The runtime comparison: how long the runtime's cache operations took (ms samples); each of the model's takes one of them. */
   readonly cacheTimes?: readonly number[]
+  /** The runtime comparison: how long the runtime's cache puts took (ms samples; `cacheTimes` then are its matches'): a put writes a body, so it takes longer. */
+  readonly cachePutTimes?: readonly number[]
   /** The runtime comparison: how long the runtime's D1 queries took (ms samples); each of the model's takes one of them. */
   readonly d1Times?: readonly number[]
   /** The runtime comparison: how late the runtime's timers fired (ms samples); each sleep of the isolates' code is late by one of them. */
@@ -210,8 +212,8 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
     if (rate <= 0) continue
     const place = { kvCache: new Map<string, { value: unknown; at: number }>(), rttMs: loc.rttMs }
     const kvNs = kv.namespace(place, setup.design === 'direct' ? 'kv' : 'kv:new-version')
-    const cacheTimes = setup.cacheTimes
-    const cache = new CacheModel(clock, counters, setup.cacheMs, cacheTimes?.length ? () => cacheTimes[Math.floor(random() * cacheTimes.length)]! : undefined, busy)
+    const draw = (xs: readonly number[] | undefined) => (xs?.length ? () => xs[Math.floor(random() * xs.length)]! : undefined)
+    const cache = new CacheModel(clock, counters, setup.cacheMs, draw(setup.cacheTimes), busy, draw(setup.cachePutTimes))
     const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs)]))
     const rawHub = hub.stub(loc.rttMs)
     // As namespaceResolver does with a D1 binding: the row first, the hub when the row is not live.

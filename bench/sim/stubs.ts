@@ -200,7 +200,7 @@ const host = (failed: boolean) => ({ activeFailed: failed, timedOut: false, imme
 
 /**
  * A location's Cache API: free and local; entries expire after `keepMs`; each operation takes `latencyMs`
- * (or one of `samples`, the runtime comparison). Operations finish in the order they were made: the cache
+ * (or one of `samples` — `putSamples` for puts — the runtime comparison). Operations finish in the order they were made: the cache
  * serves them in turn (in Miniflare it is one Durable Object, miniflare/dist/src/workers/cache), so a
  * match made after a put sees what the put wrote. `busy` (the runtime comparison, sorted, disjoint): when
  * the runtime's cache or process was held up — an operation in flight then finishes when that ended, as
@@ -214,11 +214,11 @@ export class CacheModel implements LocationCache {
   #last = 0
   /** The first `busy` span not over before now (operations are made in time order). */
   #span = 0
-  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0, readonly samples?: () => number, readonly busy: readonly (readonly [number, number])[] = []) {}
+  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0, readonly samples?: () => number, readonly busy: readonly (readonly [number, number])[] = [], readonly putSamples = samples) {}
 
   async get(key: string, want: (meta: CacheMeta) => boolean) {
     this.#count('cache:get')
-    await this.#take()
+    await this.#take(this.samples)
     const e = this.#entries.get(key)
     if (!e || e.until <= this.clock.now) return undefined
     return want(e.meta) ? { meta: e.meta, value: e.value } : { meta: e.meta }
@@ -226,14 +226,14 @@ export class CacheModel implements LocationCache {
 
   async put(key: string, meta: CacheMeta, value: unknown, keepMs: number) {
     this.#count('cache:put')
-    await this.#take()
+    await this.#take(this.putSamples)
     this.#entries.set(key, { meta, value, until: this.clock.now + keepMs })
   }
 
   /** Waits until the operation made now finishes. */
-  #take(): Promise<void> | undefined {
+  #take(samples: (() => number) | undefined): Promise<void> | undefined {
     const now = this.clock.now
-    let done = now + (this.samples ? this.samples() : this.latencyMs)
+    let done = now + (samples ? samples() : this.latencyMs)
     const busy = this.busy
     while (this.#span < busy.length && busy[this.#span]![1] <= now) this.#span++
     for (let i = this.#span; i < busy.length && busy[i]![0] < done; i++) done = Math.max(done, busy[i]![1])

@@ -133,7 +133,7 @@ async function runtime(design: Design) {
     )
     await reset
     const counts = await Promise.all(
-      workers.map(async (w) => (await (await w.fetch('http://edge.test/__counts')).json()) as { kvReads: number; doRequests: number; doMs: number; d1Queries: number; d1Ms: number; d1Times: number[]; timers: number; timerLateMs: number; late: number[]; cacheOps: number; cacheMs: number; cacheTimes: number[]; cacheSpans: [number, number][]; looks: number[]; arrived: number[]; fired: [number, number][]; from: number; at: number; byMethod: Record<string, number> }),
+      workers.map(async (w) => (await (await w.fetch('http://edge.test/__counts')).json()) as { kvReads: number; doRequests: number; doMs: number; d1Queries: number; d1Ms: number; d1Times: number[]; timers: number; timerLateMs: number; late: number[]; cacheOps: number; cacheMs: number; cacheTimes: number[]; cachePutTimes: number[]; cacheSpans: [number, number][]; looks: number[]; arrived: number[]; fired: [number, number][]; from: number; at: number; byMethod: Record<string, number> }),
     )
     // The window each isolate counted over, and when it really got each request (its clock): a loaded
     // machine delays both past what the client did — most at an isolate's cold start — and the model replays these.
@@ -155,14 +155,14 @@ async function runtime(design: Design) {
     const d1Ms = counts.reduce((a, c) => a + c.d1Ms, 0) / Math.max(1, d1Queries)
     const cacheOps = counts.reduce((a, c) => a + c.cacheOps, 0)
     const cacheMs = counts.reduce((a, c) => a + c.cacheMs, 0) / Math.max(1, cacheOps)
-    return { elapsed, countFrom, sent, arrivals, stalls, doMs, d1Queries, d1Ms, d1Times: counts.flatMap((c) => c.d1Times), cacheMs, cacheOps, timerLateMs, late: counts.flatMap((c) => c.late).filter((l) => l < STALL_MS), cacheTimes: counts.flatMap((c) => c.cacheTimes).filter((t) => t < STALL_MS), cacheBusy, kvReads: counts.reduce((a, c) => a + c.kvReads, 0), doRequests, looks: counts.flatMap((c) => c.looks).sort((a, b) => a - b), byMethod: counts.map((c) => c.byMethod) }
+    return { elapsed, countFrom, sent, arrivals, stalls, doMs, d1Queries, d1Ms, d1Times: counts.flatMap((c) => c.d1Times), cacheMs, cacheOps, timerLateMs, late: counts.flatMap((c) => c.late).filter((l) => l < STALL_MS), cacheTimes: counts.flatMap((c) => c.cacheTimes).filter((t) => t < STALL_MS), cachePutTimes: counts.flatMap((c) => c.cachePutTimes).filter((t) => t < STALL_MS), cacheBusy, kvReads: counts.reduce((a, c) => a + c.kvReads, 0), doRequests, looks: counts.flatMap((c) => c.looks).sort((a, b) => a - b), byMethod: counts.map((c) => c.byMethod) }
   } finally {
     await mf.dispose()
   }
 }
 
 /** The same isolates, request times, Durable Object and cache round trips and timer lateness in the simulation. */
-async function modelRun(seed: number, design: Design, countFrom: number, durationMs: number, arrivals: number[][], rttMs: number, cacheTimes: number[], cacheBusy: [number, number][], stalls: [number, number][], timerLate: number[], d1Times: number[] = []) {
+async function modelRun(seed: number, design: Design, countFrom: number, durationMs: number, arrivals: number[][], rttMs: number, cacheTimes: number[], cachePutTimes: number[], cacheBusy: [number, number][], stalls: [number, number][], timerLate: number[], d1Times: number[] = []) {
   const { intervalMs, rate: RATE } = SETUP[design]
   const r = await runFleet({
     design,
@@ -183,6 +183,7 @@ async function modelRun(seed: number, design: Design, countFrom: number, duratio
     stalls,
     timerLate,
     cacheTimes,
+    cachePutTimes,
     cacheBusy,
     d1Times,
     coldAuthorities: true,
@@ -256,10 +257,10 @@ describe('the simulation predicts what the runtime does', () => {
       // The model runs as long as the runtime really did (a loaded machine stretches the run a little).
       // The round trip the looks took: to the hub, or (location-d1) to D1.
       const rttMs = design === 'location-d1' ? real.d1Ms : real.doMs
-      const predicted = await model(design, real.countFrom, real.elapsed, real.arrivals, rttMs, real.cacheTimes, real.cacheBusy, real.stalls, real.late, real.d1Times)
+      const predicted = await model(design, real.countFrom, real.elapsed, real.arrivals, rttMs, real.cacheTimes, real.cachePutTimes, real.cacheBusy, real.stalls, real.late, real.d1Times)
       // SIM_DUMP=PREFIX: write the runtime's measured inputs (what the model replays) to PREFIX-DESIGN-TIME.json, to replay offline.
       if (process.env.SIM_DUMP) (await import('node:fs')).writeFileSync(`${process.env.SIM_DUMP}-${design}-${Date.now()}.json`, JSON.stringify({ design, real }))
-      const { arrivals: _, stalls: _s, late: __, cacheTimes: ___, cacheBusy: _b, d1Times: ____, looks: realLooks, ...shown } = real
+      const { arrivals: _, stalls: _s, late: __, cacheTimes: ___, cachePutTimes: _pt, cacheBusy: _b, d1Times: ____, looks: realLooks, ...shown } = real
       const { looks: modelLooks, ...said } = predicted
       console.log(`sim-vs-runtime ${design}: runtime ${JSON.stringify(shown)}; model ${JSON.stringify(said)}; gaps between looks (ms, by 100) runtime ${gaps(realLooks)} model ${gaps(modelLooks)}`)
       // Traffic kept every loop alive (at least a request per poll period at each isolate).
