@@ -27,6 +27,15 @@ export default defineConfig({
         ],
         test: {
           name: 'workers',
+          // One workerd for the whole project, its module cache shared by every file: with
+          // vitest's default per-file isolation each of ~80 files started its own Miniflare and
+          // re-imported the control plane and every filter (~4 s a file, 370 s of a 760 s run on
+          // two cores; shared, the project takes ~75 s). So a workers test must not count on a
+          // fresh isolate: module-level state (stats, cluster managers, lazy chunks) and KV/DO/D1
+          // storage outlive the file — give each file its own names, stores and snapshots, as the
+          // health and stream harnesses (test/workers/*-harness.ts) do. The fresh-isolate paths (a cold start, a
+          // lazy chunk not yet loaded) are tested against the built Worker in test/node/.
+          isolate: false,
           include: ['test/workers/**/*.test.ts'],
           globalSetup: ['./test/support/global-setup.ts'],
           setupFiles: ['./test/workers/setup/control-plane-warm.ts', './test/workers/setup/filters-loaded.ts'],

@@ -7,7 +7,9 @@
  * made ready to serve (state/serving.ts), never per request; using the value
  * before then is a bug in the caller, and says so.
  *
- * A failed import keeps nothing: `load` rejects and the next call tries again.
+ * Loads that overlap share one import (two snapshots made ready at once must
+ * not evaluate a chunk's factory twice). A failed import keeps nothing: `load`
+ * rejects and the next call tries again.
  */
 export interface LazyModule<T> {
   /** Imports it (once; resolves at once when loaded). */
@@ -22,8 +24,19 @@ export interface LazyModule<T> {
 
 export function lazyModule<T>(load: () => Promise<T>): LazyModule<T> {
   let value: T | undefined
+  let pending: Promise<T> | undefined
   return {
-    load: async () => (value ??= await load()),
+    load() {
+      if (value !== undefined) return Promise.resolve(value)
+      pending ??= load().then(
+        (v) => ((pending = undefined), (value ??= v)),
+        (error: unknown) => {
+          pending = undefined
+          throw error
+        },
+      )
+      return pending
+    },
     get: () => value,
     expect(notLoaded) {
       if (value === undefined) throw new Error(notLoaded)

@@ -16,7 +16,7 @@ describe('pathnameOf', () => {
       }),
       { numRuns: 500 },
     )
-  })
+  }, 30_000) // 500 URLs, ~1 s alone; a loaded 2-core machine has taken 5.4 s
 
   it('handles the edges: no path, query and fragment right after the host, escaped ? and #', () => {
     for (const raw of ['http://h', 'http://h?x=/a', 'https://h:8443#/__admin', 'http://u:p@h/a%3F/b%23?q#f', 'http://h/__admin/x?y', 'http://[::1]:80/p']) {

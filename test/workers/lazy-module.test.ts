@@ -18,6 +18,21 @@ describe('lazyModule', () => {
     expect(imports).toBe(1)
   })
 
+  it('overlapping loads share one import', async () => {
+    let imports = 0
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const m = lazyModule(async () => {
+      imports++
+      await gate
+      return { n: imports }
+    })
+    const [a, b] = [m.load(), m.load()]
+    release()
+    expect(await a).toBe(await b)
+    expect(imports).toBe(1)
+  })
+
   it('a failed import keeps nothing and the next load tries again', async () => {
     let attempts = 0
     const m = lazyModule(async () => {
