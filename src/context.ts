@@ -36,6 +36,8 @@ export interface DownstreamInfo {
   readonly conflictingFraming: boolean
   /** The request's upgrade type (`websocket`), lower-cased, read before hop-by-hop headers are removed; undefined: not an upgrade. */
   readonly upgrade?: string | undefined
+  /** The prepared request's URL, parsed once (path normalized): routing reads it rather than parsing `request.url` again. Never changed. */
+  readonly url?: URL | undefined
 }
 
 export interface ProxyVariables {

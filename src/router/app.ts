@@ -75,14 +75,15 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
     c.set('upstreamHost', undefined)
     c.set('upstreamCluster', undefined)
     try {
-      if (c.get('downstream').conflictingFraming) throw new ProxyError('downstream_protocol_error')
-      const decision = decideRoute(listener.routeTable, indexes, c.req.raw, deps.random)
+      const downstream = c.get('downstream')
+      if (downstream.conflictingFraming) throw new ProxyError('downstream_protocol_error')
+      const decision = decideRoute(listener.routeTable, indexes, c.req.raw, deps.random, downstream.url)
       c.set('decision', decision)
-      const pathAction = c.get('downstream').pathAction
+      const pathAction = downstream.pathAction
       // Path normalization refused the path (400) or asks the client to come back with the unescaped one (307).
       if (pathAction !== 'continue') c.res = pathNormalizationReply(pathAction, decision.match.path)
       // An upgrade no upgrade_configs allows: 403 before any filter (Envoy refuses it when building the filter chain).
-      else if (refusesUpgrade(c.get('downstream').upgrade, listener, decision.route)) throw new ProxyError('upgrade_failed')
+      else if (refusesUpgrade(downstream.upgrade, listener, decision.route)) throw new ProxyError('upgrade_failed')
       // No virtual host or no route: Envoy answers 404 (response flag NR).
       else if (!decision.route) c.res = new ProxyError('no_route').toResponse()
       else await next()

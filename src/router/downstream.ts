@@ -111,7 +111,7 @@ export function prepareDownstream(
 
   const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
   const upgrade = upgradeTypeOf(request.headers)
-  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming, ...(upgrade !== undefined ? { upgrade } : {}) } }
+  return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming, url, ...(upgrade !== undefined ? { upgrade } : {}) } }
 }
 
 /**

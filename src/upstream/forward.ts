@@ -126,23 +126,25 @@ export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Pro
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null
   const upload = hasBody ? watchUpload(request.body!, declaredLength(req.headers)) : undefined
   if (upload) req.onUpload?.(upload.state)
-  // The Request copies req.headers (the caller's stay as they were); the copy is changed in place.
-  const upstreamRequest = new Request(host.origin + req.path, {
+  // The upstream request is built once, by fetch() from the URL and init (no
+  // Request object of our own to copy into it). fetch copies req.headers, so
+  // the caller's stay as they were; Envoy answers `Expect: 100-continue`
+  // itself and removes the header, so the upstream never sends a 100 for it
+  // (conn_manager_impl.cc, proxy_100_continue off).
+  const init: RequestInit = {
     method: request.method,
-    headers: req.headers,
+    headers: req.headers.has('expect') ? withoutExpect(req.headers) : req.headers,
     body: upload ? withDeclaredLength(upload.stream, req.headers) : null,
     redirect: 'manual',
     signal: controller.signal,
-  })
-  // Envoy answers `Expect: 100-continue` itself and removes the header, so the
-  // upstream never sends a 100 for it (conn_manager_impl.cc, proxy_100_continue off).
-  upstreamRequest.headers.delete('expect')
+  }
+  const url = host.origin + req.path
   const binding = host.binding !== undefined ? deps.bindings?.[host.binding] : undefined
 
   const sentAt = deps.now()
   let response: Response
   try {
-    response = binding ? await binding.fetch(upstreamRequest) : await deps.fetch(upstreamRequest)
+    response = binding ? await binding.fetch(url, init) : await deps.fetch(url, init)
     if (response.status >= 100 && response.status < 200 && response.status !== 101 && !response.webSocket) response = await finalResponse(response, request.method)
   } catch (cause) {
     stopTimer()
@@ -190,6 +192,13 @@ function withDeclaredLength(body: ReadableStream, headers: Headers): ReadableStr
   const declared = headers.get('content-length')
   if (declared === null || !/^\d{1,15}$/.test(declared)) return body
   return body.pipeThrough(new FixedLengthStream(Number(declared)))
+}
+
+/** A copy of `headers` without `Expect` (the caller's headers stay as they were). */
+function withoutExpect(headers: Headers): Headers {
+  const copy = new Headers(headers)
+  copy.delete('expect')
+  return copy
 }
 
 /** The 101 response with `x-envoy-upstream-service-time`, keeping its WebSocket. */

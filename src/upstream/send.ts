@@ -112,17 +112,29 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
       req.onHost?.(host)
       // Whichever timer would fire first bounds the wait for this try's headers.
       const now = deps.now()
-      const limits: { kind: LimitKind; ms: number }[] = [
-        { kind: 'route', ms: deadline - now },
-        { kind: 'duration', ms: (req.streamDeadline ?? Infinity) - now },
-        { kind: 'request', ms: (req.requestDeadline ?? Infinity) - now },
-        { kind: 'idle', ms: idleMs > 0 ? idleMs : Infinity },
-        { kind: 'per_try', ms: req.perTryTimeoutMs > 0 ? req.perTryTimeoutMs : Infinity },
-      ]
-      const binding = limits.reduce((a, b) => (b.ms < a.ms ? b : a))
-      const tryTimeout = binding.ms
+      // The first strictly smaller wins, in this order: route, duration, request, idle, per-try (no array per try).
+      let binding: LimitKind = 'route'
+      let tryTimeout = deadline - now
+      const duration = (req.streamDeadline ?? Infinity) - now
+      if (duration < tryTimeout) {
+        binding = 'duration'
+        tryTimeout = duration
+      }
+      const request = (req.requestDeadline ?? Infinity) - now
+      if (request < tryTimeout) {
+        binding = 'request'
+        tryTimeout = request
+      }
+      if (idleMs > 0 && idleMs < tryTimeout) {
+        binding = 'idle'
+        tryTimeout = idleMs
+      }
+      if (req.perTryTimeoutMs > 0 && req.perTryTimeoutMs < tryTimeout) {
+        binding = 'per_try'
+        tryTimeout = req.perTryTimeoutMs
+      }
       const isLast = attempt + 1 >= maxTries
-      const request = body.kind === 'none' ? req.request : withBody(req.request, body)
+      const tryRequest = body.kind === 'none' ? req.request : withBody(req.request, body)
 
       let outcome: AttemptOutcome
       let response: UpstreamAnswer | undefined
@@ -132,9 +144,9 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
       try {
         response = await forwardAnswer(
           {
-            request, host, cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal, onUpload: (state) => (upload = state),
+            request: tryRequest, host, cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal, onUpload: (state) => (upload = state),
             // The route timeout bounds this wait and the body alike: one timer for both (guardResponse).
-            handOverTimer: binding.kind === 'route',
+            handOverTimer: binding === 'route',
           },
           deps,
         )
@@ -149,7 +161,7 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
         inFlight()
         if (!isProxyError(e) || e.code === 'downstream_disconnect') throw e
         failure = e
-        if (e.code === 'upstream_timeout' && binding.kind !== 'per_try') throw timeoutError(binding.kind, requestComplete(), e)
+        if (e.code === 'upstream_timeout' && binding !== 'per_try') throw timeoutError(binding, requestComplete(), e)
         const reason = e.code === 'upstream_timeout' ? 'per_try_timeout' : 'connect_failure'
         clusters.reportAttempt(cluster, host, { kind: 'local', reason: reason === 'per_try_timeout' ? 'timeout' : 'connect_failure' })
         outcome = { kind: 'no_response', reason }

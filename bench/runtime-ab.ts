@@ -1,0 +1,72 @@
+/**
+ * A diagnostic beside bench/runtime-variants.ts, for a change too small to
+ * see against this machine's ±100 µs between rounds: edgevoy with the seed
+ * config built from another checkout ("main") and from this tree ("branch"),
+ * each in a workerd process of its own, driven at the same time by two wrk
+ * (-c16) so both see the same background load; prints workerd CPU per request
+ * of each process per round, and the mean paired difference with its
+ * standard error.
+ *   node --import tsx bench/runtime-ab.ts /path/to/main/checkout [seconds] [rounds]
+ * (e.g. `git archive main | tar -x -C /tmp/main && ln -s $PWD/node_modules /tmp/main/`)
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { Log, LogLevel, Miniflare } from 'miniflare'
+import { ROOT } from './bundle.js'
+import { freePort, startUpstream, workerdCpuTicks, workerdPids } from './workerd-host.js'
+import * as bb from './built.js'
+
+const mainRoot = process.argv[2]
+if (!mainRoot) throw new Error('usage: node --import tsx bench/runtime-ab.ts /path/to/main/checkout [seconds] [rounds]')
+const branchRoot = ROOT
+const seconds = Number(process.argv[3] ?? 3)
+const rounds = Number(process.argv[4] ?? 8)
+const mb = (await import(join(mainRoot, 'bench/built.ts'))) as typeof bb
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
+const up = await startUpstream()
+const upPort = (up.address() as AddressInfo).port
+const seedText = readFileSync(join(branchRoot, 'routes/front-envoy.yaml'), 'utf8')
+const res = { service_a_envoy: [`127.0.0.1:${upPort}`] }
+const ws = { main: await mb.builtWorker('ab2-main', mb.buildBase(seedText, res)), branch: await bb.builtWorker('ab2-branch', bb.buildBase(seedText, res)) }
+const mfs: Miniflare[] = []
+const pids: Record<string, number[]> = {}
+const urls: Record<string, string> = {}
+for (const name of ['main', 'branch'] as const) {
+  const before = new Set(workerdPids())
+  const port = await freePort()
+  const mf = new Miniflare({ log: new Log(LogLevel.WARN), cf: false, workers: [{ name, modules: ws[name].mfModules, modulesRoot: ws[name].outdir, compatibilityDate: '2026-04-01', unsafeDirectSockets: [{ host: '127.0.0.1', port }] }] })
+  await mf.ready
+  mfs.push(mf)
+  pids[name] = workerdPids().filter((p: number) => !before.has(p))
+  urls[name] = `http://127.0.0.1:${port}`
+}
+function wrk(url: string, secs: number): Promise<{ n: number; rps: number }> {
+  return new Promise((resolve) => {
+    const p = spawn('wrk', ['-t1', '-c16', `-d${secs}s`, '-H', 'Host: api.example.com', url + '/api/v1/svc0/items/42?page=2'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let o = ''
+    p.stdout.on('data', (d) => (o += d))
+    p.on('close', () => resolve({ n: Number(/(\d+) requests in/.exec(o)?.[1] ?? NaN), rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(o)?.[1]) }))
+  })
+}
+try {
+  await Promise.all([wrk(urls.main!, 2), wrk(urls.branch!, 2)])
+  const diffs: number[] = []
+  const cpu: Record<string, number[]> = { main: [], branch: [] }
+  for (let r = 0; r < rounds; r++) {
+    const t = { main: workerdCpuTicks(pids.main), branch: workerdCpuTicks(pids.branch) }
+    const [m, b] = await Promise.all([wrk(urls.main!, seconds), wrk(urls.branch!, seconds)])
+    const cm = ((workerdCpuTicks(pids.main) - t.main) * TICK_US) / m.n
+    const cb = ((workerdCpuTicks(pids.branch) - t.branch) * TICK_US) / b.n
+    cpu.main!.push(cm); cpu.branch!.push(cb); diffs.push(cb - cm)
+    console.log(`round ${r}: main ${cm.toFixed(0)} µs (${m.rps.toFixed(0)} rps)  branch ${cb.toFixed(0)} µs (${b.rps.toFixed(0)} rps)  diff ${(cb - cm).toFixed(0)}`)
+  }
+  const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length
+  const sd = Math.sqrt(mean(diffs.map((d) => (d - mean(diffs)) ** 2)))
+  console.log(`mean main ${mean(cpu.main!).toFixed(0)} branch ${mean(cpu.branch!).toFixed(0)}  diff ${mean(diffs).toFixed(0)} ± ${(sd / Math.sqrt(diffs.length)).toFixed(0)} (se)`)
+} finally {
+  for (const mf of mfs) await mf.dispose()
+  up.closeAllConnections(); up.close()
+}
+process.exit(0)
