@@ -37,7 +37,7 @@ export interface DownstreamInfo {
   /** The request's upgrade type (`websocket`), lower-cased, read before hop-by-hop headers are removed; undefined: not an upgrade. */
   readonly upgrade?: string | undefined
   /** The prepared request's URL, parsed once (path normalized): routing reads it rather than parsing `request.url` again. Never changed. */
-  readonly url?: URL | undefined
+  readonly url: URL
 }
 
 export interface ProxyVariables {
