@@ -28,7 +28,7 @@ import { HubRowWriter, rowFirstHub } from '../../src/upstream/health/hub-row.js'
 import { writeConfigRows } from '../../src/state/config-rows.js'
 import { HealthPoller } from '../../src/upstream/health/poller.js'
 import { seededRandom } from '../../test/support/seeded-random.js'
-import { Clock } from './events.js'
+import { Clock, Thread } from './events.js'
 import { AuthorityModel, CacheModel, Counters, D1Model, HubModel, KvModel } from './stubs.js'
 
 /** `location-d1`: location-hub with the D1 binding (EDGEVOY_DB): the hub writes its answer to a row, looks read it. */
@@ -92,6 +92,14 @@ export interface FleetSetup {
   readonly cacheBusy?: readonly (readonly [number, number])[]
   /** The runtime comparison: each isolate's request times (ms), replayed instead of generated; one location, one slot per list. */
   readonly arrivals?: readonly (readonly number[])[]
+  /**
+   * The runtime comparison: a location's isolates, cache, Durable Objects, KV and D1 share one thread
+   * (one workerd process), so an isolate's timer due while any of their operations is in flight runs
+   * only once the thread is free (events.ts Thread). At scale (`npm run sim`) each isolate has its own.
+   */
+  readonly oneThread?: boolean
+  /** With `oneThread`: timers released together run up to this long apart (ms, uniform; default CALLBACK_MS). */
+  readonly callbackMs?: number
   /** Requests evenly spaced at every isolate (the runtime comparison), instead of Poisson. */
   readonly evenArrivals?: boolean
   /** What-if (the design before, not the runtime's): one authority object per cluster, each with its own alarm, publishing to the hub. */
@@ -135,12 +143,17 @@ class SimIsolate implements RefreshingIsolate {
   readonly env: Record<string, unknown>
   readonly refresh: Distribution['refresh']
 
-  constructor(clock: Clock, d: Distribution, kv: KVNamespace, refreshSeconds: number, late: (due: number) => number, db?: D1Database) {
+  constructor(clock: Clock, d: Distribution, kv: KVNamespace, refreshSeconds: number, late: (due: number) => number, db?: D1Database, thread?: Thread) {
     this.refresh = d.refresh
     const base = { version: 0 } as Serving
     this.s = { key: '', base, baseHash: 'base', xdsPolled: false, stored: undefined, problem: undefined, lastCheck: Number.NEGATIVE_INFINITY, inflight: undefined }
     // A recycled isolate's timers never fire again: its loops end where they sleep.
-    const sleep = (ms: number) => (this.alive ? clock.sleep(ms + late(clock.now + ms)) : new Promise<void>(() => {}))
+    // On the runtime's one thread timers due together run together, once no operation is in flight.
+    const sleep = (ms: number) => {
+      if (!this.alive) return new Promise<void>(() => {})
+      const due = clock.now + ms
+      return thread ? thread.timer(due, late(due)) : clock.sleep(ms + late(due))
+    }
     this.poller = new HealthPoller({ ...d.health, now: clock.nowFn, sleep })
     this.env = { CONFIG: kv, CONFIG_REFRESH_SECONDS: String(refreshSeconds), ...(db ? { EDGEVOY_DB: db } : {}) }
   }
@@ -211,14 +224,15 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
     const rate = setup.rate * loc.weight
     if (rate <= 0) continue
     const place = { kvCache: new Map<string, { value: unknown; at: number }>(), rttMs: loc.rttMs }
-    const kvNs = kv.namespace(place, setup.design === 'direct' ? 'kv' : 'kv:new-version')
+    const thread = setup.oneThread ? new Thread(clock, () => random() * (setup.callbackMs ?? CALLBACK_MS)) : undefined
+    const kvNs = kv.namespace(place, setup.design === 'direct' ? 'kv' : 'kv:new-version', thread)
     const draw = (xs: readonly number[] | undefined) => (xs?.length ? () => xs[Math.floor(random() * xs.length)]! : undefined)
-    const cache = new CacheModel(clock, counters, setup.cacheMs, draw(setup.cacheTimes), busy, draw(setup.cachePutTimes))
-    const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs)]))
-    const rawHub = hub.stub(loc.rttMs)
+    const cache = new CacheModel(clock, counters, setup.cacheMs, draw(setup.cacheTimes), busy, draw(setup.cachePutTimes), thread)
+    const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs, thread)]))
+    const rawHub = hub.stub(loc.rttMs, thread)
     // As namespaceResolver does with a D1 binding: the row first, the hub when the row is not live.
     const d1Times = setup.d1Times
-    const db = d1?.reader(loc.rttMs, d1Times?.length ? () => d1Times[Math.floor(random() * d1Times.length)]! : undefined)
+    const db = d1?.reader(loc.rttMs, d1Times?.length ? () => d1Times[Math.floor(random() * d1Times.length)]! : undefined, thread)
     const hubFn = db ? rowFirstHub(() => rawHub, db, clock.nowFn) : () => rawHub
     const hubStub = hubFn()
     const hubOf = () => hubFn
@@ -241,7 +255,7 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
           live--
         }
         if (!iso) {
-          const fresh = new SimIsolate(clock, distribution(), kvNs, setup.refreshSeconds, late, db)
+          const fresh = new SimIsolate(clock, distribution(), kvNs, setup.refreshSeconds, late, db, thread)
           iso = fresh
           started++
           peak = Math.max(peak, ++live)
@@ -291,6 +305,9 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
   await clock.run(setup.endMs)
   return { setup, counters, clientRequests, isolatesStarted: started, isolatesPeak: peak, events: clock.events, config, health }
 }
+
+/** With one thread: how long a timer's callback runs before the next timer released with it starts (ms, up to; uniform). */
+const CALLBACK_MS = 1
 
 /** How far apart the timers one stall released run (ms, uniform). */
 const STALL_SPREAD_MS = 5

@@ -11,7 +11,7 @@ import type { HealthAuthority, HealthDigest, HealthHub } from '../../src/upstrea
 import type { ClusterHealthReport } from '../../src/upstream/health/flags.js'
 import { HUB_ROW_SELECT, type D1Like, type HubRowWriter } from '../../src/upstream/health/hub-row.js'
 import { CONFIG_ROWS_SELECT, type ConfigRowsDb } from '../../src/state/config-rows.js'
-import type { Clock } from './events.js'
+import { operation, type Clock, type Thread } from './events.js'
 
 /** What background work costs, counted exactly. */
 export class Counters {
@@ -62,17 +62,17 @@ export class KvModel {
   constructor(readonly clock: Clock, readonly counters: Counters) {}
 
   /** `kind`: how the breakdown names these reads (`kv:new-version` where the design reads KV only for a newer version). */
-  namespace(location: { kvCache: Map<string, { value: unknown; at: number }>; rttMs: number }, kind = 'kv'): KVNamespace {
+  namespace(location: { kvCache: Map<string, { value: unknown; at: number }>; rttMs: number }, kind = 'kv', thread?: Thread): KVNamespace {
     const get = async (key: string, opts?: unknown) => {
       if (this.clock.now >= this.counters.from) this.counters.kvReads++
       this.counters.kind(kind, this.clock.now)
       const ttlS = typeof opts === 'object' && opts && 'cacheTtl' in opts ? Number((opts as { cacheTtl: number }).cacheTtl) : 60
       const hit = location.kvCache.get(key)
       if (hit && this.clock.now - hit.at < ttlS * 1000) {
-        await this.clock.sleep(2)
+        await operation(this.clock, thread, 2)
         return hit.value
       }
-      await this.clock.sleep(location.rttMs)
+      await operation(this.clock, thread, location.rttMs)
       location.kvCache.set(key, { value: this.central, at: this.clock.now })
       return this.central
     }
@@ -102,17 +102,17 @@ export class AuthorityModel {
     return { ...(now >= this.changeAt ? this.#after : this.#before), generatedAt: now }
   }
 
-  stub(rttMs: number): HealthAuthority {
+  stub(rttMs: number, thread?: Thread): HealthAuthority {
     return {
       poll: async (hash: string) => {
         this.counters.do(this.object, this.clock.now)
-        await this.clock.sleep(rttMs)
+        await operation(this.clock, thread, rttMs)
         if (hash !== this.hash || !this.registered) return 'unregistered'
         return this.clock.now >= this.changeAt ? this.#after : this.#before
       },
       register: async () => {
         this.counters.do(this.object, this.clock.now, true, 'register')
-        await this.clock.sleep(rttMs)
+        await operation(this.clock, thread, rttMs)
         this.registered = true
       },
       reportImmediateFail: async () => {},
@@ -183,12 +183,12 @@ export class HubModel {
     if (this.row) void this.row.publish(this.digest(Math.max(at, this.clock.now)))
   }
 
-  stub(rttMs: number): HealthHub {
+  stub(rttMs: number, thread?: Thread): HealthHub {
     return {
       digest: async (): Promise<HealthDigest> => {
         this.counters.do('hub', this.clock.now, true, 'digest')
         if (this.clock.now >= this.counters.from && this.counters.looks.length < 5000) this.counters.looks.push(this.clock.now)
-        await this.clock.sleep(rttMs)
+        await operation(this.clock, thread, rttMs)
         return this.digest()
       },
       setConfigVersion: async () => {},
@@ -214,7 +214,16 @@ export class CacheModel implements LocationCache {
   #last = 0
   /** The first `busy` span not over before now (operations are made in time order). */
   #span = 0
-  constructor(readonly clock: Clock, readonly counters: Counters, readonly latencyMs = 0, readonly samples?: () => number, readonly busy: readonly (readonly [number, number])[] = [], readonly putSamples = samples) {}
+  constructor(
+    readonly clock: Clock,
+    readonly counters: Counters,
+    readonly latencyMs = 0,
+    readonly samples?: () => number,
+    readonly busy: readonly (readonly [number, number])[] = [],
+    readonly putSamples = samples,
+    /** The runtime comparison: the workerd thread the cache runs on with the isolates (an operation in flight holds their timers). */
+    readonly thread?: Thread,
+  ) {}
 
   async get(key: string, want: (meta: CacheMeta) => boolean) {
     this.#count('cache:get')
@@ -238,6 +247,7 @@ export class CacheModel implements LocationCache {
     while (this.#span < busy.length && busy[this.#span]![1] <= now) this.#span++
     for (let i = this.#span; i < busy.length && busy[i]![0] < done; i++) done = Math.max(done, busy[i]![1])
     this.#last = done = Math.max(done, this.#last)
+    this.thread?.hold(done)
     return done > now ? this.clock.sleep(done - now) : undefined
   }
 
@@ -309,7 +319,7 @@ export class D1Model {
   }
 
   /** An isolate's binding, `rttMs` from the database (or each query one of the runtime's samples). */
-  reader(rttMs: number, samples?: () => number): D1Database {
+  reader(rttMs: number, samples?: () => number, thread?: Thread): D1Database {
     const rtt = () => (samples ? samples() : rttMs)
     const prepare = (sql: string) => {
       let args: unknown[] = []
@@ -317,14 +327,14 @@ export class D1Model {
         bind: (...values: unknown[]) => ((args = values), statement),
         first: async () => {
           if (this.clock.now >= this.counters.from && this.counters.looks.length < 5000) this.counters.looks.push(this.clock.now)
-          await this.clock.sleep(rtt())
+          await operation(this.clock, thread, rtt())
           if (sql !== HUB_ROW_SELECT) throw new Error(`D1Model: unexpected query ${sql}`)
           this.#read('d1:read', this.table && this.row ? 1 : 0)
           if (!this.table) throw new Error('D1_ERROR: no such table: edgevoy_hub')
           return this.row ?? null
         },
         all: async () => {
-          await this.clock.sleep(rtt())
+          await operation(this.clock, thread, rtt())
           if (sql !== CONFIG_ROWS_SELECT) throw new Error(`D1Model: unexpected query ${sql}`)
           const rows = this.versions.get(args[0] as number) ?? []
           this.#read('d1:config', rows.length)

@@ -5,7 +5,9 @@
 import worker from './worker.mjs'
 export * from './worker.mjs'
 
-const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [], cachePutTimes: [], cacheSpans: [], looks: [], arrived: [], fired: [], from: 0, at: 0 }
+const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [], cachePutTimes: [], cacheSpans: [], looks: [], arrived: [], fired: [], trace: [], from: 0, at: 0 }
+// SIM_TRACE diagnostics: every timer fired, cache operation and look, in order (epoch ms).
+const trace = (e) => counts.trace.length < 20000 && counts.trace.push(e)
 
 // The location's cache (caches.default, one object per isolate): reads and writes counted too.
 const cache = caches.default
@@ -14,10 +16,12 @@ for (const method of ['match', 'put']) {
   cache[method] = async (...args) => {
     counts.cacheOps++
     const t = Date.now()
+    let res
     try {
-      return await real(...args)
+      return (res = await real(...args))
     } finally {
       const end = Date.now()
+      trace([method, t, end, String(args[0]?.url ?? args[0]).slice(-12), (method === 'put' ? args[1] : res)?.headers?.get('x-edgevoy-fetched-at') ?? null, (method === 'put' ? args[1] : res)?.headers?.get('x-edgevoy-lease-until') ?? null])
       counts.cacheMs += end - t
       // Matches and puts apart: a put writes a body (matches took 1–2 ms, puts 3–9 ms on a quiet machine).
       const times = method === 'put' ? counts.cachePutTimes : counts.cacheTimes
@@ -42,6 +46,7 @@ globalThis.setTimeout = (fn, ms, ...args) => {
     // When it was due and when it ran (epoch ms): the isolates share workerd's one thread, so a stall
     // delays every isolate's timers due in it to about the same moment (the model replays these).
     if (late > 0 && counts.fired.length < 5000) counts.fired.push([due, Date.now()])
+    trace(['timer', due, Date.now(), ms])
     fn(...args)
   }, ms)
 }
@@ -63,6 +68,7 @@ function wrap(env) {
       counts.d1Queries++
       const t = Date.now()
       if (counts.looks.length < 5000) counts.looks.push(t)
+      trace(['d1', t])
       try {
         return await st[method](...args)
       } finally {
@@ -90,6 +96,7 @@ function wrap(env) {
           count(method)
           const t = Date.now()
           if (method === 'digest' && counts.looks.length < 5000) counts.looks.push(t)
+          trace(['do:' + method, t])
           try {
             return await stub[method](...args)
           } finally {
