@@ -96,7 +96,7 @@ const before = (a: Event, b: Event) => a.t < b.t || (a.t === b.t && a.seq < b.se
  *   due by then, of every isolate, in one turn, one callback after another (`spacing`, ~1 ms each) —
  *   isolates whose polls are due together look together, and both miss the entry.
  * Measured (test/node/sim-vs-runtime.test.ts, SIM_DUMP traces of 6 runs, 2026-12-01 02:08–02:15 UTC):
- * all 44 timers due inside another isolate's cache operation ran once it had ended (none during it);
+ * all 54 timers due inside another isolate's cache operation ran once it had ended (none during it);
  * of two isolates' timers due in the same millisecond 70% ran in the same millisecond, 1 ms apart
  * 37%, 2 ms apart 10% (the model with `spacing` up to 1 ms: 75%, 57%, 10%). The model before, each
  * timer late on its own, had the isolates look together when the runtime could not, and looked ~5%
