@@ -258,7 +258,8 @@ describe('the simulation predicts what the runtime does', () => {
       // The round trip the looks took: to the hub, or (location-d1) to D1.
       const rttMs = design === 'location-d1' ? real.d1Ms : real.doMs
       const predicted = await model(design, real.countFrom, real.elapsed, real.arrivals, rttMs, real.cacheTimes, real.cachePutTimes, real.cacheBusy, real.stalls, real.late, real.d1Times)
-      // SIM_DUMP=PREFIX: write the runtime's measured inputs (what the model replays) to PREFIX-DESIGN-TIME.json, to replay offline.
+      // SIM_DUMP=PREFIX: write the runtime's measured inputs (what the model replays) and each isolate's trace
+      // (timers, cache operations, looks: counting-entry.mjs) to PREFIX-DESIGN-TIME.json, to replay and compare offline.
       if (process.env.SIM_DUMP) (await import('node:fs')).writeFileSync(`${process.env.SIM_DUMP}-${design}-${Date.now()}.json`, JSON.stringify({ design, real }))
       const { arrivals: _, stalls: _s, late: __, cacheTimes: ___, cachePutTimes: _pt, cacheBusy: _b, d1Times: ____, looks: realLooks, traces: _tr, ...shown } = real
       const { looks: modelLooks, ...said } = predicted

@@ -6,7 +6,8 @@ import worker from './worker.mjs'
 export * from './worker.mjs'
 
 const counts = { kvReads: 0, doRequests: 0, byMethod: {}, doMs: 0, d1Queries: 0, d1Ms: 0, d1Times: [], timers: 0, timerLateMs: 0, cacheOps: 0, cacheMs: 0, late: [], cacheTimes: [], cachePutTimes: [], cacheSpans: [], looks: [], arrived: [], fired: [], trace: [], from: 0, at: 0 }
-// SIM_TRACE diagnostics: every timer fired, cache operation and look, in order (epoch ms).
+// Diagnostics for SIM_DUMP (test/node/sim-vs-runtime): every timer fired, cache operation and look, in order
+// (epoch ms): ['timer', due, ran, ms], ['match'|'put', start, end, key, fetched-at, lease-until], ['do:METHOD'|'d1', at].
 const trace = (e) => counts.trace.length < 20000 && counts.trace.push(e)
 
 // The location's cache (caches.default, one object per isolate): reads and writes counted too.
