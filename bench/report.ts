@@ -157,7 +157,10 @@ export function printReport(r: Any): string {
       goals14.push(['seed config p99 ≤ 1.2× bare', `${fmt(bb.p99Ms)} ms (${fmt(bb.p99Ms / a.p99Ms)}×)`, `bare ${fmt(a.p99Ms)} ms`, bb.p99Ms / a.p99Ms <= 1.2])
       if (bb.cpuUsPerRequest !== undefined && a.cpuUsPerRequest !== undefined) {
         const extra = bb.cpuUsPerRequest - a.cpuUsPerRequest
-        goals14.push(['workerd CPU/request within +150 µs of bare', `${fmt(bb.cpuUsPerRequest)} µs (+${fmt(extra)})`, `bare ${fmt(a.cpuUsPerRequest)} µs`, extra <= 150])
+        // The floor (bench/workers/bare-hono.mjs) says how much of the gap is the runtime's price for Envoy's route timeout and Hono, not edgevoy's own work.
+        const e = rt.cases['e floor: bare + route timeout + Hono']
+        const floor = e?.cpuUsPerRequest !== undefined ? `; floor ${fmt(e.cpuUsPerRequest)} µs (+${fmt(e.cpuUsPerRequest - a.cpuUsPerRequest)}), ${fmt(e.rps / a.rps)}× req/s` : ''
+        goals14.push(['workerd CPU/request within +150 µs of bare', `${fmt(bb.cpuUsPerRequest)} µs (+${fmt(extra)})`, `bare ${fmt(a.cpuUsPerRequest)} µs${floor}`, extra <= 150])
       }
     }
     if (a && cc) goals.push(['c/a throughput (10k routes; goal as b/a)', fmt(cc.rps / a.rps), cc.rps / a.rps >= 0.85])

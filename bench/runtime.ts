@@ -136,12 +136,14 @@ export async function runRuntime(options: { seconds: number; connections: number
   const upPort = (upstream.address() as AddressInfo).port
   const upstreamUrl = `http://127.0.0.1:${upPort}`
   const bare = await bundle(join(ROOT, 'bench/workers/bare.mjs'), 'bare')
+  // The floor under edgevoy (see the file): what Envoy's route timeout over a small body and a Hono app cost on their own.
+  const floor = await bundle(join(ROOT, 'bench/workers/bare-hono.mjs'), 'bare-hono')
   const seedText = readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8')
   const big = generateConfig(10000, { clusters: 1000, upstreamPort: upPort, withRetries: true })
   // As deployed: each config compiled where it is written, the Worker built around its snapshot.
   const seedWorker = await builtWorker('runtime-seed', buildBase(seedText, { service_a_envoy: [`127.0.0.1:${upPort}`] }))
   const bigWorker = await builtWorker('runtime-big', buildBase(big.text, { [BENCH_UPSTREAM_HOST]: [`127.0.0.1:${upPort}`] }))
-  const ports = { bare: 0, seed: 0, big: 0, inspector: 0 }
+  const ports = { bare: 0, seed: 0, big: 0, floor: 0, inspector: 0 }
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort()
   const worker = (name: string, b: { path: string; text: string }, bindings: Record<string, string>, port: number) => ({
     name,
@@ -166,6 +168,7 @@ export async function runRuntime(options: { seconds: number; connections: number
       worker('bare', bare, { UPSTREAM: upstreamUrl }, ports.bare),
       built('seed', seedWorker, ports.seed),
       built('big', bigWorker, ports.big),
+      worker('floor', floor, { UPSTREAM: upstreamUrl }, ports.floor),
     ],
   })
   try {
@@ -180,6 +183,7 @@ export async function runRuntime(options: { seconds: number; connections: number
       'a bare worker': `http://127.0.0.1:${ports.bare}`,
       'b edgevoy seed': `http://127.0.0.1:${ports.seed}`,
       'c edgevoy 10k': `http://127.0.0.1:${ports.big}`,
+      'e floor: bare + route timeout + Hono': `http://127.0.0.1:${ports.floor}`,
     }
     const firstRequestMs: Record<string, number> = {}
     for (const [name, url] of Object.entries(urls)) {
