@@ -31,6 +31,8 @@ export interface TestConfig {
   http_filters?: unknown[]
   /** Fields merged into the listener (name `main` by default). */
   listener?: Record<string, unknown>
+  /** Bootstrap fields beside static_resources: node, tracing, dynamic_resources, … */
+  top_level?: Record<string, unknown>
 }
 
 /** The shape `bootstrap` returns, for tests that read a config back (GET /__admin/config). */
@@ -47,6 +49,7 @@ export const anyHost = (routes: unknown[], extra: Record<string, unknown> = {}) 
 /** A one-listener bootstrap. */
 export function bootstrap(t: TestConfig): Record<string, unknown> {
   return {
+    ...t.top_level,
     static_resources: {
       listeners: [
         {
