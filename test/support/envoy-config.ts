@@ -51,31 +51,34 @@ export function bootstrap(t: TestConfig): Record<string, unknown> {
   return {
     ...t.top_level,
     static_resources: {
-      listeners: [
-        {
-          name: 'main',
-          address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
-          ...t.listener,
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': HCM,
-                    stat_prefix: 'ingress',
-                    route_config: { name: 'local', virtual_hosts: t.virtual_hosts, ...t.route_config },
-                    http_filters: t.http_filters ?? [ROUTER],
-                    ...t.hcm,
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
+      listeners: [listener(t)],
       clusters: Object.entries(t.clusters ?? {}).map(([name, spec]) => cluster(name, spec)),
     },
+  }
+}
+
+/** The bootstrap's listener alone: with its `@type`, an LDS resource. */
+export function listener(t: Omit<TestConfig, 'clusters' | 'top_level'>): Record<string, unknown> {
+  return {
+    name: 'main',
+    address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
+    ...t.listener,
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': HCM,
+              stat_prefix: 'ingress',
+              route_config: { name: 'local', virtual_hosts: t.virtual_hosts, ...t.route_config },
+              http_filters: t.http_filters ?? [ROUTER],
+              ...t.hcm,
+            },
+          },
+        ],
+      },
+    ],
   }
 }
 
@@ -90,7 +93,8 @@ export const stdoutAccessLog = (textFormat: string): unknown[] => [
   },
 ]
 
-function cluster(name: string, spec: ClusterSpec): Record<string, unknown> {
+/** One of the bootstrap's clusters: with its `@type`, a CDS resource. */
+export function cluster(name: string, spec: ClusterSpec): Record<string, unknown> {
   const { endpoints, ...fields } = isEndpointList(spec) ? { endpoints: spec } : spec
   // One locality per priority, in the order priorities first appear.
   const byPriority = new Map<number, unknown[]>()
