@@ -31,6 +31,8 @@ export interface TestConfig {
   http_filters?: unknown[]
   /** Fields merged into the listener (name `main` by default). */
   listener?: Record<string, unknown>
+  /** Fields beside the one filter chain's filters (filter_chain_match, …). */
+  filter_chain?: Record<string, unknown>
   /** Bootstrap fields beside static_resources: node, tracing, dynamic_resources, … */
   top_level?: Record<string, unknown>
 }
@@ -65,6 +67,7 @@ export function listener(t: Omit<TestConfig, 'clusters' | 'top_level'>): Record<
     ...t.listener,
     filter_chains: [
       {
+        ...t.filter_chain,
         filters: [
           {
             name: 'envoy.filters.network.http_connection_manager',
