@@ -35,6 +35,8 @@ export interface TestConfig {
   filter_chain?: Record<string, unknown>
   /** Bootstrap fields beside static_resources: node, tracing, dynamic_resources, … */
   top_level?: Record<string, unknown>
+  /** static_resources fields beside listeners and clusters: secrets, … */
+  static_resources?: Record<string, unknown>
 }
 
 /** The shape `bootstrap` returns, for tests that read a config back (GET /__admin/config). */
@@ -53,6 +55,7 @@ export function bootstrap(t: TestConfig): Record<string, unknown> {
   return {
     ...t.top_level,
     static_resources: {
+      ...t.static_resources,
       listeners: [listener(t)],
       clusters: Object.entries(t.clusters ?? {}).map(([name, spec]) => cluster(name, spec)),
     },
@@ -60,7 +63,7 @@ export function bootstrap(t: TestConfig): Record<string, unknown> {
 }
 
 /** The bootstrap's listener alone: with its `@type`, an LDS resource. */
-export function listener(t: Omit<TestConfig, 'clusters' | 'top_level'>): Record<string, unknown> {
+export function listener(t: Omit<TestConfig, 'clusters' | 'top_level' | 'static_resources'>): Record<string, unknown> {
   return {
     name: 'main',
     address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
