@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startControlPlane, type ControlPlane } from '../support/control-plane'
-import { cluster } from '../support/envoy-config'
+import { cluster, connect1s } from '../support/envoy-config'
 import { freePort, runCli, runCliToEnd, stopCli, type Cli } from './cli-process.js'
 
 const TOKEN = 'xds-s3cret'
@@ -43,7 +43,7 @@ const source = () => ({ resource_api_version: 'V3', api_config_source: { api_typ
 const bootstrap = (cpPort: number) => ({
   node: { id: 'edge-1', cluster: 'edge' },
   dynamic_resources: { lds_config: source(), cds_config: source() },
-  static_resources: { clusters: [cluster('xds_cluster', { endpoints: [cpPort], connect_timeout: '1s' })] },
+  static_resources: { clusters: [cluster('xds_cluster', connect1s(cpPort))] },
 })
 
 const listener = {

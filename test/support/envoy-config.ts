@@ -123,6 +123,9 @@ export function cluster(name: string, spec: ClusterSpec): Record<string, unknown
   }
 }
 
+/** A cluster spec: one endpoint on 127.0.0.1 and connect_timeout 1s instead of the default 0.25s. */
+export const connect1s = (port: number): ClusterSpec => ({ endpoints: [port], connect_timeout: '1s' })
+
 const isEndpointList = (spec: ClusterSpec): spec is readonly EndpointSpec[] => Array.isArray(spec)
 
 function endpoint(e: EndpointSpec): { address: string; port: number; priority: number; health_status?: string } {

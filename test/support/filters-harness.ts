@@ -10,7 +10,7 @@ import type { StatsStore } from '../../src/observability/stats'
 import { buildListenerApp } from '../../src/router/app'
 import { isDeadlineHold } from '../../src/upstream/body-guard'
 import { ClusterManager } from '../../src/upstream/cluster-manager'
-import { bootstrap as envoyBootstrap } from './envoy-config'
+import { bootstrap as envoyBootstrap, connect1s } from './envoy-config'
 
 export interface Harness {
   fetch(path: string, init?: RequestInit & { env?: Record<string, unknown> }): Promise<Response>
@@ -27,7 +27,7 @@ export const bootstrap = (port: number, virtualHosts: unknown[], httpFilters: un
     route_config: { name: 'r' },
     virtual_hosts: virtualHosts,
     http_filters: httpFilters,
-    clusters: { upstream: { endpoints: [port], connect_timeout: '1s' } },
+    clusters: { upstream: connect1s(port) },
   })
 
 /** `stats`: the store the app counts into (default: this isolate's). */

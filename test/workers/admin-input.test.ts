@@ -9,20 +9,19 @@ import { createExecutionContext, env } from 'cloudflare:test'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import worker from '../../src/index'
 import type { StateEnv } from '../../src/state/env'
-import { bootstrap, cluster } from '../support/envoy-config'
+import { bootstrap, cluster, connect1s } from '../support/envoy-config'
 import type { EchoBody } from '../support/upstream-types'
 
 const upstreams = inject('upstreams')
 const TOKEN = 'admin-input-test-token'
 const auth = { authorization: `Bearer ${TOKEN}` }
 
-const oneSecond = (port: number) => ({ endpoints: [port], connect_timeout: '1s' })
 const envoyConfig = (listener: string, to: 'a' | 'b') =>
   bootstrap({
     listener: { name: listener },
     hcm: { stat_prefix: 'edge' },
     virtual_hosts: [{ name: 'main', domains: ['*'], routes: [{ name: 'all', match: { prefix: '/' }, route: { cluster: to } }] }],
-    clusters: { a: oneSecond(upstreams.a!), b: oneSecond(upstreams.b!) },
+    clusters: { a: connect1s(upstreams.a!), b: connect1s(upstreams.b!) },
   })
 
 // This Worker serves the listener "edge" (EDGEVOY_LISTENER), from a base config routing to upstream a.
@@ -44,7 +43,7 @@ const version = async () => Number((await admin('/config')).headers.get('etag')!
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error
 
 const nested = (depth: number) => '{"static_resources":' + '['.repeat(depth) + ']'.repeat(depth) + '}'
-const clustersOnly = JSON.stringify({ static_resources: { clusters: [cluster('a', oneSecond(upstreams.a!))] } })
+const clustersOnly = JSON.stringify({ static_resources: { clusters: [cluster('a', connect1s(upstreams.a!))] } })
 let before: number
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { createExecutionContext, env } from 'cloudflare:test'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
 import worker from '../../src/index'
 import type { StateEnv } from '../../src/state/env'
-import { bootstrap, type BootstrapJson } from '../support/envoy-config'
+import { bootstrap, connect1s, type BootstrapJson } from '../support/envoy-config'
 import type { EchoBody } from '../support/upstream-types'
 
 const upstreams = inject('upstreams')
@@ -33,7 +33,6 @@ const cluster = (port: number, extra: Record<string, unknown> = {}) => ({
   load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
   ...extra,
 })
-const oneSecond = (port: number) => ({ endpoints: [port], connect_timeout: '1s' })
 const base = bootstrap({
   listener: { name: 'edge' },
   virtual_hosts: [
@@ -47,7 +46,7 @@ const base = bootstrap({
       ],
     },
   ],
-  clusters: { a: oneSecond(upstreams.a!), b: oneSecond(upstreams.b!), x: oneSecond(upstreams.c!) },
+  clusters: { a: connect1s(upstreams.a!), b: connect1s(upstreams.b!), x: connect1s(upstreams.c!) },
 })
 
 beforeEach(async () => {

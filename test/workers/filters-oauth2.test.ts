@@ -13,7 +13,7 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { loadConfig } from '../../src/config/load'
-import { bootstrap, ROUTER } from '../support/envoy-config'
+import { bootstrap, connect1s, ROUTER } from '../support/envoy-config'
 import { harness, type Harness } from '../support/filters-harness'
 import { controlClient } from '../support/control-client'
 import type { EchoBody } from '../support/upstream-types'
@@ -44,7 +44,6 @@ function config(extra: Record<string, unknown> = {}, o: { tokenSecret?: string; 
     auth_scopes: ['openid', 'email'],
     ...extra,
   }
-  const oneSecond = (port: number) => ({ endpoints: [port], connect_timeout: '1s' })
   return bootstrap({
     virtual_hosts: [{ name: 'app', domains: ['*'], routes: [{ name: 'all', match: { prefix: '/' }, route: { cluster: 'upstream' } }] }],
     http_filters: [
@@ -54,7 +53,7 @@ function config(extra: Record<string, unknown> = {}, o: { tokenSecret?: string; 
       },
       ROUTER,
     ],
-    clusters: { upstream: oneSecond(upstreams.a!), oauth: oneSecond(tokenPort) },
+    clusters: { upstream: connect1s(upstreams.a!), oauth: connect1s(tokenPort) },
     // The token secret inline (static_resources.secrets), the HMAC secret from the Worker's env.
     static_resources: { secrets: [{ name: 'oauth-token', generic_secret: { secret: { inline_string: o.tokenSecret ?? 's3cr&t' } } }] },
   })

@@ -15,7 +15,7 @@ import { StatsStore } from '../../src/observability/stats'
 import { buildListenerApp, type ProxyEnv } from '../../src/router/app'
 import { compileText } from '../../src/state/base-config'
 import { ClusterManager } from '../../src/upstream/cluster-manager'
-import { bootstrapYaml, ROUTER } from '../support/envoy-config'
+import { bootstrapYaml, connect1s, ROUTER } from '../support/envoy-config'
 import { parsePrometheus, valueOf } from '../support/prometheus-parser'
 import type { EchoBody } from '../support/upstream-types'
 
@@ -40,7 +40,7 @@ const config = (hcm: Record<string, unknown>, http_filters?: unknown[]): string 
         ],
       },
     ],
-    clusters: { svc_a: { endpoints: [upstreams.a!], connect_timeout: '1s' }, svc_down: { endpoints: [unusedPort], connect_timeout: '1s' } },
+    clusters: { svc_a: connect1s(upstreams.a!), svc_down: connect1s(unusedPort) },
   })
 
 /** The app for `hcm` (and `http_filters`), its own stats store, and the access log lines it writes. */

@@ -13,7 +13,7 @@ import type { StateEnv } from '../../src/state/env'
 import type { XdsPollerEnv } from '../../src/state/xds-poller'
 import { TYPE_URLS } from '../../src/xds/resources'
 import type { DiscoveryResponse } from '../../src/xds/server'
-import { anyHost, bootstrap, cluster, listener } from '../support/envoy-config'
+import { anyHost, bootstrap, cluster, connect1s, listener } from '../support/envoy-config'
 import type { EchoBody } from '../support/upstream-types'
 
 const upstreams = inject('upstreams')
@@ -25,10 +25,9 @@ const call = (path: string, init: RequestInit = {}) =>
 const post = (path: string, body: unknown, headers: Record<string, string> = auth) =>
   call(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } })
 
-/** Every request to the cluster `to`; clusters with connect_timeout 1s. */
+/** Every request to the cluster `to`. */
 const routeTo = (to: string) => anyHost([{ match: { prefix: '/' }, route: { cluster: to } }])
-const oneSecond = (port: number) => ({ endpoints: [port], connect_timeout: '1s' })
-const sidecar = (port: number) => bootstrap({ virtual_hosts: routeTo('local_service'), clusters: { local_service: oneSecond(port) } })
+const sidecar = (port: number) => bootstrap({ virtual_hosts: routeTo('local_service'), clusters: { local_service: connect1s(port) } })
 
 describe('admin xDS server', () => {
   it('PUT /nodes/:node/config, then POST /xds/v3/discovery:clusters: the node\'s clusters with a version, 304 at that version', async () => {
@@ -56,12 +55,12 @@ describe('XdsPoller Durable Object', () => {
     await fetch(`http://127.0.0.1:${port}/__control/snapshot`, {
       method: 'PUT',
       body: JSON.stringify({
-        clusters: { version: 'c1', resources: [{ '@type': TYPE_URLS.clusters, ...cluster('service', oneSecond(upstreams.b!)) }] },
+        clusters: { version: 'c1', resources: [{ '@type': TYPE_URLS.clusters, ...cluster('service', connect1s(upstreams.b!)) }] },
         listeners: { version: 'l1', resources: [{ '@type': TYPE_URLS.listeners, ...listener({ virtual_hosts: routeTo('service') }) }] },
       }),
     })
     const rest = { api_config_source: { api_type: 'REST', transport_api_version: 'V3', cluster_names: ['xds_cluster'], refresh_delay: '1s' } }
-    const seed = { node: { id: 'edge-1' }, dynamic_resources: { lds_config: rest, cds_config: rest }, static_resources: { clusters: [cluster('xds_cluster', oneSecond(port))] } }
+    const seed = { node: { id: 'edge-1' }, dynamic_resources: { lds_config: rest, cds_config: rest }, static_resources: { clusters: [cluster('xds_cluster', connect1s(port))] } }
     const ns = (env as unknown as XdsPollerEnv).XDS_POLLER!
     const poller = ns.get(ns.idFromName('global'))
     // start() sets the alarm for now: the first round runs at once (bounded wait for its report).

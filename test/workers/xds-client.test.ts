@@ -14,7 +14,7 @@ import { xdsTick, type PollerStore, type PollReport } from '../../src/state/xds-
 import type { PublishResult } from '../../src/xds/client'
 import { TYPE_URLS } from '../../src/xds/resources'
 import { testApp, type Echo } from '../support/app'
-import { cluster } from '../support/envoy-config'
+import { cluster, connect1s } from '../support/envoy-config'
 import { serve } from '../../src/state/serving'
 import { createExecutionContext } from 'cloudflare:test'
 
@@ -26,7 +26,7 @@ const seedFor = (cpPort: number) => ({
   node: { id: 'edge-1', cluster: 'edge' },
   dynamic_resources: { lds_config: { resource_api_version: 'V3', ...rest() }, cds_config: { resource_api_version: 'V3', ...rest() } },
   static_resources: {
-    clusters: [cluster('xds_cluster', { endpoints: [cpPort], connect_timeout: '1s' })],
+    clusters: [cluster('xds_cluster', connect1s(cpPort))],
   },
 })
 
