@@ -99,10 +99,10 @@ describe('PUT /config refuses what would serve nothing, and changes nothing', ()
 
   it('PUT /nodes/:n/config refuses the same bodies', async () => {
     for (const body of ['', '{}', 'null', clustersOnly, nested(10_000)]) {
-      const res = await put('/nodes/sidecar-1/config', body)
+      const res = await put('/nodes/admin-input-sidecar/config', body)
       expect(res.status, body.slice(0, 30)).toBe(400)
     }
-    expect((await admin('/nodes/sidecar-1/config')).status).toBe(404)
+    expect((await admin('/nodes/admin-input-sidecar/config')).status).toBe(404)
   })
 })
 
