@@ -6,27 +6,16 @@
  * argv[2] (default bench/results/seed.cpuprofile).
  * Run: node --import tsx bench/profile-runtime.ts [out.cpuprofile] [seconds]
  */
-import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { Log, LogLevel, Miniflare } from 'miniflare'
 import { bundle, ROOT, TMP } from './bundle.js'
-import { freePort, startUpstream, workerdCpuTicks } from './workerd-host.js'
+import { CPU_TICK_US, freePort, startUpstream, workerdCpuTicks, wrkSeedRoute } from './workerd-host.js'
 import { buildBase, builtWorker } from './built.js'
 
 const out = process.argv[2] ?? join(ROOT, 'bench/results/seed.cpuprofile')
 const seconds = Number(process.argv[3] ?? 5)
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
-
-function wrk(url: string, secs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const p = spawn('wrk', ['-t1', '-c16', `-d${secs}s`, '-H', 'Host: api.example.com', url + '/api/v1/svc0/items/42?page=2'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let o = ''
-    p.stdout.on('data', (d) => (o += d))
-    p.on('close', () => resolve(Number(/(\d+) requests in/.exec(o)?.[1] ?? NaN)))
-  })
-}
 
 const up = await startUpstream()
 const upPort = (up.address() as AddressInfo).port
@@ -45,13 +34,13 @@ const mf = new Miniflare({
 try {
   await mf.ready
   const urls = { bare: `http://127.0.0.1:${ports.bare}`, seed: `http://127.0.0.1:${ports.seed}` }
-  for (const u of Object.values(urls)) await wrk(u, 1)
+  for (const u of Object.values(urls)) await wrkSeedRoute(u, 1)
   const res: Record<string, number[]> = { bare: [], seed: [] }
   for (let round = 0; round < 2; round++)
     for (const [name, url] of Object.entries(urls)) {
       const t = workerdCpuTicks()
-      const n = await wrk(url, seconds)
-      res[name]!.push(((workerdCpuTicks() - t) * TICK_US) / n)
+      const n = (await wrkSeedRoute(url, seconds)).requests
+      res[name]!.push(((workerdCpuTicks() - t) * CPU_TICK_US) / n)
     }
   const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length
   process.stdout.write(`cpu µs/request: bare ${mean(res.bare!).toFixed(0)} seed ${mean(res.seed!).toFixed(0)} (+${(mean(res.seed!) - mean(res.bare!)).toFixed(0)}) rounds ${JSON.stringify(res)}\n`)
@@ -69,7 +58,7 @@ try {
   await call('Profiler.enable')
   await call('Profiler.setSamplingInterval', { interval: 50 })
   await call('Profiler.start')
-  const n = await wrk(urls.seed, seconds)
+  const n = (await wrkSeedRoute(urls.seed, seconds)).requests
   const { profile } = (await call('Profiler.stop')) as { profile: unknown }
   ws.close()
   mkdirSync(dirname(out), { recursive: true })

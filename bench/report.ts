@@ -99,9 +99,13 @@ export function printReport(r: Any): string {
   const ld = r.load
   if (ld && !failed(ld)) {
     const p = (x: Any) => `load ${fmt(x.loadMs)} + index ${fmt(x.indexMs)}`
-    cold.push(['seed snapshot: load + index, first run', `${fmt(ld.seed.cold.totalMs)} ms`, p(ld.seed.cold), '≤ 3 ms', ok(ld.seed.cold.totalMs <= 3)])
+    // Each first run is the median of several fresh processes (bench/main.ts loadRuns); older results have one.
+    const runs = (ld.runs ?? []) as { seedColdMs: number; largeColdMs: number }[]
+    const spread = (f: (x: { seedColdMs: number; largeColdMs: number }) => number) =>
+      runs.length > 1 ? `; median of ${runs.length} fresh processes (${fmt(Math.min(...runs.map(f)))}–${fmt(Math.max(...runs.map(f)))} ms)` : ''
+    cold.push(['seed snapshot: load + index, first run', `${fmt(ld.seed.cold.totalMs)} ms`, p(ld.seed.cold) + spread((x) => x.seedColdMs), '≤ 3 ms', ok(ld.seed.cold.totalMs <= 3)])
     cold.push(['seed snapshot, warm (median of 20)', `${fmt(ld.seed.warmMs)} ms`, `${kib(ld.seed.bytes)} serialized`, '≤ 1 ms', ok(ld.seed.warmMs <= 1)])
-    cold.push(['10k routes / 1k clusters snapshot, first run', `${fmt(ld.large.cold.totalMs)} ms`, `${p(ld.large.cold)}; ${kib(ld.large.bytes)} serialized`, '≤ 100 ms', ok(ld.large.cold.totalMs <= 100)])
+    cold.push(['10k routes / 1k clusters snapshot, first run', `${fmt(ld.large.cold.totalMs)} ms`, `${p(ld.large.cold)}; ${kib(ld.large.bytes)} serialized` + spread((x) => x.largeColdMs), '≤ 100 ms', ok(ld.large.cold.totalMs <= 100)])
     cold.push(['  same, warm (median of 3)', `${fmt(ld.large.warmMs)} ms`, '', '', ''])
     const rx = ld.large.regexes
     if (rx)
@@ -157,7 +161,10 @@ export function printReport(r: Any): string {
       goals14.push(['seed config p99 ≤ 1.2× bare', `${fmt(bb.p99Ms)} ms (${fmt(bb.p99Ms / a.p99Ms)}×)`, `bare ${fmt(a.p99Ms)} ms`, bb.p99Ms / a.p99Ms <= 1.2])
       if (bb.cpuUsPerRequest !== undefined && a.cpuUsPerRequest !== undefined) {
         const extra = bb.cpuUsPerRequest - a.cpuUsPerRequest
-        goals14.push(['workerd CPU/request within +150 µs of bare', `${fmt(bb.cpuUsPerRequest)} µs (+${fmt(extra)})`, `bare ${fmt(a.cpuUsPerRequest)} µs`, extra <= 150])
+        // The floor (bench/workers/bare-hono.mjs) says how much of the gap is the runtime's price for Envoy's route timeout and Hono, not edgevoy's own work.
+        const e = rt.cases['e floor: bare + route timeout + Hono']
+        const floor = e?.cpuUsPerRequest !== undefined ? `; floor ${fmt(e.cpuUsPerRequest)} µs (+${fmt(e.cpuUsPerRequest - a.cpuUsPerRequest)}), ${fmt(e.rps / a.rps)}× req/s` : ''
+        goals14.push(['workerd CPU/request within +150 µs of bare', `${fmt(bb.cpuUsPerRequest)} µs (+${fmt(extra)})`, `bare ${fmt(a.cpuUsPerRequest)} µs${floor}`, extra <= 150])
       }
     }
     if (a && cc) goals.push(['c/a throughput (10k routes; goal as b/a)', fmt(cc.rps / a.rps), cc.rps / a.rps >= 0.85])

@@ -9,13 +9,12 @@
  *   node --import tsx bench/runtime-ab.ts /path/to/main/checkout [seconds] [rounds]
  * (e.g. `git archive main | tar -x -C /tmp/main && ln -s $PWD/node_modules /tmp/main/`)
  */
-import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { Log, LogLevel, Miniflare } from 'miniflare'
 import { ROOT } from './bundle.js'
-import { freePort, startUpstream, workerdCpuTicks, workerdPids } from './workerd-host.js'
+import { CPU_TICK_US, freePort, startUpstream, workerdCpuTicks, workerdPids, wrkSeedRoute } from './workerd-host.js'
 import * as bb from './built.js'
 
 const mainRoot = process.argv[2]
@@ -24,7 +23,6 @@ const branchRoot = ROOT
 const seconds = Number(process.argv[3] ?? 3)
 const rounds = Number(process.argv[4] ?? 8)
 const mb = (await import(join(mainRoot, 'bench/built.ts'))) as typeof bb
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
 const up = await startUpstream()
 const upPort = (up.address() as AddressInfo).port
 const seedText = readFileSync(join(branchRoot, 'routes/front-envoy.yaml'), 'utf8')
@@ -42,23 +40,15 @@ for (const name of ['main', 'branch'] as const) {
   pids[name] = workerdPids().filter((p: number) => !before.has(p))
   urls[name] = `http://127.0.0.1:${port}`
 }
-function wrk(url: string, secs: number): Promise<{ n: number; rps: number }> {
-  return new Promise((resolve) => {
-    const p = spawn('wrk', ['-t1', '-c16', `-d${secs}s`, '-H', 'Host: api.example.com', url + '/api/v1/svc0/items/42?page=2'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let o = ''
-    p.stdout.on('data', (d) => (o += d))
-    p.on('close', () => resolve({ n: Number(/(\d+) requests in/.exec(o)?.[1] ?? NaN), rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(o)?.[1]) }))
-  })
-}
 try {
-  await Promise.all([wrk(urls.main!, 2), wrk(urls.branch!, 2)])
+  await Promise.all([wrkSeedRoute(urls.main!, 2), wrkSeedRoute(urls.branch!, 2)])
   const diffs: number[] = []
   const cpu: Record<string, number[]> = { main: [], branch: [] }
   for (let r = 0; r < rounds; r++) {
     const t = { main: workerdCpuTicks(pids.main), branch: workerdCpuTicks(pids.branch) }
-    const [m, b] = await Promise.all([wrk(urls.main!, seconds), wrk(urls.branch!, seconds)])
-    const cm = ((workerdCpuTicks(pids.main) - t.main) * TICK_US) / m.n
-    const cb = ((workerdCpuTicks(pids.branch) - t.branch) * TICK_US) / b.n
+    const [m, b] = await Promise.all([wrkSeedRoute(urls.main!, seconds), wrkSeedRoute(urls.branch!, seconds)])
+    const cm = ((workerdCpuTicks(pids.main) - t.main) * CPU_TICK_US) / m.requests
+    const cb = ((workerdCpuTicks(pids.branch) - t.branch) * CPU_TICK_US) / b.requests
     cpu.main!.push(cm); cpu.branch!.push(cb); diffs.push(cb - cm)
     console.log(`round ${r}: main ${cm.toFixed(0)} µs (${m.rps.toFixed(0)} rps)  branch ${cb.toFixed(0)} µs (${b.rps.toFixed(0)} rps)  diff ${(cb - cm).toFixed(0)}`)
   }

@@ -9,30 +9,20 @@
  *   e.g. bench/workers/bare-piped.mjs: what the body guard's pipe costs on its own.
  * BASELINE_TREE=/path/to/another/checkout adds that tree's seed build ("other seed").
  */
-import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { basename, join } from 'node:path'
 import { Log, LogLevel, Miniflare, type WorkerOptions } from 'miniflare'
 import { bundle, ROOT, TMP } from './bundle.js'
-import { freePort, startUpstream, workerdCpuTicks } from './workerd-host.js'
+import { CPU_TICK_US, freePort, startUpstream, workerdCpuTicks, wrkSeedRoute } from './workerd-host.js'
 import { buildBase, builtWorker } from './built.js'
 
 const [secondsArg, roundsArg, ...extra] = process.argv.slice(2)
 const seconds = Number(secondsArg ?? 5)
 const rounds = Number(roundsArg ?? 3)
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
 
 const upstream = await startUpstream()
 const upPort = (upstream.address() as AddressInfo).port
-function wrk(url: string, secs: number): Promise<{ requests: number; rps: number }> {
-  return new Promise((resolve) => {
-    const p = spawn('wrk', ['-t1', '-c16', `-d${secs}s`, '-H', 'Host: api.example.com', `${url}/api/v1/svc0/items/42?page=2`], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.on('close', () => resolve({ requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN), rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN) }))
-  })
-}
 
 const workers: WorkerOptions[] = []
 const urls: Record<string, string> = {}
@@ -58,14 +48,14 @@ if (process.env.BASELINE_TREE) {
 const mf = new Miniflare({ log: new Log(LogLevel.WARN), cf: false, workers })
 try {
   await mf.ready
-  for (const url of Object.values(urls)) await wrk(url, 1) // warm connections and the JIT
+  for (const url of Object.values(urls)) await wrkSeedRoute(url, 1) // warm connections and the JIT
   const cpu: Record<string, number[]> = {}
   const rps: Record<string, number[]> = {}
   for (let round = 0; round < rounds; round++)
     for (const [name, url] of Object.entries(urls)) {
       const before = workerdCpuTicks()
-      const r = await wrk(url, seconds)
-      ;(cpu[name] ??= []).push(((workerdCpuTicks() - before) * TICK_US) / r.requests)
+      const r = await wrkSeedRoute(url, seconds)
+      ;(cpu[name] ??= []).push(((workerdCpuTicks() - before) * CPU_TICK_US) / r.requests)
       ;(rps[name] ??= []).push(r.rps)
     }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length

@@ -4,23 +4,18 @@
  * edgevoy with the seed config, edgevoy with 10,000 routes — and the upstream
  * itself, all driven by wrk for a bounded time against one local upstream.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { Log, LogLevel, Miniflare } from 'miniflare'
 import { bundle, ROOT, TMP } from './bundle.js'
-import { freePort, startUpstream, workerdCpuTicks, workerdPids } from './workerd-host.js'
+import { CPU_TICK_US, freePort, runWrk, startUpstream, workerdCpuTicks, workerdPids, type WrkResult } from './workerd-host.js'
 import { buildBase, builtWorker } from './built.js'
 import { generateConfig, BENCH_UPSTREAM_HOST } from './gen-config.js'
 
-export interface LoadResult {
-  rps: number
-  p50Ms: number
-  p99Ms: number
-  requests: number
-  errors: number
+export interface LoadResult extends WrkResult {
   /** workerd CPU (user+sys) per request, µs; undefined for the upstream alone. */
   cpuUsPerRequest: number | undefined
 }
@@ -35,8 +30,6 @@ export interface RuntimeResult {
   /** First request to a fresh isolate (module already evaluated; includes loading edgevoy's snapshot), ms. */
   firstRequestMs: Record<string, number>
 }
-
-const CPU_TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
 
 function ensureWrk(): string {
   try {
@@ -104,44 +97,20 @@ function wrkScript(name: string, reqs: readonly { path: string; host: string; he
   return path
 }
 
-function parseWrk(out: string): { rps: number; p50Ms: number; p99Ms: number; requests: number; errors: number } {
-  const ms = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000, m: 60000 }[unit] ?? NaN)
-  const pct = (p: string) => {
-    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)`, 'm').exec(out)
-    return m ? ms(m[1]!, m[2]!) : NaN
-  }
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
-  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0)
-  return { rps, p50Ms: pct('50'), p99Ms: pct('99'), requests, errors }
-}
-
-function runWrk(wrk: string, url: string, script: string, seconds: number, connections: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(wrk, ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '--latency', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (out += d))
-    const kill = setTimeout(() => p.kill('SIGKILL'), (seconds + 15) * 1000)
-    p.on('close', () => (clearTimeout(kill), resolve(out)))
-    p.on('error', reject)
-  })
-}
-
 export async function runRuntime(options: { seconds: number; connections: number; rounds: number }): Promise<RuntimeResult> {
   const wrk = ensureWrk()
   const upstream = await startUpstream()
   const upPort = (upstream.address() as AddressInfo).port
   const upstreamUrl = `http://127.0.0.1:${upPort}`
   const bare = await bundle(join(ROOT, 'bench/workers/bare.mjs'), 'bare')
+  // The floor under edgevoy (see the file): what Envoy's route timeout over a small body and a Hono app cost on their own.
+  const floor = await bundle(join(ROOT, 'bench/workers/bare-hono.mjs'), 'bare-hono')
   const seedText = readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8')
   const big = generateConfig(10000, { clusters: 1000, upstreamPort: upPort, withRetries: true })
   // As deployed: each config compiled where it is written, the Worker built around its snapshot.
   const seedWorker = await builtWorker('runtime-seed', buildBase(seedText, { service_a_envoy: [`127.0.0.1:${upPort}`] }))
   const bigWorker = await builtWorker('runtime-big', buildBase(big.text, { [BENCH_UPSTREAM_HOST]: [`127.0.0.1:${upPort}`] }))
-  const ports = { bare: 0, seed: 0, big: 0, inspector: 0 }
+  const ports = { bare: 0, seed: 0, big: 0, floor: 0, inspector: 0 }
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort()
   const worker = (name: string, b: { path: string; text: string }, bindings: Record<string, string>, port: number) => ({
     name,
@@ -166,6 +135,7 @@ export async function runRuntime(options: { seconds: number; connections: number
       worker('bare', bare, { UPSTREAM: upstreamUrl }, ports.bare),
       built('seed', seedWorker, ports.seed),
       built('big', bigWorker, ports.big),
+      worker('floor', floor, { UPSTREAM: upstreamUrl }, ports.floor),
     ],
   })
   try {
@@ -180,6 +150,7 @@ export async function runRuntime(options: { seconds: number; connections: number
       'a bare worker': `http://127.0.0.1:${ports.bare}`,
       'b edgevoy seed': `http://127.0.0.1:${ports.seed}`,
       'c edgevoy 10k': `http://127.0.0.1:${ports.big}`,
+      'e floor: bare + route timeout + Hono': `http://127.0.0.1:${ports.floor}`,
     }
     const firstRequestMs: Record<string, number> = {}
     for (const [name, url] of Object.entries(urls)) {
@@ -189,14 +160,14 @@ export async function runRuntime(options: { seconds: number; connections: number
       firstRequestMs[name] = performance.now() - t
       if (res.status !== 200) throw new Error(`${name}: ${r.path} answered ${res.status}: ${res.body.slice(0, 200)}`)
     }
+    const load = { wrk, script, connections: options.connections, timeoutSeconds: 5 }
     const acc: Record<string, LoadResult[]> = {}
     for (let round = 0; round < options.rounds; round++) {
       for (const [name, url] of Object.entries(urls)) {
-        await runWrk(wrk, url, script, 1, options.connections) // warm the connection pool and the JIT
+        await runWrk(url, { ...load, seconds: 1 }) // warm the connection pool and the JIT
         const before = workerdCpuTicks(pids)
-        const out = await runWrk(wrk, url, script, options.seconds, options.connections)
+        const { out, ...r } = await runWrk(url, { ...load, seconds: options.seconds })
         const ticks = workerdCpuTicks(pids) - before
-        const r = parseWrk(out)
         if (!Number.isFinite(r.rps)) throw new Error(`could not read wrk's output for ${name}:\n${out}`)
         ;(acc[name] ??= []).push({ ...r, cpuUsPerRequest: name.startsWith('d') ? undefined : (ticks * CPU_TICK_US) / r.requests })
       }

@@ -1,8 +1,10 @@
 /**
  * What every workerd bench needs from the host: the upstream they all answer
- * from, free ports for Miniflare's sockets, and the CPU time of the workerd
- * processes this process started (from /proc, so it counts workerd alone).
+ * from, free ports for Miniflare's sockets, the CPU time of the workerd
+ * processes this process started (from /proc, so it counts workerd alone),
+ * and wrk to drive them.
  */
+import { execFileSync, spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -45,6 +47,9 @@ export function workerdPids(): number[] {
   return pids
 }
 
+/** Microseconds in one clock tick, the unit of `/proc/PID/stat`'s utime and stime (`getconf CLK_TCK`, usually 100 Hz). */
+export const CPU_TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
+
 /** User + system clock ticks of these processes (utime, stime). */
 export function workerdCpuTicks(pids: readonly number[] = workerdPids()): number {
   let total = 0
@@ -54,3 +59,71 @@ export function workerdCpuTicks(pids: readonly number[] = workerdPids()): number
   }
   return total
 }
+
+/** What one wrk run reports; a figure wrk did not print is NaN. */
+export interface WrkResult {
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  requests: number
+  /** Non-2xx/3xx answers plus socket errors (connect, read, write, timeout). */
+  errors: number
+}
+
+/** Reads wrk's summary (run with `--latency`, which prints the percentiles). */
+export function parseWrk(out: string): WrkResult {
+  const ms = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000, m: 60000 }[unit] ?? NaN)
+  const pct = (p: string) => {
+    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)`, 'm').exec(out)
+    return m ? ms(m[1]!, m[2]!) : NaN
+  }
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0)
+  return { rps, p50Ms: pct('50'), p99Ms: pct('99'), requests, errors }
+}
+
+export interface WrkOptions {
+  seconds: number
+  /** Open connections (-c), on one wrk thread. */
+  connections: number
+  /** The wrk binary; `wrk` on the PATH by default. */
+  wrk?: string
+  /** A Lua script (-s) that shapes the requests. */
+  script?: string
+  /** Headers sent with every request (-H). */
+  headers?: Record<string, string>
+  /** wrk's socket timeout (--timeout), seconds; wrk's own default (2 s) when absent. */
+  timeoutSeconds?: number
+  /** `inherit` shows wrk's complaints as they come; `pipe` (default) keeps them in `out`. */
+  stderr?: 'pipe' | 'inherit'
+}
+
+/**
+ * One bounded wrk run against `url`: its output as printed (`out`) and as read.
+ * Killed if it outlives its duration by 15 s.
+ */
+export function runWrk(url: string, o: WrkOptions): Promise<WrkResult & { out: string }> {
+  const args = ['-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--latency']
+  if (o.timeoutSeconds !== undefined) args.push('--timeout', `${o.timeoutSeconds}s`)
+  for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}: ${v}`)
+  if (o.script !== undefined) args.push('-s', o.script)
+  return new Promise((resolve, reject) => {
+    const p = spawn(o.wrk ?? 'wrk', [...args, url], { stdio: ['ignore', 'pipe', o.stderr ?? 'pipe'] })
+    let out = ''
+    p.stdout?.on('data', (d) => (out += d))
+    p.stderr?.on('data', (d) => (out += d)) // null when inherited
+    const kill = setTimeout(() => p.kill('SIGKILL'), (o.seconds + 15) * 1000)
+    p.on('close', () => (clearTimeout(kill), resolve({ ...parseWrk(out), out })))
+    p.on('error', reject)
+  })
+}
+
+/**
+ * The diagnostics' load: 16 connections, each GET one route of the seed config
+ * (routes/front-envoy.yaml) that the bare pass-through Worker answers too.
+ */
+export const wrkSeedRoute = (url: string, seconds: number) =>
+  runWrk(`${url}/api/v1/svc0/items/42?page=2`, { seconds, connections: 16, headers: { Host: 'api.example.com' }, stderr: 'inherit' })

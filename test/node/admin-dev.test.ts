@@ -71,7 +71,7 @@ describe('edgevoy dev --admin-token', () => {
   })
 
   it('a config with errors → 400 listing them all; routing unchanged', async () => {
-    const bad = configTo('svc_c', upstreams.c!).replace('type: STATIC', 'type: STATIC\n    lb_policy: WHATEVER').replace('cluster: svc_c }', 'cluster: missing }')
+    const bad = configTo('svc_c', upstreams.c!, { routeTo: 'missing', clusterFields: { lb_policy: 'WHATEVER' } })
     const res = await admin('/config', { method: 'PUT', body: bad, headers: { 'content-type': 'application/yaml' } })
     expect(res.status).toBe(400)
     const { error } = (await res.json()) as { error: { details: { line: number; message: string }[] } }

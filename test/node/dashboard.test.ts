@@ -10,6 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { anyHost, bootstrapYaml } from '../support/envoy-config'
 import { startObservabilityWorker, type ObservabilityWorker } from '../support/observability-worker'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -41,34 +42,15 @@ const playwright = await import(/* @vite-ignore */ 'playwright-core' as string).
 const missing = [!chromiumPath && 'chromium (apt-get install -y chromium)', !playwright && 'playwright-core (npm i -D playwright-core)'].filter(Boolean)
 if (missing.length) console.warn(`dashboard test skipped: missing ${missing.join(' and ')}`)
 
-const endpoint = (port: number) => `{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }`
-const config = `
-static_resources:
-  listeners:
-  - name: front
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - { match: { prefix: "/b" }, route: { cluster: service_b } }
-              - { match: { prefix: "/" }, route: { cluster: service_a } }
-          http_filters: [ { name: envoy.filters.http.router } ]
-  clusters:
-  - name: service_a
-    type: STATIC
-    load_assignment: { cluster_name: service_a, endpoints: [ { lb_endpoints: [ ${endpoint(upstreams.a!)}, ${endpoint(upstreams.b!)} ] } ] }
-  - name: service_b
-    type: STATIC
-    load_assignment: { cluster_name: service_b, endpoints: [ { lb_endpoints: [ ${endpoint(upstreams.c!)} ] } ] }
-`
+const config = bootstrapYaml({
+  listener: { name: 'front' },
+  hcm: { stat_prefix: 'ingress_http' },
+  virtual_hosts: anyHost([
+    { match: { prefix: '/b' }, route: { cluster: 'service_b' } },
+    { match: { prefix: '/' }, route: { cluster: 'service_a' } },
+  ]),
+  clusters: { service_a: [upstreams.a!, upstreams.b!], service_b: [upstreams.c!] },
+})
 
 describe.skipIf(missing.length > 0)('dashboard in headless Chromium', () => {
   let worker: ObservabilityWorker

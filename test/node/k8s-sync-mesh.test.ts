@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cluster } from '../support/envoy-config'
 import { freePort, runCli, stopCli, type Cli } from './cli-process.js'
 import { ADMIN_TOKEN, FakeKubeApi, nodeState, startControlPlane, startSync, storeNode, tmp, until } from './k8s-harness.js'
 
@@ -95,14 +96,8 @@ beforeAll(async () => {
     dynamic_resources: { lds_config: source, cds_config: source },
     static_resources: {
       clusters: [
-        {
-          name: 'edgevoy_xds',
-          type: 'STATIC',
-          connect_timeout: '1s',
-          // docs/xds.md: edgevoy's xDS lives under the admin prefix.
-          metadata: { filter_metadata: { edgevoy: { path_prefix: '/__admin/xds' } } },
-          load_assignment: { cluster_name: 'edgevoy_xds', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: control.port } } } }] }] },
-        },
+        // docs/xds.md: edgevoy's xDS lives under the admin prefix.
+        cluster('edgevoy_xds', { endpoints: [control.port], connect_timeout: '1s', metadata: { filter_metadata: { edgevoy: { path_prefix: '/__admin/xds' } } } }),
       ],
     },
   }

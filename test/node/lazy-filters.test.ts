@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { compileFile } from '../../src/cli/build'
 import { buildWorker, type WorkerBuild } from '../../src/cli/worker-build'
+import { anyHost, bootstrapYaml, ROUTER, type TestConfig } from '../support/envoy-config'
 import { createSigner, jwks, type TestSigner } from '../support/jwt-signer'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgevoy-lazy-filters-'))
@@ -25,67 +26,50 @@ const TOKEN = 'lazy-filters-token'
 let signer: TestSigner
 let worker: WorkerBuild
 
-const listener = (filters: string) => `
-static_resources:
-  listeners:
-  - name: edge
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: edge
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                direct_response: { status: 200, body: { inline_string: "served" } }
-          http_filters:
-${filters}
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-`
+const upstreams = inject('upstreams')
+const served = { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'served' } } }
+
+/** One virtual host for every domain with these routes, behind these filters and the router. */
+const config = (filters: unknown[], routes: unknown[] = [served], clusters: TestConfig['clusters'] = {}) =>
+  bootstrapYaml({ virtual_hosts: anyHost(routes), http_filters: [...filters, ROUTER], clusters })
 
 const jwtConfig = () =>
-  listener(`          - name: envoy.filters.http.jwt_authn
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication
-              providers:
-                lazy:
-                  issuer: https://issuer.test
-                  local_jwks: { inline_string: '${jwks(signer)}' }
-              rules:
-              - match: { prefix: / }
-                requires: { provider_name: lazy }`)
+  config([
+    {
+      name: 'envoy.filters.http.jwt_authn',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
+        providers: { lazy: { issuer: 'https://issuer.test', local_jwks: { inline_string: jwks(signer) } } },
+        rules: [{ match: { prefix: '/' }, requires: { provider_name: 'lazy' } }],
+      },
+    },
+  ])
 
 /** rbac denying every request: a version that serves is told apart by its 403. */
 const rbacConfig = () =>
-  listener(`          - name: envoy.filters.http.rbac
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
-              rules: { action: DENY, policies: { all: { permissions: [{ any: true }], principals: [{ any: true }] } } }`)
-
-const upstreams = inject('upstreams')
+  config([
+    {
+      name: 'envoy.filters.http.rbac',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+        rules: { action: 'DENY', policies: { all: { permissions: [{ any: true }], principals: [{ any: true }] } } },
+      },
+    },
+  ])
 
 /**
  * A route matched by a safe_regex (serving it needs the regex engine's
  * chunk) and one to a MAGLEV cluster (the balancer's chunk).
  */
 const regexConfig = () =>
-  listener('').replace(
-    '- match: { prefix: "/" }\n                direct_response: { status: 200, body: { inline_string: "served" } }',
-    '- match: { safe_regex: { regex: "/x[0-9]+" } }\n                direct_response: { status: 200, body: { inline_string: "regex" } }\n' +
-      '              - match: { prefix: "/up" }\n                route: { cluster: hashed }',
-  ) +
-  `  clusters:
-  - name: hashed
-    type: STATIC
-    lb_policy: MAGLEV
-    load_assignment: { cluster_name: hashed, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreams.a} } } } } ] } ] }
-`
+  config(
+    [],
+    [
+      { match: { safe_regex: { regex: '/x[0-9]+' } }, direct_response: { status: 200, body: { inline_string: 'regex' } } },
+      { match: { prefix: '/up' }, route: { cluster: 'hashed' } },
+    ],
+    { hashed: { endpoints: [upstreams.a!], lb_policy: 'MAGLEV' } },
+  )
 
 beforeAll(async () => {
   signer = await createSigner('ES256', 'k1')

@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process'
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { listener as envoyListener } from '../support/envoy-config'
 import { acquireFixedPorts, type HeldLock } from '../support/port-lock'
 import { ROOT, commandOf, descendants, isAlive, isPortFree, listenOn, runCli, runCliToEnd, stopCli, type Cli } from './cli-process'
 
@@ -194,13 +195,11 @@ describe('edgevoy start: the article mesh', () => {
 
       // B's sidecar now answers by itself: a new version of node service_b_envoy on the front's admin.
       const route = { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'b via xds' } } }
-      const hcm = {
-        '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-        stat_prefix: 'ingress',
-        route_config: { name: 'b', virtual_hosts: [{ name: 'b', domains: ['*'], routes: [route] }] },
-        http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-      }
-      const listener = { name: 'service-b-svc-http-listener', address: { socket_address: { address: '0.0.0.0', port_value: 8789 } }, filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] }] }
+      const listener = envoyListener({
+        listener: { name: 'service-b-svc-http-listener', address: { socket_address: { address: '0.0.0.0', port_value: 8789 } } },
+        route_config: { name: 'b' },
+        virtual_hosts: [{ name: 'b', domains: ['*'], routes: [route] }],
+      })
       const put = await fetch('http://127.0.0.1:9901/nodes/service_b_envoy/config', {
         method: 'PUT',
         headers: { authorization: 'Bearer mesh-test-token', 'content-type': 'application/json' },

@@ -8,52 +8,38 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/trace/v3/zipkin.proto
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { anyHost, bootstrapYaml, stdoutAccessLog } from '../support/envoy-config'
 import { startObservabilityWorker, type ObservabilityWorker } from '../support/observability-worker'
 import type { EchoBody } from '../support/upstream-types'
 import { startZipkinCollector, type ZipkinCollector } from '../support/zipkin-collector'
 
 const upstreams = inject('upstreams')
 
-const config = (collectorPort: number) => `
-node: { id: front, cluster: front-proxy }
-tracing:
-  http:
-    name: envoy.tracers.zipkin
-    typed_config:
-      "@type": type.googleapis.com/envoy.config.trace.v3.ZipkinConfig
-      collector_cluster: zipkin
-      collector_endpoint: "/api/v2/spans"
-      collector_endpoint_version: HTTP_JSON
-static_resources:
-  listeners:
-  - name: front
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
-          tracing: { random_sampling: { value: 0 } }
-          access_log:
-          - name: envoy.access_loggers.stdout
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
-              log_format: { text_format: "ACCESS %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER%\\n" }
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes: [ { match: { prefix: "/" }, route: { cluster: svc_a } } ]
-          http_filters: [ { name: envoy.filters.http.router } ]
-  clusters:
-  - name: svc_a
-    type: STATIC
-    load_assignment: { cluster_name: svc_a, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreams.a} } } } } ] } ] }
-  - name: zipkin
-    type: STATIC
-    load_assignment: { cluster_name: zipkin, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${collectorPort} } } } } ] } ] }
-`
+const config = (collectorPort: number) =>
+  bootstrapYaml({
+    top_level: {
+      node: { id: 'front', cluster: 'front-proxy' },
+      tracing: {
+        http: {
+          name: 'envoy.tracers.zipkin',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig',
+            collector_cluster: 'zipkin',
+            collector_endpoint: '/api/v2/spans',
+            collector_endpoint_version: 'HTTP_JSON',
+          },
+        },
+      },
+    },
+    listener: { name: 'front' },
+    hcm: {
+      stat_prefix: 'ingress_http',
+      tracing: { random_sampling: { value: 0 } },
+      access_log: stdoutAccessLog('ACCESS %REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER%\n'),
+    },
+    virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'svc_a' } }]),
+    clusters: { svc_a: [upstreams.a!], zipkin: [collectorPort] },
+  })
 
 describe('Zipkin export', () => {
   let collector: ZipkinCollector

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startControlPlane, type ControlPlane } from '../support/control-plane'
+import { cluster, connect1s } from '../support/envoy-config'
 import { freePort, runCli, runCliToEnd, stopCli, type Cli } from './cli-process.js'
 
 const TOKEN = 'xds-s3cret'
@@ -42,16 +43,7 @@ const source = () => ({ resource_api_version: 'V3', api_config_source: { api_typ
 const bootstrap = (cpPort: number) => ({
   node: { id: 'edge-1', cluster: 'edge' },
   dynamic_resources: { lds_config: source(), cds_config: source() },
-  static_resources: {
-    clusters: [
-      {
-        name: 'xds_cluster',
-        type: 'STATIC',
-        connect_timeout: '1s',
-        load_assignment: { cluster_name: 'xds_cluster', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: cpPort } } } }] }] },
-      },
-    ],
-  },
+  static_resources: { clusters: [cluster('xds_cluster', connect1s(cpPort))] },
 })
 
 const listener = {
@@ -98,14 +90,7 @@ const routes = (body: string, lb = 'ROUND_ROBIN') => ({
   clusters: {
     version: `c-${lb}`,
     resources: [
-      {
-        '@type': T.clusters,
-        name: 'service',
-        type: 'STATIC',
-        lb_policy: lb,
-        connect_timeout: '1s',
-        load_assignment: { cluster_name: 'service', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upstreamPort } } } }] }] },
-      },
+      { '@type': T.clusters, ...cluster('service', { endpoints: [upstreamPort], lb_policy: lb, connect_timeout: '1s' }) },
     ],
   },
 })

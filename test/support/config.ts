@@ -4,7 +4,7 @@ import type { Snapshot } from '../../src/compile/types'
 import { formatIssue } from '../../src/config/issues'
 import { loadConfig, validateConfig } from '../../src/config/load'
 
-export { anyHost, bootstrap, HCM, ROUTER, type TestConfig } from './envoy-config'
+export { anyHost, bootstrap, cluster, HCM, listener, ROUTER, type TestConfig } from './envoy-config'
 
 export function compileJson(doc: unknown, version = 'test'): Snapshot {
   const r = validateConfig(doc)

@@ -31,6 +31,12 @@ export interface TestConfig {
   http_filters?: unknown[]
   /** Fields merged into the listener (name `main` by default). */
   listener?: Record<string, unknown>
+  /** Fields beside the one filter chain's filters (filter_chain_match, …). */
+  filter_chain?: Record<string, unknown>
+  /** Bootstrap fields beside static_resources: node, tracing, dynamic_resources, … */
+  top_level?: Record<string, unknown>
+  /** static_resources fields beside listeners and clusters: secrets, … */
+  static_resources?: Record<string, unknown>
 }
 
 /** The shape `bootstrap` returns, for tests that read a config back (GET /__admin/config). */
@@ -47,32 +53,38 @@ export const anyHost = (routes: unknown[], extra: Record<string, unknown> = {}) 
 /** A one-listener bootstrap. */
 export function bootstrap(t: TestConfig): Record<string, unknown> {
   return {
+    ...t.top_level,
     static_resources: {
-      listeners: [
-        {
-          name: 'main',
-          address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
-          ...t.listener,
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type': HCM,
-                    stat_prefix: 'ingress',
-                    route_config: { name: 'local', virtual_hosts: t.virtual_hosts, ...t.route_config },
-                    http_filters: t.http_filters ?? [ROUTER],
-                    ...t.hcm,
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
+      ...t.static_resources,
+      listeners: [listener(t)],
       clusters: Object.entries(t.clusters ?? {}).map(([name, spec]) => cluster(name, spec)),
     },
+  }
+}
+
+/** The bootstrap's listener alone: with its `@type`, an LDS resource. */
+export function listener(t: Omit<TestConfig, 'clusters' | 'top_level' | 'static_resources'>): Record<string, unknown> {
+  return {
+    name: 'main',
+    address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
+    ...t.listener,
+    filter_chains: [
+      {
+        ...t.filter_chain,
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': HCM,
+              stat_prefix: 'ingress',
+              route_config: { name: 'local', virtual_hosts: t.virtual_hosts, ...t.route_config },
+              http_filters: t.http_filters ?? [ROUTER],
+              ...t.hcm,
+            },
+          },
+        ],
+      },
+    ],
   }
 }
 
@@ -87,7 +99,8 @@ export const stdoutAccessLog = (textFormat: string): unknown[] => [
   },
 ]
 
-function cluster(name: string, spec: ClusterSpec): Record<string, unknown> {
+/** One of the bootstrap's clusters: with its `@type`, a CDS resource. */
+export function cluster(name: string, spec: ClusterSpec): Record<string, unknown> {
   const { endpoints, ...fields } = isEndpointList(spec) ? { endpoints: spec } : spec
   // One locality per priority, in the order priorities first appear.
   const byPriority = new Map<number, unknown[]>()
@@ -109,6 +122,9 @@ function cluster(name: string, spec: ClusterSpec): Record<string, unknown> {
     ...fields,
   }
 }
+
+/** A cluster spec: one endpoint on 127.0.0.1 and connect_timeout 1s instead of the default 0.25s. */
+export const connect1s = (port: number): ClusterSpec => ({ endpoints: [port], connect_timeout: '1s' })
 
 const isEndpointList = (spec: ClusterSpec): spec is readonly EndpointSpec[] => Array.isArray(spec)
 

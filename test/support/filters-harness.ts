@@ -10,6 +10,7 @@ import type { StatsStore } from '../../src/observability/stats'
 import { buildListenerApp } from '../../src/router/app'
 import { isDeadlineHold } from '../../src/upstream/body-guard'
 import { ClusterManager } from '../../src/upstream/cluster-manager'
+import { bootstrap as envoyBootstrap, connect1s } from './envoy-config'
 
 export interface Harness {
   fetch(path: string, init?: RequestInit & { env?: Record<string, unknown> }): Promise<Response>
@@ -19,30 +20,15 @@ export interface Harness {
   settle(): Promise<void>
 }
 
-export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'
-
-/** A bootstrap with one listener: these virtual hosts and http_filters, cluster `upstream` on 127.0.0.1:port. */
-export function bootstrap(port: number, virtualHosts: unknown[], httpFilters: unknown[]): Record<string, unknown> {
-  return {
-    static_resources: {
-      listeners: [
-        {
-          name: 'edge',
-          address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
-          filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM_TYPE, stat_prefix: 'ingress', route_config: { name: 'r', virtual_hosts: virtualHosts }, http_filters: httpFilters } }] }],
-        },
-      ],
-      clusters: [
-        {
-          name: 'upstream',
-          type: 'STATIC',
-          connect_timeout: '1s',
-          load_assignment: { cluster_name: 'upstream', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
-        },
-      ],
-    },
-  }
-}
+/** A bootstrap with one listener `edge`: these virtual hosts and http_filters, cluster `upstream` on 127.0.0.1:port. */
+export const bootstrap = (port: number, virtualHosts: unknown[], httpFilters: unknown[]): Record<string, unknown> =>
+  envoyBootstrap({
+    listener: { name: 'edge' },
+    route_config: { name: 'r' },
+    virtual_hosts: virtualHosts,
+    http_filters: httpFilters,
+    clusters: { upstream: connect1s(port) },
+  })
 
 /** `stats`: the store the app counts into (default: this isolate's). */
 export function harness(config: Record<string, unknown>, start = 1_700_000_000_000, options: { stats?: StatsStore } = {}): Harness {

@@ -12,7 +12,7 @@ import { describe, expect, inject, it } from 'vitest'
 import worker from '../../src/index'
 import type { StateEnv } from '../../src/state/env'
 import { controlClient } from '../support/control-client'
-import { bootstrap, type BootstrapJson } from '../support/envoy-config'
+import { bootstrap, connect1s, type BootstrapJson } from '../support/envoy-config'
 import type { EchoBody } from '../support/upstream-types'
 
 const upstreams = inject('upstreams')
@@ -39,7 +39,7 @@ const envoyConfig = (routes: Route[], clusters: Record<string, number>) =>
     listener: { name: 'edge' },
     hcm: { stat_prefix: 'edge' },
     virtual_hosts: [{ name: 'main', domains: ['edge.test'], routes }],
-    clusters: Object.fromEntries(Object.entries(clusters).map(([name, port]) => [name, { endpoints: [port], connect_timeout: '1s' }])),
+    clusters: Object.fromEntries(Object.entries(clusters).map(([name, port]) => [name, connect1s(port)])),
   })
 const toA = envoyConfig([{ name: 'all', match: { prefix: '/' }, route: { cluster: 'a' } }], { a: upstreams.a!, b: upstreams.b! })
 const toB = envoyConfig([{ name: 'all', match: { prefix: '/' }, route: { cluster: 'b' } }], { a: upstreams.a!, b: upstreams.b! })

@@ -9,25 +9,19 @@ import { createExecutionContext, env } from 'cloudflare:test'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import worker from '../../src/index'
 import type { StateEnv } from '../../src/state/env'
-import { bootstrap } from '../support/envoy-config'
+import { bootstrap, cluster, connect1s } from '../support/envoy-config'
 import type { EchoBody } from '../support/upstream-types'
 
 const upstreams = inject('upstreams')
 const TOKEN = 'admin-input-test-token'
 const auth = { authorization: `Bearer ${TOKEN}` }
 
-const cluster = (name: string, port: number) => ({
-  name,
-  type: 'STATIC',
-  connect_timeout: '1s',
-  load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
-})
 const envoyConfig = (listener: string, to: 'a' | 'b') =>
   bootstrap({
     listener: { name: listener },
     hcm: { stat_prefix: 'edge' },
     virtual_hosts: [{ name: 'main', domains: ['*'], routes: [{ name: 'all', match: { prefix: '/' }, route: { cluster: to } }] }],
-    clusters: { a: { endpoints: [upstreams.a!], connect_timeout: '1s' }, b: { endpoints: [upstreams.b!], connect_timeout: '1s' } },
+    clusters: { a: connect1s(upstreams.a!), b: connect1s(upstreams.b!) },
   })
 
 // This Worker serves the listener "edge" (EDGEVOY_LISTENER), from a base config routing to upstream a.
@@ -49,7 +43,7 @@ const version = async () => Number((await admin('/config')).headers.get('etag')!
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error
 
 const nested = (depth: number) => '{"static_resources":' + '['.repeat(depth) + ']'.repeat(depth) + '}'
-const clustersOnly = JSON.stringify({ static_resources: { clusters: [cluster('a', upstreams.a!)] } })
+const clustersOnly = JSON.stringify({ static_resources: { clusters: [cluster('a', connect1s(upstreams.a!))] } })
 let before: number
 
 beforeAll(async () => {
@@ -105,10 +99,10 @@ describe('PUT /config refuses what would serve nothing, and changes nothing', ()
 
   it('PUT /nodes/:n/config refuses the same bodies', async () => {
     for (const body of ['', '{}', 'null', clustersOnly, nested(10_000)]) {
-      const res = await put('/nodes/sidecar-1/config', body)
+      const res = await put('/nodes/admin-input-sidecar/config', body)
       expect(res.status, body.slice(0, 30)).toBe(400)
     }
-    expect((await admin('/nodes/sidecar-1/config')).status).toBe(404)
+    expect((await admin('/nodes/admin-input-sidecar/config')).status).toBe(404)
   })
 })
 

@@ -9,6 +9,7 @@ import { createExecutionContext, env } from 'cloudflare:test'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
 import worker from '../../src/index'
 import type { StateEnv } from '../../src/state/env'
+import { bootstrap, connect1s, type BootstrapJson } from '../support/envoy-config'
 import type { EchoBody } from '../support/upstream-types'
 
 const upstreams = inject('upstreams')
@@ -25,41 +26,28 @@ const send = (method: string, path: string, body?: unknown, headers: Record<stri
 const json = async <T>(res: Response) => (await res.json()) as T
 const versionOf = (res: Response) => Number(res.headers.get('etag')!.replaceAll('"', ''))
 
+/** A cluster body for PUT /clusters/:name (the name is the path's). */
 const cluster = (port: number, extra: Record<string, unknown> = {}) => ({
   type: 'STATIC',
   connect_timeout: '1s',
   load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
   ...extra,
 })
-const base = {
-  static_resources: {
-    listeners: [{
-      name: 'edge',
-      address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
-      filter_chains: [{ filters: [{
-        name: 'envoy.filters.network.http_connection_manager',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-          stat_prefix: 'edge',
-          route_config: {
-            name: 'local',
-            virtual_hosts: [{
-              name: 'main',
-              domains: ['edge.test'],
-              routes: [
-                { name: 'canary', match: { prefix: '/', headers: [{ name: 'x-canary', string_match: { exact: '1' } }] }, route: { cluster: 'b' } },
-                { name: 'api', match: { prefix: '/api/' }, route: { cluster: 'b' } },
-                { name: 'only-root', match: { path: '/' }, route: { cluster: 'a' } },
-              ],
-            }],
-          },
-          http_filters: [{ name: 'envoy.filters.http.router' }],
-        },
-      }] }],
-    }],
-    clusters: [{ name: 'a', ...cluster(upstreams.a!) }, { name: 'b', ...cluster(upstreams.b!) }, { name: 'x', ...cluster(upstreams.c!) }],
-  },
-}
+const base = bootstrap({
+  listener: { name: 'edge' },
+  virtual_hosts: [
+    {
+      name: 'main',
+      domains: ['edge.test'],
+      routes: [
+        { name: 'canary', match: { prefix: '/', headers: [{ name: 'x-canary', string_match: { exact: '1' } }] }, route: { cluster: 'b' } },
+        { name: 'api', match: { prefix: '/api/' }, route: { cluster: 'b' } },
+        { name: 'only-root', match: { path: '/' }, route: { cluster: 'a' } },
+      ],
+    },
+  ],
+  clusters: { a: connect1s(upstreams.a!), b: connect1s(upstreams.b!), x: connect1s(upstreams.c!) },
+})
 
 beforeEach(async () => {
   expect((await send('PUT', '/config', base)).status).toBe(200)
@@ -84,7 +72,7 @@ describe('concurrent writes through the config authority', () => {
     const v = versionOf(await admin('/config'))
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => send('PUT', `/clusters/c${i}`, cluster(upstreams.a!))))
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(201))
-    const config = await json<typeof base>(await admin('/config'))
+    const config = await json<BootstrapJson>(await admin('/config'))
     const names = config.static_resources.clusters.map((c) => c.name)
     for (let i = 0; i < 20; i++) expect(names).toContain(`c${i}`)
     const versions = (await Promise.all(results.map((r) => json<{ version: number }>(r)))).map((r) => r.version).sort((a, b) => a - b)

@@ -7,22 +7,11 @@
  */
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/load'
+import { anyHost, bootstrap } from '../support/envoy-config'
 
-const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'
-const withRoute = (route: object, vhost: object = {}) =>
-  JSON.stringify({
-    static_resources: {
-      listeners: [{
-        name: 'edge', address: { socket_address: { address: '127.0.0.1', port_value: 8080 } },
-        filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: {
-          '@type': HCM, stat_prefix: 'edge', http_filters: [{ name: 'envoy.filters.http.router' }],
-          route_config: { virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, ...route }], ...vhost }] },
-        } }] }],
-      }],
-      clusters: [{ name: 'backend', type: 'STATIC', load_assignment: { cluster_name: 'backend', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 9000 } } } }] }] } }],
-    },
-  })
-const errorsOf = (route: object, vhost?: object) => loadConfig(withRoute(route, vhost)).errors.map((e) => e.message)
+const withRoute = (route: object, vhost: Record<string, unknown> = {}) =>
+  JSON.stringify(bootstrap({ virtual_hosts: anyHost([{ match: { prefix: '/' }, ...route }], vhost), clusters: { backend: [9000] } }))
+const errorsOf = (route: object, vhost?: Record<string, unknown>) => loadConfig(withRoute(route, vhost)).errors.map((e) => e.message)
 const ok = { route: { cluster: 'backend' } }
 
 describe('refused as Envoy refuses them', () => {

@@ -7,76 +7,47 @@
  */
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/load'
+import { anyHost, bootstrapYaml } from '../support/envoy-config'
 
-const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'
-const config = (hcm: string, routes: string, routeConfig = '') => `
-static_resources:
-  listeners:
-  - name: edge
-    address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": ${HCM}
-          stat_prefix: edge
-          use_remote_address: true
-${hcm}
-          route_config:
-${routeConfig}
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-${routes}
-          http_filters: [{name: envoy.filters.http.router}]
-  clusters:
-  - name: chat
-    type: STATIC
-    load_assignment: {cluster_name: chat, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 9000}}}}]}]}
-`
-const wsRoute = `              - name: chat-ws
-                match: {prefix: /ws}
-                route: {cluster: chat}`
+type Fields = Record<string, unknown>
+const config = (hcm: Fields, routes: unknown[], routeConfig: Fields = {}) =>
+  bootstrapYaml({ hcm: { use_remote_address: true, ...hcm }, route_config: routeConfig, virtual_hosts: anyHost(routes), clusters: { chat: [9000] } })
+const wsRoute = { name: 'chat-ws', match: { prefix: '/ws' }, route: { cluster: 'chat' } }
+const wsUpgrade = { upgrade_configs: [{ upgrade_type: 'websocket' }] }
 const messages = (r: ReturnType<typeof loadConfig>, kind: 'errors' | 'warnings') => r[kind].map((i) => `${i.path.join('.')}: ${i.message}`).join('\n')
 
 describe('upgrade_configs in validate', () => {
   it('warns, naming the route and the upgrade, when a WebSocket-looking route has no websocket upgrade enabled', () => {
-    const r = loadConfig(config('', wsRoute))
+    const r = loadConfig(config({}, [wsRoute]))
     expect(r.errors).toEqual([])
     expect(messages(r, 'warnings')).toMatch(/routes\.0\.match: route chat-ws looks like a WebSocket endpoint \(its prefix "\/ws" names a WebSocket endpoint\) but no upgrade_configs enables the websocket upgrade for it: Envoy and edgevoy answer its upgrade requests 403/)
   })
 
   it('says nothing once the connection manager or the route enables it; warns again where the route disables it', () => {
-    expect(messages(loadConfig(config('          upgrade_configs: [{upgrade_type: websocket}]', wsRoute)), 'warnings')).not.toMatch(/WebSocket endpoint/)
-    const routeOn = `              - name: chat-ws
-                match: {path: /socket.io/}
-                route: {cluster: chat, upgrade_configs: [{upgrade_type: WebSocket}]}`
-    expect(messages(loadConfig(config('', routeOn)), 'warnings')).not.toMatch(/WebSocket endpoint/)
-    const routeOff = `              - name: chat-ws
-                match: {prefix: /ws}
-                route: {cluster: chat, upgrade_configs: [{upgrade_type: websocket, enabled: false}]}`
-    expect(messages(loadConfig(config('          upgrade_configs: [{upgrade_type: websocket}]', routeOff)), 'warnings')).toMatch(/route chat-ws looks like a WebSocket endpoint/)
+    expect(messages(loadConfig(config(wsUpgrade, [wsRoute])), 'warnings')).not.toMatch(/WebSocket endpoint/)
+    const routeOn = { name: 'chat-ws', match: { path: '/socket.io/' }, route: { cluster: 'chat', upgrade_configs: [{ upgrade_type: 'WebSocket' }] } }
+    expect(messages(loadConfig(config({}, [routeOn])), 'warnings')).not.toMatch(/WebSocket endpoint/)
+    const routeOff = { ...wsRoute, route: { cluster: 'chat', upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }] } }
+    expect(messages(loadConfig(config(wsUpgrade, [routeOff])), 'warnings')).toMatch(/route chat-ws looks like a WebSocket endpoint/)
   })
 
   it('the warning survives other warnings in the same connection manager (a warning never hides another)', () => {
-    const r = loadConfig(config('          codec_type: HTTP2', wsRoute))
+    const r = loadConfig(config({ codec_type: 'HTTP2' }, [wsRoute]))
     expect(messages(r, 'warnings')).toMatch(/codec_type/)
     expect(messages(r, 'warnings')).toMatch(/route chat-ws looks like a WebSocket endpoint/)
   })
 
   it('refuses a type listed twice ("Duplicate upgrade", as Envoy) and connect_config; warns that other types are forwarded without their Upgrade', () => {
-    const dup = loadConfig(config('          upgrade_configs: [{upgrade_type: websocket}, {upgrade_type: WebSocket}]', wsRoute))
+    const dup = loadConfig(config({ upgrade_configs: [{ upgrade_type: 'websocket' }, { upgrade_type: 'WebSocket' }] }, [wsRoute]))
     expect(messages(dup, 'errors')).toMatch(/upgrade_configs\.1\.upgrade_type: Duplicate upgrade WebSocket/)
-    const connect = loadConfig(config('', `              - match: {prefix: /}
-                route: {cluster: chat, upgrade_configs: [{upgrade_type: CONNECT, connect_config: {}}]}`))
+    const connect = loadConfig(config({}, [{ match: { prefix: '/' }, route: { cluster: 'chat', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] } }]))
     expect(messages(connect, 'errors')).toMatch(/connect_config is not supported by edgevoy: Workers cannot accept or forward HTTP CONNECT/)
-    const h2c = loadConfig(config('          upgrade_configs: [{upgrade_type: h2c}]', wsRoute))
+    const h2c = loadConfig(config({ upgrade_configs: [{ upgrade_type: 'h2c' }] }, [wsRoute]))
     expect(messages(h2c, 'warnings')).toMatch(/upgrade_type h2c: Workers can forward only WebSocket upgrades/)
   })
 
   it('lowerCamelCase names (protobuf JSON) are read too', () => {
-    const r = loadConfig(config('          upgradeConfigs: [{upgradeType: websocket}]', wsRoute, '            mostSpecificHeaderMutationsWins: true\n            ignorePathParametersInPathMatching: true'))
+    const r = loadConfig(config({ upgradeConfigs: [{ upgradeType: 'websocket' }] }, [wsRoute], { mostSpecificHeaderMutationsWins: true, ignorePathParametersInPathMatching: true }))
     expect(r.errors).toEqual([])
     expect(messages(r, 'warnings')).not.toMatch(/WebSocket endpoint|is ignored/)
   })
@@ -84,14 +55,13 @@ describe('upgrade_configs in validate', () => {
 
 describe('route configuration switches and cookies', () => {
   it('most_specific_header_mutations_wins and ignore_path_parameters_in_path_matching are applied: no "ignored" warning', () => {
-    const r = loadConfig(config('', wsRoute.replace('/ws', '/api'), '            most_specific_header_mutations_wins: true\n            ignore_path_parameters_in_path_matching: true'))
+    const r = loadConfig(config({}, [{ ...wsRoute, match: { prefix: '/api' } }], { most_specific_header_mutations_wins: true, ignore_path_parameters_in_path_matching: true }))
     expect(r.errors).toEqual([])
     expect(messages(r, 'warnings')).not.toMatch(/most_specific|ignore_path_parameters/)
   })
 
   it('a cookie matcher needs a name and a string_match', () => {
-    const r = loadConfig(config('', `              - match: {prefix: /, cookies: [{name: track}]}
-                route: {cluster: chat}`))
+    const r = loadConfig(config({}, [{ match: { prefix: '/', cookies: [{ name: 'track' }] }, route: { cluster: 'chat' } }]))
     expect(messages(r, 'errors')).toMatch(/cookies\.0\.string_match/)
   })
 })

@@ -142,8 +142,11 @@ describe("use_remote_address: false (Envoy's default) behaves as Envoy's", () =>
 
 describe('validate', () => {
   const warnings = (address: string, hcm: Record<string, unknown>) => {
-    const doc = bootstrap({ virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 } }] }], hcm }) as { static_resources: { listeners: { address: { socket_address: { address: string } } }[] } }
-    doc.static_resources.listeners[0]!.address.socket_address.address = address
+    const doc = bootstrap({
+      listener: { address: { socket_address: { address, port_value: 8080 } } },
+      virtual_hosts: [{ name: 'a', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200 } }] }],
+      hcm,
+    })
     const r = loadConfig(JSON.stringify(doc))
     expect(r.ok).toBe(true)
     return r.warnings.map((w) => w.message).filter((m) => m.includes('use_remote_address'))

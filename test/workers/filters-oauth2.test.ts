@@ -13,7 +13,8 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { loadConfig } from '../../src/config/load'
-import { bootstrap, harness, type Harness } from '../support/filters-harness'
+import { bootstrap, connect1s, ROUTER } from '../support/envoy-config'
+import { harness, type Harness } from '../support/filters-harness'
 import { controlClient } from '../support/control-client'
 import type { EchoBody } from '../support/upstream-types'
 
@@ -25,43 +26,37 @@ const ENV = { 'oauth-hmac': HMAC_SECRET }
 const TOKEN_ID = `oauth2-token-${Math.random().toString(36).slice(2)}`
 let tokenPort = 0
 
-function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const cfg = bootstrap(
-    upstreams.a!,
-    [{ name: 'app', domains: ['*'], routes: [{ name: 'all', match: { prefix: '/' }, route: { cluster: 'upstream' } }] }],
-    [
+/**
+ * The oauth2 filter with `extra` merged into its config (`filterConfig: false`: no config at all), the
+ * token endpoint's cluster `oauth`, and the token secret inline (`tokenSecret`, default the client's).
+ */
+function config(extra: Record<string, unknown> = {}, o: { tokenSecret?: string; filterConfig?: false } = {}): Record<string, unknown> {
+  const filterConfig = {
+    token_endpoint: { cluster: 'oauth', uri: 'http://auth.example.com/oauth2/token?client_id=edge%20client&client_secret=s3cr%26t', timeout: '3s' },
+    authorization_endpoint: 'https://auth.example.com/authorize?prompt=login',
+    redirect_uri: '%REQ(x-forwarded-proto)%://%REQ(:authority)%/callback',
+    redirect_path_matcher: { path: { exact: '/callback' } },
+    signout_path: { path: { exact: '/signout' } },
+    forward_bearer_token: true,
+    pass_through_matcher: [{ name: 'x-public', exact_match: 'yes' }],
+    deny_redirect_matcher: [{ name: 'x-requested-with', exact_match: 'XMLHttpRequest' }],
+    credentials: { client_id: 'edge client', token_secret: { name: 'oauth-token' }, hmac_secret: { name: 'oauth-hmac' } },
+    auth_scopes: ['openid', 'email'],
+    ...extra,
+  }
+  return bootstrap({
+    virtual_hosts: [{ name: 'app', domains: ['*'], routes: [{ name: 'all', match: { prefix: '/' }, route: { cluster: 'upstream' } }] }],
+    http_filters: [
       {
         name: 'envoy.filters.http.oauth2',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.filters.http.oauth2.v3.OAuth2',
-          config: {
-            token_endpoint: { cluster: 'oauth', uri: 'http://auth.example.com/oauth2/token?client_id=edge%20client&client_secret=s3cr%26t', timeout: '3s' },
-            authorization_endpoint: 'https://auth.example.com/authorize?prompt=login',
-            redirect_uri: '%REQ(x-forwarded-proto)%://%REQ(:authority)%/callback',
-            redirect_path_matcher: { path: { exact: '/callback' } },
-            signout_path: { path: { exact: '/signout' } },
-            forward_bearer_token: true,
-            pass_through_matcher: [{ name: 'x-public', exact_match: 'yes' }],
-            deny_redirect_matcher: [{ name: 'x-requested-with', exact_match: 'XMLHttpRequest' }],
-            credentials: { client_id: 'edge client', token_secret: { name: 'oauth-token' }, hmac_secret: { name: 'oauth-hmac' } },
-            auth_scopes: ['openid', 'email'],
-            ...extra,
-          },
-        },
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.oauth2.v3.OAuth2', ...(o.filterConfig === false ? {} : { config: filterConfig }) },
       },
-      { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+      ROUTER,
     ],
-  )
-  const sr = cfg.static_resources as { clusters: unknown[]; secrets?: unknown[] }
-  sr.clusters.push({
-    name: 'oauth',
-    type: 'STATIC',
-    connect_timeout: '1s',
-    load_assignment: { cluster_name: 'oauth', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: tokenPort } } } }] }] },
+    clusters: { upstream: connect1s(upstreams.a!), oauth: connect1s(tokenPort) },
+    // The token secret inline (static_resources.secrets), the HMAC secret from the Worker's env.
+    static_resources: { secrets: [{ name: 'oauth-token', generic_secret: { secret: { inline_string: o.tokenSecret ?? 's3cr&t' } } }] },
   })
-  // The token secret inline (static_resources.secrets), the HMAC secret from the Worker's env.
-  sr.secrets = [{ name: 'oauth-token', generic_secret: { secret: { inline_string: 's3cr&t' } } }]
-  return cfg
 }
 
 /** Every Set-Cookie of a response (workerd has Headers.getSetCookie; the types lag). */
@@ -237,9 +232,7 @@ describe('oauth2: attacks refused', () => {
   })
 
   it('a wrong client secret at the token endpoint ends the flow with 401, no cookies', async () => {
-    const cfg = config()
-    ;((cfg.static_resources as { secrets: { generic_secret: { secret: { inline_string: string } } }[] }).secrets[0]!.generic_secret.secret.inline_string = 'wrong')
-    const h = harness(cfg, T0)
+    const h = harness(config({}, { tokenSecret: 'wrong' }), T0)
     const { cb } = await login(h)
     expect(cb.status).toBe(401)
     expect(setCookies(cb)).toEqual([])
@@ -336,10 +329,7 @@ describe('oauth2: options', () => {
   })
 
   it('an OAuth2 filter without config does nothing (Envoy installs no filter)', async () => {
-    const cfg = config()
-    const filters = ((cfg.static_resources as { listeners: { filter_chains: { filters: { typed_config: { http_filters: { typed_config: Record<string, unknown> }[] } }[] }[] }[] }).listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.http_filters)
-    delete filters[0]!.typed_config.config
-    const h = harness(cfg, T0)
+    const h = harness(config({}, { filterConfig: false }), T0)
     expect((await h.fetch('/x', { env: {} })).status).toBe(200)
   })
 

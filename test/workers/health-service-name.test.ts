@@ -20,10 +20,15 @@ const control = controlClient(inject('upstreamControl'))
 
 /** The compiled policy of a cluster whose health check has `http` (its own path). */
 function policy(http: Record<string, unknown>) {
-  const doc = bootstrap({ virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'service1' } }]), clusters: { service1: [1] } }) as any
-  doc.static_resources.clusters[0].health_checks = [{ timeout: '1s', interval: '5s', unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: http }]
-  return compileJson(doc).clusters.get('service1')!.resilience.healthChecks[0]!
+  return compileJson(checked(http)).clusters.get('service1')!.resilience.healthChecks[0]!
 }
+
+/** Cluster service1 (port 1, never dialled) health-checked over HTTP with `http`. */
+const checked = (http: Record<string, unknown>) =>
+  bootstrap({
+    virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'service1' } }]),
+    clusters: { service1: { endpoints: [1], health_checks: [{ timeout: '1s', interval: '5s', unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: http }] } },
+  })
 
 describe('service_name_matcher: the checked host must say which cluster it is', () => {
   it('passes only when x-envoy-upstream-healthchecked-cluster matches; absent counts as ""', async () => {
@@ -49,8 +54,7 @@ describe('service_name_matcher: the checked host must say which cluster it is', 
   })
 
   it('survives serialize → load (the data plane reads the same policy)', () => {
-    const doc = bootstrap({ virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'service1' } }]), clusters: { service1: [1] } }) as any
-    doc.static_resources.clusters[0].health_checks = [{ timeout: '1s', interval: '5s', unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/h', service_name_matcher: { suffix: '-a', ignore_case: true } } }]
+    const doc = checked({ path: '/h', service_name_matcher: { suffix: '-a', ignore_case: true } })
     const loaded = loadSnapshot(serializeSnapshot(compileJson(doc)))
     expect(loaded.clusters.get('service1')!.resilience.healthChecks[0]!.serviceName).toEqual({ kind: 'suffix', value: '-a', ignoreCase: true })
   })

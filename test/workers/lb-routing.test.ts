@@ -8,20 +8,19 @@ import { describe, expect, inject, it } from 'vitest'
 import { compileConfig } from '../../src/compile/index'
 import { validateConfig } from '../../src/config/load'
 import { testApp, type Echo } from '../support/app'
-import { bootstrap } from '../support/config'
+import { anyHost, bootstrap, type TestConfig } from '../support/config'
 
 const upstreams = inject('upstreams')
 
-function snapshot(lb_policy: string, hash_policy: unknown[], extra: Record<string, unknown> = {}) {
-  const doc = bootstrap({
-    virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'pool', hash_policy } }] }],
-    clusters: { pool: [upstreams.a!, upstreams.b!, upstreams.c!] },
-  }) as { static_resources: { clusters: Record<string, unknown>[] } }
-  Object.assign(doc.static_resources.clusters[0]!, { lb_policy, ...extra })
-  const r = validateConfig(doc)
+/** Every request through `route` (its cluster named there) to these clusters, validated and compiled. */
+function compiled(route: Record<string, unknown>, clusters: TestConfig['clusters']) {
+  const r = validateConfig(bootstrap({ virtual_hosts: anyHost([{ match: { prefix: '/' }, route }]), clusters }))
   expect(r.errors).toEqual([])
   return compileConfig(r.config!)
 }
+
+const snapshot = (lb_policy: string, hash_policy: unknown[], extra: Record<string, unknown> = {}) =>
+  compiled({ cluster: 'pool', hash_policy }, { pool: { endpoints: [upstreams.a!, upstreams.b!, upstreams.c!], lb_policy, ...extra } })
 
 describe.each(['RING_HASH', 'MAGLEV'])('%s through the router', (policy) => {
   it('the same x-user header reaches the same upstream; users spread', async () => {
@@ -50,16 +49,12 @@ describe.each(['RING_HASH', 'MAGLEV'])('%s through the router', (policy) => {
 
 describe('colo affinity through the router', () => {
   it('cf.colo AMS lands in eu-west (upstream b); elsewhere, every upstream', async () => {
-    const doc = bootstrap({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'geo' } }] }], clusters: {} }) as {
-      static_resources: { clusters: unknown[] }
-    }
     const ep = (port: number) => ({ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } })
-    doc.static_resources.clusters.push({
-      name: 'geo',
-      connect_timeout: '0.25s',
-      type: 'STATIC',
+    const geo = {
+      endpoints: [],
       lb_policy: 'LEAST_REQUEST',
       metadata: { filter_metadata: { edgevoy: { colo_regions: { colos: { AMS: ['eu-west'] } } } } },
+      // One locality a region (the helper's endpoints carry none).
       load_assignment: {
         cluster_name: 'geo',
         endpoints: [
@@ -67,10 +62,8 @@ describe('colo affinity through the router', () => {
           { locality: { region: 'eu-west' }, lb_endpoints: [ep(upstreams.b!)] },
         ],
       },
-    })
-    const r = validateConfig(doc)
-    expect(r.errors).toEqual([])
-    const { request } = testApp(compileConfig(r.config!))
+    }
+    const { request } = testApp(compiled({ cluster: 'geo' }, { geo }))
     const from = async (colo?: string) =>
       ((await (await request('http://x/g', colo ? ({ cf: { colo } } as RequestInit) : {})).json()) as Echo).id
     for (let i = 0; i < 10; i++) expect(await from('AMS')).toBe('b')

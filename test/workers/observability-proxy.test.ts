@@ -15,54 +15,37 @@ import { StatsStore } from '../../src/observability/stats'
 import { buildListenerApp, type ProxyEnv } from '../../src/router/app'
 import { compileText } from '../../src/state/base-config'
 import { ClusterManager } from '../../src/upstream/cluster-manager'
+import { bootstrapYaml, connect1s, ROUTER } from '../support/envoy-config'
 import { parsePrometheus, valueOf } from '../support/prometheus-parser'
 import type { EchoBody } from '../support/upstream-types'
 
 const upstreams = inject('upstreams')
 const unusedPort = inject('unusedPort')
 
-const endpoint = (port: number) => `{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }`
-const cluster = (name: string, port: number) => `
-  - name: ${name}
-    type: STATIC
-    connect_timeout: 1s
-    load_assignment: { cluster_name: ${name}, endpoints: [ { lb_endpoints: [ ${endpoint(port)} ] } ] }`
+/** One listener `front` (stat_prefix ingress_http) with `hcm` merged into its connection manager. */
+const config = (hcm: Record<string, unknown>, http_filters?: unknown[]): string =>
+  bootstrapYaml({
+    listener: { name: 'front' },
+    hcm: { stat_prefix: 'ingress_http', ...hcm },
+    http_filters,
+    virtual_hosts: [
+      {
+        name: 'edge',
+        domains: ['edge.example.com'],
+        routes: [
+          { match: { prefix: '/slow' }, route: { cluster: 'svc_a', timeout: '0.2s' } },
+          { match: { prefix: '/down' }, route: { cluster: 'svc_down' } },
+          { match: { prefix: '/limited' }, route: { cluster: 'svc_a' } },
+          { match: { prefix: '/' }, route: { cluster: 'svc_a' } },
+        ],
+      },
+    ],
+    clusters: { svc_a: connect1s(upstreams.a!), svc_down: connect1s(unusedPort) },
+  })
 
-/** One listener with `hcmExtra` spliced into its connection manager. */
-function config(hcmExtra: string): string {
-  return `
-static_resources:
-  listeners:
-  - name: front
-    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
-${hcmExtra}
-          route_config:
-            virtual_hosts:
-            - name: edge
-              domains: ["edge.example.com"]
-              routes:
-              - match: { prefix: "/slow" }
-                route: { cluster: svc_a, timeout: 0.2s }
-              - match: { prefix: "/down" }
-                route: { cluster: svc_down }
-              - match: { prefix: "/limited" }
-                route: { cluster: svc_a }
-              - match: { prefix: "/" }
-                route: { cluster: svc_a }
-${hcmExtra.includes('http_filters:') ? '' : '          http_filters: [ { name: envoy.filters.http.router } ]'}
-  clusters:${cluster('svc_a', upstreams.a!)}${cluster('svc_down', unusedPort)}
-`
-}
-
-/** The app for `hcmExtra`, its own stats store, and the access log lines it writes. */
-function listenerApp(hcmExtra: string) {
-  const snapshot = compileText(config(hcmExtra))
+/** The app for `hcm` (and `http_filters`), its own stats store, and the access log lines it writes. */
+function listenerApp(hcm: Record<string, unknown> = {}, http_filters?: unknown[]) {
+  const snapshot = compileText(config(hcm, http_filters))
   const lines: string[] = []
   const stats = new StatsStore({ isolateId: 'test' })
   const deps = {
@@ -83,20 +66,21 @@ function listenerApp(hcmExtra: string) {
   return { app, lines, stats, send, admin: statsRoutes({ stats }) }
 }
 
-const FILE_LOG = (format: string) => `
-          access_log:
-          - name: envoy.access_loggers.file
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-              path: /dev/stdout
-              log_format: { text_format: ${JSON.stringify(format)} }`
+const FILE_LOG = (log_format: Record<string, unknown>) => ({
+  access_log: [
+    {
+      name: 'envoy.access_loggers.file',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog', path: '/dev/stdout', log_format },
+    },
+  ],
+})
+const TEXT_LOG = (text_format: string) => FILE_LOG({ text_format })
 
 describe('access log', () => {
   it("writes Envoy's default format, one line per request", async () => {
-    const { send, lines } = listenerApp(`
-          access_log:
-          - name: envoy.access_loggers.stdout
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog }`)
+    const { send, lines } = listenerApp({
+      access_log: [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog' } }],
+    })
     await send('/hello?x=1', { headers: { 'user-agent': 'curl/8', 'x-request-id': 'req-1' } })
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(
@@ -107,7 +91,7 @@ describe('access log', () => {
   })
 
   it('sets UT for a route timeout, UF for a connect failure, NR for no route', async () => {
-    const { send, lines } = listenerApp(FILE_LOG('%RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %REQ(:PATH)% %BYTES_SENT%\n'))
+    const { send, lines } = listenerApp(TEXT_LOG('%RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %REQ(:PATH)% %BYTES_SENT%\n'))
     expect((await send('/slow/2000')).status).toBe(504)
     expect((await send('/down')).status).toBe(503)
     expect((await send('/x', { host: 'nowhere.example.com' })).status).toBe(404)
@@ -118,20 +102,18 @@ describe('access log', () => {
   })
 
   it('renders json_format with typed values and null for unset ones', async () => {
-    const { send, lines } = listenerApp(`
-          access_log:
-          - name: envoy.access_loggers.file
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-              path: /dev/stdout
-              log_format:
-                json_format:
-                  status: "%RESPONSE_CODE%"
-                  flags: "%RESPONSE_FLAGS%"
-                  line: "%REQ(:METHOD)% %REQ_WITHOUT_QUERY(:PATH)%"
-                  upstream: { host: "%UPSTREAM_HOST%", cluster: "%UPSTREAM_CLUSTER%" }
-                  ua: "%REQ(USER-AGENT):4%"
-                  fixed: 7`)
+    const { send, lines } = listenerApp(
+      FILE_LOG({
+        json_format: {
+          status: '%RESPONSE_CODE%',
+          flags: '%RESPONSE_FLAGS%',
+          line: '%REQ(:METHOD)% %REQ_WITHOUT_QUERY(:PATH)%',
+          upstream: { host: '%UPSTREAM_HOST%', cluster: '%UPSTREAM_CLUSTER%' },
+          ua: '%REQ(USER-AGENT):4%',
+          fixed: 7,
+        },
+      }),
+    )
     await send('/a/b?q=1', { headers: { 'user-agent': 'Mozilla/5.0' } })
     expect(JSON.parse(lines[0]!)).toEqual({
       status: 200,
@@ -144,7 +126,7 @@ describe('access log', () => {
   })
 
   it('logs the x-request-id the upstream received when the client sent none', async () => {
-    const { app, lines } = listenerApp(FILE_LOG('%REQ(X-REQUEST-ID)%'))
+    const { app, lines } = listenerApp(TEXT_LOG('%REQ(X-REQUEST-ID)%'))
     const res = await app.request('http://edge.example.com/echo')
     const echo = (await res.json()) as EchoBody
     expect(lines[0]).toMatch(/^[0-9a-f-]{36}$/)
@@ -152,7 +134,7 @@ describe('access log', () => {
   })
 
   it('forwards request bodies intact and logs their size', async () => {
-    const { app, lines } = listenerApp(FILE_LOG('%BYTES_RECEIVED% %BYTES_SENT% %RESP(CONTENT-TYPE)%'))
+    const { app, lines } = listenerApp(TEXT_LOG('%BYTES_RECEIVED% %BYTES_SENT% %RESP(CONTENT-TYPE)%'))
     const res = await app.request('http://edge.example.com/echo', { method: 'POST', body: 'x'.repeat(1000), headers: { 'content-length': '1000' } })
     const text = await res.text()
     const echo = JSON.parse(text) as EchoBody
@@ -164,16 +146,19 @@ describe('access log', () => {
   it('gives the 429 of the real local_ratelimit filter the RL flag', async () => {
     // https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#config-access-log-format-response-flags
     // RL: "The request was rate-limited locally by the HTTP rate limit filter".
-    const { send, lines } = listenerApp(FILE_LOG('%RESPONSE_CODE% %RESPONSE_FLAGS%\n').replace(/$/, `
-          http_filters:
-          - name: envoy.filters.http.local_ratelimit
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit
-              stat_prefix: rl
-              token_bucket: { max_tokens: 1, tokens_per_fill: 1, fill_interval: 60s }
-              filter_enabled: { default_value: { numerator: 100, denominator: HUNDRED } }
-              filter_enforced: { default_value: { numerator: 100, denominator: HUNDRED } }
-          - name: envoy.filters.http.router`))
+    const { send, lines } = listenerApp(TEXT_LOG('%RESPONSE_CODE% %RESPONSE_FLAGS%\n'), [
+      {
+        name: 'envoy.filters.http.local_ratelimit',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
+          stat_prefix: 'rl',
+          token_bucket: { max_tokens: 1, tokens_per_fill: 1, fill_interval: '60s' },
+          filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' } },
+          filter_enforced: { default_value: { numerator: 100, denominator: 'HUNDRED' } },
+        },
+      },
+      ROUTER,
+    ])
     expect((await send('/limited')).status).toBe(200)
     const res = await send('/limited')
     expect(res.status).toBe(429)
@@ -184,7 +169,7 @@ describe('access log', () => {
 
 describe('stats', () => {
   it('counts requests by Envoy name, and /stats/prometheus parses and matches exactly', async () => {
-    const { send, admin } = listenerApp('')
+    const { send, admin } = listenerApp()
     for (let i = 0; i < 3; i++) await send('/ok')
     await send('/status/503')
     await send('/status/404')
@@ -231,7 +216,7 @@ describe('stats', () => {
   })
 
   it('writes one Analytics Engine data point per request when ANALYTICS is bound', async () => {
-    const { app } = listenerApp('')
+    const { app } = listenerApp()
     // A recording stand-in for the binding (the pool's wrangler.toml binds no dataset).
     const points: { indexes?: string[]; blobs?: (string | null)[]; doubles?: number[] }[] = []
     const env = { ANALYTICS: { writeDataPoint: (p: (typeof points)[number]) => points.push(p) } }
@@ -244,7 +229,7 @@ describe('stats', () => {
   })
 
   it('filters /stats by regex', async () => {
-    const { send, admin } = listenerApp('')
+    const { send, admin } = listenerApp()
     await send('/ok')
     const text = await (await admin.request('/stats?filter=upstream_rq_total')).text()
     expect(text).toBe('cluster.svc_a.upstream_rq_total: 1\n')
@@ -252,8 +237,7 @@ describe('stats', () => {
 })
 
 describe('trace headers', () => {
-  const TRACING = `
-          tracing: { random_sampling: { value: 100 } }`
+  const TRACING = { tracing: { random_sampling: { value: 100 } } }
 
   it('continues a W3C trace with a new span id whose parent is the caller', async () => {
     const { app } = listenerApp(TRACING)
@@ -283,7 +267,7 @@ describe('trace headers', () => {
   })
 
   it('leaves trace headers alone when the connection manager has no tracing', async () => {
-    const { app } = listenerApp('')
+    const { app } = listenerApp()
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
     const { headers } = (await (await app.request('http://edge.example.com/echo', { headers: { traceparent } })).json()) as EchoBody
     expect(headers.traceparent).toBe(traceparent)

@@ -18,7 +18,7 @@ import { describe, expect, inject, it } from 'vitest'
 import { validateConfig } from '../../src/config/load'
 import { resourcesToBootstrap } from '../../src/xds/resources'
 import { testApp, type Echo } from '../support/app'
-import { anyHost, bootstrap, compileJson, HCM, ROUTER } from '../support/config'
+import { anyHost, bootstrap, cluster, compileJson, HCM, ROUTER } from '../support/config'
 
 const ups = inject('upstreams')
 const json = async (r: Response) => (await r.json()) as Echo
@@ -203,7 +203,7 @@ describe('route_config.validate_clusters: false', () => {
             filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HCM, stat_prefix: 'in', rds: { route_config_name: 'r', config_source: { ads: {} } }, http_filters: [ROUTER] } }] }],
           },
         ],
-        clusters: (bootstrap({ virtual_hosts: [], clusters: { a: [ups.a!] } }).static_resources as { clusters: unknown[] }).clusters,
+        clusters: [cluster('a', [ups.a!])],
       },
     }
     const routes = (rc: Record<string, unknown>) => ({ name: 'r', virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'from-cds-later' } }]), ...rc })

@@ -29,13 +29,12 @@ export interface StreamAppOptions {
 export function streamApp(o: StreamAppOptions) {
   const doc = bootstrap({
     virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'up', ...o.route } }]),
-    clusters: { up: o.ports },
+    clusters: { up: { endpoints: o.ports, ...o.cluster } },
     hcm: {
       access_log: o.accessLog === false ? [] : [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog', log_format: { text_format: LOG_FORMAT } } }],
       ...o.hcm,
     },
-  }) as { static_resources: { clusters: Record<string, unknown>[] } }
-  Object.assign(doc.static_resources.clusters[0]!, o.cluster)
+  })
   const loaded = loadConfig(JSON.stringify(doc))
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors, null, 2))
   const snapshot = compileConfig(loaded.config)

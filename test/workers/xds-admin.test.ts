@@ -13,6 +13,7 @@ import type { StateEnv } from '../../src/state/env'
 import type { XdsPollerEnv } from '../../src/state/xds-poller'
 import { TYPE_URLS } from '../../src/xds/resources'
 import type { DiscoveryResponse } from '../../src/xds/server'
+import { anyHost, bootstrap, cluster, connect1s, listener } from '../support/envoy-config'
 import type { EchoBody } from '../support/upstream-types'
 
 const upstreams = inject('upstreams')
@@ -24,24 +25,9 @@ const call = (path: string, init: RequestInit = {}) =>
 const post = (path: string, body: unknown, headers: Record<string, string> = auth) =>
   call(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } })
 
-const staticCluster = (name: string, port: number, type = 'STATIC') => ({
-  name, type, connect_timeout: '1s',
-  load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
-})
-const listener = (cluster: string) => ({
-  name: 'edge',
-  address: { socket_address: { address: '0.0.0.0', port_value: 8080 } },
-  filter_chains: [{ filters: [{
-    name: 'envoy.filters.network.http_connection_manager',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-      stat_prefix: 'edge',
-      route_config: { name: 'local', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster } }] }] },
-      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-    },
-  }] }],
-})
-const sidecar = (port: number) => ({ static_resources: { listeners: [listener('local_service')], clusters: [staticCluster('local_service', port)] } })
+/** Every request to the cluster `to`. */
+const routeTo = (to: string) => anyHost([{ match: { prefix: '/' }, route: { cluster: to } }])
+const sidecar = (port: number) => bootstrap({ virtual_hosts: routeTo('local_service'), clusters: { local_service: connect1s(port) } })
 
 describe('admin xDS server', () => {
   it('PUT /nodes/:node/config, then POST /xds/v3/discovery:clusters: the node\'s clusters with a version, 304 at that version', async () => {
@@ -69,12 +55,12 @@ describe('XdsPoller Durable Object', () => {
     await fetch(`http://127.0.0.1:${port}/__control/snapshot`, {
       method: 'PUT',
       body: JSON.stringify({
-        clusters: { version: 'c1', resources: [{ '@type': TYPE_URLS.clusters, ...staticCluster('service', upstreams.b!) }] },
-        listeners: { version: 'l1', resources: [{ '@type': TYPE_URLS.listeners, ...listener('service') }] },
+        clusters: { version: 'c1', resources: [{ '@type': TYPE_URLS.clusters, ...cluster('service', connect1s(upstreams.b!)) }] },
+        listeners: { version: 'l1', resources: [{ '@type': TYPE_URLS.listeners, ...listener({ virtual_hosts: routeTo('service') }) }] },
       }),
     })
     const rest = { api_config_source: { api_type: 'REST', transport_api_version: 'V3', cluster_names: ['xds_cluster'], refresh_delay: '1s' } }
-    const seed = { node: { id: 'edge-1' }, dynamic_resources: { lds_config: rest, cds_config: rest }, static_resources: { clusters: [staticCluster('xds_cluster', port)] } }
+    const seed = { node: { id: 'edge-1' }, dynamic_resources: { lds_config: rest, cds_config: rest }, static_resources: { clusters: [cluster('xds_cluster', connect1s(port))] } }
     const ns = (env as unknown as XdsPollerEnv).XDS_POLLER!
     const poller = ns.get(ns.idFromName('global'))
     // start() sets the alarm for now: the first round runs at once (bounded wait for its report).

@@ -14,6 +14,7 @@ import { xdsTick, type PollerStore, type PollReport } from '../../src/state/xds-
 import type { PublishResult } from '../../src/xds/client'
 import { TYPE_URLS } from '../../src/xds/resources'
 import { testApp, type Echo } from '../support/app'
+import { cluster, connect1s } from '../support/envoy-config'
 import { serve } from '../../src/state/serving'
 import { createExecutionContext } from 'cloudflare:test'
 
@@ -25,7 +26,7 @@ const seedFor = (cpPort: number) => ({
   node: { id: 'edge-1', cluster: 'edge' },
   dynamic_resources: { lds_config: { resource_api_version: 'V3', ...rest() }, cds_config: { resource_api_version: 'V3', ...rest() } },
   static_resources: {
-    clusters: [{ name: 'xds_cluster', type: 'STATIC', connect_timeout: '1s', load_assignment: { cluster_name: 'xds_cluster', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: cpPort } } } }] }] } }],
+    clusters: [cluster('xds_cluster', connect1s(cpPort))],
   },
 })
 
@@ -242,7 +243,7 @@ describe('a bootstrap that only has dynamic_resources', () => {
   it('answers 503 until the control plane delivers listeners, instead of failing', async () => {
     const loaded = validateConfig({
       dynamic_resources: { lds_config: { api_config_source: { api_type: 'REST', transport_api_version: 'V3', cluster_names: ['xds'], refresh_delay: '1s' } } },
-      static_resources: { clusters: [{ name: 'xds', type: 'STATIC', load_assignment: { cluster_name: 'xds', endpoints: [] } }] },
+      static_resources: { clusters: [cluster('xds', [])] },
     })
     expect(loaded.errors).toEqual([])
     const served = serve(compileConfig(loaded.config!), undefined, { fetch, bindings: {}, random: Math.random, now: Date.now })

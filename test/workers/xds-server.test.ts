@@ -14,28 +14,16 @@ import type { StateEnv } from '../../src/state/env'
 import { nodeConfigGetter, putNodeConfig, sqlNodeStore, type NodeConfigStorage, type StoredNodeConfig } from '../../src/xds/nodes'
 import { bootstrapToResources, resourcesToBootstrap, TYPE_URLS, unpackAny } from '../../src/xds/resources'
 import { xdsRoutes, type DiscoveryRequest, type DiscoveryResponse } from '../../src/xds/server'
+import { anyHost, bootstrap } from '../support/envoy-config'
 
-const sidecarConfig = (port: number, extraCluster = false) => ({
-  static_resources: {
-    listeners: [{
-      name: 'ingress',
-      address: { socket_address: { address: '0.0.0.0', port_value: 10000 } },
-      filter_chains: [{ filters: [{
-        name: 'envoy.filters.network.http_connection_manager',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-          stat_prefix: 'ingress',
-          route_config: { name: 'local_route', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'service_a' } }] }] },
-          http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-        },
-      }] }],
-    }],
-    clusters: [
-      { name: 'service_a', type: 'STATIC', connect_timeout: '0.25s', load_assignment: { cluster_name: 'service_a', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] } },
-      ...(extraCluster ? [{ name: 'service_b', type: 'STATIC', load_assignment: { cluster_name: 'service_b', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port + 1 } } } }] }] } }] : []),
-    ],
-  },
-})
+/** A sidecar's listener `ingress` (route config `local_route`) to service_a, and service_b with `extraCluster`. */
+const sidecarConfig = (port: number, extraCluster = false) =>
+  bootstrap({
+    listener: { name: 'ingress' },
+    route_config: { name: 'local_route' },
+    virtual_hosts: anyHost([{ match: { prefix: '/' }, route: { cluster: 'service_a' } }]),
+    clusters: { service_a: [port], ...(extraCluster ? { service_b: [port + 1] } : {}) },
+  })
 
 /** An in-memory NodeConfigStorage with the same contract as sqlNodeStore. */
 function memoryStore(): NodeConfigStorage & { map: Map<string, StoredNodeConfig> } {
