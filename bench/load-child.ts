@@ -7,14 +7,19 @@
  * what loading leaves to the first request — a regex's first run unpacks its
  * program — per distinct regex.
  * argv: the two serialized snapshot files (written by the parent, so this
- * process never ran the compiler). Prints JSON on stdout.
+ * process never ran the compiler), and the bundled loader (bench/load-entry.ts).
+ * Prints JSON on stdout.
  */
 import { readFileSync } from 'node:fs'
-import { loadRegexEngine } from '../src/regex/index.js'
-import { programFromJson, type ProgramJson } from '../src/regex/serialize.js'
-import { buildRouteIndex } from '../src/router/route-index.js'
-import { loadSnapshot } from '../src/snapshot/load.js'
+import { pathToFileURL } from 'node:url'
+import type { ProgramJson } from './load-entry.js'
 import { median } from './stats.js'
+
+// The loader as the Worker bundles it (argv[4], from bench/main.ts), else from source.
+const loader = process.argv[4]
+const { loadRegexEngine, programFromJson, buildRouteIndex, loadSnapshot } = (
+  loader ? await import(pathToFileURL(loader).href) : await import('./load-entry.js')
+) as typeof import('./load-entry.js')
 
 const gc = (globalThis as { gc?: () => void }).gc
 const settle = () => {

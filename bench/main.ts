@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { cpus } from 'node:os'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT, TMP } from './bundle.js'
+import { bundle, ROOT, TMP } from './bundle.js'
 import { buildBase } from './built.js'
 import { generateConfig } from './gen-config.js'
 import { measureBundle, measureEval } from './coldstart.js'
@@ -50,9 +50,10 @@ interface LoadRun {
  * processes, and `runs` keeps every process's first runs for the report.
  * Heap figures take the largest seen.
  */
-function loadRuns(n: number): unknown {
+async function loadRuns(n: number): Promise<unknown> {
   const files = snapshotFiles()
-  const runs = Array.from({ length: n }, () => child('load-child.ts', ['--expose-gc'], files) as LoadRun)
+  const loader = await bundle(join(ROOT, 'bench/load-entry.ts'), 'load-entry')
+  const runs = Array.from({ length: n }, () => child('load-child.ts', ['--expose-gc'], [...files, loader.path]) as LoadRun)
   const medianRun = (f: (r: LoadRun) => number) => runs.slice().sort((a, b) => f(a) - f(b))[Math.floor(n / 2)]!
   const seed = medianRun((r) => r.seed.cold.totalMs).seed
   const large = medianRun((r) => r.large.cold.totalMs).large
