@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { commandOf, descendants, freePort, isAlive, isPortFree, listenOn, runCli, runCliToEnd, stopCli } from './cli-process'
+import { commandOf, descendants, freePort, isAlive, isPortFree, killTree, listenOn, runCli, runCliToEnd, stopCli } from './cli-process'
 
 /** An upstream answering with its own name, so the test sees which host served. */
 function upstream(name: string): Promise<{ server: Server; port: number }> {
@@ -61,7 +61,7 @@ describe('edgevoy dev', () => {
       expect(children.filter(isAlive).map(commandOf)).toEqual([])
       expect(await isPortFree(port)).toBe(true)
     } finally {
-      cli.child.kill('SIGKILL')
+      killTree(cli)
     }
   })
 

@@ -74,6 +74,26 @@ export function descendants(pid: number): number[] {
   return found
 }
 
+/**
+ * Whatever the test came to: the CLI and every process it started are gone
+ * afterwards, so a test that fails partway does not leave sidecars holding
+ * the mesh's fixed ports for the next run. The tree is read before the CLI
+ * is killed (its children are re-parented once it is gone); after a clean
+ * stop it is empty.
+ */
+export function killTree(cli: Cli): void {
+  const pid = cli.child.pid
+  const tree = pid === undefined || cli.child.exitCode !== null ? [] : descendants(pid)
+  cli.child.kill('SIGKILL')
+  for (const p of tree) {
+    try {
+      process.kill(p, 'SIGKILL')
+    } catch {
+      /* gone already */
+    }
+  }
+}
+
 /** `pid: command line`, for assertion messages about leftover processes. */
 export function commandOf(pid: number): string {
   try {

@@ -12,7 +12,7 @@ import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listener as envoyListener } from '../support/envoy-config'
 import { acquireFixedPorts, type HeldLock } from '../support/port-lock'
-import { ROOT, commandOf, descendants, isAlive, isPortFree, listenOn, runCli, runCliToEnd, stopCli, type Cli } from './cli-process'
+import { ROOT, commandOf, descendants, isAlive, isPortFree, killTree, listenOn, runCli, runCliToEnd, stopCli, type Cli } from './cli-process'
 
 const MESH_PORTS = [8080, 8081, 8082, 8083, 8786, 8788, 8789, 8790, 8791, 9901]
 const LISTENERS = ['front-envoy:8080', 'service_a_envoy:8786', 'service_a_envoy:8788', 'service_a_envoy:8791', 'service_b_envoy:8789', 'service_c_envoy:8790']
@@ -173,7 +173,7 @@ describe('edgevoy start: the article mesh', () => {
 
       await stopMesh(cli, 'SIGINT')
     } finally {
-      cli.child.kill('SIGKILL')
+      killTree(cli)
     }
   })
 
@@ -218,7 +218,7 @@ describe('edgevoy start: the article mesh', () => {
 
       await stopMesh(cli, 'SIGINT')
     } finally {
-      cli.child.kill('SIGKILL')
+      killTree(cli)
     }
   })
 
