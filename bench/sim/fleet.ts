@@ -77,7 +77,8 @@ export interface FleetSetup {
   /** The runtime comparison: how late the runtime's timers fired (ms samples); each sleep of the isolates' code is late by one of them. */
   readonly timerLate?: readonly number[]
   /**
-   * The runtime comparison: when the runtime's late timers were due and when they ran ([due, ran] ms).
+   * The runtime comparison: the runtime's stalls of the process ([due, ran] ms of its late timers during
+   * which nothing else ran: test/node/sim-vs-runtime.test.ts processStalls).
    * The runtime's isolates share one thread, so a stall holds every timer due in it until it ends: a
    * sleep of the isolates' code due inside one of these runs when it ended — isolates whose timers a
    * stall lines up stay in step afterwards (their loops sleep a period from when they woke), as in the
