@@ -291,8 +291,11 @@ const longSpans = (spans: [number, number][], traces: unknown[][][]) => {
  * window (~180 looks: the count's own spread 3–5% instead of 5–7%), 12 runs of this file (2026-12-01
  * 02:29–03:06 UTC, load average 0.9–4, four of them two at once) had all 24 shared-look counts within
  * 10%: −7.2% to +5.5%, mean −2.2%, sd 3.4% (location-hub −3.1% ± 3.6%); direct −0.5..+0.6% (531–543
- * polls), KV reads within one. The model still leans ~2% high (more second looks 120–200 ms after a
- * look than the runtime makes), so a location-hub count beyond 10% is expected about once in 30 runs.
+ * polls), KV reads within one. The model still leaned ~2% high (more looks 0–20 ms and 120–200 ms after
+ * a look than the runtime made): it replayed as a stall of the process every timer 10 ms or more late,
+ * also those the runtime ran other work during, and released every isolate's timers together at their
+ * end (`processStalls`, 2026-12-01 04:57 UTC: replaying the 36 recorded 50 s runs that were not stalled,
+ * the error went from −2.7%, sd 3.9%, −14.6..+5.5%, to −0.7%, sd 2.9%, −10.0..+4.1%).
  * A run the machine stalled is not compared. In a CI run of 2026-12-01 03:35 UTC the timers ran 16.6 ms
  * late on average (1.1–3.6 ms in the quiet runs above, up to ~8 ms on loaded ones: two runs at once, CPU
  * burners), the runtime's looks had one gap of 1.9 s, and the model lost looks for 2.4–4.2 s three times:
