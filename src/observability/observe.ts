@@ -7,7 +7,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { isProxyError } from '../errors.js'
-import { requestKeepingCf, type ProxyEnv } from '../context.js'
+import type { ProxyEnv } from '../context.js'
 import { lazyModule } from '../lazy-module.js'
 import type { LogSinks } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
@@ -78,7 +78,7 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
     const generated = !requestId && generateId ? (requestId = crypto.randomUUID()) : undefined
     let trace: TraceContext | undefined
     if (startTrace) trace = startTrace(c, original, generated)
-    else if (generated) setRequestId(c, original, generated)
+    else if (generated) setRequestId(original, generated)
 
     await next()
 
@@ -100,20 +100,13 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
 }
 
 /**
- * The generated id goes into the request in place: the connection manager
- * stage (src/router/downstream.ts) already made this request, so its headers
- * are this isolate's to change — no second copy of the request. The log
- * reads x-request-id from the record's requestId, so it sees the same. A
- * request whose headers cannot change (the runtime's own) is copied once.
+ * The generated id goes into the request's headers in place: the connection
+ * manager stage (src/router/downstream.ts) already made them this isolate's
+ * copy — no copy of the request. The log reads x-request-id from the record's
+ * requestId, so it sees the same.
  */
-function setRequestId(c: Context<ProxyEnv>, request: Request, id: string): void {
-  try {
-    request.headers.set('x-request-id', id)
-  } catch {
-    const headers = new Headers(request.headers)
-    headers.set('x-request-id', id)
-    c.req.raw = requestKeepingCf(request, { headers }, request)
-  }
+function setRequestId(request: Request, id: string): void {
+  request.headers.set('x-request-id', id)
 }
 
 /** Envoy's `%RESPONSE_FLAGS%`: from the ProxyError that produced the answer, NR for no route, and any a filter set. */

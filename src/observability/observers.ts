@@ -8,7 +8,7 @@
  */
 import type { Context } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
-import { requestKeepingCf, type ProxyEnv } from '../context.js'
+import { copyRequest, type ProxyEnv } from '../context.js'
 import { buildAccessLoggers } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
 import type { ObserveDeps } from './observe.js'
@@ -45,7 +45,7 @@ export function buildObservers(snapshot: Snapshot, listener: Listener, deps: Obs
           const headers = new Headers(original.headers)
           if (generated) headers.set('x-request-id', generated)
           injectTrace(headers, trace)
-          c.req.raw = requestKeepingCf(original, { headers }, original)
+          c.req.raw = copyRequest(original, headers)
           return trace
         }
       : undefined,

@@ -16,7 +16,7 @@
  * service binding).
  */
 import type { DownstreamPolicy, Listener } from '../compile/types.js'
-import { requestKeepingCf, type DownstreamInfo } from '../context.js'
+import { withHeaders, type DownstreamInfo } from '../context.js'
 import { isWebSocketUpgrade, stripHopByHop } from '../upstream/headers.js'
 import { inCidr, isIp } from './ip.js'
 import { normalizePathname } from './path-normalize.js'
@@ -57,20 +57,9 @@ export function prepareDownstream(
   // gRPC clients cannot follow a redirect: Envoy rejects them instead.
   const pathAction = normalized.action === 'redirect' && request.headers.get('content-type')?.startsWith('application/grpc') ? 'reject' : normalized.action
 
-  // The one copy of the request: everything below changes its headers in place.
-  const prepared = requestKeepingCf(
-    normalized.action !== 'reject' && normalized.pathname !== pathname ? url.toString() : request.url,
-    {
-      method: request.method,
-      headers: request.headers,
-      // A GET or HEAD body is never forwarded (forward.ts), and a Request cannot be built with one.
-      body: request.method === 'GET' || request.method === 'HEAD' ? null : request.body,
-      redirect: request.redirect,
-      signal: request.signal,
-    },
-    request,
-  )
-  const headers = prepared.headers
+  // No copy of the request: one copy of its headers, changed in place below
+  // and put in front of the request's own at the end (context.ts withHeaders).
+  const headers = new Headers(request.headers)
   // Envoy keeps Connection and Upgrade on an upgrade request and drops them otherwise.
   stripHopByHop(headers, { keepUpgrade: isWebSocketUpgrade(request.headers), removeNominated: clientMayNominate })
 
@@ -111,6 +100,7 @@ export function prepareDownstream(
 
   const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
   const upgrade = upgradeTypeOf(request.headers)
+  const prepared = withHeaders(request, headers, normalized.action !== 'reject' && normalized.pathname !== pathname ? url.toString() : undefined)
   return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming, url, ...(upgrade !== undefined ? { upgrade } : {}) } }
 }
 
