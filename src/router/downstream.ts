@@ -53,7 +53,8 @@ export function prepareDownstream(
   const url = new URL(request.url)
   const pathname = url.pathname
   const normalized = normalizePathname(pathname, policy)
-  if (normalized.action !== 'reject' && normalized.pathname !== pathname) url.pathname = normalized.pathname
+  const pathChanged = normalized.action !== 'reject' && normalized.pathname !== pathname
+  if (pathChanged) url.pathname = normalized.pathname
   // gRPC clients cannot follow a redirect: Envoy rejects them instead.
   const pathAction = normalized.action === 'redirect' && request.headers.get('content-type')?.startsWith('application/grpc') ? 'reject' : normalized.action
 
@@ -100,7 +101,7 @@ export function prepareDownstream(
 
   const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
   const upgrade = upgradeTypeOf(request.headers)
-  const prepared = withHeaders(request, headers, normalized.action !== 'reject' && normalized.pathname !== pathname ? url.toString() : undefined)
+  const prepared = withHeaders(request, headers, pathChanged ? url.toString() : undefined)
   return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming, url, ...(upgrade !== undefined ? { upgrade } : {}) } }
 }
 
