@@ -3,7 +3,8 @@
  * request the runtime made (its headers immutable), not one a test built:
  * the connection manager sanitizes the headers once (no copy of the Request,
  * context.ts withHeaders), and route matchers, a filter's change, the access
- * log's %REQ()%, a retry's replayed body and the upstream all see that one map.
+ * log's %REQ()%, a retry's replayed body, a mirror's shadow and the upstream
+ * all see that one map.
  * Envoy: the connection manager mutates the request headers before the
  * filters and the router run, and filters share that map.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/header_sanitizing
@@ -27,7 +28,7 @@ const MUTATION = {
   },
 }
 
-function config(port: number): string {
+function config(port: number, shadowPort: number): string {
   return bootstrapYaml({
     hcm: {
       stat_prefix: 'headers',
@@ -39,10 +40,11 @@ function config(port: number): string {
     virtual_hosts: anyHost([
       // Would catch any request still carrying the client's x-envoy-force-trace (stripped from external requests).
       { match: { prefix: '/', headers: [{ name: 'x-envoy-force-trace', present_match: true }] }, direct_response: { status: 418, body: { inline_string: 'the matcher saw a stripped header' } } },
+      { match: { prefix: '/mirror/' }, route: { cluster: 'up', request_mirror_policies: [{ cluster: 'shadow' }] } },
       { match: { prefix: '/retry/' }, route: { cluster: 'up', prefix_rewrite: '/status/', retry_policy: { retry_on: '5xx', num_retries: 1 } } },
       { match: { prefix: '/' }, route: { cluster: 'up' } },
     ]),
-    clusters: { up: [port] },
+    clusters: { up: [port], shadow: [shadowPort] },
   })
 }
 
@@ -64,13 +66,15 @@ describe('the request headers after the connection manager, through edgevoy dev'
   let dir: string
   let cli: Cli
   let up: Upstream
+  let shadow: Upstream
   let base: string
   const logged = (id: string) => cli.output().split('\n').filter((l) => l.startsWith('LOG ') && l.endsWith(`id=${id}`))
 
   beforeAll(async () => {
     up = await startUpstream({ id: 'headers-dev' })
+    shadow = await startUpstream({ id: 'headers-dev-shadow' })
     dir = mkdtempSync(join(tmpdir(), 'edgevoy-request-headers-'))
-    writeFileSync(join(dir, 'edge.yaml'), config(up.port))
+    writeFileSync(join(dir, 'edge.yaml'), config(up.port, shadow.port))
     const port = await freePort()
     base = `http://127.0.0.1:${port}`
     cli = runCli(['dev', '-c', join(dir, 'edge.yaml'), '--port', String(port)])
@@ -79,6 +83,7 @@ describe('the request headers after the connection manager, through edgevoy dev'
   afterAll(async () => {
     if (cli) await stopCli(cli, 'SIGTERM')
     await up?.close()
+    await shadow?.close()
     rmSync(dir, { recursive: true, force: true })
   })
 
@@ -110,5 +115,16 @@ describe('the request headers after the connection manager, through edgevoy dev'
     expect(up.requests - before).toBe(2)
     expect(echo.bodyBytes).toBe(10)
     expect([echo.headers['x-envoy-max-retries'], echo.headers['x-filter-added']]).toEqual([undefined, 'by-the-filter'])
+  })
+
+  it('a mirror sends the shadow cluster the same sanitized map, with the filter\'s header, and the POST body teed', async () => {
+    const res = await fetch(`${base}/mirror/echo`, { method: 'POST', body: 'mirrored', headers: { 'x-envoy-force-trace': '1', 'x-envoy-ip-tags': 'spoof' } })
+    expect(res.status).toBe(200)
+    const primary = (await res.json()) as EchoBody
+    await expect.poll(() => shadow.last?.url, { timeout: 5000 }).toBe('/mirror/echo')
+    for (const echo of [primary, shadow.last!]) {
+      expect([echo.headers['x-envoy-force-trace'], echo.headers['x-envoy-ip-tags'], echo.headers['x-filter-added'], echo.bodyBytes]).toEqual([undefined, undefined, 'by-the-filter', 8])
+    }
+    expect(shadow.last!.headers['x-request-id']).toBe(primary.headers['x-request-id'])
   })
 })
