@@ -79,7 +79,7 @@ export type ProxyContext = Context<ProxyEnv>
  * `new Request(request)` and `request.clone()` would carry the client's own
  * headers and URL. The data plane never hands this Request to one: forward.ts
  * calls fetch(url, init) with headers built from `request.headers`, and a new
- * Request is made from `request.url` and `request.headers` (`copyRequest`).
+ * Request is made from `request.url` and `request.headers` (`requestWithBody`).
  */
 export function withHeaders<R extends Request>(request: R, headers: Headers, url?: string): R {
   Object.defineProperty(request, 'headers', { value: headers, enumerable: true, configurable: true })
@@ -88,14 +88,15 @@ export function withHeaders<R extends Request>(request: R, headers: Headers, url
 }
 
 /**
- * A new Request from the one the connection manager prepared, for when its
- * body must change (a decompressed stream) or its headers must fork (tracing):
- * built from the JS-visible `url` and `method` (the prepared ones, not the
- * runtime's), carrying `headers` itself as its header map (whoever already
- * holds that Headers object keeps seeing the request's headers) and the
- * client's `cf` (requestKeepingCf).
+ * A new Request for when the body must change (the decompressor's decoded
+ * upload): built from the JS-visible `url`, `method` and header map (the
+ * prepared ones, not the runtime's), which it carries as its own `headers` —
+ * the very same Headers object, so the route decision's match view and the
+ * access log keep reading the request's one map — and the client's `cf`
+ * (requestKeepingCf).
  */
-export function copyRequest(request: Request, headers: Headers, body: ReadableStream | null = request.body): Request {
+export function requestWithBody(request: Request, body: ReadableStream | null): Request {
+  const headers = request.headers
   const bodiless = request.method === 'GET' || request.method === 'HEAD'
   const init = { method: request.method, headers, body: bodiless ? null : body, redirect: request.redirect, signal: request.signal, duplex: 'half' }
   return withHeaders(requestKeepingCf(request.url, init as RequestInit, request), headers)

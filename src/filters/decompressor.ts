@@ -10,7 +10,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/decompressor_filter
  */
 import type { FilterFactory } from './types.js'
-import { copyRequest } from '../context.js'
+import { requestWithBody } from '../context.js'
 
 const noTransform = (h: Headers) => /(^|,)\s*no-transform\s*(,|$)/i.test(h.get('cache-control') ?? '')
 
@@ -49,10 +49,11 @@ export const decompressorFilter: FilterFactory<'decompressor'> = {
           const ae = headers.get('accept-encoding')
           if (!ae || !ae.toLowerCase().split(',').some((t) => t.split(';')[0]!.trim() === encoding)) headers.set('accept-encoding', ae ? `${ae}, ${encoding}` : encoding)
         }
-        // A new body needs a new Request; it carries the same header map.
-        if (canDecodeRequest) c.req.raw = copyRequest(req, headers, req.body!.pipeThrough(new DecompressionStream('gzip')))
-        if (canDecodeRequest) count(`${stat}request.decompressed`)
-        else count(`${stat}request.not_decompressed`)
+        if (canDecodeRequest) {
+          // A new body needs a new Request; it carries the same header map.
+          c.req.raw = requestWithBody(req, req.body!.pipeThrough(new DecompressionStream('gzip')))
+          count(`${stat}request.decompressed`)
+        } else count(`${stat}request.not_decompressed`)
       }
       await next()
       if (!responseOn) return

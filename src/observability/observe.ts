@@ -72,13 +72,14 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
 
   return async (c, next) => {
     const startTime = deps.now()
-    const original = c.req.raw
-    let requestId = original.headers.get('x-request-id') || undefined
+    // The connection manager's request: its header map is the one every later stage changes in place, so the log reads it as they leave it.
+    const request = c.req.raw
+    let requestId = request.headers.get('x-request-id') || undefined
     // Envoy generates the id at the connection manager, so the log, the trace and the upstream all see the same one.
     const generated = !requestId && generateId ? (requestId = crypto.randomUUID()) : undefined
     let trace: TraceContext | undefined
-    if (startTrace) trace = startTrace(c, original, generated)
-    else if (generated) setRequestId(original, generated)
+    if (startTrace) trace = startTrace(request, generated)
+    else if (generated) setRequestId(request, generated)
 
     await next()
 
@@ -86,7 +87,7 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
     // Envoy writes the access log when the stream ends: for a streamed upstream
     // body that is its last byte (or its reset, whose flag the line carries).
     const finish = (outcome?: BodyOutcome) => {
-      const record = buildRecord(c, original, startTime, deps.now(), requestId, trace, localSize, outcome)
+      const record = buildRecord(c, request, startTime, deps.now(), requestId, trace, localSize, outcome)
       obs?.log(record)
       recordStats(stats, listener.statPrefix, record)
       const analytics = analyticsBinding(c.env)
