@@ -20,7 +20,7 @@ import { loadObservers } from '../observability/observe.js'
 import { loadRegexEngine } from '../regex/index.js'
 import { buildListenerApp, type RouterDeps } from '../router/app.js'
 import { loadSnapshot } from '../snapshot/load.js'
-import { loadLoadBalancers } from '../upstream/lb/index.js'
+import { loadUpstreamFor } from '../upstream/on-demand.js'
 import { holdsRegex, regexesLinked } from '../snapshot/regex.js'
 import { ClusterManager } from '../upstream/cluster-manager.js'
 import type { ClusterStatus } from '../upstream/cluster-status.js'
@@ -173,7 +173,8 @@ export class Isolate {
    * The app for a snapshot, once what it runs and the entry does not carry is
    * imported (here, never per request): the filters its listener names, its access-log
    * and tracing code if it has either, the
-   * load balancers its clusters use, and the regex engine if it holds a regex
+   * load balancers, outlier detection, hash policy and mirroring its clusters
+   * and routes use (upstream/on-demand.ts), and the regex engine if it holds a regex
    * (`text`: its serialized form).
    */
   async serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv, text?: string): Promise<Pick<Serving, 'snapshot' | 'listener' | 'fetch'>> {
@@ -183,7 +184,7 @@ export class Isolate {
       imports.push(loadListenerFilters(listener), loadObservers(listener))
     }
     if (regexesLinked() || (text !== undefined && holdsRegex(text))) imports.push(loadRegexEngine())
-    imports.push(loadLoadBalancers([...snapshot.clusters.values()].map((c) => c.lbPolicy)))
+    imports.push(loadUpstreamFor(snapshot))
     await Promise.all(imports)
     return serve(snapshot, listenerName, { ...routerDeps(env, this.deps), clusters: this.deps.clusters })
   }

@@ -9,19 +9,21 @@
  *
  * Least request, ring hash and Maglev are imported only for a snapshot with
  * a cluster that uses them (`loadLoadBalancers`, awaited where the snapshot
- * is made ready to serve, state/serving.ts), like the HTTP filters.
+ * is made ready to serve, state/serving.ts), like the HTTP filters; so is
+ * the route hash policy (`loadHashPolicy`), for a snapshot whose routes have one.
  */
-import type { Cluster, LbPolicy } from '../../compile/types'
+import type { Cluster, HashPolicy, LbPolicy } from '../../compile/types'
 import { lazyModule } from '../../lazy-module'
 import { withLocality } from './locality'
 import { createRandom } from './random'
 import { createRoundRobin } from './round-robin'
 import { counted } from './stats'
 import type { LbDeps, LoadBalancer, LoadBalancerFactory } from './types'
+import type { HashResult } from './hash-policy'
 
 export type { LbContext, LbDeps, LoadBalancer, LoadBalancerFactory } from './types'
 export { activeRequests } from './active-requests'
-export { computeHash, type HashResult } from './hash-policy'
+export type { HashResult } from './hash-policy'
 export { lbStats, type HostLbStats } from './stats'
 
 /** CLUSTER_PROVIDED needs a cluster type that brings its own balancer (ORIGINAL_DST); round robin stands in. */
@@ -63,6 +65,18 @@ export const LOAD_BALANCERS: Record<LbPolicy, LoadBalancerFactory> = {
 /** Import the balancers of these policies (each once per isolate; a failed import is tried again by the next call). */
 export async function loadLoadBalancers(policies: Iterable<LbPolicy>): Promise<void> {
   await Promise.all([...new Set(policies)].filter(isLazy).map((p) => LAZY[p].load()))
+}
+
+const HASH_POLICY = lazyModule(() => import('./hash-policy.js'))
+const NO_HASH: HashResult = Object.freeze({})
+
+/** Import the route hash policy's code (once per isolate; upstream/on-demand.ts decides when). */
+export const loadHashPolicy = async (): Promise<void> => void (await HASH_POLICY.load())
+
+/** The request's hash by the route's `hash_policy` (lb/hash-policy.ts); none without one. */
+export function computeHash(policies: readonly HashPolicy[] | undefined, request: Request, random: () => number): HashResult {
+  if (!policies?.length) return NO_HASH
+  return HASH_POLICY.expect('edgevoy: the hash policy is not loaded: await loadUpstreamFor() before serving a snapshot whose routes hash').computeHash(policies, request, random)
 }
 
 /**
