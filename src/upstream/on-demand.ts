@@ -3,14 +3,15 @@
  * HTTP filters (src/filters/registry.ts): outlier detection (a cluster with
  * `outlier_detection`), request mirroring (a route with
  * `request_mirror_policies`), the hash policy (a route with `hash_policy`)
- * and the least-request, ring-hash and Maglev balancers (lb/index.ts).
+ * and the random, least-request, ring-hash and Maglev balancers and
+ * locality picking (lb/index.ts).
  * `loadUpstreamFor` imports what a snapshot names where it is made ready to
  * serve (state/serving.ts), never per request; the request path then uses
  * them synchronously, as it did when they were in the entry.
  */
 import type { Snapshot } from '../compile/types.js'
 import { lazyModule } from '../lazy-module.js'
-import { loadHashPolicy, loadLoadBalancers } from './lb/index.js'
+import { loadHashPolicy, loadLoadBalancers, loadLocality } from './lb/index.js'
 
 // One literal import() each, so the bundler sees each chunk.
 const OUTLIER = lazyModule(() => import('./outlier.js'))
@@ -48,6 +49,7 @@ export async function loadUpstreamFor(snapshot: Snapshot): Promise<void> {
   const needs = upstreamNeeds(snapshot)
   await Promise.all([
     loadLoadBalancers([...snapshot.clusters.values()].map((c) => c.lbPolicy)),
+    loadLocality(snapshot.clusters.values()),
     needs.outlier ? OUTLIER.load() : undefined,
     needs.mirror ? MIRROR.load() : undefined,
     needs.hashPolicy ? loadHashPolicy() : undefined,
@@ -56,5 +58,5 @@ export async function loadUpstreamFor(snapshot: Snapshot): Promise<void> {
 
 /** Every on-demand part (tests that build apps synchronously preload them all). */
 export async function preloadUpstream(): Promise<void> {
-  await Promise.all([OUTLIER.load(), MIRROR.load(), loadHashPolicy()])
+  await Promise.all([OUTLIER.load(), MIRROR.load(), loadHashPolicy(), loadLocality()])
 }

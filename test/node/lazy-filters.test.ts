@@ -60,7 +60,8 @@ const rbacConfig = () =>
 /**
  * A route matched by a safe_regex (serving it needs the regex engine's
  * chunk) and one to a MAGLEV cluster (the balancer's chunk) with a hash
- * policy, a mirror and outlier detection (upstream/on-demand.ts's chunks).
+ * policy, a mirror to a RANDOM cluster, outlier detection and locality
+ * weights (upstream/on-demand.ts's and lb/index.ts's chunks).
  */
 const regexConfig = () =>
   config(
@@ -69,7 +70,10 @@ const regexConfig = () =>
       { match: { safe_regex: { regex: '/x[0-9]+' } }, direct_response: { status: 200, body: { inline_string: 'regex' } } },
       { match: { prefix: '/up' }, route: { cluster: 'hashed', hash_policy: [{ header: { header_name: 'x-user' } }], request_mirror_policies: [{ cluster: 'shadow' }] } },
     ],
-    { hashed: { endpoints: [upstreams.a!], lb_policy: 'MAGLEV', outlier_detection: { consecutive_5xx: 5 } }, shadow: { endpoints: [upstreams.a!] } },
+    {
+      hashed: { endpoints: [upstreams.a!], lb_policy: 'MAGLEV', outlier_detection: { consecutive_5xx: 5 }, common_lb_config: { locality_weighted_lb_config: {} } },
+      shadow: { endpoints: [upstreams.a!], lb_policy: 'RANDOM' },
+    },
   )
 
 beforeAll(async () => {
