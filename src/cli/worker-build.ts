@@ -109,9 +109,9 @@ export async function buildWorker(base: BuiltBase, outdir: string, options: { mi
 }
 
 /** Lazily imported data-plane modules outside src/filters/ and src/upstream/lb/. */
-const LAZY_DATA_PLANE = ['src/regex/engine.ts', 'src/observability/observers.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/informational.ts', 'src/state/health-authority-core.ts', 'src/snapshot/filter-configs.ts']
+const LAZY_DATA_PLANE = ['src/regex/engine.ts', 'src/observability/observers.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/informational.ts', 'src/state/health-authority-core.ts', 'src/snapshot/filter-configs.ts', 'src/state/config-rows.ts']
 
-/** Outputs of the lazily imported data plane (src/filters/, load balancers and the hash policy, the regex engine, access logs and tracing, outlier detection, mirroring, reading past an upstream 1xx, the health hub's core, filter config linkers) and what they import, beyond the entry's static graph. */
+/** Outputs of the lazily imported data plane (src/filters/, load balancers and the hash policy, the regex engine, access logs and tracing, outlier detection, mirroring, reading past an upstream 1xx, the health hub's core, filter config linkers, D1 config rows) and what they import, beyond the entry's static graph. */
 export function lazyOutputs(metafile: Metafile, staticGraph: ReadonlySet<string>): Set<string> {
   const lazy = new Set<string>()
   const isLazy = (entryPoint: string) => ['src/filters/', 'src/upstream/lb/'].some((d) => resolve(entryPoint).startsWith(join(ROOT, d))) || LAZY_DATA_PLANE.some((f) => resolve(entryPoint) === join(ROOT, f))
