@@ -10,7 +10,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/decompressor_filter
  */
 import type { FilterFactory } from './types.js'
-import { requestKeepingCf } from '../context.js'
+import { requestWithBody } from '../context.js'
 
 const noTransform = (h: Headers) => /(^|,)\s*no-transform\s*(,|$)/i.test(h.get('cache-control') ?? '')
 
@@ -22,12 +22,11 @@ function peel(contentEncoding: string | null, encoding: string): string | undefi
   return codings.slice(0, -1).join(', ')
 }
 
-function decoded(headers: Headers, rest: string): Headers {
-  const out = new Headers(headers)
-  if (rest) out.set('content-encoding', rest)
-  else out.delete('content-encoding')
-  out.delete('content-length')
-  return out
+function decode(headers: Headers, rest: string): Headers {
+  if (rest) headers.set('content-encoding', rest)
+  else headers.delete('content-encoding')
+  headers.delete('content-length')
+  return headers
 }
 
 export const decompressorFilter: FilterFactory<'decompressor'> = {
@@ -44,15 +43,17 @@ export const decompressorFilter: FilterFactory<'decompressor'> = {
       const reqRest = peel(req.headers.get('content-encoding'), encoding)
       const canDecodeRequest = requestOn && reqRest !== undefined && req.body && (config.request.ignoreNoTransform || !noTransform(req.headers))
       if (canDecodeRequest || advertise) {
-        const headers = canDecodeRequest ? decoded(req.headers, reqRest!) : new Headers(req.headers)
+        // The request's own header map (the connection manager's copy), changed in place.
+        const headers = canDecodeRequest ? decode(req.headers, reqRest!) : req.headers
         if (advertise) {
           const ae = headers.get('accept-encoding')
           if (!ae || !ae.toLowerCase().split(',').some((t) => t.split(';')[0]!.trim() === encoding)) headers.set('accept-encoding', ae ? `${ae}, ${encoding}` : encoding)
         }
-        const body = canDecodeRequest ? req.body!.pipeThrough(new DecompressionStream('gzip')) : req.body
-        c.req.raw = requestKeepingCf(req, { headers, body, duplex: 'half' } as RequestInit, req)
-        if (canDecodeRequest) count(`${stat}request.decompressed`)
-        else count(`${stat}request.not_decompressed`)
+        if (canDecodeRequest) {
+          // A new body needs a new Request; it carries the same header map.
+          c.req.raw = requestWithBody(req, req.body!.pipeThrough(new DecompressionStream('gzip')))
+          count(`${stat}request.decompressed`)
+        } else count(`${stat}request.not_decompressed`)
       }
       await next()
       if (!responseOn) return
@@ -62,7 +63,7 @@ export const decompressorFilter: FilterFactory<'decompressor'> = {
       // coding from the headers, over the body as it is. Only a sole gzip coding is decoded by workerd.
       const coding = res.headers.get('content-encoding')?.trim().toLowerCase()
       if (coding !== encoding || !res.body || (!config.response.ignoreNoTransform && noTransform(res.headers))) return count(`${stat}response.not_decompressed`)
-      const plain = new Response(res.body, { status: res.status, statusText: res.statusText, headers: decoded(res.headers, '') })
+      const plain = new Response(res.body, { status: res.status, statusText: res.statusText, headers: decode(new Headers(res.headers), '') })
       // Cleared first: Hono's c.res setter copies the old response's headers over the new one's.
       c.res = undefined
       c.res = plain

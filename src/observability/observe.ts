@@ -7,7 +7,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { isProxyError } from '../errors.js'
-import { requestKeepingCf, type ProxyEnv } from '../context.js'
+import type { ProxyEnv } from '../context.js'
 import { lazyModule } from '../lazy-module.js'
 import type { LogSinks } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
@@ -72,13 +72,14 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
 
   return async (c, next) => {
     const startTime = deps.now()
-    const original = c.req.raw
-    let requestId = original.headers.get('x-request-id') || undefined
+    // The connection manager's request: its header map is the one every later stage changes in place, so the log reads it as they leave it.
+    const request = c.req.raw
+    let requestId = request.headers.get('x-request-id') || undefined
     // Envoy generates the id at the connection manager, so the log, the trace and the upstream all see the same one.
     const generated = !requestId && generateId ? (requestId = crypto.randomUUID()) : undefined
     let trace: TraceContext | undefined
-    if (startTrace) trace = startTrace(c, original, generated)
-    else if (generated) setRequestId(c, original, generated)
+    if (startTrace) trace = startTrace(request, generated)
+    else if (generated) setRequestId(request, generated)
 
     await next()
 
@@ -86,7 +87,7 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
     // Envoy writes the access log when the stream ends: for a streamed upstream
     // body that is its last byte (or its reset, whose flag the line carries).
     const finish = (outcome?: BodyOutcome) => {
-      const record = buildRecord(c, original, startTime, deps.now(), requestId, trace, localSize, outcome)
+      const record = buildRecord(c, request, startTime, deps.now(), requestId, trace, localSize, outcome)
       obs?.log(record)
       recordStats(stats, listener.statPrefix, record)
       const analytics = analyticsBinding(c.env)
@@ -100,20 +101,13 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
 }
 
 /**
- * The generated id goes into the request in place: the connection manager
- * stage (src/router/downstream.ts) already made this request, so its headers
- * are this isolate's to change — no second copy of the request. The log
- * reads x-request-id from the record's requestId, so it sees the same. A
- * request whose headers cannot change (the runtime's own) is copied once.
+ * The generated id goes into the request's headers in place: the connection
+ * manager stage (src/router/downstream.ts) already made them this isolate's
+ * copy — no copy of the request. The log reads x-request-id from the record's
+ * requestId, so it sees the same.
  */
-function setRequestId(c: Context<ProxyEnv>, request: Request, id: string): void {
-  try {
-    request.headers.set('x-request-id', id)
-  } catch {
-    const headers = new Headers(request.headers)
-    headers.set('x-request-id', id)
-    c.req.raw = requestKeepingCf(request, { headers }, request)
-  }
+function setRequestId(request: Request, id: string): void {
+  request.headers.set('x-request-id', id)
 }
 
 /** Envoy's `%RESPONSE_FLAGS%`: from the ProxyError that produced the answer, NR for no route, and any a filter set. */

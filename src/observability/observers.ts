@@ -8,7 +8,7 @@
  */
 import type { Context } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
-import { requestKeepingCf, type ProxyEnv } from '../context.js'
+import type { ProxyEnv } from '../context.js'
 import { buildAccessLoggers } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
 import type { ObserveDeps } from './observe.js'
@@ -19,11 +19,14 @@ import { collectorUrl, ZipkinExporter } from './tracing/zipkin.js'
 
 export interface ListenerObservers {
   /**
-   * With tracing: starts the span and sends the request on with its trace
-   * context (and the generated id) in a copy of the headers — the access log
-   * keeps reading them as they came. Undefined without tracing.
+   * With tracing: starts the span and puts its trace context (and the
+   * generated id) into the request's one header map, which the filters, the
+   * upstream and the access log read alike — Envoy's router injects the
+   * context into the downstream headers the access log reads too
+   * (UpstreamRequest::onPoolReady: `injectContext(*parent_.downstreamHeaders())`).
+   * Undefined without tracing.
    */
-  readonly startTrace: ((c: Context<ProxyEnv>, original: Request, generated: string | undefined) => TraceContext) | undefined
+  readonly startTrace: ((request: Request, generated: string | undefined) => TraceContext) | undefined
   /** Writes the access log lines. */
   readonly log: (record: LogRecord) => void
   /** Exports the span of a sampled trace (after the response, through waitUntil). */
@@ -38,14 +41,12 @@ export function buildObservers(snapshot: Snapshot, listener: Listener, deps: Obs
   const serviceName = snapshot.serviceCluster ?? listener.name
   return {
     startTrace: tracing
-      ? (c, original, generated) => {
-          const incoming = extractTrace(original.headers)
-          const trace = startSpan(incoming, shouldSample(tracing, original.headers.has('x-envoy-force-trace'), incoming?.sampled, deps.random), deps.random)
-          // The access log keeps reading the headers as they came (before the trace context was injected): a copy.
-          const headers = new Headers(original.headers)
+      ? (request, generated) => {
+          const headers = request.headers
+          const incoming = extractTrace(headers)
+          const trace = startSpan(incoming, shouldSample(tracing, headers.has('x-envoy-force-trace'), incoming?.sampled, deps.random), deps.random)
           if (generated) headers.set('x-request-id', generated)
           injectTrace(headers, trace)
-          c.req.raw = requestKeepingCf(original, { headers }, original)
           return trace
         }
       : undefined,

@@ -62,9 +62,8 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
   // The connection manager's work comes first, so the access log, tracing,
   // filters, routing and the upstream all see the normalized, sanitized request.
   app.use(async (c, next) => {
-    const { request, info } = prepare(c.req.raw)
-    c.req.raw = request
-    c.set('downstream', info)
+    // The same Request comes back, its headers (and URL) now the connection manager's (context.ts withHeaders).
+    c.set('downstream', prepare(c.req.raw).info)
     await next()
   })
   app.use(observe(snapshot, listener, deps))

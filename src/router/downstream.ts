@@ -16,7 +16,7 @@
  * service binding).
  */
 import type { DownstreamPolicy, Listener } from '../compile/types.js'
-import { requestKeepingCf, type DownstreamInfo } from '../context.js'
+import { withHeaders, type DownstreamInfo } from '../context.js'
 import { isWebSocketUpgrade, stripHopByHop } from '../upstream/headers.js'
 import { inCidr, isIp } from './ip.js'
 import { normalizePathname } from './path-normalize.js'
@@ -53,24 +53,14 @@ export function prepareDownstream(
   const url = new URL(request.url)
   const pathname = url.pathname
   const normalized = normalizePathname(pathname, policy)
-  if (normalized.action !== 'reject' && normalized.pathname !== pathname) url.pathname = normalized.pathname
+  const pathChanged = normalized.action !== 'reject' && normalized.pathname !== pathname
+  if (pathChanged) url.pathname = normalized.pathname
   // gRPC clients cannot follow a redirect: Envoy rejects them instead.
   const pathAction = normalized.action === 'redirect' && request.headers.get('content-type')?.startsWith('application/grpc') ? 'reject' : normalized.action
 
-  // The one copy of the request: everything below changes its headers in place.
-  const prepared = requestKeepingCf(
-    normalized.action !== 'reject' && normalized.pathname !== pathname ? url.toString() : request.url,
-    {
-      method: request.method,
-      headers: request.headers,
-      // A GET or HEAD body is never forwarded (forward.ts), and a Request cannot be built with one.
-      body: request.method === 'GET' || request.method === 'HEAD' ? null : request.body,
-      redirect: request.redirect,
-      signal: request.signal,
-    },
-    request,
-  )
-  const headers = prepared.headers
+  // No copy of the request: one copy of its headers, changed in place below
+  // and put in front of the request's own at the end (context.ts withHeaders).
+  const headers = new Headers(request.headers)
   // Envoy keeps Connection and Upgrade on an upgrade request and drops them otherwise.
   stripHopByHop(headers, { keepUpgrade: isWebSocketUpgrade(request.headers), removeNominated: clientMayNominate })
 
@@ -111,6 +101,7 @@ export function prepareDownstream(
 
   const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
   const upgrade = upgradeTypeOf(request.headers)
+  const prepared = withHeaders(request, headers, pathChanged ? url.toString() : undefined)
   return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming, url, ...(upgrade !== undefined ? { upgrade } : {}) } }
 }
 

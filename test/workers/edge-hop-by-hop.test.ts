@@ -83,7 +83,7 @@ describe('bodies', () => {
 })
 
 describe('the downstream signal', () => {
-  it('survives the rebuilt request: a client that goes away cancels the upstream request', async () => {
+  it("survives the connection manager stage (the client's own Request, its headers replaced): a client that goes away cancels the upstream request", async () => {
     const controller = new AbortController()
     const started = Date.now()
     const pending = Promise.resolve(send('/slow/3000', { headers: { 'cf-connecting-ip': CLIENT }, signal: controller.signal }))

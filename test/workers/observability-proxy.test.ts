@@ -266,6 +266,22 @@ describe('trace headers', () => {
     expect(headers['x-b3-sampled']).toBe('0')
   })
 
+  it("the access log reads the one header map: the trace context sent upstream and a filter's header (Envoy injects the context into the downstream headers its log reads)", async () => {
+    // upstream_request.cc: activeSpan().injectContext(*parent_.downstreamHeaders(), …)
+    const mutation = {
+      name: 'envoy.filters.http.header_mutation',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+        mutations: { request_mutations: [{ append: { header: { key: 'x-filter-added', value: 'by-the-filter' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' } }] },
+      },
+    }
+    const { app, lines } = listenerApp({ ...TRACING, ...FILE_LOG({ text_format: '%REQ(X-B3-SPANID)% %REQ(X-FILTER-ADDED)% %REQ(X-REQUEST-ID)%\n' }) }, [mutation, ROUTER])
+    const { headers } = (await (await app.request('http://edge.example.com/echo')).json()) as EchoBody
+    expect(headers['x-b3-spanid']).toMatch(/^[0-9a-f]{16}$/)
+    await expect.poll(() => lines.length).toBe(1)
+    expect(lines[0]!.trim()).toBe(`${headers['x-b3-spanid']} by-the-filter ${headers['x-request-id']}`)
+  })
+
   it('leaves trace headers alone when the connection manager has no tracing', async () => {
     const { app } = listenerApp()
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
