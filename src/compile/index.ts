@@ -13,6 +13,8 @@ import type { EnvoyConfig } from '../config/load.js'
 import type { ListenerConfig } from '../config/schema/listener.js'
 import type { RouteConfigurationConfig, VirtualHostConfig } from '../config/schema/route.js'
 import { linkSnapshot } from '../snapshot/link.js'
+import * as filterConfigs from '../snapshot/filter-configs.js'
+import { installFilterLinkers } from '../snapshot/filters.js'
 import { encodeSnapshot } from './serialize.js'
 import { lowerAction, lowerUpgrades, RetryPolicyTable } from './actions.js'
 import { lowerCluster, type ResolveMap } from './clusters.js'
@@ -41,6 +43,8 @@ export interface CompileOptions {
 }
 
 export function compileConfig(config: EnvoyConfig, options: CompileOptions = {}): Snapshot {
+  // The data plane imports the filter config linkers on demand (snapshot/filters.ts); the compiler carries them.
+  installFilterLinkers(filterConfigs)
   return linkSnapshot(encodeSnapshot(lowerConfig(config, options)))
 }
 

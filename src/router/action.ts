@@ -12,7 +12,7 @@ import type { D1Like } from '../upstream/health/hub-row.js'
 import { effectiveRetryPolicy, effectiveTimeouts } from '../upstream/retry.js'
 import { sendWithRetries } from '../upstream/send.js'
 import { streamLimits } from '../upstream/stream-limits.js'
-import { startMirrors } from '../upstream/mirror.js'
+import { mirroring } from '../upstream/on-demand.js'
 import { requestHeaderValue } from '../upstream/headers.js'
 import { prepareUpstreamHeaders, rewriteAuthority } from '../upstream/proxy-headers.js'
 import type { ProxyEnv } from '../context.js'
@@ -85,7 +85,7 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps, options:
   const limits = streamLimits(c.get('listener'), action, request.headers, valueCtx.startTime)
   const bufferLimitBytes = action.bufferLimitBytes
   // Shadows first: a mirrored body is teed, and the primary sends its half.
-  const primary = action.mirrors.length === 0 ? request : startMirrors(action.mirrors, { request, path, headersFor, timeoutMs: timeouts.routeTimeoutMs, bufferLimitBytes }, {
+  const primary = action.mirrors.length === 0 ? request : mirroring().startMirrors(action.mirrors, { request, path, headersFor, timeoutMs: timeouts.routeTimeoutMs, bufferLimitBytes }, {
     fetch: deps.fetch, bindings: deps.bindings, now: deps.now, random: deps.random, clusters: deps.clusters,
     clusterNamed: (name) => c.get('snapshot').clusters.get(name),
     waitUntil: (p) => backgroundTask(c, p),

@@ -1,16 +1,44 @@
 /**
- * HTTP filter configs and per-route overrides (as data) → what the filters
- * run with: their matchers and policies compiled to predicates, once per
- * snapshot, never per request.
+ * HTTP filters, per-route filter overrides, CORS policies and rate limits
+ * (as data) → what the router and the filters run with, once per snapshot,
+ * never per request.
+ *
+ * The linkers of filter configs (fault, rbac, jwt_authn, health_check, csrf,
+ * cache, header_mutation, oauth2) and of per-route overrides are in
+ * filter-configs.ts, a chunk of its own like the filters themselves: a data
+ * plane imports it (`loadFilterLinkers`, state/serving.ts) before it links a
+ * snapshot whose text names one, and the compiler, which links in memory,
+ * installs it (`installFilterLinkers`). A listener with only the router
+ * filter never loads it.
  */
-import type { CacheFilterIR, QueryMatcherIR, CorsPolicyIR, CsrfPolicyIR, FaultIR, FilterOverrideIR, HeaderMutationFilterIR, HeaderMutationStepIR, HealthCheckFilterIR, HttpFilterIR, JwtAuthnIR, PerRouteFilterConfigIR, RateLimitIR } from '../compile/ir.js'
-import type {
-  CacheFilterConfig, CacheQueryMatch, CorsPolicy, CsrfPolicy, FaultConfig, FilterOverride, HeaderMutationFilterConfig, HeaderMutationStep, HealthCheckFilterConfig, HttpFilter, JwtAuthnConfig, RateLimit,
-} from '../compile/types.js'
-import { linkHeaderMutation } from './headers.js'
-import { linkHeaderMatcher, linkRouteMatch, linkStringMatcher } from './matchers.js'
-import { linkRbac } from './rbac.js'
-import { linkOAuth2 } from './oauth2.js'
+import type { CorsPolicyIR, FilterOverrideIR, HttpFilterIR, RateLimitIR } from '../compile/ir.js'
+import type { CorsPolicy, FilterOverride, HttpFilter, RateLimit } from '../compile/types.js'
+import { lazyModule } from '../lazy-module.js'
+import { linkHeaderMatcher, linkStringMatcher } from './matchers.js'
+
+type FilterConfigs = typeof import('./filter-configs.js')
+
+const FILTER_CONFIGS = lazyModule<FilterConfigs>(() => import('./filter-configs.js'))
+
+/** Filter kinds whose config is linked (filter-configs.ts); the others carry theirs as is. */
+const LINKED_KINDS: ReadonlySet<HttpFilterIR['kind']> = new Set(['fault', 'rbac', 'jwt_authn', 'health_check', 'csrf', 'cache', 'header_mutation', 'oauth2'])
+
+/**
+ * Whether serialized snapshot text needs filter-configs.ts: a filter of a
+ * linked kind, or any per-route filter override. Keys and values of the IR
+ * appear as `"kind":"rbac"` and `"filterOverrides":` only as JSON structure
+ * (inside a JSON string the quotes would be escaped); a false positive only
+ * imports the chunk.
+ */
+export const needsFilterLinkers = (text: string): boolean => text.includes('"filterOverrides":') || [...LINKED_KINDS].some((k) => text.includes(`"kind":"${k}"`))
+
+/** Import filter-configs.ts (once per isolate; a failed import is tried again by the next call). */
+export const loadFilterLinkers = async (): Promise<void> => void (await FILTER_CONFIGS.load())
+
+/** For the compiler, which imports filter-configs.ts statically and links in memory. */
+export const installFilterLinkers = (m: FilterConfigs): void => FILTER_CONFIGS.install(m)
+
+const linkers = (): FilterConfigs => FILTER_CONFIGS.expect('edgevoy: the filter config linkers are not loaded: await loadFilterLinkers() before linking a snapshot whose filters have configs')
 
 const NONE: readonly never[] = Object.freeze([])
 
@@ -18,37 +46,6 @@ export function linkCors(c: CorsPolicyIR): CorsPolicy {
   const matchers = c.allowOrigin.map(linkStringMatcher)
   const { allowOrigin: _, ...rest } = c
   return { ...rest, allowOrigin: (origin) => matchers.some((m) => m(origin) || m('*')) }
-}
-
-export function linkFault(c: FaultIR): FaultConfig {
-  return { ...c, headers: c.headers ? c.headers.map(linkHeaderMatcher) : NONE }
-}
-
-export function linkJwtAuthn(c: JwtAuthnIR): JwtAuthnConfig {
-  return { ...c, rules: c.rules.map((r) => ({ match: linkRouteMatch(r.match), requires: r.requires })) }
-}
-
-export function linkHealthCheck(c: HealthCheckFilterIR): HealthCheckFilterConfig {
-  return { passThrough: c.passThrough, headers: c.headers.map(linkHeaderMatcher) }
-}
-
-export function linkCsrf(c: CsrfPolicyIR): CsrfPolicy {
-  return { filterEnabled: c.filterEnabled, shadowEnabled: c.shadowEnabled, additionalOrigins: c.additionalOrigins.map(linkStringMatcher) }
-}
-
-function linkMutationStep(s: HeaderMutationStepIR): HeaderMutationStep {
-  switch (s.kind) {
-    case 'remove':
-      return s
-    case 'append':
-      return { kind: 'append', mutation: linkHeaderMutation(s.mutation) }
-    case 'remove_on_match':
-      return { kind: 'remove_on_match', keyMatcher: linkStringMatcher(s.keyMatcher) }
-  }
-}
-
-export function linkHeaderMutationFilter(c: HeaderMutationFilterIR): HeaderMutationFilterConfig {
-  return { request: c.request.map(linkMutationStep), response: c.response.map(linkMutationStep) }
 }
 
 export function linkRateLimits(list: readonly RateLimitIR[] | undefined): readonly RateLimit[] {
@@ -66,60 +63,17 @@ export function linkRateLimits(list: readonly RateLimitIR[] | undefined): readon
 }
 
 export function linkHttpFilter(f: HttpFilterIR): HttpFilter {
+  if (LINKED_KINDS.has(f.kind)) return linkers().linkFilterWithConfig(f)
   const base = { name: f.name, typeUrl: f.typeUrl, isOptional: f.isOptional === true, disabled: f.disabled === true }
   switch (f.kind) {
     case 'router':
     case 'unknown':
     case 'cors':
       return { ...base, kind: f.kind, config: undefined }
-    case 'fault':
-      return { ...base, kind: f.kind, config: linkFault(f.config) }
-    case 'local_ratelimit':
-    case 'cloudflare_ratelimit':
+    default:
+      // local_ratelimit, cloudflare_ratelimit, compressor, decompressor, header_to_metadata: compiled as they are.
       return { ...base, kind: f.kind, config: f.config } as HttpFilter
-    case 'rbac':
-      return { ...base, kind: f.kind, config: linkRbac(f.config) }
-    case 'jwt_authn':
-      return { ...base, kind: f.kind, config: linkJwtAuthn(f.config) }
-    case 'health_check':
-      return { ...base, kind: f.kind, config: linkHealthCheck(f.config) }
-    case 'csrf':
-      return { ...base, kind: f.kind, config: linkCsrf(f.config) }
-    case 'cache':
-      return { ...base, kind: f.kind, config: linkCacheFilter(f.config) }
-    case 'compressor':
-    case 'decompressor':
-    case 'header_to_metadata':
-      return { ...base, kind: f.kind, config: f.config } as HttpFilter
-    case 'header_mutation':
-      return { ...base, kind: f.kind, config: linkHeaderMutationFilter(f.config) }
-    case 'oauth2':
-      return { ...base, kind: f.kind, config: f.config ? linkOAuth2(f.config) : undefined }
   }
-}
-
-function linkPerRouteConfig(c: PerRouteFilterConfigIR): unknown {
-  switch (c.kind) {
-    case 'cors':
-      return linkCors(c.config)
-    case 'fault':
-      return linkFault(c.config)
-    case 'rbac':
-      return { rbac: c.config ? linkRbac(c.config) : undefined }
-    case 'local_ratelimit':
-    case 'cloudflare_ratelimit':
-    case 'jwt_authn':
-    case 'header_to_metadata':
-      return c.config
-    case 'csrf':
-      return linkCsrf(c.config)
-    case 'header_mutation':
-      return linkHeaderMutationFilter(c.config)
-  }
-}
-
-export function linkFilterOverride(o: FilterOverrideIR): FilterOverride {
-  return { disabled: o.disabled, config: o.config ? linkPerRouteConfig(o.config) : undefined }
 }
 
 export const NO_OVERRIDES: Readonly<Record<string, FilterOverride>> = Object.freeze({})
@@ -127,23 +81,6 @@ export const NO_OVERRIDES: Readonly<Record<string, FilterOverride>> = Object.fre
 export function linkFilterOverrides(o: Readonly<Record<string, FilterOverrideIR>> | undefined): Readonly<Record<string, FilterOverride>> {
   if (!o) return NO_OVERRIDES
   const out: Record<string, FilterOverride> = {}
-  for (const [name, entry] of Object.entries(o)) out[name] = linkFilterOverride(entry)
+  for (const [name, entry] of Object.entries(o)) out[name] = linkers().linkFilterOverride(entry)
   return out
-}
-
-/** The cache filter's matchers, linked (allowed_vary_headers, key_creator_params query matchers). */
-export function linkCacheFilter(c: CacheFilterIR): CacheFilterConfig {
-  const vary = c.allowedVaryHeaders.map(linkStringMatcher)
-  const query = (q: QueryMatcherIR): CacheQueryMatch => ({ name: q.name, value: q.match.kind === 'any' ? () => true : linkStringMatcher(q.match) })
-  return {
-    disabled: c.disabled,
-    varyAllowed: (name) => vary.some((m) => m(name)),
-    excludeScheme: c.excludeScheme,
-    excludeHost: c.excludeHost,
-    queryIncluded: c.queryParametersIncluded.map(query),
-    queryExcluded: c.queryParametersExcluded.map(query),
-    maxBodyBytes: c.maxBodyBytes,
-    ignoreRequestCacheControl: c.ignoreRequestCacheControl,
-    statLabel: c.statLabel,
-  }
 }

@@ -9,6 +9,7 @@ import type { RouteColumnsIR } from '../compile/ir.js'
 import type { Snapshot } from '../compile/types.js'
 import { ProxyError } from '../errors.js'
 import { COMPILER_VERSION, SNAPSHOT_FORMAT } from './format.js'
+import { loadFilterLinkers, needsFilterLinkers } from './filters.js'
 import { linkSnapshot, type EncodedSnapshot } from './link.js'
 
 const refuse = (message: string) => new ProxyError('snapshot_incompatible', { message })
@@ -72,7 +73,16 @@ function checkPool(vhost: string, c: readonly number[] | undefined, n: number, p
   }
 }
 
-/** Serialized text → the runtime Snapshot, or throws ProxyError `snapshot_incompatible`. */
+/**
+ * Imports what linking `text` needs beyond the entry (the filter config
+ * linkers, for a snapshot whose filters have configs: snapshot/filters.ts);
+ * then `loadSnapshot(text)` links synchronously.
+ */
+export async function prepareLoad(text: string): Promise<void> {
+  if (needsFilterLinkers(text)) await loadFilterLinkers()
+}
+
+/** Serialized text → the runtime Snapshot, or throws ProxyError `snapshot_incompatible` (awaits `prepareLoad(text)` first). */
 export function loadSnapshot(text: string): Snapshot {
   return linkSnapshot(readEnvelope(text), text)
 }

@@ -31,7 +31,7 @@
 import { NOT_NEWER, readThrough, type LocationCache } from '../upstream/location-cache.js'
 import type { HealthHub } from '../upstream/health/authority.js'
 import type { HubLook } from '../upstream/health/hub-look.js'
-import { readConfigRows } from './config-rows.js'
+import { lazyModule } from '../lazy-module.js'
 import { PUBLISHED_KEY, type PublishedConfig } from './published.js'
 import type { ConfigSource } from './refresh.js'
 import type { StateEnv } from './env.js'
@@ -48,11 +48,13 @@ const VERSION_KEEP_MS = 24 * 60 * 60_000
 /** How long a location waits before reading KV again when KV answered with an older version than the hub announced. */
 export const LAG_RETRY_MS = 5000
 const CACHE_KEY = '/config/current'
+/** The D1 rows' reader: only a deployment with EDGEVOY_DB uses it, imported on its first read (a chunk of its own). */
+const CONFIG_ROWS = lazyModule(() => import('./config-rows.js'))
 
 const versionOf = (v: unknown) => (v as PublishedConfig | null)?.version ?? 0
 const readKv = (kv: KVNamespace) => kv.get(PUBLISHED_KEY, { type: 'json', cacheTtl: KV_CACHE_TTL_S })
 /** Version `version`: its D1 rows when there are, else KV (which may still hand out an older one). */
-const readVersion = async (kv: KVNamespace, version: number, env: StateEnv | undefined) => (env?.EDGEVOY_DB && (await readConfigRows(env.EDGEVOY_DB, version))) || readKv(kv)
+const readVersion = async (kv: KVNamespace, version: number, env: StateEnv | undefined) => (env?.EDGEVOY_DB && (await (await CONFIG_ROWS.load()).readConfigRows(env.EDGEVOY_DB, version))) || readKv(kv)
 
 export function locationCachedConfig(cache: LocationCache, now: () => number): ConfigSource {
   const options = { freshMs: CONFIG_FRESH_MS, leaseMs: CONFIG_LEASE_MS, keepMs: 2 * CONFIG_FRESH_MS, now, versionOf }

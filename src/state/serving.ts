@@ -19,8 +19,8 @@ import { loadListenerFilters } from '../filters/registry.js'
 import { loadObservers } from '../observability/observe.js'
 import { loadRegexEngine } from '../regex/index.js'
 import { buildListenerApp, type RouterDeps } from '../router/app.js'
-import { loadSnapshot } from '../snapshot/load.js'
-import { loadLoadBalancers } from '../upstream/lb/index.js'
+import { loadSnapshot, prepareLoad } from '../snapshot/load.js'
+import { loadUpstreamFor } from '../upstream/on-demand.js'
 import { holdsRegex, regexesLinked } from '../snapshot/regex.js'
 import { ClusterManager } from '../upstream/cluster-manager.js'
 import type { ClusterStatus } from '../upstream/cluster-status.js'
@@ -152,6 +152,7 @@ export class Isolate {
     const built = env.EDGEVOY_CONFIG ? undefined : builtBase()
     // Only without a built base: tests and `edgevoy dev` hand the isolate config text.
     const base: CompiledBase = built ? { snapshot: built.snapshot, source: undefined, sourceHash: built.sourceHash, xdsPolled: built.xdsPolled } : (await import('./control-plane.js')).compileBase(env)
+    await prepareLoad(base.snapshot)
     const snapshot = loadSnapshot(base.snapshot)
     const served = await this.serve(snapshot, env.EDGEVOY_LISTENER || built?.listener || undefined, env, base.snapshot)
     // Version 0 is the base config: the same number the admin API's ETag and history use.
@@ -173,7 +174,8 @@ export class Isolate {
    * The app for a snapshot, once what it runs and the entry does not carry is
    * imported (here, never per request): the filters its listener names, its access-log
    * and tracing code if it has either, the
-   * load balancers its clusters use, and the regex engine if it holds a regex
+   * load balancers, outlier detection, hash policy and mirroring its clusters
+   * and routes use (upstream/on-demand.ts), and the regex engine if it holds a regex
    * (`text`: its serialized form).
    */
   async serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv, text?: string): Promise<Pick<Serving, 'snapshot' | 'listener' | 'fetch'>> {
@@ -183,7 +185,7 @@ export class Isolate {
       imports.push(loadListenerFilters(listener), loadObservers(listener))
     }
     if (regexesLinked() || (text !== undefined && holdsRegex(text))) imports.push(loadRegexEngine())
-    imports.push(loadLoadBalancers([...snapshot.clusters.values()].map((c) => c.lbPolicy)))
+    imports.push(loadUpstreamFor(snapshot))
     await Promise.all(imports)
     return serve(snapshot, listenerName, { ...routerDeps(env, this.deps), clusters: this.deps.clusters })
   }
@@ -204,6 +206,7 @@ export class Isolate {
     if (s.problem?.version === published.version) return { installed: false, problem: s.problem }
     try {
       if (typeof published.snapshot !== 'string') throw new Error(`version ${published.version} carries no compiled snapshot (published by an older edgevoy); the next accepted write republishes it`)
+      await prepareLoad(published.snapshot)
       const served = await this.serve(loadSnapshot(published.snapshot), env.EDGEVOY_LISTENER || builtBase()?.listener || undefined, env, published.snapshot)
       // Another install finished first while the filters were imported: keep the newer one.
       if (published.version <= (s.stored?.version ?? 0)) return { installed: false }

@@ -15,7 +15,8 @@ import type { HealthAuthorityResolver } from './health/authority.js'
 import { coarseHealth, statusFlag, type ClusterHealthReport, type HealthFlag } from './health/flags.js'
 import { HealthPoller, type PollerDeps } from './health/poller.js'
 import { LOAD_BALANCERS, type LbContext, type LbDeps, type LoadBalancer } from './lb/index.js'
-import { OutlierDetector, type AttemptResult } from './outlier.js'
+import { outlierDetection } from './on-demand.js'
+import type { AttemptResult, OutlierDetector } from './outlier.js'
 import { planPriorities, type PriorityLevel } from './priority.js'
 import { clusterStatus, type ClusterStatus } from './cluster-status.js'
 
@@ -68,7 +69,7 @@ export class ClusterManager {
     const resilience = cluster.resilience
     const breaker = s?.breaker ?? new CircuitBreaker(resilience.circuitBreakers)
     breaker.thresholds = resilience.circuitBreakers
-    const outlier = resilience.outlier ? new OutlierDetector(resilience.outlier, cluster.hosts.map((h) => h.address), this.#deps.random) : undefined
+    const outlier = resilience.outlier ? new (outlierDetection().OutlierDetector)(resilience.outlier, cluster.hosts.map((h) => h.address), this.#deps.random) : undefined
     s = { cluster, resilience, outlier, breaker, report: undefined, immediateFails: new Map(), plan: undefined, counters: s?.counters ?? { rq: 0, retries: 0, noHealthyUpstream: 0, panics: 0 } }
     this.#states.set(cluster.name, s)
     return s

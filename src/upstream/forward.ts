@@ -6,8 +6,12 @@
 import type { Cluster, Host } from '../compile/types'
 import { ProxyError } from '../errors'
 import { isWebSocketUpgrade, stripHopByHop } from './headers'
-import { finalResponse } from './informational'
+import { lazyModule } from '../lazy-module'
 import { declaredLength, watchUpload, type UploadState } from './upload'
+
+// An upstream 1xx is rare (Expect: 100-continue, 103 Early Hints): the code that reads past it is
+// imported on the first one an isolate sees, in a chunk of its own, not carried by every isolate.
+const INFORMATIONAL = lazyModule(() => import('./informational.js'))
 
 export interface ForwardRequest {
   /** The downstream request; its body is a stream and is never buffered. */
@@ -145,7 +149,7 @@ export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Pro
   let response: Response
   try {
     response = binding ? await binding.fetch(url, init) : await deps.fetch(url, init)
-    if (response.status >= 100 && response.status < 200 && response.status !== 101 && !response.webSocket) response = await finalResponse(response, request.method)
+    if (response.status >= 100 && response.status < 200 && response.status !== 101 && !response.webSocket) response = await (await INFORMATIONAL.load()).finalResponse(response, request.method)
   } catch (cause) {
     stopTimer()
     // The client's failure first: fetch() rejects alike when the upload breaks.

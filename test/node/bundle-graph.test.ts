@@ -110,8 +110,29 @@ describe('HTTP filters and the regex engine are imported only for a snapshot tha
     const entry = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint === 'src/index.ts')![0]
     const loaded = staticOutputs(metafile, entry)
     expect(loaded.size, [...loaded].join(', ')).toBeLessThanOrEqual(2)
-    // The data plane's modules a filter uses are in the chunk the entry already loaded.
+    // The data plane's modules a filter (or mirroring) uses are in the chunk the entry already loaded.
     const dataPlane = [...loaded].find((o) => o !== entry)!
-    expect(Object.keys(metafile.outputs[dataPlane]!.inputs)).toEqual(expect.arrayContaining(['src/router/app.ts', 'src/router/headers.ts', 'src/filters/percent.ts', 'src/context.ts', 'src/regex/index.ts']))
+    expect(Object.keys(metafile.outputs[dataPlane]!.inputs)).toEqual(expect.arrayContaining(['src/router/app.ts', 'src/router/headers.ts', 'src/upstream/forward.ts', 'src/context.ts', 'src/regex/index.ts']))
+  })
+})
+
+describe('upstream code only some snapshots use, and the health hub, are imported on demand', () => {
+  // upstream/on-demand.ts (outlier detection, mirroring), lb/index.ts (hash policy, random, locality picking), state/health-authority.ts (the hub's core),
+  // upstream/forward.ts (an upstream 1xx: imported on the first one, the one import on a request path, and a rare one),
+  // snapshot/filters.ts (the linkers of filter configs and per-route overrides, with RBAC's and OAuth2's),
+  // state/config-source.ts (D1 config rows: a deployment with EDGEVOY_DB imports them on its first read).
+  const ON_DEMAND = ['src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/lb/hash-policy.ts', 'src/upstream/lb/random.ts', 'src/upstream/lb/locality.ts', 'src/state/health-authority-core.ts', 'src/upstream/informational.ts', 'src/snapshot/filter-configs.ts', 'src/state/config-rows.ts']
+
+  it('none of them, nor what only they use (xxhash64, the active checker, the RBAC and OAuth2 linkers), is in the static graph', () => {
+    const pattern = new RegExp(`^(${[...ON_DEMAND, 'src/upstream/lb/xxhash64.ts', 'src/upstream/health/checker.ts', 'src/snapshot/rbac.ts', 'src/snapshot/oauth2.ts'].map((f) => f.replace(/[.]/g, '[.]')).join('|')})$`)
+    expect(offenders(pattern)).toEqual([])
+  })
+
+  it('each is reached through import(), in a chunk of its own', () => {
+    const dynamic = new Set(Object.values(metafile.inputs).flatMap((i) => i.imports.filter((x) => x.kind === 'dynamic-import').map((x) => x.path)))
+    for (const file of ON_DEMAND) {
+      expect(dynamic.has(file), `import('${file}')`).toBe(true)
+      expect(Object.values(metafile.outputs).some((o) => o.entryPoint === file), `a chunk for ${file}`).toBe(true)
+    }
   })
 })

@@ -59,16 +59,21 @@ const rbacConfig = () =>
 
 /**
  * A route matched by a safe_regex (serving it needs the regex engine's
- * chunk) and one to a MAGLEV cluster (the balancer's chunk).
+ * chunk) and one to a MAGLEV cluster (the balancer's chunk) with a hash
+ * policy, a mirror to a RANDOM cluster, outlier detection and locality
+ * weights (upstream/on-demand.ts's and lb/index.ts's chunks).
  */
 const regexConfig = () =>
   config(
     [],
     [
       { match: { safe_regex: { regex: '/x[0-9]+' } }, direct_response: { status: 200, body: { inline_string: 'regex' } } },
-      { match: { prefix: '/up' }, route: { cluster: 'hashed' } },
+      { match: { prefix: '/up' }, route: { cluster: 'hashed', hash_policy: [{ header: { header_name: 'x-user' } }], request_mirror_policies: [{ cluster: 'shadow' }] } },
     ],
-    { hashed: { endpoints: [upstreams.a!], lb_policy: 'MAGLEV' } },
+    {
+      hashed: { endpoints: [upstreams.a!], lb_policy: 'MAGLEV', outlier_detection: { consecutive_5xx: 5 }, common_lb_config: { locality_weighted_lb_config: {} } },
+      shadow: { endpoints: [upstreams.a!], lb_policy: 'RANDOM' },
+    },
   )
 
 beforeAll(async () => {
@@ -116,6 +121,11 @@ describe('filters imported for the snapshot that names them, in the built Worker
     }
     expect(entry).not.toContain('Jwt is missing')
     expect(entry).not.toContain('RBAC: access denied')
+    // Outlier detection, mirroring, the hash policy and the health hub's core: chunks of their own too.
+    for (const m of ['src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/lb/hash-policy.ts', 'src/state/health-authority-core.ts']) {
+      expect(worker.modules.find((x) => x.path === chunkOf(m))?.dataPlane, m).toBe(false)
+      expect(worker.modules.find((x) => x.path === chunkOf(m))?.lazy, m).toBe(true)
+    }
     expect(entry).toContain('x-edgevoy-config-version')
   })
 
@@ -138,7 +148,7 @@ describe('filters imported for the snapshot that names them, in the built Worker
     }
   }, 60_000)
 
-  it('a new version holding a regex and a MAGLEV cluster imports the regex engine and that balancer before it serves', async () => {
+  it('a new version holding a regex, a MAGLEV cluster with outlier detection and a route that hashes and mirrors imports each chunk before it serves', async () => {
     expect(regexConfig()).toContain('safe_regex')
     const mf = start()
     try {
@@ -147,7 +157,7 @@ describe('filters imported for the snapshot that names them, in the built Worker
       const hit = await mf.dispatchFetch('http://edge.test/x12')
       expect([hit.status, await hit.text()]).toEqual([200, 'regex'])
       expect((await mf.dispatchFetch('http://edge.test/x1y')).status).toBe(404)
-      const up = await mf.dispatchFetch('http://edge.test/up')
+      const up = await mf.dispatchFetch('http://edge.test/up', { headers: { 'x-user': 'u1' } })
       expect(up.status).toBe(200)
       await up.arrayBuffer()
     } finally {

@@ -22,6 +22,7 @@ import { buildListenerApp } from './src/router/app'
 import { ClusterManager } from './src/upstream/cluster-manager'
 import { statsRoutes } from './src/observability/admin-routes'
 import { preloadObservers } from './src/observability/observe'
+import { preloadUpstream } from './src/upstream/on-demand'
 
 let current
 function serving(env) {
@@ -48,8 +49,8 @@ function serving(env) {
   app.all('*', (c) => proxy.fetch(c.req.raw, c.env, c.executionCtx))
   return (current = app)
 }
-// The access-log and tracing module is imported before an app is built (as state/serving.ts does).
-export default { fetch: async (request, env, ctx) => { await preloadObservers(); return serving(env).fetch(request, env, ctx) } }
+// The access-log and tracing module (and the on-demand upstream code) is imported before an app is built (as state/serving.ts does).
+export default { fetch: async (request, env, ctx) => { await Promise.all([preloadObservers(), preloadUpstream()]); return serving(env).fetch(request, env, ctx) } }
 `
 
 export interface ObservabilityWorker {

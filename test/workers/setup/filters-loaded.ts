@@ -1,6 +1,8 @@
 /**
  * A served snapshot's HTTP filters (and its least-request, ring-hash and
- * Maglev balancers, and its access-log and tracing code) are imported where the snapshot is made ready
+ * Maglev balancers, outlier detection, hash policy and mirroring, the filter
+ * config linkers, and its
+ * access-log and tracing code) are imported where the snapshot is made ready
  * (src/filters/registry.ts, src/upstream/lb/index.ts, awaited in
  * state/serving.ts). The test
  * harnesses build apps straight from compiled snapshots with the synchronous
@@ -13,7 +15,9 @@
 import { IMPLEMENTED_KINDS, loadFilters } from '../../../src/filters/registry'
 import { preloadObservers } from '../../../src/observability/observe'
 import { LAZY_LB_POLICIES, loadLoadBalancers } from '../../../src/upstream/lb'
+import { preloadUpstream } from '../../../src/upstream/on-demand'
+import { loadFilterLinkers } from '../../../src/snapshot/filters'
 
-await Promise.all([loadFilters(IMPLEMENTED_KINDS), loadLoadBalancers(LAZY_LB_POLICIES), preloadObservers()])
+await Promise.all([loadFilters(IMPLEMENTED_KINDS), loadLoadBalancers(LAZY_LB_POLICIES), preloadObservers(), preloadUpstream(), loadFilterLinkers()])
 
 export {}

@@ -1,0 +1,67 @@
+/**
+ * A data plane imports the filter config linkers (src/snapshot/filter-configs.ts)
+ * only for snapshot text that `needsFilterLinkers` says needs them
+ * (snapshot/load.ts `prepareLoad`); text it wrongly passed over would fail
+ * to link. Checked against every serialized snapshot we can compile — the
+ * project's routes/ and the real-world corpus — by walking the JSON: any
+ * HTTP filter of a kind whose config is linked, or any per-route filter
+ * override, must be caught.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { compileFile } from '../../src/cli/build'
+import { needsFilterLinkers } from '../../src/snapshot/filters'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const LINKED = new Set(['fault', 'rbac', 'jwt_authn', 'health_check', 'csrf', 'cache', 'header_mutation', 'oauth2'])
+
+const list = (dir: string): string[] =>
+  existsSync(dir) ? readdirSync(dir).sort().flatMap((n) => (statSync(join(dir, n)).isDirectory() ? list(join(dir, n)) : /\.(ya?ml|json)$/.test(n) ? [join(dir, n)] : [])) : []
+
+/** `../shared/corpus` beside the checkout or an ancestor of it (as test/node/corpus.test.ts finds it). */
+function corpusFiles(): string[] {
+  let dir = ROOT
+  for (let i = 0; i < 4; i++, dir = join(dir, '..')) {
+    const candidate = join(dir, '..', 'shared', 'corpus', 'real-envoy-configs', 'files')
+    if (existsSync(candidate)) return list(candidate)
+  }
+  return []
+}
+
+/** What the linker would need the module for, read off the parsed text. */
+function needsByWalk(doc: unknown): boolean {
+  const walk = (v: unknown, key?: string): boolean => {
+    if (Array.isArray(v)) return v.some((x) => walk(x, key))
+    if (v === null || typeof v !== 'object') return false
+    const o = v as Record<string, unknown>
+    if (key === 'httpFilters' && typeof o.kind === 'string' && LINKED.has(o.kind)) return true
+    return Object.entries(o).some(([k, x]) => (k === 'filterOverrides' && x !== null && typeof x === 'object' && Object.keys(x).length > 0) || walk(x, k))
+  }
+  return walk(doc)
+}
+
+describe('needsFilterLinkers', () => {
+  it('catches every compiled snapshot whose filters or per-route overrides need the linkers', async () => {
+    const files = [...list(join(ROOT, 'routes')), ...corpusFiles()]
+    let needing = 0
+    const missed: string[] = []
+    for (const file of files) {
+      const compiled = await compileFile(file, undefined).catch(() => undefined)
+      if (!compiled?.ok) continue
+      const text = compiled.base.snapshot
+      if (!needsByWalk(JSON.parse(text))) continue
+      needing++
+      if (!needsFilterLinkers(text)) missed.push(file)
+    }
+    expect(missed).toEqual([])
+    // Not vacuous: routes/examples/edge-policies.yaml alone has several such filters.
+    expect(needing).toBeGreaterThan(3)
+  }, 120_000)
+
+  it('passes over a snapshot whose listener has only the router filter', async () => {
+    const compiled = await compileFile(join(ROOT, 'routes/front-envoy.yaml'), undefined)
+    expect(compiled.ok && needsFilterLinkers(compiled.base.snapshot)).toBe(false)
+  })
+})
