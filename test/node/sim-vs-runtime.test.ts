@@ -306,7 +306,7 @@ const longSpans = (spans: [number, number][], traces: unknown[][][]) => {
  * the design in all; if every one stalled the test fails, naming the lateness. The bound stays 10%.
  * Not reached on every compared run yet: on a loaded machine that is not stalled (timers 4–7 ms late on
  * average) a location-hub count beyond 10% still happens, either way (2 of 5 such runs, 2026-12-01
- * 04:35–05:37 UTC: −14.6%, +14.9%; with timers < 4 ms late 18 of 18 shared-look counts within 10%).
+ * 04:35–05:42 UTC: −14.6%, +14.9%; with timers < 4 ms late 20 of 20 shared-look counts within 10%).
  */
 const STALLED_LATE_MS = 10
 /** Runs of a design's runtime, at most: the first and two more if the machine stalled (so the file stays bounded: ~130 s, at worst ~6 min). */
