@@ -7,7 +7,7 @@
  */
 import type { CacheFilterIR, QueryMatcherIR, CsrfPolicyIR, FaultIR, FilterOverrideIR, HeaderMutationFilterIR, HeaderMutationStepIR, HealthCheckFilterIR, HttpFilterIR, JwtAuthnIR, PerRouteFilterConfigIR } from '../compile/ir.js'
 import type { CacheFilterConfig, CacheQueryMatch, CsrfPolicy, FaultConfig, FilterOverride, HeaderMutationFilterConfig, HeaderMutationStep, HealthCheckFilterConfig, HttpFilter, JwtAuthnConfig } from '../compile/types.js'
-import { linkCors } from './filters.js'
+import { filterBase, linkCors } from './filters.js'
 import { linkHeaderMutation } from './headers.js'
 import { linkHeaderMatcher, linkRouteMatch, linkStringMatcher } from './matchers.js'
 import { linkRbac } from './rbac.js'
@@ -46,19 +46,12 @@ export function linkHeaderMutationFilter(c: HeaderMutationFilterIR): HeaderMutat
   return { request: c.request.map(linkMutationStep), response: c.response.map(linkMutationStep) }
 }
 
-/** A filter whose config needs linking (filters.ts `linkHttpFilter` handles the rest). */
+/** A filter of a kind whose config needs linking (filters.ts LINKED_KINDS; `linkHttpFilter` links the rest itself). */
 export function linkFilterWithConfig(f: HttpFilterIR): HttpFilter {
-  const base = { name: f.name, typeUrl: f.typeUrl, isOptional: f.isOptional === true, disabled: f.disabled === true }
+  const base = filterBase(f)
   switch (f.kind) {
-    case 'router':
-    case 'unknown':
-    case 'cors':
-      return { ...base, kind: f.kind, config: undefined }
     case 'fault':
       return { ...base, kind: f.kind, config: linkFault(f.config) }
-    case 'local_ratelimit':
-    case 'cloudflare_ratelimit':
-      return { ...base, kind: f.kind, config: f.config } as HttpFilter
     case 'rbac':
       return { ...base, kind: f.kind, config: linkRbac(f.config) }
     case 'jwt_authn':
@@ -69,14 +62,12 @@ export function linkFilterWithConfig(f: HttpFilterIR): HttpFilter {
       return { ...base, kind: f.kind, config: linkCsrf(f.config) }
     case 'cache':
       return { ...base, kind: f.kind, config: linkCacheFilter(f.config) }
-    case 'compressor':
-    case 'decompressor':
-    case 'header_to_metadata':
-      return { ...base, kind: f.kind, config: f.config } as HttpFilter
     case 'header_mutation':
       return { ...base, kind: f.kind, config: linkHeaderMutationFilter(f.config) }
     case 'oauth2':
       return { ...base, kind: f.kind, config: f.config ? linkOAuth2(f.config) : undefined }
+    default:
+      throw new Error(`edgevoy: filter kind "${f.kind}" has no config to link here (snapshot/filters.ts links it)`)
   }
 }
 

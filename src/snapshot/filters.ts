@@ -62,9 +62,12 @@ export function linkRateLimits(list: readonly RateLimitIR[] | undefined): readon
   }))
 }
 
+/** What every linked filter carries besides its kind and config. */
+export const filterBase = (f: HttpFilterIR) => ({ name: f.name, typeUrl: f.typeUrl, isOptional: f.isOptional === true, disabled: f.disabled === true })
+
 export function linkHttpFilter(f: HttpFilterIR): HttpFilter {
   if (LINKED_KINDS.has(f.kind)) return linkers().linkFilterWithConfig(f)
-  const base = { name: f.name, typeUrl: f.typeUrl, isOptional: f.isOptional === true, disabled: f.disabled === true }
+  const base = filterBase(f)
   switch (f.kind) {
     case 'router':
     case 'unknown':
