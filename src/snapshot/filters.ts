@@ -6,7 +6,7 @@
  * The linkers of filter configs (fault, rbac, jwt_authn, health_check, csrf,
  * cache, header_mutation, oauth2) and of per-route overrides are in
  * filter-configs.ts, a chunk of its own like the filters themselves: a data
- * plane imports it (`loadFilterLinkers`, state/serving.ts) before it links a
+ * plane imports it (`loadFilterLinkers`, through snapshot/load.ts `readySnapshot`) before it links a
  * snapshot whose text names one, and the compiler, which links in memory,
  * installs it (`installFilterLinkers`). A listener with only the router
  * filter never loads it.

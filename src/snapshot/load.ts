@@ -74,15 +74,18 @@ function checkPool(vhost: string, c: readonly number[] | undefined, n: number, p
 }
 
 /**
- * Imports what linking `text` needs beyond the entry (the filter config
- * linkers, for a snapshot whose filters have configs: snapshot/filters.ts);
- * then `loadSnapshot(text)` links synchronously.
+ * Serialized text → the runtime Snapshot, or throws ProxyError
+ * `snapshot_incompatible`. Links synchronously: what linking needs beyond the
+ * entry (the filter config linkers, for a snapshot whose filters have
+ * configs: snapshot/filters.ts) must already be imported — `readySnapshot`
+ * does both.
  */
-export async function prepareLoad(text: string): Promise<void> {
-  if (needsFilterLinkers(text)) await loadFilterLinkers()
-}
-
-/** Serialized text → the runtime Snapshot, or throws ProxyError `snapshot_incompatible` (awaits `prepareLoad(text)` first). */
 export function loadSnapshot(text: string): Snapshot {
   return linkSnapshot(readEnvelope(text), text)
+}
+
+/** `loadSnapshot(text)`, once what linking `text` needs beyond the entry is imported. */
+export async function readySnapshot(text: string): Promise<Snapshot> {
+  if (needsFilterLinkers(text)) await loadFilterLinkers()
+  return loadSnapshot(text)
 }

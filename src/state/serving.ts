@@ -19,7 +19,7 @@ import { loadListenerFilters } from '../filters/registry.js'
 import { loadObservers } from '../observability/observe.js'
 import { loadRegexEngine } from '../regex/index.js'
 import { buildListenerApp, type RouterDeps } from '../router/app.js'
-import { loadSnapshot, prepareLoad } from '../snapshot/load.js'
+import { readySnapshot } from '../snapshot/load.js'
 import { loadUpstreamFor } from '../upstream/on-demand.js'
 import { holdsRegex, regexesLinked } from '../snapshot/regex.js'
 import { ClusterManager } from '../upstream/cluster-manager.js'
@@ -152,8 +152,7 @@ export class Isolate {
     const built = env.EDGEVOY_CONFIG ? undefined : builtBase()
     // Only without a built base: tests and `edgevoy dev` hand the isolate config text.
     const base: CompiledBase = built ? { snapshot: built.snapshot, source: undefined, sourceHash: built.sourceHash, xdsPolled: built.xdsPolled } : (await import('./control-plane.js')).compileBase(env)
-    await prepareLoad(base.snapshot)
-    const snapshot = loadSnapshot(base.snapshot)
+    const snapshot = await readySnapshot(base.snapshot)
     const served = await this.serve(snapshot, env.EDGEVOY_LISTENER || built?.listener || undefined, env, base.snapshot)
     // Version 0 is the base config: the same number the admin API's ETag and history use.
     const updatedAt = new Date().toISOString()
@@ -206,8 +205,7 @@ export class Isolate {
     if (s.problem?.version === published.version) return { installed: false, problem: s.problem }
     try {
       if (typeof published.snapshot !== 'string') throw new Error(`version ${published.version} carries no compiled snapshot (published by an older edgevoy); the next accepted write republishes it`)
-      await prepareLoad(published.snapshot)
-      const served = await this.serve(loadSnapshot(published.snapshot), env.EDGEVOY_LISTENER || builtBase()?.listener || undefined, env, published.snapshot)
+      const served = await this.serve(await readySnapshot(published.snapshot), env.EDGEVOY_LISTENER || builtBase()?.listener || undefined, env, published.snapshot)
       // Another install finished first while the filters were imported: keep the newer one.
       if (published.version <= (s.stored?.version ?? 0)) return { installed: false }
       s.stored = { ...served, config: published.config, version: published.version, updatedAt: published.createdAt }

@@ -1,7 +1,7 @@
 /**
  * A data plane imports the filter config linkers (src/snapshot/filter-configs.ts)
  * only for snapshot text that `needsFilterLinkers` says needs them
- * (snapshot/load.ts `prepareLoad`); text it wrongly passed over would fail
+ * (snapshot/load.ts `readySnapshot`); text it wrongly passed over would fail
  * to link. Checked against every serialized snapshot we can compile — the
  * project's routes/ and the real-world corpus — by walking the JSON: any
  * HTTP filter of a kind whose config is linked, or any per-route filter
