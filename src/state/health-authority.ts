@@ -12,18 +12,13 @@ import type { HostHealthStatus } from '../compile/types.js'
 import type { HealthDigest, HealthHub, HealthTarget, HubAuthority } from '../upstream/health/authority.js'
 import type { ClusterHealthReport } from '../upstream/health/flags.js'
 import type { HealthAuthorityCore } from './health-authority-core.js'
+import { lazyModule } from '../lazy-module.js'
 
 export class HealthAuthority extends DurableObject<EdgevoyEnv> implements HubAuthority, HealthHub {
-  #core: Promise<HealthAuthorityCore> | undefined
+  // Overlapping first calls share one import and one core; a failed import keeps nothing (lazy-module.ts).
+  readonly #core = lazyModule(async () => new (await import('./health-authority-core.js')).HealthAuthorityCore(this.ctx, this.env))
   #load(): Promise<HealthAuthorityCore> {
-    // A failed import keeps nothing: the next call tries again.
-    return (this.#core ??= import('./health-authority-core.js').then(
-      (m) => new m.HealthAuthorityCore(this.ctx, this.env),
-      (error: unknown) => {
-        this.#core = undefined
-        throw error
-      },
-    ))
+    return this.#core.load()
   }
   async pollCluster(cluster: string, hash: string): Promise<ClusterHealthReport | 'unregistered'> {
     return (await this.#load()).pollCluster(cluster, hash)
