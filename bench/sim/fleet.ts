@@ -232,8 +232,7 @@ export async function runFleet(setup: FleetSetup): Promise<FleetResult> {
     const stubs = new Map<string, HealthAuthority>(authorities.map((a) => [a.name, a.stub(loc.rttMs, thread)]))
     const rawHub = hub.stub(loc.rttMs, thread)
     // As namespaceResolver does with a D1 binding: the row first, the hub when the row is not live.
-    const d1Times = setup.d1Times
-    const db = d1?.reader(loc.rttMs, d1Times?.length ? () => d1Times[Math.floor(random() * d1Times.length)]! : undefined, thread)
+    const db = d1?.reader(loc.rttMs, draw(setup.d1Times), thread)
     const hubFn = db ? rowFirstHub(() => rawHub, db, clock.nowFn) : () => rawHub
     const hubStub = hubFn()
     const hubOf = () => hubFn
