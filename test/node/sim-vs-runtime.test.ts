@@ -46,6 +46,13 @@ const REFRESH_S = 1
 const WARM_MS = 2000
 /** Timer lateness from this on may be a stall of the whole process (an OS time slice on a loaded machine): replayed as one where the traces show nothing else ran meanwhile (`processStalls`). */
 const STALL_MS = 10
+/** When the runtime did something, in every isolate's trace (sorted, ms): a timer run, a cache operation's start and end, a look. */
+const eventTimes = (traces: unknown[][][]): number[] =>
+  traces
+    .flat()
+    .flatMap((e) => (e[0] === 'timer' ? [e[2] as number] : e[0] === 'match' || e[0] === 'put' ? [e[1] as number, e[2] as number] : [e[1] as number]))
+    .sort((a, b) => a - b)
+
 /**
  * The late timers' spans ([due, ran]) that were stalls of the process: the runtime did nothing inside them
  * — no timer run, no cache operation begun or ended, no look, in any isolate (`traces`). workerd runs every
@@ -57,10 +64,7 @@ const STALL_MS = 10
  * within 1 ms of a look 105 times per seed, the runtime's 45 times; with only these spans replayed, 67.
  */
 function processStalls(spans: [number, number][], traces: unknown[][][]): [number, number][] {
-  const times = traces
-    .flat()
-    .flatMap((e) => (e[0] === 'timer' ? [e[2] as number] : e[0] === 'match' || e[0] === 'put' ? [e[1] as number, e[2] as number] : [e[1] as number]))
-    .sort((a, b) => a - b)
+  const times = eventTimes(traces)
   // The first event after `t` (binary search).
   const after = (t: number) => {
     let lo = 0
@@ -272,7 +276,7 @@ const pauses = (looks: number[]) => JSON.stringify(looks.slice(1).flatMap((t, i)
  * looks inside it was not one, yet the model holds the location's thread and cache for all of it.
  */
 const longSpans = (spans: [number, number][], traces: unknown[][][]) => {
-  const times = traces.flat().flatMap((e) => (e[0] === 'timer' ? [e[2] as number] : e[0] === 'match' || e[0] === 'put' ? [e[1] as number, e[2] as number] : [e[1] as number]))
+  const times = eventTimes(traces)
   return JSON.stringify(spans.filter(([a, b]) => b - a >= 500).map(([a, b]) => [a, b, times.filter((t) => t > a + 1 && t < b - 1).length]))
 }
 
