@@ -21,7 +21,7 @@ import type { ProxyEnv } from '../context.js'
 import { decideRoute } from './decide.js'
 import { EveryPathRouter } from './every-path-router.js'
 import { prepareFor } from './downstream.js'
-import { routeHandlers, type ActionOptions } from './action.js'
+import { runAction } from './action.js'
 import { buildRouteIndex, type RouteIndex } from './route-index.js'
 import { refusesUpgrade } from './upgrade.js'
 
@@ -51,7 +51,7 @@ export interface RouterDeps {
 
 export type { ProxyEnv }
 
-export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: RouterDeps, testing: Pick<ActionOptions, 'general'> = {}): HonoBase<ProxyEnv> {
+export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: RouterDeps): HonoBase<ProxyEnv> {
   const indexes = new Map<string, RouteIndex>()
   for (const vh of listener.routeTable.virtualHosts) indexes.set(vh.name, buildRouteIndex(vh))
   // The dev server's one line per request, unless the listener has its own access log: one line, not two.
@@ -98,8 +98,8 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
   for (const filter of filters) app.use(filter)
   // With no http_filters before the router, nothing can add a hop-by-hop header after the connection manager stage removed them.
   // Without an access log or tracing nothing waits for a body's end: bodies pass through, a deadline aborts them (send.ts).
-  // The router filter: each route's action compiled for what it asks (router/action.ts).
-  app.all('*', routeHandlers(snapshot, listener, deps, { hopByHopRemoved: filters.length === 0, passThroughBody: !observesBodyEnd(listener), ...testing }))
+  const action = { hopByHopRemoved: filters.length === 0, passThroughBody: !observesBodyEnd(listener) }
+  app.all('*', (c) => runAction(c, deps, action))
   app.onError((err, c) => {
     const res = isProxyError(err) ? err.toResponse() : new ProxyError('internal', { cause: err }).toResponse()
     if (!isProxyError(err)) console.error('edgevoy: internal error', err)

@@ -56,12 +56,5 @@ export function headerLevels(
 
 /** Each level in turn: its removals, then its additions (HeaderParser::evaluateHeaders). */
 export function applyHeaderLevels(headers: Headers, levels: readonly HeaderMutation[], ctx: HeaderValueContext): void {
-  for (const m of levels) if (changesHeaders(m)) applyHeaderMutation(headers, m, ctx)
+  for (const m of levels) if (m.add.length || m.remove.length) applyHeaderMutation(headers, m, ctx)
 }
-
-/** The levels applyHeaderLevels would apply (none: a route whose headers go through untouched, known when the app is built). */
-export function levelsWithWork(levels: readonly HeaderMutation[]): readonly HeaderMutation[] {
-  return levels.filter(changesHeaders)
-}
-
-const changesHeaders = (m: HeaderMutation): boolean => m.add.length > 0 || m.remove.length > 0

@@ -35,16 +35,6 @@ export function pickCluster(action: ForwardAction, request: Request, clusters: R
 }
 
 /**
- * The pick when no request can change it — a named cluster the snapshot has —
- * made once when the app is built; undefined otherwise (each request then
- * calls pickCluster, which also answers a missing cluster's error).
- */
-export function fixedPick(action: ForwardAction, clusters: ReadonlyMap<string, Cluster>): PickedCluster | undefined {
-  const cluster = action.target.kind === 'cluster' ? clusters.get(action.target.name) : undefined
-  return cluster ? { cluster } : undefined
-}
-
-/**
  * Traffic shifting: the entry whose interval [begin, begin + weight) holds
  * value % totalWeight. The value is `header_name`'s when that header holds a
  * uint64 as absl::SimpleAtoi reads one, else — with `use_hash_policy` — the

@@ -35,11 +35,6 @@ export function routeHostRewrite(action: ForwardAction, header: (name: string) =
   return r ? r.pattern.replaceAll(stripQuery(path), r.substitution) || undefined : undefined
 }
 
-/** Whether routeHostRewrite can answer anything for `action` (no host rewrite configured: the router skips it, decided when the app is built). */
-export function rewritesHost(action: ForwardAction): boolean {
-  return action.hostRewrite !== undefined || action.hostRewriteHeader !== undefined || action.hostRewritePathRegex !== undefined
-}
-
 /**
  * The Location of a redirect. Scheme, host, port and path are replaced as
  * configured; a scheme change drops the old scheme's default port.

@@ -46,13 +46,10 @@ const DEFAULT_POLICY: RetryPolicy = Object.freeze({
 /**
  * The retry policy for this request: the route's (else the virtual host's),
  * with a trusted caller's x-envoy-retry-on / x-envoy-max-retries applied.
- * Undefined when nothing asks for retries. `internal`: the request, when its
- * caller is trusted — only then are its headers read (so without one the
- * answer is the route's alone, and the router works it out once per route).
+ * Undefined when nothing asks for retries.
  */
-export function effectiveRetryPolicy(base: RetryPolicy | undefined, internal: Request | undefined): RetryPolicy | undefined {
-  if (!internal) return base?.retryOn.size ? base : undefined
-  const request = internal
+export function effectiveRetryPolicy(base: RetryPolicy | undefined, request: Request, trusted: boolean): RetryPolicy | undefined {
+  if (!trusted) return base?.retryOn.size ? base : undefined
   const onHeader = request.headers.get('x-envoy-retry-on')
   const maxHeader = request.headers.get('x-envoy-max-retries')
   if (onHeader === null && maxHeader === null) return base?.retryOn.size ? base : undefined
@@ -64,10 +61,10 @@ export function effectiveRetryPolicy(base: RetryPolicy | undefined, internal: Re
   return retryOn.size ? { ...policy, retryOn, numRetries: max } : undefined
 }
 
-/** Route and per-try timeouts, with a trusted caller's x-envoy-upstream-rq-*timeout-ms (`internal`: as for effectiveRetryPolicy). */
-export function effectiveTimeouts(routeTimeoutMs: number, policy: RetryPolicy | undefined, internal: Request | undefined): EffectiveTimeouts {
+/** Route and per-try timeouts, with a trusted caller's x-envoy-upstream-rq-*timeout-ms. */
+export function effectiveTimeouts(routeTimeoutMs: number, policy: RetryPolicy | undefined, request: Request, trusted: boolean): EffectiveTimeouts {
   const ms = (name: string): number | undefined => {
-    const v = internal ? internal.headers.get(name) : null
+    const v = trusted ? request.headers.get(name) : null
     return v !== null && /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : undefined
   }
   return {

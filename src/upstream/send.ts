@@ -11,7 +11,7 @@ import type { Cluster, Host } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import type { ClusterManager, HealthLink } from './cluster-manager.js'
 import { answerResponse, forwardAnswer, type ForwardDeps, type UpstreamAnswer } from './forward.js'
-import { activeRequests, type LbContext } from './lb/index.js'
+import { activeRequests } from './lb/index.js'
 import { prepareReplayBody, withBody, type ReplayBody } from './replay-body.js'
 import { backOffMs, shouldRetry, type AttemptOutcome } from './retry.js'
 import { abortAtDeadline, canPipe, earliest, guardBody, pipeBody, readSmallBody, SMALL_BODY_BYTES, type BodyDeadline, type BodyOutcome } from './body-guard.js'
@@ -79,156 +79,114 @@ export interface SendDeps extends ForwardDeps {
 
 export const DEFAULT_MAX_TRIES = 25
 
-/**
- * One try, no retry loop: for a request no retry policy covers (the route has
- * none and no trusted caller asked for one). The same steps as a
- * sendWithRetries that makes one try — admission, host choice, `tryHost`,
- * the guarded body — without what only a second try needs (tried hosts, a
- * replayable body, the retry breaker).
- */
-export async function sendOnce(req: SendRequest, deps: SendDeps): Promise<Response> {
-  const release = admit(req, deps.clusters)
-  try {
-    const deadline = req.routeTimeoutMs > 0 ? deps.now() + req.routeTimeoutMs : Infinity
-    const host = deps.clusters.chooseHost(req.cluster, lbContext(req))
-    if (!host) throw new ProxyError('no_healthy_upstream')
-    req.onHost?.(host)
-    const tried = await tryHost(req, host, req.request, deadline, false, deps)
-    if (tried.response) return await guardResponse(tried.response, req, deadline, deps.now)
-    throw tried.failure
-  } finally {
-    release()
-  }
-}
-
 export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise<Response> {
   const { cluster, retry } = req
-  if (!retry) return sendOnce(req, deps)
+  // RFC 9112 §6.1: Content-Length with Transfer-Encoding is a smuggling vector;
+  // Envoy's HTTP/1 codec rejects it with 400 unless allow_chunked_length is set.
+  if (req.request.headers.has('transfer-encoding') && req.request.headers.has('content-length')) throw new ProxyError('downstream_protocol_error')
   const clusters = deps.clusters
-  const release = admit(req, clusters)
+  const release = clusters.breaker(cluster).tryRequest()
+  if (!release) throw new ProxyError('upstream_overflow', { headers: { 'x-envoy-overloaded': 'true' } })
+  const state = clusters.state(cluster)
+  state.counters.rq++
   // A retry counts against max_retries / retry_budget until its try has an outcome.
   let activeRetry: (() => void) | undefined
   try {
     // Buffer only when a retry could need the body again.
-    const body: ReplayBody = retry.numRetries > 0 ? await prepareReplayBody(req.request, req.bufferLimitBytes) : { kind: 'none' }
+    const body: ReplayBody = retry && retry.numRetries > 0 ? await prepareReplayBody(req.request, req.bufferLimitBytes) : { kind: 'none' }
     const replayable = body.kind !== 'stream'
-    const deadline = req.routeTimeoutMs > 0 ? deps.now() + req.routeTimeoutMs : Infinity
-    const maxTries = Math.min(1 + (replayable ? retry.numRetries : 0), deps.maxTries ?? DEFAULT_MAX_TRIES)
+    const start = deps.now()
+    const deadline = req.routeTimeoutMs > 0 ? start + req.routeTimeoutMs : Infinity
+    const idleMs = req.streamIdleTimeoutMs ?? 0
+    // Whether the client's request had fully arrived decides 504 vs 408 for a stream timer (Envoy maybeRequestTimeoutCode).
+    let upload: UploadState | undefined
+    const requestComplete = () => req.request.body === null || body.kind === 'buffered' || upload?.complete === true
+    const maxTries = Math.min(1 + (retry && replayable ? retry.numRetries : 0), deps.maxTries ?? DEFAULT_MAX_TRIES)
     const tried = new Set<Host>()
 
     for (let attempt = 0; ; attempt++) {
-      const context = lbContext(req)
-      const host = (retry.avoidPreviousHosts && tried.size ? clusters.chooseHost(cluster, { ...context, exclude: tried }) : undefined) ?? clusters.chooseHost(cluster, context)
+      const lbContext = { request: req.request, ...(req.hash !== undefined ? { hash: req.hash } : {}) }
+      const host = (retry?.avoidPreviousHosts && tried.size ? clusters.chooseHost(cluster, { ...lbContext, exclude: tried }) : undefined) ?? clusters.chooseHost(cluster, lbContext)
       if (!host) throw new ProxyError('no_healthy_upstream')
       tried.add(host)
       req.onHost?.(host)
-      const result = await tryHost(req, host, body.kind === 'none' ? req.request : withBody(req.request, body), deadline, body.kind === 'buffered', deps)
-      const { response } = result
-      const outcome: AttemptOutcome = response ? { kind: 'response', status: response.status, headers: response.headers } : { kind: 'no_response', reason: result.reason }
+      // Whichever timer would fire first bounds the wait for this try's headers.
+      const now = deps.now()
+      // The first strictly smaller wins, in this order: route, duration, request, idle, per-try (no array per try).
+      let binding: LimitKind = 'route'
+      let tryTimeout = deadline - now
+      const duration = (req.streamDeadline ?? Infinity) - now
+      if (duration < tryTimeout) {
+        binding = 'duration'
+        tryTimeout = duration
+      }
+      const request = (req.requestDeadline ?? Infinity) - now
+      if (request < tryTimeout) {
+        binding = 'request'
+        tryTimeout = request
+      }
+      if (idleMs > 0 && idleMs < tryTimeout) {
+        binding = 'idle'
+        tryTimeout = idleMs
+      }
+      if (req.perTryTimeoutMs > 0 && req.perTryTimeoutMs < tryTimeout) {
+        binding = 'per_try'
+        tryTimeout = req.perTryTimeoutMs
+      }
+      const isLast = attempt + 1 >= maxTries
+      const tryRequest = body.kind === 'none' ? req.request : withBody(req.request, body)
+
+      let outcome: AttemptOutcome
+      let response: UpstreamAnswer | undefined
+      let failure: ProxyError | undefined
+      // LEAST_REQUEST compares in-flight tries per host (until headers, like the breaker).
+      const inFlight = activeRequests.begin(host)
+      try {
+        response = await forwardAnswer(
+          {
+            request: tryRequest, host, cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal, onUpload: (state) => (upload = state),
+            // The route timeout bounds this wait and the body alike: one timer for both (guardResponse).
+            handOverTimer: binding === 'route',
+          },
+          deps,
+        )
+        inFlight()
+        outcome = { kind: 'response', status: response.status, headers: response.headers }
+        clusters.reportAttempt(cluster, host, { kind: 'response', status: response.status })
+        if (response.headers.has('x-envoy-immediate-health-check-fail')) {
+          clusters.immediateHealthCheckFail(cluster, host, deps.health)
+          response.headers.delete('x-envoy-immediate-health-check-fail')
+        }
+      } catch (e) {
+        inFlight()
+        if (!isProxyError(e) || e.code === 'downstream_disconnect') throw e
+        failure = e
+        if (e.code === 'upstream_timeout' && binding !== 'per_try') throw timeoutError(binding, requestComplete(), e)
+        const reason = e.code === 'upstream_timeout' ? 'per_try_timeout' : 'connect_failure'
+        clusters.reportAttempt(cluster, host, { kind: 'local', reason: reason === 'per_try_timeout' ? 'timeout' : 'connect_failure' })
+        outcome = { kind: 'no_response', reason }
+      }
 
       activeRetry?.()
       activeRetry = undefined
-      const retryable = attempt + 1 < maxTries && replayable && shouldRetry(retry, outcome)
+      const retryable = !isLast && retry !== undefined && replayable && shouldRetry(retry, outcome)
       const releaseRetry = retryable ? clusters.breaker(cluster).tryRetry() : undefined
       if (!releaseRetry) {
         if (response) return await guardResponse(response, req, deadline, deps.now)
-        throw result.failure
+        throw failure ?? new ProxyError('upstream_connect_failure')
       }
       activeRetry = releaseRetry
       // The unused response is discarded; its connection is not reused anyway.
       response?.timer?.clear()
       await response?.body?.cancel().catch(() => undefined)
-      clusters.state(cluster).counters.retries++
-      const wait = backOffMs(retry, attempt + 1, deps.random)
+      state.counters.retries++
+      const wait = backOffMs(retry!, attempt + 1, deps.random)
       if (deps.now() + wait >= deadline) throw new ProxyError('upstream_timeout')
       await deps.sleep(wait)
     }
   } finally {
     activeRetry?.()
     release()
-  }
-}
-
-/**
- * What every forward does before its first try: refuse conflicting framing,
- * pass the circuit breaker, count the request. Returns the breaker's release.
- */
-function admit(req: SendRequest, clusters: ClusterManager): () => void {
-  // RFC 9112 §6.1: Content-Length with Transfer-Encoding is a smuggling vector;
-  // Envoy's HTTP/1 codec rejects it with 400 unless allow_chunked_length is set.
-  if (req.request.headers.has('transfer-encoding') && req.request.headers.has('content-length')) throw new ProxyError('downstream_protocol_error')
-  const release = clusters.breaker(req.cluster).tryRequest()
-  if (!release) throw new ProxyError('upstream_overflow', { headers: { 'x-envoy-overloaded': 'true' } })
-  clusters.state(req.cluster).counters.rq++
-  return release
-}
-
-/** What the balancer picks by: the request, and the route's hash when it has one. */
-function lbContext(req: SendRequest): LbContext {
-  return req.hash !== undefined ? { request: req.request, hash: req.hash } : { request: req.request }
-}
-
-/** A try's end: the upstream's answer, or no answer (a failure the retry policy may retry). */
-type Tried = { readonly response: UpstreamAnswer } | { readonly response?: undefined; readonly failure: ProxyError; readonly reason: 'connect_failure' | 'per_try_timeout' }
-
-/**
- * One try to `host`, under whichever timer would fire first, with passive
- * health told how it went. Throws what no retry can help: the client gone, a
- * stream timer (route, request, idle, duration) before the headers.
- * `bodyBuffered`: the client's body is already whole in memory (for 504 vs 408).
- */
-async function tryHost(req: SendRequest, host: Host, request: Request, deadline: number, bodyBuffered: boolean, deps: SendDeps): Promise<Tried> {
-  const clusters = deps.clusters
-  const now = deps.now()
-  // The first strictly smaller wins, in this order: route, duration, request, idle, per-try (no array per try).
-  let binding: LimitKind = 'route'
-  let tryTimeout = deadline - now
-  const duration = (req.streamDeadline ?? Infinity) - now
-  if (duration < tryTimeout) {
-    binding = 'duration'
-    tryTimeout = duration
-  }
-  const requestLeft = (req.requestDeadline ?? Infinity) - now
-  if (requestLeft < tryTimeout) {
-    binding = 'request'
-    tryTimeout = requestLeft
-  }
-  const idleMs = req.streamIdleTimeoutMs ?? 0
-  if (idleMs > 0 && idleMs < tryTimeout) {
-    binding = 'idle'
-    tryTimeout = idleMs
-  }
-  if (req.perTryTimeoutMs > 0 && req.perTryTimeoutMs < tryTimeout) {
-    binding = 'per_try'
-    tryTimeout = req.perTryTimeoutMs
-  }
-  // Whether the client's request had fully arrived decides 504 vs 408 for a stream timer (Envoy maybeRequestTimeoutCode).
-  let upload: UploadState | undefined
-  // LEAST_REQUEST compares in-flight tries per host (until headers, like the breaker); /clusters shows them as rq_active.
-  const inFlight = activeRequests.begin(host)
-  try {
-    const response = await forwardAnswer(
-      {
-        request, host, cluster: req.cluster, path: req.path, headers: req.headersFor(host), timeoutMs: Number.isFinite(tryTimeout) ? Math.max(1, tryTimeout) : 0, signal: req.signal, onUpload: (state) => (upload = state),
-        // The route timeout bounds this wait and the body alike: one timer for both (guardResponse).
-        handOverTimer: binding === 'route',
-      },
-      deps,
-    )
-    inFlight()
-    clusters.reportAttempt(req.cluster, host, { kind: 'response', status: response.status })
-    if (response.headers.has('x-envoy-immediate-health-check-fail')) {
-      clusters.immediateHealthCheckFail(req.cluster, host, deps.health)
-      response.headers.delete('x-envoy-immediate-health-check-fail')
-    }
-    return { response }
-  } catch (e) {
-    inFlight()
-    if (!isProxyError(e) || e.code === 'downstream_disconnect') throw e
-    if (e.code === 'upstream_timeout' && binding !== 'per_try') throw timeoutError(binding, req.request.body === null || bodyBuffered || upload?.complete === true, e)
-    const reason = e.code === 'upstream_timeout' ? 'per_try_timeout' : 'connect_failure'
-    clusters.reportAttempt(req.cluster, host, { kind: 'local', reason: reason === 'per_try_timeout' ? 'timeout' : 'connect_failure' })
-    return { failure: e, reason }
   }
 }
 

@@ -29,19 +29,6 @@ export function streamLimits(listener: Listener, action: ForwardAction, headers:
 }
 
 /**
- * streamLimits for one route, chosen when the app is built: when neither the
- * request's start (a request_timeout or a max_stream_duration) nor its
- * headers (grpc-timeout with grpc_timeout_header_max) can change the answer,
- * it is worked out once; otherwise each request calls streamLimits.
- */
-export function streamLimitsFor(listener: Listener, action: ForwardAction): (headers: Headers, startedAt: number) => StreamLimits {
-  const perRequest = (headers: Headers, startedAt: number) => streamLimits(listener, action, headers, startedAt)
-  if (listener.requestTimeoutMs > 0 || action.maxStreamDuration?.grpcHeaderMaxMs !== undefined) return perRequest
-  const fixed = streamLimits(listener, action, new Headers(), 0)
-  return fixed.streamDeadline === undefined ? () => fixed : perRequest
-}
-
-/**
  * Envoy's ActiveStream::refreshDurationTimeout (conn_manager_impl.cc): with a
  * grpc-timeout header and the route's grpc_timeout_header_max set, the header
  * wins (capped by the max unless that is 0, less the offset); otherwise the

@@ -56,14 +56,14 @@ describe('x-envoy-* request headers', () => {
   const req = new Request('http://x/', { headers: { 'x-envoy-retry-on': '5xx', 'x-envoy-max-retries': '4', 'x-envoy-upstream-rq-timeout-ms': '100', 'x-envoy-upstream-rq-per-try-timeout-ms': '20' } })
 
   it('are ignored from untrusted (external) callers', () => {
-    expect(effectiveRetryPolicy(undefined, undefined)).toBeUndefined()
-    expect(effectiveTimeouts(15_000, undefined, undefined)).toEqual({ routeTimeoutMs: 15_000, perTryTimeoutMs: 0 })
+    expect(effectiveRetryPolicy(undefined, req, false)).toBeUndefined()
+    expect(effectiveTimeouts(15_000, undefined, req, false)).toEqual({ routeTimeoutMs: 15_000, perTryTimeoutMs: 0 })
   })
 
   it('are honoured from trusted internal callers', () => {
-    const p = effectiveRetryPolicy(compileRetryPolicy({ retry_on: 'connect-failure' }), req)!
+    const p = effectiveRetryPolicy(compileRetryPolicy({ retry_on: 'connect-failure' }), req, true)!
     expect([...p.retryOn].sort()).toEqual(['5xx', 'connect-failure'])
     expect(p.numRetries).toBe(4)
-    expect(effectiveTimeouts(15_000, p, req)).toEqual({ routeTimeoutMs: 100, perTryTimeoutMs: 20 })
+    expect(effectiveTimeouts(15_000, p, req, true)).toEqual({ routeTimeoutMs: 100, perTryTimeoutMs: 20 })
   })
 })
