@@ -92,8 +92,11 @@ export function printReport(r: Any): string {
     cold.push(['module evaluation, whole Worker in one module (Node, fresh process)', `${fmt(r.eval.edgevoyMs)} ms`, `bare Worker ${fmt(r.eval.bareMs)} ms (${fmt(r.eval.edgevoyMs / r.eval.bareMs)}×)`, '—', ''])
     if (r.eval.dataPlaneMs !== undefined) {
       const ratio = r.eval.dataPlaneMs / r.eval.bareMs
-      cold.push(['module evaluation, data-plane entry (as deployed)', `${fmt(r.eval.dataPlaneMs)} ms`, `bare Worker ${fmt(r.eval.bareMs)} ms (${fmt(ratio)}×)`, '≤ 2× bare', ok(ratio <= 2)])
-      goals14.push(['data-plane module evaluation ≤ 2× bare', `${fmt(r.eval.dataPlaneMs)} ms (${fmt(ratio)}×)`, `bare ${fmt(r.eval.bareMs)} ms`, ratio <= 2])
+      const range = r.eval.ratioRange ? `; per round ${fmt(r.eval.ratioRange[0])}–${fmt(r.eval.ratioRange[1])}×, ${r.eval.runs} rounds` : ''
+      const size = r.eval.dataPlaneBytes ? `, ${kib(r.eval.dataPlaneBytes)} minified` : ''
+      cold.push(['module evaluation, data-plane entry (as deployed: minified, its static graph)', `${fmt(r.eval.dataPlaneMs)} ms`, `bare Worker ${fmt(r.eval.bareMs)} ms (${fmt(ratio)}×${range}${size})`, '≤ 2× bare', ok(ratio <= 2)])
+      if (r.eval.dataPlaneFilesMs !== undefined) cold.push(['  same code as the two files `edgevoy build` writes (Node reads each from disk)', `${fmt(r.eval.dataPlaneFilesMs)} ms`, `${fmt(r.eval.dataPlaneFilesMs / r.eval.bareMs)}× bare`, '', ''])
+      goals14.push(['data-plane module evaluation ≤ 2× bare', `${fmt(r.eval.dataPlaneMs)} ms (${fmt(ratio)}×${range})`, `bare ${fmt(r.eval.bareMs)} ms`, ratio <= 2])
     }
   }
   const ld = r.load
