@@ -79,7 +79,7 @@ export async function splitBundle(entrySourceText: string, name: string, options
  * BENCHMARKS.md, h-eval); workerd has the whole upload in memory, so the
  * module boundary is not what an isolate pays for.
  */
-export async function staticGraphBundle(entrySourceText: string, name: string, options: { minify?: boolean } = {}): Promise<{ path: string; bytes: number }> {
+export async function staticGraphBundle(entrySourceText: string, name: string, options: { minify?: boolean; stubCloudflare?: boolean } = {}): Promise<{ path: string; text: string; bytes: number }> {
   const entryFile = join(ROOT, '.edgevoy/build', `bench-${name}-${process.pid}.ts`)
   mkdirSync(dirname(entryFile), { recursive: true })
   writeFileSync(entryFile, entrySourceText)
@@ -93,14 +93,14 @@ export async function staticGraphBundle(entrySourceText: string, name: string, o
     const result = await build({
       ...WORKER_BUILD_OPTIONS,
       entryPoints: [entryFile],
-      external: [],
-      plugins: [cloudflareStub, importsUnresolved],
+      external: options.stubCloudflare === false ? [...WORKER_BUILD_OPTIONS.external] : [],
+      plugins: options.stubCloudflare === false ? [importsUnresolved] : [cloudflareStub, importsUnresolved],
       minify: options.minify === true,
     })
     const text = result.outputFiles[0]!.text
     const path = join(TMP, `${name}.mjs`)
     writeFileSync(path, text)
-    return { path, bytes: Buffer.byteLength(text) }
+    return { path, text, bytes: Buffer.byteLength(text) }
   } finally {
     rmSync(entryFile, { force: true })
   }

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib'
 import { entrySource } from '../src/cli/worker-build.js'
 import { bundle, ROOT, splitBundle, staticGraphBundle, TMP } from './bundle.js'
 import { buildBase, builtWorker } from './built.js'
+import { measureEvalWorkerd, type WorkerdEvalResult } from './eval-workerd.js'
 import { median } from './stats.js'
 
 const run = promisify(execFile)
@@ -104,6 +105,8 @@ export interface EvalResult {
   ratioRange: [number, number]
   dataPlaneBytes: number
   runs: number
+  /** One new isolate's start-up in workerd, bare and data plane (bench/eval-workerd.ts): the goal's figure. */
+  workerd?: WorkerdEvalResult | { error: string }
   note: string
 }
 
@@ -123,6 +126,9 @@ export async function measureEval(runs = 5): Promise<EvalResult> {
     times.edgevoy.push(await evalOnce(edgevoy.path))
   }
   const ratios = times.dataPlane.map((t, i) => t / times.bare[i]!)
+  // The same code in workerd, cloudflare:workers its own (not the stub Node needs).
+  const workerdDataPlane = await staticGraphBundle(entrySource(seedBase), 'eval-data-plane-workerd', { minify: true, stubCloudflare: false })
+  const workerd = await measureEvalWorkerd({ bare: bare.text, dataPlane: workerdDataPlane.text }, runs).catch((e: Error) => ({ error: e.message.split('\n')[0]! }))
   return {
     edgevoyMs: median(times.edgevoy),
     dataPlaneMs: median(times.dataPlane),
@@ -131,6 +137,7 @@ export async function measureEval(runs = 5): Promise<EvalResult> {
     ratioRange: [Math.min(...ratios), Math.max(...ratios)],
     dataPlaneBytes: dataPlane.bytes,
     runs,
+    workerd,
     note: 'Node, fresh process per run, time of import() read before any output; cloudflare:workers stubbed; data plane and bare minified as deployed',
   }
 }
