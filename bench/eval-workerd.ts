@@ -11,11 +11,11 @@
  * https://github.com/cloudflare/workerd/blob/main/src/workerd/server/workerd.capnp
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { TMP } from './bundle.js'
-import { CPU_TICK_US, freePort } from './workerd-host.js'
+import { CPU_TICK_US, freePort, workerdCpuTicks } from './workerd-host.js'
 
 const MANY = 41
 
@@ -55,9 +55,7 @@ async function startOnce(workerd: string, dir: string, module: string, n: number
       await new Promise((r) => setTimeout(r, 2))
     }
     const wallMs = performance.now() - t0
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const cpuMs = ((Number(fields[11]) + Number(fields[12])) * CPU_TICK_US) / 1000
+    const cpuMs = (workerdCpuTicks([child.pid!]) * CPU_TICK_US) / 1000
     return { wallMs, cpuMs }
   } finally {
     child.kill('SIGKILL')
