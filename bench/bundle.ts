@@ -47,7 +47,7 @@ export async function bundle(entry: string, name: string, options: { stubCloudfl
  * importing the entry loads its static chunks only, as an isolate that only
  * proxies does.
  */
-export async function splitBundle(entrySourceText: string, name: string): Promise<{ entry: string }> {
+export async function splitBundle(entrySourceText: string, name: string, options: { minify?: boolean } = {}): Promise<{ entry: string }> {
   const dir = join(TMP, name)
   mkdirSync(dir, { recursive: true })
   const entryFile = join(ROOT, '.edgevoy/build', `bench-${name}-${process.pid}.ts`)
@@ -63,9 +63,45 @@ export async function splitBundle(entrySourceText: string, name: string): Promis
       external: [],
       plugins: [cloudflareStub, dataPlaneChunk()],
       outExtension: { '.js': '.mjs' },
+      minify: options.minify === true,
     })
   } finally {
     rmSync(entryFile, { force: true })
   }
   return { entry: join(dir, 'index.mjs') }
+}
+
+/**
+ * The same static graph as `splitBundle`'s entry and its static chunks, as
+ * one module: every `import()` is left unresolved (an isolate evaluating the
+ * entry never runs one). Node reads each module of a graph from disk through
+ * its ESM loader (~1.2 ms for a second, one-line module on this machine:
+ * BENCHMARKS.md, h-eval); workerd has the whole upload in memory, so the
+ * module boundary is not what an isolate pays for.
+ */
+export async function staticGraphBundle(entrySourceText: string, name: string, options: { minify?: boolean; stubCloudflare?: boolean } = {}): Promise<{ path: string; text: string; bytes: number }> {
+  const entryFile = join(ROOT, '.edgevoy/build', `bench-${name}-${process.pid}.ts`)
+  mkdirSync(dirname(entryFile), { recursive: true })
+  writeFileSync(entryFile, entrySourceText)
+  const importsUnresolved: Plugin = {
+    name: 'dynamic-imports-external',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, external: true } : undefined))
+    },
+  }
+  try {
+    const result = await build({
+      ...WORKER_BUILD_OPTIONS,
+      entryPoints: [entryFile],
+      external: options.stubCloudflare === false ? [...WORKER_BUILD_OPTIONS.external] : [],
+      plugins: options.stubCloudflare === false ? [importsUnresolved] : [cloudflareStub, importsUnresolved],
+      minify: options.minify === true,
+    })
+    const text = result.outputFiles[0]!.text
+    const path = join(TMP, `${name}.mjs`)
+    writeFileSync(path, text)
+    return { path, text, bytes: Buffer.byteLength(text) }
+  } finally {
+    rmSync(entryFile, { force: true })
+  }
 }

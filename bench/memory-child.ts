@@ -6,8 +6,11 @@
  */
 import { compileConfig } from '../src/compile/index.js'
 import { loadConfig } from '../src/config/load.js'
-import { buildRouteIndex, type RouteIndex } from '../src/router/route-index.js'
+import { buildRouteIndex, loadRouteIndex, type RouteIndex } from '../src/router/route-index.js'
 import { generateConfig } from './gen-config.js'
+
+// The index of a virtual host with more than 8 routes is imported on demand (router/route-index.ts), as a serving isolate does.
+await loadRouteIndex()
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (!gc) throw new Error('run with node --expose-gc')

@@ -9,9 +9,12 @@ import { compileConfig } from '../src/compile/index.js'
 import { stripQuery } from '../src/snapshot/matchers.js'
 import { compileRe2FullMatch } from '../src/config/re2.js'
 import { validateConfig } from '../src/config/load.js'
-import { buildRouteIndex, linearIndex, type RouteIndex } from '../src/router/route-index.js'
+import { buildRouteIndex, linearIndex, loadRouteIndex, type RouteIndex } from '../src/router/route-index.js'
 import { generateConfig, type BenchRequest } from './gen-config.js'
 import { logLogSlope, summarize } from './stats.js'
+
+// The index of a virtual host with more than 8 routes is imported on demand (router/route-index.ts), as a serving isolate does.
+await loadRouteIndex()
 
 export const ROUTE_COUNTS = [10, 100, 1000, 10000] as const
 

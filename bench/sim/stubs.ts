@@ -9,7 +9,8 @@
 import type { CacheMeta, LocationCache } from '../../src/upstream/location-cache.js'
 import type { HealthAuthority, HealthDigest, HealthHub } from '../../src/upstream/health/authority.js'
 import type { ClusterHealthReport } from '../../src/upstream/health/flags.js'
-import { HUB_ROW_SELECT, type D1Like, type HubRowWriter } from '../../src/upstream/health/hub-row.js'
+import { HUB_ROW_SELECT, type D1Like } from '../../src/upstream/health/hub-row.js'
+import type { HubRowWriter } from '../../src/upstream/health/hub-row-writer.js'
 import { CONFIG_ROWS_SELECT, type ConfigRowsDb } from '../../src/state/config-rows.js'
 import { operation, type Clock, type Thread } from './events.js'
 

@@ -23,7 +23,7 @@ export interface WorkerBuild {
   /**
    * Every written module, with its size in bytes, whether the entry reaches it
    * statically (`dataPlane`: what every isolate loads), or else whether it is
-   * a filter's, a load balancer's, the regex engine's, access logs' and
+   * a filter's, a load balancer's, the route index's, the regex engine's, access logs' and
    * tracing's, outlier detection's, mirroring's or the health hub's (`lazy`:
    * imported for a snapshot that names it, or by the hub); the rest is the control plane.
    */
@@ -109,9 +109,9 @@ export async function buildWorker(base: BuiltBase, outdir: string, options: { mi
 }
 
 /** Lazily imported data-plane modules outside src/filters/ and src/upstream/lb/. */
-const LAZY_DATA_PLANE = ['src/regex/engine.ts', 'src/observability/observers.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/informational.ts', 'src/state/health-authority-core.ts', 'src/snapshot/filter-configs.ts', 'src/state/config-rows.ts']
+const LAZY_DATA_PLANE = ['src/router/indexed-routes.ts', 'src/regex/engine.ts', 'src/observability/observers.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/informational.ts', 'src/state/health-authority-core.ts', 'src/snapshot/filter-configs.ts', 'src/state/config-rows.ts']
 
-/** Outputs of the lazily imported data plane (src/filters/, load balancers and the hash policy, the regex engine, access logs and tracing, outlier detection, mirroring, reading past an upstream 1xx, the health hub's core, filter config linkers, D1 config rows) and what they import, beyond the entry's static graph. */
+/** Outputs of the lazily imported data plane (src/filters/, load balancers and the hash policy, the route index of large virtual hosts, the regex engine, access logs and tracing, outlier detection, mirroring, reading past an upstream 1xx, the health hub's core, filter config linkers, D1 config rows) and what they import, beyond the entry's static graph. */
 export function lazyOutputs(metafile: Metafile, staticGraph: ReadonlySet<string>): Set<string> {
   const lazy = new Set<string>()
   const isLazy = (entryPoint: string) => ['src/filters/', 'src/upstream/lb/'].some((d) => resolve(entryPoint).startsWith(join(ROOT, d))) || LAZY_DATA_PLANE.some((f) => resolve(entryPoint) === join(ROOT, f))

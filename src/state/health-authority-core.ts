@@ -25,7 +25,7 @@ import type { HostHealthStatus } from '../compile/types.js'
 import { HUB_NAME, type HealthDigest, type HealthHub, type HealthTarget, type HubAuthority } from '../upstream/health/authority.js'
 import { applyCheckResult, markImmediateFail, newHostCheckState, runHealthCheck, type HostCheckState } from '../upstream/health/checker.js'
 import type { ClusterHealthReport, HostHealthReport } from '../upstream/health/flags.js'
-import { HubRowWriter } from '../upstream/health/hub-row.js'
+import { HubRowWriter } from '../upstream/health/hub-row-writer.js'
 import { PUBLISHED_KEY } from './published.js'
 
 interface Stored {

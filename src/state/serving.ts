@@ -19,6 +19,7 @@ import { loadListenerFilters } from '../filters/registry.js'
 import { loadObservers } from '../observability/observe.js'
 import { loadRegexEngine } from '../regex/index.js'
 import { buildListenerApp, type RouterDeps } from '../router/app.js'
+import { loadRouteIndex, needsRouteIndex } from '../router/route-index.js'
 import { readySnapshot } from '../snapshot/load.js'
 import { loadUpstreamFor } from '../upstream/on-demand.js'
 import { holdsRegex, regexesLinked } from '../snapshot/regex.js'
@@ -174,7 +175,8 @@ export class Isolate {
    * imported (here, never per request): the filters its listener names, its access-log
    * and tracing code if it has either, the
    * load balancers, outlier detection, hash policy and mirroring its clusters
-   * and routes use (upstream/on-demand.ts), and the regex engine if it holds a regex
+   * and routes use (upstream/on-demand.ts), the route index if a virtual host
+   * has more than a few routes (router/route-index.ts), and the regex engine if it holds a regex
    * (`text`: its serialized form).
    */
   async serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv, text?: string): Promise<Pick<Serving, 'snapshot' | 'listener' | 'fetch'>> {
@@ -182,6 +184,7 @@ export class Isolate {
     if (snapshot.listeners.length > 0) {
       const listener = pickListener(snapshot, listenerName)
       imports.push(loadListenerFilters(listener), loadObservers(listener))
+      if (needsRouteIndex(listener)) imports.push(loadRouteIndex())
     }
     if (regexesLinked() || (text !== undefined && holdsRegex(text))) imports.push(loadRegexEngine())
     imports.push(loadUpstreamFor(snapshot))

@@ -61,13 +61,15 @@ const rbacConfig = () =>
  * A route matched by a safe_regex (serving it needs the regex engine's
  * chunk) and one to a MAGLEV cluster (the balancer's chunk) with a hash
  * policy, a mirror to a RANDOM cluster, outlier detection and locality
- * weights (upstream/on-demand.ts's and lb/index.ts's chunks).
+ * weights (upstream/on-demand.ts's and lb/index.ts's chunks), among more
+ * than 8 routes (the route index's chunk: router/route-index.ts).
  */
 const regexConfig = () =>
   config(
     [],
     [
       { match: { safe_regex: { regex: '/x[0-9]+' } }, direct_response: { status: 200, body: { inline_string: 'regex' } } },
+      ...Array.from({ length: 8 }, (_, i) => ({ match: { path: `/r${i}` }, direct_response: { status: 200, body: { inline_string: `r${i}` } } })),
       { match: { prefix: '/up' }, route: { cluster: 'hashed', hash_policy: [{ header: { header_name: 'x-user' } }], request_mirror_policies: [{ cluster: 'shadow' }] } },
     ],
     {
@@ -121,8 +123,8 @@ describe('filters imported for the snapshot that names them, in the built Worker
     }
     expect(entry).not.toContain('Jwt is missing')
     expect(entry).not.toContain('RBAC: access denied')
-    // Outlier detection, mirroring, the hash policy and the health hub's core: chunks of their own too.
-    for (const m of ['src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/lb/hash-policy.ts', 'src/state/health-authority-core.ts']) {
+    // Outlier detection, mirroring, the hash policy, the health hub's core and the route index: chunks of their own too.
+    for (const m of ['src/router/indexed-routes.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/lb/hash-policy.ts', 'src/state/health-authority-core.ts']) {
       expect(worker.modules.find((x) => x.path === chunkOf(m))?.dataPlane, m).toBe(false)
       expect(worker.modules.find((x) => x.path === chunkOf(m))?.lazy, m).toBe(true)
     }
@@ -148,7 +150,7 @@ describe('filters imported for the snapshot that names them, in the built Worker
     }
   }, 60_000)
 
-  it('a new version holding a regex, a MAGLEV cluster with outlier detection and a route that hashes and mirrors imports each chunk before it serves', async () => {
+  it('a new version holding a regex, a MAGLEV cluster with outlier detection, a route that hashes and mirrors and more than 8 routes imports each chunk before it serves', async () => {
     expect(regexConfig()).toContain('safe_regex')
     const mf = start()
     try {
@@ -156,6 +158,8 @@ describe('filters imported for the snapshot that names them, in the built Worker
       expect((await push(mf, regexConfig())).status).toBe(200)
       const hit = await mf.dispatchFetch('http://edge.test/x12')
       expect([hit.status, await hit.text()]).toEqual([200, 'regex'])
+      const late = await mf.dispatchFetch('http://edge.test/r7')
+      expect([late.status, await late.text()]).toEqual([200, 'r7'])
       expect((await mf.dispatchFetch('http://edge.test/x1y')).status).toBe(404)
       const up = await mf.dispatchFetch('http://edge.test/up', { headers: { 'x-user': 'u1' } })
       expect(up.status).toBe(200)

@@ -23,6 +23,7 @@ import { ClusterManager } from './src/upstream/cluster-manager'
 import { statsRoutes } from './src/observability/admin-routes'
 import { preloadObservers } from './src/observability/observe'
 import { preloadUpstream } from './src/upstream/on-demand'
+import { loadRouteIndex } from './src/router/route-index'
 
 let current
 function serving(env) {
@@ -50,7 +51,7 @@ function serving(env) {
   return (current = app)
 }
 // The access-log and tracing module (and the on-demand upstream code) is imported before an app is built (as state/serving.ts does).
-export default { fetch: async (request, env, ctx) => { await Promise.all([preloadObservers(), preloadUpstream()]); return serving(env).fetch(request, env, ctx) } }
+export default { fetch: async (request, env, ctx) => { await Promise.all([preloadObservers(), preloadUpstream(), loadRouteIndex()]); return serving(env).fetch(request, env, ctx) } }
 `
 
 export interface ObservabilityWorker {
