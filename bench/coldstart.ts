@@ -105,7 +105,7 @@ export interface EvalResult {
   ratioRange: [number, number]
   dataPlaneBytes: number
   runs: number
-  /** One new isolate's start-up in workerd, bare and data plane (bench/eval-workerd.ts): the goal's figure. */
+  /** One new isolate's start-up in workerd, bare and data plane (bench/eval-workerd.ts): the goal holds when this and the Node figure both do. */
   workerd?: WorkerdEvalResult | { error: string }
   note: string
 }

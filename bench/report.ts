@@ -96,16 +96,17 @@ export function printReport(r: Any): string {
       const size = r.eval.dataPlaneBytes ? `, ${kib(r.eval.dataPlaneBytes)} minified` : ''
       const wd = r.eval.workerd
       const inWorkerd = wd && !failed(wd)
-      // The goal's figure: what a new isolate pays in workerd; before workerd was measured, Node's.
-      const goalRatio = inWorkerd ? wd.dataPlaneCpuMs / wd.bareCpuMs : ratio
+      // The issue asks for the goal "measured the same way as today" (Node's fresh-process import()),
+      // and workerd's figure is what a new isolate pays where it runs: the goal holds only when both do.
+      const goalRatio = inWorkerd ? Math.max(wd.dataPlaneCpuMs / wd.bareCpuMs, ratio) : ratio
       if (inWorkerd) {
         const wdRatio = wd.dataPlaneCpuMs / wd.bareCpuMs
         cold.push(['one new isolate in workerd: start-up incl. module evaluation, CPU (data-plane entry as deployed)', `${fmt(wd.dataPlaneCpuMs)} ms`, `bare Worker ${fmt(wd.bareCpuMs)} ms (${fmt(wdRatio)}×; per round ${fmt(wd.ratioRange[0])}–${fmt(wd.ratioRange[1])}×, ${wd.rounds} rounds of 1 and ${wd.isolates} isolates; wall ${fmt(wd.dataPlaneWallMs)} / ${fmt(wd.bareWallMs)} ms)`, '≤ 2× bare', ok(wdRatio <= 2)])
       } else if (wd) cold.push(['one new isolate in workerd', `failed: ${wd.error}`, '', '', ''])
-      cold.push(['module evaluation in Node (fresh process), data-plane entry (as deployed: minified, its static graph)', `${fmt(r.eval.dataPlaneMs)} ms`, `bare Worker ${fmt(r.eval.bareMs)} ms (${fmt(ratio)}×${range}${size})`, inWorkerd ? '' : '≤ 2× bare', inWorkerd ? '' : ok(ratio <= 2)])
+      cold.push(['module evaluation in Node (fresh process), data-plane entry (as deployed: minified, its static graph)', `${fmt(r.eval.dataPlaneMs)} ms`, `bare Worker ${fmt(r.eval.bareMs)} ms (${fmt(ratio)}×${range}${size})`, '≤ 2× bare', ok(ratio <= 2)])
       if (r.eval.dataPlaneFilesMs !== undefined) cold.push(['  same code as the two files `edgevoy build` writes (Node reads each from disk)', `${fmt(r.eval.dataPlaneFilesMs)} ms`, `${fmt(r.eval.dataPlaneFilesMs / r.eval.bareMs)}× bare`, '', ''])
       const measured = inWorkerd
-        ? `workerd ${fmt(wd.dataPlaneCpuMs)} ms CPU per new isolate (${fmt(goalRatio)}×, rounds ${fmt(wd.ratioRange[0])}–${fmt(wd.ratioRange[1])}×); Node ${fmt(r.eval.dataPlaneMs)} ms (${fmt(ratio)}×${range})`
+        ? `workerd ${fmt(wd.dataPlaneCpuMs)} ms CPU per new isolate (${fmt(wd.dataPlaneCpuMs / wd.bareCpuMs)}×, rounds ${fmt(wd.ratioRange[0])}–${fmt(wd.ratioRange[1])}×); Node ${fmt(r.eval.dataPlaneMs)} ms (${fmt(ratio)}×${range})`
         : `${fmt(r.eval.dataPlaneMs)} ms (${fmt(ratio)}×${range})`
       goals14.push(['data-plane module evaluation ≤ 2× bare', measured, inWorkerd ? `bare ${fmt(wd.bareCpuMs)} ms (workerd), ${fmt(r.eval.bareMs)} ms (Node)` : `bare ${fmt(r.eval.bareMs)} ms`, goalRatio <= 2])
     }
