@@ -53,20 +53,26 @@ export interface ForwardDeps {
   now: () => number
 }
 
+const ONCE = { once: true } as const
+
 /** Statuses whose responses cannot carry a body (the Response constructor rejects one). */
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304])
 
 /**
- * The upstream's answer before edgevoy makes a Response of it: the headers
- * are already this Worker's copy (hop-by-hop removed, service time set), so
- * the router filter builds the one Response it returns around its own body
- * (send.ts) instead of copying a Response it made here.
+ * The upstream's answer before edgevoy makes a Response of it. Its headers
+ * are the upstream's own, read-only: the one Response the router filter
+ * returns is built around them and its body (`answerResponse`, send.ts), and
+ * the Response's own copy is where hop-by-hop fields are removed and the
+ * service time is set — one copy of the headers per answer, not a copy
+ * edited here and copied again by the Response constructor.
  */
 export interface UpstreamAnswer {
   readonly status: number
   readonly statusText: string
-  /** Mutable: the response headers as they will be sent downstream. */
+  /** The upstream's response headers as received (read them; edit the Response's). */
   readonly headers: Headers
+  /** `x-envoy-upstream-service-time`: ms from sending the request to its response headers. */
+  readonly serviceTime: string
   /** null for 1xx/204/205/304 and bodiless answers. */
   readonly body: ReadableStream<Uint8Array> | null
   /** A WebSocket upgrade (101, or a response carrying its socket): the Response to return as it is. */
@@ -83,9 +89,21 @@ export interface UpstreamAnswer {
   readonly upstream?: Response | undefined
 }
 
-/** The answer as a Response. */
-export function answerResponse(answer: UpstreamAnswer): Response {
-  return answer.upgrade ?? new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers })
+/**
+ * The answer as the Response sent downstream, with `body` (the upstream's by
+ * default): the upstream's headers copied once, by the constructor, then
+ * edited in that copy as Envoy's router and connection manager edit the
+ * upstream's response headers — hop-by-hop fields removed (RFC 9110 §7.6.1),
+ * `x-envoy-immediate-health-check-fail` consumed (send.ts acted on it),
+ * `x-envoy-upstream-service-time` set.
+ */
+export function answerResponse(answer: UpstreamAnswer, body: BodyInit | null = answer.body): Response {
+  if (answer.upgrade) return answer.upgrade
+  const response = new Response(body, { status: answer.status, statusText: answer.statusText, headers: answer.headers })
+  const headers = stripHopByHop(response.headers)
+  headers.delete('x-envoy-immediate-health-check-fail')
+  headers.set('x-envoy-upstream-service-time', answer.serviceTime)
+  return response
 }
 
 /**
@@ -125,7 +143,7 @@ export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Pro
   }
   const onDownstreamAbort = () => controller.abort(new ProxyError('downstream_disconnect'))
   if (req.signal?.aborted) onDownstreamAbort()
-  req.signal?.addEventListener('abort', onDownstreamAbort, { once: true })
+  req.signal?.addEventListener('abort', onDownstreamAbort, ONCE)
 
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null
   const upload = hasBody ? watchUpload(request.body!, declaredLength(req.headers)) : undefined
@@ -178,13 +196,11 @@ export async function forwardAnswer(req: ForwardRequest, deps: ForwardDeps): Pro
   if (status === 101 || response.webSocket) {
     // A WebSocket upgrade: the socket is the body (Envoy disables the route timeout for upgrades once established).
     const upgrade = withServiceTime(response, serviceTime, isWebSocketUpgrade(request.headers))
-    return { status: upgrade.status, statusText: upgrade.statusText, headers: upgrade.headers, body: null, upgrade }
+    return { status: upgrade.status, statusText: upgrade.statusText, headers: upgrade.headers, serviceTime, body: null, upgrade }
   }
 
-  const out = stripHopByHop(new Headers(response.headers))
-  out.set('x-envoy-upstream-service-time', serviceTime)
   const abort = (reason: ProxyError) => controller.abort(reason)
-  return { status, statusText: response.statusText, headers: out, body, abort, upstream: response, ...(handed ? { timer: handed } : {}) }
+  return { status, statusText: response.statusText, headers: response.headers, serviceTime, body, abort, upstream: response, timer: handed }
 }
 
 /**

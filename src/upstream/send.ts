@@ -153,10 +153,8 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
         inFlight()
         outcome = { kind: 'response', status: response.status, headers: response.headers }
         clusters.reportAttempt(cluster, host, { kind: 'response', status: response.status })
-        if (response.headers.has('x-envoy-immediate-health-check-fail')) {
-          clusters.immediateHealthCheckFail(cluster, host, deps.health)
-          response.headers.delete('x-envoy-immediate-health-check-fail')
-        }
+        // The header itself is not passed on (answerResponse removes it).
+        if (response.headers.has('x-envoy-immediate-health-check-fail')) clusters.immediateHealthCheckFail(cluster, host, deps.health)
       } catch (e) {
         inFlight()
         if (!isProxyError(e) || e.code === 'downstream_disconnect') throw e
@@ -218,7 +216,7 @@ async function guardResponse(response: UpstreamAnswer, req: SendRequest, routeDe
     if (reuse && deadline && response.abort && length! <= SMALL_BODY_BYTES) {
       const read = await readSmallBody(response.upstream ?? new Response(response.body), length!, deadline, response.abort, reuse)
       req.onBodyDone?.(read.outcome)
-      return new Response(read.body, { status: response.status, statusText: response.statusText, headers: response.headers })
+      return answerResponse(response, read.body)
     }
     if (req.passThroughBody && response.abort) {
       const hold = abortAtDeadline(response.abort, deadline, now, reuse)
@@ -227,16 +225,12 @@ async function guardResponse(response: UpstreamAnswer, req: SendRequest, routeDe
     }
     const piped = pipeBody(response.body, length!, deadline, now, reuse)
     req.onBodyDone?.(piped.done)
-    return new Response(piped.body, { status: response.status, statusText: response.statusText, headers: response.headers })
+    return answerResponse(response, piped.body)
   }
   handed?.clear()
   const guarded = guardBody(response.body, limits)
   req.onBodyDone?.(guarded.done)
-  return new Response(length === undefined ? guarded.body : guarded.body.pipeThrough(new FixedLengthStream(length)), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  })
+  return answerResponse(response, length === undefined ? guarded.body : guarded.body.pipeThrough(new FixedLengthStream(length)))
 }
 
 /**
