@@ -133,6 +133,13 @@ describe('access log', () => {
     expect(echo.headers['x-request-id']).toBe(lines[0])
   })
 
+  it("logs %PROTOCOL% from the request's cf.httpProtocol, HTTP/1.1 without one", async () => {
+    const { send, lines } = listenerApp(TEXT_LOG('%PROTOCOL%'))
+    await send('/echo', { cf: { httpProtocol: 'HTTP/2' } } as RequestInit)
+    await send('/echo')
+    expect(lines).toEqual(['HTTP/2', 'HTTP/1.1'])
+  })
+
   it('forwards request bodies intact and logs their size', async () => {
     const { app, lines } = listenerApp(TEXT_LOG('%BYTES_RECEIVED% %BYTES_SENT% %RESP(CONTENT-TYPE)%'))
     const res = await app.request('http://edge.example.com/echo', { method: 'POST', body: 'x'.repeat(1000), headers: { 'content-length': '1000' } })
