@@ -83,14 +83,15 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
 
     await next()
 
-    const localSize = await localReplySize(c)
+    // Only an access log, a span or an Analytics Engine point reports the bytes sent: for stats alone a local reply's body is not read again.
+    const analytics = analyticsBinding(c.env)
+    const localSize = obs || analytics ? await localReplySize(c) : undefined
     // Envoy writes the access log when the stream ends: for a streamed upstream
     // body that is its last byte (or its reset, whose flag the line carries).
     const finish = (outcome?: BodyOutcome) => {
       const record = buildRecord(c, request, startTime, deps.now(), requestId, trace, localSize, outcome)
       obs?.log(record)
       recordStats(stats, listener.statPrefix, record)
-      const analytics = analyticsBinding(c.env)
       if (analytics) writeRequestPoint(analytics, listener.name, record)
       obs?.span(c, trace, record, waitUntil)
     }
