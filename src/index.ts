@@ -15,7 +15,7 @@ import { isAdminRequest } from './state/admin-request.js'
 import { directDistribution, locationDistribution, type Distribution } from './state/distribution.js'
 import type { StateEnv } from './state/env.js'
 import { servingForRequest } from './state/refresh.js'
-import { Isolate } from './state/serving.js'
+import { Isolate, type IsolateState } from './state/serving.js'
 import { WorkersLocationCache } from './state/workers-cache.js'
 import { ensureXdsPoller } from './state/xds-ensure.js'
 import { ClusterManager } from './upstream/cluster-manager.js'
@@ -44,18 +44,23 @@ export function theIsolate(env?: StateEnv): Isolate {
 }
 
 export default {
-  async fetch(request, env, ctx) {
+  fetch(request, env, ctx) {
     const iso = theIsolate(env)
-    const state = iso.ready(env) ?? (await iso.prepare(env))
-    // A base config with REST dynamic_resources: make sure the poller Durable Object runs (once per isolate).
-    ensureXdsPoller(env, ctx, { xdsPolled: state.xdsPolled, config: () => state.base.config })
-    if (isAdminRequest(request, env)) {
-      // Fail closed: with no token configured the admin API does not exist (404, as if absent).
-      if (!env.ADMIN_TOKEN) return new Response(null, { status: 404 })
-      const { adminFetch } = await import('./state/control-plane.js')
-      return adminFetch(request, env, ctx, iso)
-    }
-    const serving = await servingForRequest(iso, env, ctx, distribution!.refresh)
-    return serving.fetch(request, env, ctx)
+    const state = iso.ready(env)
+    // Not async: on the per-request path the listener app's own promise is the answer, with no promise around it.
+    return state ? handle(request, env, ctx, iso, state) : iso.prepare(env).then((s) => handle(request, env, ctx, iso, s))
   },
 } satisfies ExportedHandler<StateEnv>
+
+function handle(request: Request, env: StateEnv, ctx: ExecutionContext, iso: Isolate, state: IsolateState): Response | Promise<Response> {
+  // A base config with REST dynamic_resources: make sure the poller Durable Object runs (once per isolate).
+  ensureXdsPoller(env, ctx, { xdsPolled: state.xdsPolled, config: () => state.base.config })
+  if (isAdminRequest(request, env)) {
+    // Fail closed: with no token configured the admin API does not exist (404, as if absent).
+    if (!env.ADMIN_TOKEN) return new Response(null, { status: 404 })
+    return import('./state/control-plane.js').then(({ adminFetch }) => adminFetch(request, env, ctx, iso))
+  }
+  // A Serving, or a promise of one only while something must be waited for (state/refresh.ts).
+  const serving = servingForRequest(iso, env, ctx, distribution!.refresh)
+  return serving instanceof Promise ? serving.then((s) => s.fetch(request, env, ctx)) : serving.fetch(request, env, ctx)
+}

@@ -1,10 +1,10 @@
 /**
- * The observability middleware, outermost in a listener's app: it gives the
- * request its `x-request-id` and trace context before routing, and once the
- * response is decided writes the access log, the stats, the Analytics Engine
- * point and the Zipkin span.
+ * The observability stage of a listener's app, right after the connection
+ * manager's: it gives the request its `x-request-id` and trace context
+ * before routing, and once the response is decided writes the access log,
+ * the stats, the Analytics Engine point and the Zipkin span.
  */
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context } from 'hono'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { isProxyError } from '../errors.js'
 import type { ProxyEnv } from '../context.js'
@@ -12,8 +12,8 @@ import { lazyModule } from '../lazy-module.js'
 import type { LogSinks } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
 import type { BodyOutcome } from '../upstream/body-guard.js'
-import { analyticsBinding, writeRequestPoint } from './analytics.js'
-import { recordStats } from './record-stats.js'
+import { analyticsBinding, writeRequestPoint, type AnalyticsBinding } from './analytics.js'
+import { listenerStats, recordStats } from './record-stats.js'
 import { isolateStats, type StatsSink } from './stats.js'
 import type { ListenerObservers } from './observers.js'
 import type { TraceContext } from './tracing/context.js'
@@ -60,7 +60,29 @@ export async function preloadObservers(): Promise<void> {
   await observers.load()
 }
 
-export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDeps): MiddlewareHandler<ProxyEnv> {
+/** What the observability stage keeps of a request between its start and its response. */
+export interface Observation {
+  readonly startTime: number
+  readonly request: Request
+  /** The request's id (the client's, or the one generated here). */
+  readonly requestId: string | undefined
+  /** Its x-request-id as the later stages see it: routing takes it from here rather than from the header map. */
+  readonly requestIdHeader: string | undefined
+  readonly trace: TraceContext | undefined
+}
+
+/**
+ * The observability stage of a listener (router/app.ts runs it around
+ * routing, the filters and the router filter): `start` before routing,
+ * `finish` once the response is decided.
+ */
+export interface ListenerObserver {
+  start(request: Request): Observation
+  /** A promise only when a local reply's size must be read first. */
+  finish(c: Context<ProxyEnv>, o: Observation): void | Promise<void>
+}
+
+export function listenerObserver(snapshot: Snapshot, listener: Listener, deps: ObserveDeps): ListenerObserver {
   let obs: ListenerObservers | undefined
   if (observesBodyEnd(listener)) {
     const loaded = observers.expect(`edgevoy: listener ${listener.name} has access logs or tracing but their module is not loaded: await loadObservers() before building the app`)
@@ -69,34 +91,44 @@ export function observe(snapshot: Snapshot, listener: Listener, deps: ObserveDep
   const startTrace = obs?.startTrace
   const stats = deps.stats ?? isolateStats
   const generateId = listener.generateRequestId !== false
+  const statNames = listenerStats(listener.statPrefix)
 
-  return async (c, next) => {
-    const startTime = deps.now()
-    // The connection manager's request: its header map is the one every later stage changes in place, so the log reads it as they leave it.
-    const request = c.req.raw
-    let requestId = request.headers.get('x-request-id') || undefined
-    // Envoy generates the id at the connection manager, so the log, the trace and the upstream all see the same one.
-    const generated = !requestId && generateId ? (requestId = crypto.randomUUID()) : undefined
-    let trace: TraceContext | undefined
-    if (startTrace) trace = startTrace(request, generated)
-    else if (generated) setRequestId(request, generated)
-
-    await next()
-
-    const localSize = await localReplySize(c)
+  const done = (c: Context<ProxyEnv>, o: Observation, analytics: AnalyticsBinding | undefined, localSize: number | undefined): void => {
     // Envoy writes the access log when the stream ends: for a streamed upstream
     // body that is its last byte (or its reset, whose flag the line carries).
     const finish = (outcome?: BodyOutcome) => {
-      const record = buildRecord(c, request, startTime, deps.now(), requestId, trace, localSize, outcome)
+      const record = buildRecord(c, o.request, o.startTime, deps.now(), o.requestId, o.trace, localSize, outcome)
       obs?.log(record)
-      recordStats(stats, listener.statPrefix, record)
-      const analytics = analyticsBinding(c.env)
+      recordStats(stats, statNames, record)
       if (analytics) writeRequestPoint(analytics, listener.name, record)
-      obs?.span(c, trace, record, waitUntil)
+      obs?.span(c, o.trace, record, waitUntil)
     }
     const bodyDone = c.get('bodyDone') as Promise<BodyOutcome> | BodyOutcome | undefined
     if (bodyDone instanceof Promise) waitUntil(c, bodyDone.then(finish))
     else finish(bodyDone)
+  }
+
+  return {
+    start(request) {
+      const startTime = deps.now()
+      // The connection manager's request: its header map is the one every later stage changes in place, so the log reads it as they leave it.
+      const header = request.headers.get('x-request-id')
+      let requestId = header || undefined
+      // Envoy generates the id at the connection manager, so the log, the trace and the upstream all see the same one.
+      const generated = !requestId && generateId ? (requestId = crypto.randomUUID()) : undefined
+      let trace: TraceContext | undefined
+      if (startTrace) trace = startTrace(request, generated)
+      else if (generated) setRequestId(request, generated)
+      return { startTime, request, requestId, requestIdHeader: generated ?? header ?? undefined, trace }
+    },
+    finish(c, o) {
+      // Only an access log, a span or an Analytics Engine point reports the bytes sent: for stats alone a local reply's body is not read again.
+      const analytics = analyticsBinding(c.env)
+      if (!obs && !analytics) return done(c, o, analytics, undefined)
+      const localSize = localReplySize(c)
+      if (localSize instanceof Promise) return localSize.then((size) => done(c, o, analytics, size))
+      done(c, o, analytics, localSize)
+    },
   }
 }
 
@@ -122,12 +154,15 @@ export function responseFlags(c: Context<ProxyEnv>): string[] {
   return flags
 }
 
-/** Size of a body edgevoy made itself (local reply, redirect, direct response): small and in memory. */
-async function localReplySize(c: Context<ProxyEnv>): Promise<number | undefined> {
+/**
+ * Size of a body edgevoy made itself (local reply, redirect, direct response):
+ * small and in memory. A promise only when that body must be read for it.
+ */
+function localReplySize(c: Context<ProxyEnv>): number | undefined | Promise<number> {
   if (c.res.body === null) return 0
   const local = isProxyError(c.error) || c.get('upstreamHost') === undefined
-  if (c.res.headers.has('content-length') || !local) return undefined
-  return (await c.res.clone().arrayBuffer()).byteLength
+  if (!local || c.res.headers.has('content-length')) return undefined
+  return c.res.clone().arrayBuffer().then((b) => b.byteLength)
 }
 
 function buildRecord(
@@ -165,7 +200,10 @@ function buildRecord(
     routeName: (c.get('decision') as ProxyEnv['Variables']['decision'] | undefined)?.route?.name,
     bytesReceived: length(request.headers) ?? 0,
     bytesSent: body ? body.bytes : (length(res.headers) ?? localSize),
-    protocol: (request as { cf?: { httpProtocol?: string } }).cf?.httpProtocol ?? 'HTTP/1.1',
+    // Read when asked (%PROTOCOL%, a span's tag): on Cloudflare the first read of `request.cf` makes its ~30 properties a JS object, which stats alone never need.
+    get protocol() {
+      return (request as { cf?: { httpProtocol?: string } }).cf?.httpProtocol ?? 'HTTP/1.1'
+    },
     // The connection manager's remote address (xff_num_trusted_hops may pick it from x-forwarded-for).
     clientIp: (c.get('downstream') as { remoteAddress?: string } | undefined)?.remoteAddress ?? request.headers.get('cf-connecting-ip') ?? undefined,
     traceId: trace?.traceId,

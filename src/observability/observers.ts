@@ -1,6 +1,7 @@
 /**
- * What observe() runs only for a listener with access logs or tracing: the
- * access-log formatters and writers, trace context and the Zipkin exporter.
+ * What the observability stage (observe.ts listenerObserver) runs only for
+ * a listener with access logs or tracing: the access-log formatters and
+ * writers, trace context and the Zipkin exporter.
  * Reached through `import()` (observe.ts `loadObservers`, awaited where a
  * snapshot is made ready: state/serving.ts), so a deployed Worker carries it
  * in a chunk of its own and an isolate whose listener has neither never

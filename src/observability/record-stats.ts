@@ -23,8 +23,13 @@ function stat(n: Names, key: string | number, make: () => string): string {
   return name
 }
 
-export function recordStats(stats: StatsSink, statPrefix: string, r: LogRecord): void {
-  const http = names(`http.${statPrefix}.`)
+/** A listener's `http.<stat_prefix>.` names, taken once when its app is built. */
+export type ListenerStats = Names
+export function listenerStats(statPrefix: string): ListenerStats {
+  return names(`http.${statPrefix}.`)
+}
+
+export function recordStats(stats: StatsSink, http: ListenerStats, r: LogRecord): void {
   const klass = Math.floor(r.responseCode / 100)
   stats.counter(stat(http, 'downstream_rq_total', () => `${http.base}downstream_rq_total`))
   stats.counter(stat(http, 'downstream_rq_completed', () => `${http.base}downstream_rq_completed`))

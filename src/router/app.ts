@@ -12,7 +12,7 @@ import { HonoBase } from 'hono/hono-base'
 import type { Listener, Snapshot } from '../compile/types.js'
 import { ProxyError, isProxyError } from '../errors.js'
 import { buildFilterChain } from '../filters/index.js'
-import { observe, observesBodyEnd } from '../observability/observe.js'
+import { listenerObserver, observesBodyEnd } from '../observability/observe.js'
 import type { StatsStore } from '../observability/stats.js'
 import type { ClusterManager } from '../upstream/cluster-manager.js'
 import type { BodyOutcome } from '../upstream/body-guard.js'
@@ -58,25 +58,41 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
   const devLog = listener.accessLogs?.length ? undefined : deps.log
 
   const prepare = prepareFor(listener, deps.trustEnvoyHeaders)
-  const app = new HonoBase<ProxyEnv>({ router: new EveryPathRouter() })
-  // The connection manager's work comes first, so the access log, tracing,
-  // filters, routing and the upstream all see the normalized, sanitized request.
-  app.use(async (c, next) => {
+  const observer = listenerObserver(snapshot, listener, deps)
+  const filters = buildFilterChain(listener, deps)
+  // With no http_filters before the router, nothing can add a hop-by-hop header after the connection manager stage removed them.
+  // Without an access log or tracing nothing waits for a body's end: bodies pass through, a deadline aborts them (send.ts).
+  const action = { hopByHopRemoved: filters.length === 0, passThroughBody: !observesBodyEnd(listener) }
+  const routerFilter = (c: Context<ProxyEnv>) => runAction(c, deps, action)
+  const onError = (err: Error, c: Context<ProxyEnv>) => {
+    const res = isProxyError(err) ? err.toResponse() : new ProxyError('internal', { cause: err }).toResponse()
+    if (!isProxyError(err)) console.error('edgevoy: internal error', err)
+    res.headers.set('x-edgevoy-config-version', snapshot.version)
+    c.res = res
+    return res
+  }
+  // No http_filters: the router filter runs inside the first stage, the app's only handler (Hono then dispatches without compose).
+  const direct = filters.length === 0
+
+  /**
+   * The connection manager, then observability, then routing, in one stage:
+   * the access log, tracing, filters, routing and the upstream all see the
+   * normalized, sanitized request, and the log and stats see every answer,
+   * a refusal or an error included. `next`: the http_filters and the router
+   * filter (Hono's compose), unless `direct`.
+   */
+  const front = async (c: Context<ProxyEnv>, next: () => Promise<unknown>): Promise<void> => {
+    const request = c.req.raw
     // The same Request comes back, its headers (and URL) now the connection manager's (context.ts withHeaders).
-    c.set('downstream', prepare(c.req.raw).info)
-    await next()
-  })
-  app.use(observe(snapshot, listener, deps))
-  app.use(async (c, next) => {
-    const start = deps.now()
+    const downstream = prepare(request).info
+    c.set('downstream', downstream)
+    const observed = observer.start(request)
+    const start = devLog ? deps.now() : 0
     c.set('snapshot', snapshot)
     c.set('listener', listener)
-    c.set('upstreamHost', undefined)
-    c.set('upstreamCluster', undefined)
     try {
-      const downstream = c.get('downstream')
       if (downstream.conflictingFraming) throw new ProxyError('downstream_protocol_error')
-      const decision = decideRoute(listener.routeTable, indexes, c.req.raw, deps.random, downstream.url)
+      const decision = decideRoute(listener.routeTable, indexes, request, deps.random, downstream.url, observed.requestIdHeader)
       c.set('decision', decision)
       const pathAction = downstream.pathAction
       // Path normalization refused the path (400) or asks the client to come back with the unescaped one (307).
@@ -85,7 +101,17 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
       else if (refusesUpgrade(downstream.upgrade, listener, decision.route)) throw new ProxyError('upgrade_failed')
       // No virtual host or no route: Envoy answers 404 (response flag NR).
       else if (!decision.route) c.res = new ProxyError('no_route').toResponse()
-      else await next()
+      else if (!direct) await next()
+      else {
+        // What Hono's compose does with a handler's answer.
+        const res = await routerFilter(c)
+        if (res && !c.finalized) c.res = res
+      }
+    } catch (err) {
+      // As Hono's compose: an Error becomes the app's error answer, which the log and stats then see.
+      if (!(err instanceof Error)) throw err
+      c.error = err
+      onError(err, c)
     } finally {
       setResponseHeader(c, 'x-edgevoy-config-version', snapshot.version)
       if (devLog) {
@@ -93,20 +119,18 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
         devLog(`[${listener.name}] ${c.req.method} ${new URL(c.req.url).pathname} -> ${c.res.status} upstream=${c.get('upstreamHost') ?? '-'} ${Math.round(deps.now() - start)}ms id=${id}`)
       }
     }
-  })
-  const filters = buildFilterChain(listener, deps)
-  for (const filter of filters) app.use(filter)
-  // With no http_filters before the router, nothing can add a hop-by-hop header after the connection manager stage removed them.
-  // Without an access log or tracing nothing waits for a body's end: bodies pass through, a deadline aborts them (send.ts).
-  const action = { hopByHopRemoved: filters.length === 0, passThroughBody: !observesBodyEnd(listener) }
-  app.all('*', (c) => runAction(c, deps, action))
-  app.onError((err, c) => {
-    const res = isProxyError(err) ? err.toResponse() : new ProxyError('internal', { cause: err }).toResponse()
-    if (!isProxyError(err)) console.error('edgevoy: internal error', err)
-    res.headers.set('x-edgevoy-config-version', snapshot.version)
-    c.res = res
-    return res
-  })
+    const finished = observer.finish(c, observed)
+    if (finished) await finished
+  }
+
+  const app = new HonoBase<ProxyEnv>({ router: new EveryPathRouter() })
+  if (direct) app.all('*', front)
+  else {
+    app.use(front)
+    for (const filter of filters) app.use(filter)
+    app.all('*', routerFilter)
+  }
+  app.onError(onError)
   return app
 }
 

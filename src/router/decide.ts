@@ -15,21 +15,34 @@ export type { RouteDecision }
  * request's URL already parsed (the connection manager's), so it is parsed once per request.
  */
 export function matchRequestOf(request: Request, random: () => number = Math.random, url: URL = new URL(request.url)): { match: MatchRequest; pathname: string } {
+  const headers = request.headers
+  const pathname = url.pathname
   return {
     match: {
-      headers: request.headers,
+      headers,
       method: request.method,
       // The Host header is the authority (workerd and Cloudflare set it from the URL).
-      authority: request.headers.get('host') ?? url.host,
-      path: url.pathname + url.search,
-      scheme: (request.headers.get('x-forwarded-proto') ?? url.protocol.slice(0, -1)).toLowerCase(),
+      authority: headers.get('host') ?? url.host,
+      path: pathname + url.search,
+      scheme: (headers.get('x-forwarded-proto') ?? url.protocol.slice(0, -1)).toLowerCase(),
       random,
     },
-    pathname: url.pathname,
+    pathname,
   }
 }
 
-export function decideRoute(table: RouteTable, indexes: ReadonlyMap<string, RouteIndex>, request: Request, random: () => number = Math.random, url?: URL): RouteDecision {
+/**
+ * `requestId`: the request's x-request-id when the caller already holds it
+ * (the observability stage that just set or read it); otherwise read here.
+ */
+export function decideRoute(
+  table: RouteTable,
+  indexes: ReadonlyMap<string, RouteIndex>,
+  request: Request,
+  random: () => number = Math.random,
+  url?: URL,
+  requestId: string | undefined = request.headers.get('x-request-id') ?? undefined,
+): RouteDecision {
   const { match, pathname } = matchRequestOf(request, random, url)
   const virtualHost = table.findVirtualHost(match.authority)
   const route = !virtualHost
@@ -37,7 +50,7 @@ export function decideRoute(table: RouteTable, indexes: ReadonlyMap<string, Rout
     : needsTlsRedirect(virtualHost, match)
       ? SSL_REDIRECT
       : indexes.get(virtualHost.name)?.select(match, table.ignorePathParameters ? withoutPathParameters(pathname) : pathname, undefined)
-  return { match, pathname, virtualHost, route, requestId: request.headers.get('x-request-id') ?? undefined }
+  return { match, pathname, virtualHost, route, requestId }
 }
 
 /**

@@ -36,8 +36,14 @@ export const kvSource: ConfigSource = { read: (kv) => kv.get(PUBLISHED_KEY, 'jso
 
 const DIRECT: RefreshDeps = { now: () => Date.now(), source: kvSource }
 
-export async function servingForRequest(isolate: RefreshingIsolate, env: StateEnv, ctx: ExecutionContext, deps: RefreshDeps = DIRECT): Promise<Serving> {
-  const s = isolate.ready(env) ?? (await isolate.prepare(env))
+/**
+ * The Serving for this request: the one already loaded, without a promise
+ * to wait for (the per-request path) unless the isolate is not prepared yet
+ * or, locally (0 s), a check is in flight.
+ */
+export function servingForRequest(isolate: RefreshingIsolate, env: StateEnv, ctx: ExecutionContext, deps: RefreshDeps = DIRECT): Serving | Promise<Serving> {
+  const s = isolate.ready(env)
+  if (!s) return isolate.prepare(env).then(() => servingForRequest(isolate, env, ctx, deps))
   const everyMs = refreshSeconds(env) * 1000
   const kv = env.CONFIG
   // Locally (0 s) every request reads KV itself: a change applies to the very next request.
@@ -47,7 +53,7 @@ export async function servingForRequest(isolate: RefreshingIsolate, env: StateEn
     s.inflight = checkPublished(isolate, env, kv, source).finally(() => (s.inflight = undefined))
     if (everyMs > 0) ctx.waitUntil(s.inflight)
   }
-  if (everyMs === 0 && s.inflight) await s.inflight
+  if (everyMs === 0 && s.inflight) return s.inflight.then(() => s.stored ?? s.base)
   return s.stored ?? s.base
 }
 

@@ -275,7 +275,7 @@ function routerDeps(env: EdgevoyEnv, deps: IsolateDeps): ServeDeps {
     bindings,
     random: deps.random,
     now: deps.now,
-    // The isolate's one stats store (observe() records into it; /__admin/stats reads it).
+    // The isolate's one stats store (the observability stage records into it; /__admin/stats reads it).
     stats: deps.stats,
     log: env.EDGEVOY_LOG_REQUESTS === '1' ? (line) => console.log(line) : undefined,
   }

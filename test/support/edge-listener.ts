@@ -43,7 +43,7 @@ export function edgeListener(o: EdgeListenerOptions) {
       },
     }),
   )
-  // logSinks is observe()'s dep, passed through the router's.
+  // logSinks is the observability stage's dep, passed through the router's.
   const deps = {
     fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
     bindings: {},

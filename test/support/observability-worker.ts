@@ -30,7 +30,7 @@ function serving(env) {
   if (current) return current
   const loaded = loadConfig(env.EDGEVOY_CONFIG)
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors))
-  // The bootstrap fields observe() reads from the snapshot (see src/observability/observe.ts).
+  // The bootstrap fields the observability stage reads from the snapshot (see src/observability/observe.ts).
   const snapshot = { ...compileConfig(loaded.config), bootstrapTracing: loaded.config.bootstrap.tracing, serviceCluster: loaded.config.bootstrap.node?.cluster }
   const deps = { fetch: (i, init) => fetch(i, init), bindings: {}, clusters: new ClusterManager({ random: Math.random, now: Date.now }), random: Math.random, now: Date.now,
     // Callers marked x-test-internal: 1 are internal (Envoy's internal_address_config); everyone else is external.

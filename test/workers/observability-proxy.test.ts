@@ -10,7 +10,6 @@ import { Hono } from 'hono'
 import { describe, expect, inject, it } from 'vitest'
 import { ProxyError } from '../../src/errors'
 import { statsRoutes } from '../../src/observability/admin-routes'
-import { observe } from '../../src/observability/observe'
 import { StatsStore } from '../../src/observability/stats'
 import { buildListenerApp, type ProxyEnv } from '../../src/router/app'
 import { compileText } from '../../src/state/base-config'
@@ -131,6 +130,13 @@ describe('access log', () => {
     const echo = (await res.json()) as EchoBody
     expect(lines[0]).toMatch(/^[0-9a-f-]{36}$/)
     expect(echo.headers['x-request-id']).toBe(lines[0])
+  })
+
+  it("logs %PROTOCOL% from the request's cf.httpProtocol, HTTP/1.1 without one", async () => {
+    const { send, lines } = listenerApp(TEXT_LOG('%PROTOCOL%'))
+    await send('/echo', { cf: { httpProtocol: 'HTTP/2' } } as RequestInit)
+    await send('/echo')
+    expect(lines).toEqual(['HTTP/2', 'HTTP/1.1'])
   })
 
   it('forwards request bodies intact and logs their size', async () => {

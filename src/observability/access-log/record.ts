@@ -20,6 +20,9 @@ export interface LogRecord {
    * Body bytes of the response: its Content-Length, or the size of a local
    * reply; undefined for a streamed (chunked) upstream body, because the line
    * is written when the response headers are ready, not at its last byte.
+   * A local reply without Content-Length is measured (its body read from a
+   * clone) only for a listener with an access log or tracing, or with
+   * Analytics Engine bound: the stats alone leave it undefined.
    */
   readonly bytesSent: number | undefined
   /** `HTTP/1.1`, `HTTP/2`, `HTTP/3` as Cloudflare saw the downstream connection. */
