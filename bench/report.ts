@@ -161,6 +161,14 @@ export function printReport(r: Any): string {
         Object.entries(rt.cases).map(([name, c]) => [name, fmt(c.rps), fmt(c.p50Ms), fmt(c.p99Ms), c.cpuUsPerRequest === undefined ? '—' : fmt(c.cpuUsPerRequest), a ? fmt(c.rps / a.rps) : '—', a ? fmt(c.p99Ms / a.p99Ms) : '—', fmt(rt.firstRequestMs[name] ?? NaN), c.errors]),
       ) + '\n',
     )
+    const pa = rt.paced?.cases['a bare worker']
+    const pb = rt.paced?.cases['b edgevoy seed']
+    if (rt.paced && pa && pb)
+      out.push(
+        `Below saturation, each request timed by the client (${rt.paced.connections} connections, each ${rt.paced.paceMs} ms after an answer, 2 × ${rt.paced.seconds} s per case): ` +
+          `bare ${fmt(pa.rps)} req/s, p50 ${fmt(pa.p50Ms)} ms, p99 ${fmt(pa.p99Ms)} ms; seed ${fmt(pb.rps)} req/s, p50 ${fmt(pb.p50Ms)} ms, p99 ${fmt(pb.p99Ms)} ms ` +
+          `(+${fmt(pb.p50Ms - pa.p50Ms)} ms at p50, p99 ${fmt(pb.p99Ms / pa.p99Ms)}× bare). The p99 goal is judged on the saturated runs above.\n`,
+      )
     const heap = rt.heapMiB
     if ('error' in heap) out.push(`workerd isolate heap: not readable (${String(heap.error)})\n`)
     else {

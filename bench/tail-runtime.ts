@@ -22,12 +22,12 @@
  */
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Log, LogLevel, Miniflare } from 'miniflare'
 import { bundle, ROOT, TMP } from './bundle.js'
-import { freePort, startUpstream } from './workerd-host.js'
+import { freePort, quantile, runClientTimed, startUpstream } from './workerd-host.js'
 import { buildBase, builtWorker } from './built.js'
 
 const secs = Number(process.env.SECS ?? 4)
@@ -66,27 +66,16 @@ const mf = new Miniflare({
   ],
 })
 
-function run(url: string, c: number, paceMs: number): Promise<string> {
-  const dir = mkdtempSync(join(TMP, 'client-timed-'))
-  const args = [String(secs + 15), 'wrk', `-t${c}`, `-c${c}`, `-d${secs}s`, '-s', join(ROOT, 'bench/wrk-client-timed.lua'), '-H', 'Host: api.example.com', url]
-  return new Promise((resolve, reject) => {
-    const p = spawn('timeout', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OWN_DIR: dir, PACE_MS: String(paceMs) } })
-    let out = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.on('error', reject)
-    p.on('close', () => {
-      const lat = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n').map(Number)).sort((a, b) => a - b)
-      rmSync(dir, { recursive: true })
-      const q = (x: number) => (lat[Math.min(lat.length - 1, Math.floor(x * lat.length))]! / 1000).toFixed(2)
-      const mean = lat.reduce((a, b) => a + b, 0) / lat.length / 1000
-      const rps = Number(/Requests\/sec:\s+(\S+)/.exec(out)?.[1])
-      void upstreamLoop().then((loopLine) => resolve(
-        `${loopLine}; ${rps.toFixed(0)} req/s (Little's law: mean ${((1000 * c) / rps).toFixed(2)} ms when closed loop)\n` +
-          `    client-timed: n=${lat.length} mean=${mean.toFixed(2)} p50=${q(0.5)} p90=${q(0.9)} p99=${q(0.99)} p99.9=${q(0.999)} max=${(lat[lat.length - 1]! / 1000).toFixed(1)} ms\n` +
-          `    ${out.split('\n').find((l) => l.startsWith('WRK')) ?? out}`,
-      ))
-    })
-  })
+async function run(url: string, c: number, paceMs: number): Promise<string> {
+  const { rps, latenciesUs: lat, out } = await runClientTimed(url, { connections: c, seconds: secs, paceMs, headers: { Host: 'api.example.com' } })
+  const q = (x: number) => (quantile(lat, x) / 1000).toFixed(2)
+  const mean = lat.reduce((a, b) => a + b, 0) / lat.length / 1000
+  const loopLine = await upstreamLoop()
+  return (
+    `${loopLine}; ${rps.toFixed(0)} req/s (Little's law: mean ${((1000 * c) / rps).toFixed(2)} ms when closed loop)\n` +
+    `    client-timed: n=${lat.length} mean=${mean.toFixed(2)} p50=${q(0.5)} p90=${q(0.9)} p99=${q(0.99)} p99.9=${q(0.999)} max=${(lat[lat.length - 1]! / 1000).toFixed(1)} ms\n` +
+    `    ${out.split('\n').find((l) => l.startsWith('WRK')) ?? out}`
+  )
 }
 
 try {

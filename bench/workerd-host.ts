@@ -5,7 +5,10 @@
  * and wrk to drive them.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -127,3 +130,40 @@ export function runWrk(url: string, o: WrkOptions): Promise<WrkResult & { out: s
  */
 export const wrkSeedRoute = (url: string, seconds: number) =>
   runWrk(`${url}/api/v1/svc0/items/42?page=2`, { seconds, connections: 16, headers: { Host: 'api.example.com' }, stderr: 'inherit' })
+
+export interface ClientTimed {
+  rps: number
+  /** Each answered request's latency as the client timed it, µs, ascending (bench/wrk-client-timed.lua). */
+  latenciesUs: number[]
+  /** wrk's own output (its `WRK (wrk's corrected)` line among it). */
+  out: string
+}
+
+/**
+ * wrk with one connection per thread and bench/wrk-client-timed.lua: each
+ * request timed by the client from request() to response(), without the
+ * phantom samples wrk's coordinated-omission correction adds to its own
+ * percentiles (BENCHMARKS.md, h-gc). `paceMs` > 0: each connection waits that
+ * long after an answer (wrk's delay()), an offered rate below saturation.
+ * Killed if it outlives its duration by 15 s.
+ */
+export function runClientTimed(url: string, o: { connections: number; seconds: number; paceMs: number; headers?: Record<string, string> }): Promise<ClientTimed> {
+  const dir = mkdtempSync(join(tmpdir(), 'client-timed-'))
+  const script = fileURLToPath(new URL('./wrk-client-timed.lua', import.meta.url))
+  const args = [String(o.seconds + 15), 'wrk', `-t${o.connections}`, `-c${o.connections}`, `-d${o.seconds}s`, '-s', script]
+  for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}: ${v}`)
+  return new Promise((resolve, reject) => {
+    const p = spawn('timeout', [...args, url], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OWN_DIR: dir, PACE_MS: String(o.paceMs) } })
+    let out = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.on('error', reject)
+    p.on('close', () => {
+      const latenciesUs = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n').map(Number)).filter(Number.isFinite).sort((a, b) => a - b)
+      rmSync(dir, { recursive: true, force: true })
+      resolve({ rps: Number(/Requests\/sec:\s+(\S+)/.exec(out)?.[1]), latenciesUs, out })
+    })
+  })
+}
+
+/** The q-quantile (0..1) of ascending values. */
+export const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
