@@ -23,10 +23,9 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import { Log, LogLevel, Miniflare } from 'miniflare'
-import { bundle, ROOT, TMP } from './bundle.js'
-import { freePort, parseWrk, startUpstream, workerdCpuTicks, workerdPids, CPU_TICK_US, type WrkResult } from './workerd-host.js'
-import { buildBase, builtWorker } from './built.js'
+import { ROOT, TMP } from './bundle.js'
+import { parseWrk, startUpstream, workerdCpuTicks, workerdPids, CPU_TICK_US, type WrkResult } from './workerd-host.js'
+import { serveBareAndSeed } from './bare-and-seed.js'
 
 const seconds = Number(process.argv[2] ?? 5)
 const outDir = process.argv[3] ?? join(ROOT, 'bench/results')
@@ -34,19 +33,8 @@ const only = (process.env.ONLY ?? 'upstream,bare,seed').split(',')
 
 const up = await startUpstream()
 const upPort = (up.address() as AddressInfo).port
-const bare = await bundle(join(ROOT, 'bench/workers/bare.mjs'), 'bare')
-const seed = await builtWorker('gc-seed', buildBase(readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8'), { service_a_envoy: [`127.0.0.1:${upPort}`] }), { minify: process.env.MINIFY === '1' })
-const ports = { bare: await freePort(), seed: await freePort(), inspector: await freePort() }
 const before = new Set(workerdPids())
-const mf = new Miniflare({
-  log: new Log(LogLevel.WARN),
-  cf: false,
-  inspectorPort: ports.inspector,
-  workers: [
-    { name: 'bare', modules: [{ type: 'ESModule', path: bare.path, contents: bare.text }], modulesRoot: TMP, compatibilityDate: '2026-04-01', bindings: { UPSTREAM: `http://127.0.0.1:${upPort}` }, unsafeDirectSockets: [{ host: '127.0.0.1', port: ports.bare }] },
-    { name: 'seed', modules: seed.mfModules, modulesRoot: seed.outdir, compatibilityDate: '2026-04-01', unsafeDirectSockets: [{ host: '127.0.0.1', port: ports.seed }] },
-  ],
-})
+const { mf, ports } = await serveBareAndSeed({ name: 'gc-seed', upPort, minify: process.env.MINIFY === '1', inspector: true })
 
 /** wrk on the seed route, its pid kept so its own scheduling delay can be read while it runs. */
 function wrk(url: string, secs: number, connections: number, paceMs = 0): Promise<WrkResult & { wrkWaitNs: number; p90Ms: number }> {

@@ -6,31 +6,19 @@
  * argv[2] (default bench/results/seed.cpuprofile).
  * Run: node --import tsx bench/profile-runtime.ts [out.cpuprofile] [seconds]
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { writeFileSync, mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
-import { Log, LogLevel, Miniflare } from 'miniflare'
-import { bundle, ROOT, TMP } from './bundle.js'
-import { CPU_TICK_US, freePort, startUpstream, workerdCpuTicks, wrkSeedRoute } from './workerd-host.js'
-import { buildBase, builtWorker } from './built.js'
+import { ROOT } from './bundle.js'
+import { CPU_TICK_US, startUpstream, workerdCpuTicks, wrkSeedRoute } from './workerd-host.js'
+import { serveBareAndSeed } from './bare-and-seed.js'
 
 const out = process.argv[2] ?? join(ROOT, 'bench/results/seed.cpuprofile')
 const seconds = Number(process.argv[3] ?? 5)
 
 const up = await startUpstream()
 const upPort = (up.address() as AddressInfo).port
-const bare = await bundle(join(ROOT, 'bench/workers/bare.mjs'), 'bare')
-const seed = await builtWorker('prof-seed', buildBase(readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8'), { service_a_envoy: [`127.0.0.1:${upPort}`] }), { minify: process.env.MINIFY !== '0' })
-const ports = { bare: await freePort(), seed: await freePort(), inspector: await freePort() }
-const mf = new Miniflare({
-  log: new Log(LogLevel.WARN),
-  cf: false,
-  inspectorPort: ports.inspector,
-  workers: [
-    { name: 'bare', modules: [{ type: 'ESModule', path: bare.path, contents: bare.text }], modulesRoot: TMP, compatibilityDate: '2026-04-01', bindings: { UPSTREAM: `http://127.0.0.1:${upPort}` }, unsafeDirectSockets: [{ host: '127.0.0.1', port: ports.bare }] },
-    { name: 'seed', modules: seed.mfModules, modulesRoot: seed.outdir, compatibilityDate: '2026-04-01', unsafeDirectSockets: [{ host: '127.0.0.1', port: ports.seed }] },
-  ],
-})
+const { mf, ports } = await serveBareAndSeed({ name: 'prof-seed', upPort, minify: process.env.MINIFY !== '0', inspector: true })
 try {
   await mf.ready
   const urls = { bare: `http://127.0.0.1:${ports.bare}`, seed: `http://127.0.0.1:${ports.seed}` }

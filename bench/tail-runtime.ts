@@ -21,14 +21,11 @@
  * Run: node --import tsx bench/tail-runtime.ts   (SECS=4 per run)
  */
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { Log, LogLevel, Miniflare } from 'miniflare'
-import { bundle, ROOT, TMP } from './bundle.js'
-import { freePort, quantile, runClientTimed, startUpstream } from './workerd-host.js'
-import { buildBase, builtWorker } from './built.js'
+import { quantile, runClientTimed, startUpstream } from './workerd-host.js'
+import { serveBareAndSeed } from './bare-and-seed.js'
 
 const secs = Number(process.env.SECS ?? 4)
 // The upstream's event-loop delay per run: in this process, or reported by the upstream's own process.
@@ -54,17 +51,7 @@ async function upstreamLoop(): Promise<string> {
   for (let i = 0; i < 100 && !childOut.slice(before).includes('LOOP'); i++) await new Promise((r) => setTimeout(r, 10))
   return `upstream (own process) event-loop delay ${childOut.slice(before).trim().slice(5)} ms`
 }
-const bare = await bundle(join(ROOT, 'bench/workers/bare.mjs'), 'bare')
-const seed = await builtWorker('tail-seed', buildBase(readFileSync(join(ROOT, 'routes/front-envoy.yaml'), 'utf8'), { service_a_envoy: [`127.0.0.1:${upPort}`] }))
-const ports = { bare: await freePort(), seed: await freePort() }
-const mf = new Miniflare({
-  log: new Log(LogLevel.WARN),
-  cf: false,
-  workers: [
-    { name: 'bare', modules: [{ type: 'ESModule', path: bare.path, contents: bare.text }], modulesRoot: TMP, compatibilityDate: '2026-04-01', bindings: { UPSTREAM: `http://127.0.0.1:${upPort}` }, unsafeDirectSockets: [{ host: '127.0.0.1', port: ports.bare }] },
-    { name: 'seed', modules: seed.mfModules, modulesRoot: seed.outdir, compatibilityDate: '2026-04-01', unsafeDirectSockets: [{ host: '127.0.0.1', port: ports.seed }] },
-  ],
-})
+const { mf, ports } = await serveBareAndSeed({ name: 'tail-seed', upPort })
 
 async function run(url: string, c: number, paceMs: number): Promise<string> {
   const { rps, latenciesUs: lat, out } = await runClientTimed(url, { connections: c, seconds: secs, paceMs, headers: { Host: 'api.example.com' } })
