@@ -180,12 +180,13 @@ export function printReport(r: Any): string {
     if (a && bb) {
       goals.push(['b/a throughput ≥ 0.85', fmt(bb.rps / a.rps), bb.rps / a.rps >= 0.85])
       goals.push(['b/a p99 ≤ 1.2×', fmt(bb.p99Ms / a.p99Ms), bb.p99Ms / a.p99Ms <= 1.2])
-      goals14.push(['seed config throughput ≥ 0.85× bare', `${fmt(bb.rps)} req/s (${fmt(bb.rps / a.rps)}×)`, `bare ${fmt(a.rps)} req/s`, bb.rps / a.rps >= 0.85])
-      goals14.push(['seed config p99 ≤ 1.2× bare', `${fmt(bb.p99Ms)} ms (${fmt(bb.p99Ms / a.p99Ms)}×)`, `bare ${fmt(a.p99Ms)} ms`, bb.p99Ms / a.p99Ms <= 1.2])
+      // The floor (bench/workers/bare-hono.mjs: bare plus Envoy's route timeout over the body and a Hono app, none of
+      // edgevoy's code) says how much of each gap is the runtime's price for those, not edgevoy's own work.
+      const e = rt.cases['e floor: bare + route timeout + Hono']
+      goals14.push(['seed config throughput ≥ 0.85× bare', `${fmt(bb.rps)} req/s (${fmt(bb.rps / a.rps)}×)`, `bare ${fmt(a.rps)} req/s${e ? `; floor ${fmt(e.rps)} req/s (${fmt(e.rps / a.rps)}×)` : ''}`, bb.rps / a.rps >= 0.85])
+      goals14.push(['seed config p99 ≤ 1.2× bare', `${fmt(bb.p99Ms)} ms (${fmt(bb.p99Ms / a.p99Ms)}×)`, `bare ${fmt(a.p99Ms)} ms${e ? `; floor ${fmt(e.p99Ms)} ms (${fmt(e.p99Ms / a.p99Ms)}×)` : ''}`, bb.p99Ms / a.p99Ms <= 1.2])
       if (bb.cpuUsPerRequest !== undefined && a.cpuUsPerRequest !== undefined) {
         const extra = bb.cpuUsPerRequest - a.cpuUsPerRequest
-        // The floor (bench/workers/bare-hono.mjs) says how much of the gap is the runtime's price for Envoy's route timeout and Hono, not edgevoy's own work.
-        const e = rt.cases['e floor: bare + route timeout + Hono']
         const floor = e?.cpuUsPerRequest !== undefined ? `; floor ${fmt(e.cpuUsPerRequest)} µs (+${fmt(e.cpuUsPerRequest - a.cpuUsPerRequest)}), ${fmt(e.rps / a.rps)}× req/s` : ''
         goals14.push(['workerd CPU/request within +150 µs of bare', `${fmt(bb.cpuUsPerRequest)} µs (+${fmt(extra)})`, `bare ${fmt(a.cpuUsPerRequest)} µs${floor}`, extra <= 150])
       }
