@@ -81,7 +81,7 @@ function processStalls(spans: [number, number][], traces: unknown[][][]): [numbe
   return spans.filter(([due, ran]) => !((after(due + 1) ?? Number.POSITIVE_INFINITY) < ran - 1))
 }
 
-/** The model runs this many times (seeds) for one prediction: its mean then errs by ~1% (one seed's sd / √40), its part of the spread compared (`SPREAD`); ~0.15 s a seed. */
+/** The model runs this many times (seeds) for one prediction: its mean then errs by ~1% (one seed's sd / √40), its part of the spread compared (`SPREAD`); ~0.1 s a seed. */
 const MODEL_SEEDS = 40
 
 let hosts: Server[] = []
@@ -189,7 +189,7 @@ async function runtime(design: Design) {
     const stalls = processStalls(lateSpans, traces)
     // A timer STALL_MS or more late that was not a stall of the process was late on its own — the thread
     // ran other work meanwhile (other isolates' looks, requests, the hub's alarm) — and is sampled with the
-    // others' lateness. Left out (as from 2026-12-01 04:35 to now: neither replayed nor sampled), a loaded
+    // others' lateness. Left out (from 07d44a6 until 2026-12-01 12:00: neither replayed nor sampled), a loaded
     // run's model had its timers on time where the runtime's were 10–50 ms late and released together,
     // and looked ~5% less often than the runtime (BENCHMARKS.md "Issue 18: sim-vs-runtime in CI").
     const replayed = new Set(stalls)
@@ -297,7 +297,7 @@ const longSpans = (spans: [number, number][], traces: unknown[][][]) => {
  * "Stalled runs measured again").
  */
 const STALLED_LATE_MS = 10
-/** Runs of a design's runtime, at most: the first and two more if the machine stalled (so the file stays bounded: ~140 s, at worst ~6 min). */
+/** Runs of a design's runtime, at most: the first and two more if the machine stalled (so the file stays bounded: ~130 s, at worst ~6 min). */
 const RUNS = 3
 
 /**
