@@ -6,7 +6,8 @@
  * their isolates ask of KV and the Durable Objects is counted (a counting
  * entry around the Worker, test/support/counting-entry.mjs) and compared with
  * what the simulation — running the same refresh and poller code — predicts
- * for the same setup, within 10% (`allowed` below, with the dated runs). The
+ * for the same setup: within 10% (issue 18's bound), or where one run's count
+ * cannot be held to that, within three of its measured spread (`allowed`). The
  * model runs the location on one thread as workerd does (bench/sim/events.ts
  * Thread: timers wait while a cache, Durable Object or D1 operation is in
  * flight; timers due together run together). Three designs: the direct one
@@ -44,7 +45,7 @@ const SETUP: Record<Design, { intervalMs: number; rate: number; durationMs: numb
 const REFRESH_S = 1
 /** Counting starts this long after every isolate has answered a request to every cluster: they have started, loaded their config and registered the clusters (a cold start is not what the model is for). */
 const WARM_MS = 2000
-/** Timer lateness from this on may be a stall of the whole process (an OS time slice on a loaded machine): replayed as one where the traces show nothing else ran meanwhile (`processStalls`). */
+/** Timer lateness from this on may be a stall of the whole process (an OS time slice on a loaded machine): replayed as one where the traces show nothing else ran meanwhile (`processStalls`), else sampled as that timer's own lateness. */
 const STALL_MS = 10
 /** When the runtime did something, in every isolate's trace (sorted, ms): a timer run, a cache operation's start and end, a look. */
 const eventTimes = (traces: unknown[][][]): number[] =>
@@ -80,8 +81,8 @@ function processStalls(spans: [number, number][], traces: unknown[][][]): [numbe
   return spans.filter(([due, ran]) => !((after(due + 1) ?? Number.POSITIVE_INFINITY) < ran - 1))
 }
 
-/** The model runs this many times (seeds) for one prediction. */
-const MODEL_SEEDS = 10
+/** The model runs this many times (seeds) for one prediction: its mean then errs by ~1% (one seed's sd / √40), its part of the spread compared (`SPREAD`); ~0.1 s a seed. */
+const MODEL_SEEDS = 40
 
 let hosts: Server[] = []
 let ports: number[] = []
@@ -186,6 +187,13 @@ async function runtime(design: Design) {
     // in it run at its end) only where the runtime did nothing else meanwhile (`processStalls`).
     const lateSpans = counts.flatMap((c) => c.fired.filter(([due, ran]) => ran - due >= STALL_MS).map(([due, ran]) => [due - started, ran - started] as [number, number]))
     const stalls = processStalls(lateSpans, traces)
+    // A timer STALL_MS or more late that was not a stall of the process was late on its own — the thread
+    // ran other work meanwhile (other isolates' looks, requests, the hub's alarm) — and is sampled with the
+    // others' lateness. Left out (from 07d44a6 until 2026-12-01 12:00: neither replayed nor sampled), a loaded
+    // run's model had its timers on time where the runtime's were 10–50 ms late and released together,
+    // and looked ~5% less often than the runtime (BENCHMARKS.md "Issue 18: sim-vs-runtime in CI").
+    const replayed = new Set(stalls)
+    const ownLate = lateSpans.filter((s) => !replayed.has(s)).map(([due, ran]) => ran - due)
     // A cache operation STALL_MS or more long: the cache (one Durable Object serving every isolate in turn)
     // was held up, and every isolate's operation made then waited for it (the model replays these spans).
     const cacheBusy = counts.flatMap((c) => c.cacheSpans.filter(([from, to]) => to - from >= STALL_MS).map(([from, to]) => [from - started, to - started] as [number, number]))
@@ -196,7 +204,7 @@ async function runtime(design: Design) {
     const d1Ms = counts.reduce((a, c) => a + c.d1Ms, 0) / Math.max(1, d1Queries)
     const cacheOps = counts.reduce((a, c) => a + c.cacheOps, 0)
     const cacheMs = counts.reduce((a, c) => a + c.cacheMs, 0) / Math.max(1, cacheOps)
-    return { elapsed, countFrom, sent, arrivals, stalls, lateSpans: lateSpans.length, doMs, d1Queries, d1Ms, d1Times: counts.flatMap((c) => c.d1Times), cacheMs, cacheOps, timerLateMs, late: counts.flatMap((c) => c.late).filter((l) => l < STALL_MS), cacheTimes: counts.flatMap((c) => c.cacheTimes).filter((t) => t < STALL_MS), cachePutTimes: counts.flatMap((c) => c.cachePutTimes).filter((t) => t < STALL_MS), cacheBusy, kvReads: counts.reduce((a, c) => a + c.kvReads, 0), doRequests, looks: counts.flatMap((c) => c.looks.map((t) => t - started)).sort((a, b) => a - b), byMethod: counts.map((c) => c.byMethod), traces }
+    return { elapsed, countFrom, sent, arrivals, stalls, lateSpans: lateSpans.length, doMs, d1Queries, d1Ms, d1Times: counts.flatMap((c) => c.d1Times), cacheMs, cacheOps, timerLateMs, late: [...counts.flatMap((c) => c.late).filter((l) => l < STALL_MS), ...ownLate], cacheTimes: counts.flatMap((c) => c.cacheTimes).filter((t) => t < STALL_MS), cachePutTimes: counts.flatMap((c) => c.cachePutTimes).filter((t) => t < STALL_MS), cacheBusy, kvReads: counts.reduce((a, c) => a + c.kvReads, 0), doRequests, looks: counts.flatMap((c) => c.looks.map((t) => t - started)).sort((a, b) => a - b), byMethod: counts.map((c) => c.byMethod), traces }
   } finally {
     await mf.dispose()
   }
@@ -237,7 +245,7 @@ async function modelRun(seed: number, design: Design, countFrom: number, duratio
 /**
  * The model's expectation: the mean over MODEL_SEEDS runs. How many looks reach the origin depends on how
  * the isolates' poll loops fall against each other and on their random early looks (hub-look.ts
- * JITTER_SHARE): one run of the model, like one run of the runtime, varies by ~9% (sd) over 15 s.
+ * JITTER_SHARE): one run of the model varies by ~4–6% (sd) over the shared look's 50 s (~9% over 15 s).
  */
 async function model(...args: Parameters<typeof modelRun> extends [number, ...infer R] ? R : never) {
   const runs: Awaited<ReturnType<typeof modelRun>>[] = []
@@ -281,20 +289,40 @@ const longSpans = (spans: [number, number][], traces: unknown[][][]) => {
 }
 
 /**
- * How far the runtime's count may be from the model's mean: 10%, issue 18's bound, for every design and
- * every run compared. A run whose timers ran STALLED_LATE_MS or more late on average is not compared:
- * the machine did not run the timers it was asked to run, so the run measures the machine, not the
- * model. Normal runs are 1–4 ms late (up to ~8 ms two at a time or beside a CPU burner); a CI run at
- * 16.6 ms once gave location-d1 +13.8%. Such a run is set aside and the runtime measured again, up to
- * RUNS runs of the design; if every one stalled the test fails, naming the lateness. Where the 10% is
- * still close (location-hub on a loaded but unstalled machine, timers 4–7 ms late: beyond 10% in 2 of
- * 5 such runs), how the model came to run the location on one thread, and every run's numbers:
- * BENCHMARKS.md "Checked against the runtime", "A stalled run" and "Stalled runs measured again".
+ * A run whose timers ran STALLED_LATE_MS or more late on average is not compared: the machine did not
+ * run the timers it was asked to run, so the run measures the machine, not the model. Normal runs are
+ * 1–4 ms late (up to ~8 ms two at a time or beside a CPU burner); a CI run at 16.6 ms once gave
+ * location-d1 +13.8%. Such a run is set aside and the runtime measured again, up to RUNS runs of the
+ * design; if every one stalled the test fails, naming the lateness (BENCHMARKS.md "A stalled run",
+ * "Stalled runs measured again").
  */
 const STALLED_LATE_MS = 10
 /** Runs of a design's runtime, at most: the first and two more if the machine stalled (so the file stays bounded: ~130 s, at worst ~6 min). */
 const RUNS = 3
-const allowed = (mean: number) => Math.max(2, 0.1 * mean)
+
+/**
+ * How far a count may be from the model's mean. Issue 18's bound is 10%, and it is kept where one run
+ * can be held to it: the direct design's ~540 polls and ~43 KV reads (one run within ~1%). The shared
+ * look's count is not: it is one sample of a chaotic count (how the isolates' poll loops fall against
+ * each other, their random early looks), and over 25 runs of this file (2026-12-01: 5 CI runs and 20
+ * on the shared machine, quiet to loaded, timers 0.9–9.8 ms late; BENCHMARKS.md "Issue 18:
+ * sim-vs-runtime in CI") one run's count was this far from the model's mean (root mean square of
+ * (runtime − model) / model, bias included): location-hub 6.5% (mean +0.3%, sd 6.6%, −11.3..+13.1%),
+ * location-d1 4.0% (the model ~2.3% high: 19 of 25 runs below it; sd 3.3%), the two summed 3.9% (mean
+ * −1.0%, sd 3.9%). With those a strict 10% fails a right model about one run in eight (location-hub).
+ * So each count is held within max(10%, Z × its SPREAD), the SPREADs set a little above those measured.
+ * Z = 3: from the measured means and sds (normal tails) a right model fails location-hub ~0.15% of
+ * runs, the sum ~0.07%, location-d1 ~0.04% — the file ~0.25%, about one run in 400; 25 runs measure a
+ * spread only to ~±20%, and with spreads 20% wider than measured it is ~1.5%. The tight checks are
+ * location-d1 and the sum of the two shared-look designs (~370 looks), each ±13.5%: a model 20% off
+ * for the shared look is ~5 of their sd away — on the 25 runs' numbers a model ×1.2 or ×0.8 fails 25
+ * of 25, and runs of the file with the model so perturbed failed (BENCHMARKS.md). A model that ignores
+ * the shared look (every isolate asking the origin) is off by ~2× and fails every check.
+ */
+const SPREAD = { 'location-hub': 0.07, 'location-d1': 0.045, both: 0.045 }
+const Z = 3
+/** 10% (issue 18), or Z of the measured spread where one run's count cannot be held to 10%; at least 2 (a count of ~20). */
+const allowed = (mean: number, spread = 0) => Math.max(2, Math.max(0.1, Z * spread) * mean)
 
 /** The runtime's run of a design that the machine did not stall, measured again (at most RUNS runs) while it did. */
 async function unstalled(design: Design) {
@@ -312,9 +340,16 @@ async function unstalled(design: Design) {
 const fileStarted = Date.now()
 afterAll(() => console.log(`sim-vs-runtime: the file took ${((Date.now() - fileStarted) / 1000).toFixed(0)} s`))
 
+/** The shared look's counts, runtime and model mean, of the designs run so far: held together at the end. */
+const shared: Partial<Record<Design, { real: number; model: number }>> = {}
+/** The designs whose test ran (`-t` may leave some out). */
+const begun = new Set<Design>()
+const within = (design: Design) => (design === 'direct' ? 'within 10%' : `within ${+(100 * Math.max(0.1, Z * SPREAD[design])).toFixed(1)}% (${Z} × one run's measured spread)`)
+
 describe('the simulation predicts what the runtime does', () => {
   for (const design of ['direct', 'location-hub', 'location-d1'] as const) {
-    it(`${design}: KV reads and Durable Object requests of ${ISOLATES} isolates over ${SETUP[design].durationMs / 1000} s, within 10%`, async () => {
+    it(`${design}: KV reads and Durable Object requests of ${ISOLATES} isolates over ${SETUP[design].durationMs / 1000} s, ${within(design)}`, async () => {
+      begun.add(design)
       const real = await unstalled(design)
       // The model runs as long as the runtime really did (a loaded machine stretches the run a little).
       // The round trip the looks took: to the hub, or (location-d1) to D1.
@@ -326,18 +361,19 @@ describe('the simulation predicts what the runtime does', () => {
       const { arrivals: _, stalls: _s, late: __, cacheTimes: ___, cachePutTimes: _pt, cacheBusy: _b, d1Times: ____, looks: realLooks, traces: _tr, ...shown } = real
       const { looks: modelLooks, ...said } = predicted
       const pct = (a: number, b: number) => `${((100 * (a - b)) / b).toFixed(1)}%`
-      console.log(`sim-vs-runtime ${design} %: ${design === 'location-d1' ? `d1 ${real.d1Queries} vs ${predicted.d1Queries.toFixed(1)} (${pct(real.d1Queries, predicted.d1Queries)})` : `do ${real.doRequests} vs ${predicted.doRequests.toFixed(1)} (${pct(real.doRequests, predicted.doRequests)})`}${design === 'direct' ? `, kv ${real.kvReads} vs ${predicted.kvReads.toFixed(1)}` : ''}; model sd ${(design === 'location-d1' ? predicted.spread.d1Queries : predicted.spread.doRequests).toFixed(1)}; timers ${real.timerLateMs.toFixed(1)} ms late on average, ${real.stalls.length} of ${real.lateSpans} late ones replayed as stalls`)
+      console.log(`sim-vs-runtime ${design} %: ${design === 'location-d1' ? `d1 ${real.d1Queries} vs ${predicted.d1Queries.toFixed(1)} (${pct(real.d1Queries, predicted.d1Queries)})` : `do ${real.doRequests} vs ${predicted.doRequests.toFixed(1)} (${pct(real.doRequests, predicted.doRequests)})`}${design === 'direct' ? `, kv ${real.kvReads} vs ${predicted.kvReads.toFixed(1)}` : ''}; model sd ${(design === 'location-d1' ? predicted.spread.d1Queries : predicted.spread.doRequests).toFixed(1)}; allowed ±${(100 * Math.max(0.1, Z * (design === 'direct' ? 0 : SPREAD[design]))).toFixed(1)}%; timers ${real.timerLateMs.toFixed(1)} ms late on average, ${real.stalls.length} of ${real.lateSpans} late ones replayed as stalls`)
       console.log(`sim-vs-runtime ${design}: runtime ${JSON.stringify(shown)}; model ${JSON.stringify(said)}; gaps between looks (ms, by 100) runtime ${gaps(realLooks)} model ${gaps(modelLooks)}`)
       console.log(`sim-vs-runtime ${design}: looks > 1 s apart runtime ${pauses(realLooks)} model (seed 1) ${pauses(modelLooks)}; replayed spans >= 0.5 s [from, to, runtime events inside] stalls ${longSpans(real.stalls, real.traces as unknown[][][])} cache ${longSpans(real.cacheBusy, real.traces as unknown[][][])}`)
+      if (design !== 'direct') shared[design] = design === 'location-d1' ? { real: real.d1Queries, model: predicted.d1Queries } : { real: real.doRequests, model: predicted.doRequests }
       // Traffic kept every loop alive (at least a request per poll period at each isolate).
       expect(real.sent).toBeGreaterThan(ISOLATES * (SETUP[design].durationMs / SETUP[design].intervalMs) * 2)
-      expect(Math.abs(real.doRequests - predicted.doRequests)).toBeLessThanOrEqual(allowed(predicted.doRequests))
+      expect(Math.abs(real.doRequests - predicted.doRequests)).toBeLessThanOrEqual(allowed(predicted.doRequests, design === 'location-hub' ? SPREAD[design] : 0))
       if (design === 'location-d1') {
         // Every look read the hub's row (the row live): no look asked the hub, in the runtime as in the model.
         expect(predicted.d1Queries).toBeGreaterThan(0)
         expect(real.byMethod.reduce((a, m) => a + (m.digest ?? 0), 0)).toBe(0)
-        // The looks read D1 instead: within 10%, as the hub's digests above.
-        expect(Math.abs(real.d1Queries - predicted.d1Queries)).toBeLessThanOrEqual(allowed(predicted.d1Queries))
+        // The looks read D1 instead, held as location-hub's digests are (its own measured spread).
+        expect(Math.abs(real.d1Queries - predicted.d1Queries)).toBeLessThanOrEqual(allowed(predicted.d1Queries, SPREAD[design]))
       }
       if (design === 'direct') expect(Math.abs(real.kvReads - predicted.kvReads)).toBeLessThanOrEqual(Math.max(1, 0.1 * predicted.kvReads))
       else {
@@ -348,4 +384,15 @@ describe('the simulation predicts what the runtime does', () => {
       }
     }, RUNS * (SETUP[design].durationMs + 20_000) + 30_000)
   }
+
+  it(`location-hub and location-d1 together: the shared look's requests to the origin summed, within ${+(100 * Math.max(0.1, Z * SPREAD.both)).toFixed(1)}% (${Z} × the sum's measured spread)`, (ctx) => {
+    if (!begun.has('location-hub') || !begun.has('location-d1')) return ctx.skip()
+    const hub = shared['location-hub']
+    const d1 = shared['location-d1']
+    if (!hub || !d1) throw new Error('sim-vs-runtime: a shared-look design was not compared (its test above failed before counting)')
+    const real = hub.real + d1.real
+    const model = hub.model + d1.model
+    console.log(`sim-vs-runtime both %: ${real} vs ${model.toFixed(1)} (${((100 * (real - model)) / model).toFixed(1)}%; allowed ±${(100 * Math.max(0.1, Z * SPREAD.both)).toFixed(1)}%)`)
+    expect(Math.abs(real - model)).toBeLessThanOrEqual(allowed(model, SPREAD.both))
+  })
 })
