@@ -29,7 +29,10 @@ export function listenerStats(statPrefix: string): ListenerStats {
   return names(`http.${statPrefix}.`)
 }
 
-export function recordStats(stats: StatsSink, http: ListenerStats, r: LogRecord): void {
+/** The fields of a request's record the stats read (observe.ts builds only these when nothing else reads the record). */
+export type StatsRecord = Pick<LogRecord, 'durationMs' | 'responseCode' | 'responseFlags' | 'responseCodeDetails' | 'upstreamHost' | 'upstreamCluster'>
+
+export function recordStats(stats: StatsSink, http: ListenerStats, r: StatsRecord): void {
   const klass = Math.floor(r.responseCode / 100)
   stats.counter(stat(http, 'downstream_rq_total', () => `${http.base}downstream_rq_total`))
   stats.counter(stat(http, 'downstream_rq_completed', () => `${http.base}downstream_rq_completed`))
