@@ -11,19 +11,11 @@ export function adminPrefix(env: StateEnv): string {
   return p.startsWith('/') ? p : `/${p}`
 }
 
-/** The last ADMIN_PREFIX seen and its prefix: the setting is the same on every request of an isolate. */
-let lastPrefix: { readonly setting: string | undefined; readonly prefix: string } | undefined
-
 /** Is this request for the admin API (its prefix, and its host if ADMIN_HOST is set)? */
 export function isAdminRequest(request: Request, env: StateEnv): boolean {
   // Asked on every request: the path is read from the URL string, not parsed into a URL object.
-  const url = request.url
-  if (lastPrefix === undefined || lastPrefix.setting !== env.ADMIN_PREFIX) lastPrefix = { setting: env.ADMIN_PREFIX, prefix: adminPrefix(env) }
-  const prefix = lastPrefix.prefix
-  // Most requests are not: a path that does not start with the prefix rules it out before the path is cut out.
-  const start = pathStart(url)
-  if (start >= 0 && !url.startsWith(prefix, start)) return false
-  const pathname = pathnameOf(url)
+  const pathname = pathnameOf(request.url)
+  const prefix = adminPrefix(env)
   if (pathname !== prefix && !pathname.startsWith(`${prefix}/`)) return false
   if (!env.ADMIN_HOST) return true
   const host = (request.headers.get('host') ?? new URL(request.url).host).toLowerCase().replace(/:\d+$/, '')
@@ -36,7 +28,8 @@ export function isAdminRequest(request: Request, env: StateEnv): boolean {
  * inside the authority and path), as `new URL(url).pathname` reads it.
  */
 export function pathnameOf(url: string): string {
-  const start = pathStart(url)
+  const slashes = url.indexOf('//')
+  const start = slashes < 0 ? -1 : url.indexOf('/', slashes + 2)
   if (start < 0) return new URL(url).pathname
   let end = url.length
   for (let i = start; i < end; i++) {
@@ -44,10 +37,4 @@ export function pathnameOf(url: string): string {
     if (ch === 63 /* ? */ || ch === 35 /* # */) end = i
   }
   return url.slice(start, end)
-}
-
-/** Where the path of a serialized http(s) URL starts (the first `/` after the authority's `//`); -1 when it has none. */
-function pathStart(url: string): number {
-  const slashes = url.indexOf('//')
-  return slashes < 0 ? -1 : url.indexOf('/', slashes + 2)
 }
