@@ -7,7 +7,6 @@
 import type { Context } from 'hono'
 import type { Listener, MatchRequest, Route, Snapshot, VirtualHost } from './compile/types.js'
 import type { BodyOutcome } from './upstream/body-guard.js'
-import type { UrlParts } from './router/request-url.js'
 
 /** Which virtual host and route a request takes (router/decide.ts decides it). */
 export interface RouteDecision {
@@ -37,8 +36,8 @@ export interface DownstreamInfo {
   readonly conflictingFraming: boolean
   /** The request's upgrade type (`websocket`), lower-cased, read before hop-by-hop headers are removed; undefined: not an upgrade. */
   readonly upgrade?: string | undefined
-  /** The prepared request's URL parts, read once (path normalized): routing reads them rather than parsing `request.url` again. */
-  readonly url: UrlParts
+  /** The prepared request's URL, parsed once (path normalized): routing reads it rather than parsing `request.url` again. Never changed. */
+  readonly url: URL
 }
 
 export interface ProxyVariables {

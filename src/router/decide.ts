@@ -6,16 +6,15 @@
 import type { MatchRequest, Route, RouteTable, VirtualHost } from '../compile/types.js'
 import type { RouteDecision } from '../context.js'
 import type { RouteIndex } from './route-index.js'
-import { urlParts, type UrlParts } from './request-url.js'
 import { withoutPathParameters } from '../snapshot/matchers.js'
 
 export type { RouteDecision }
 
 /**
  * What route matching sees of a request: Envoy's pseudo-headers. `url`: the
- * request's URL parts already read (the connection manager's), so they are read once per request.
+ * request's URL already parsed (the connection manager's), so it is parsed once per request.
  */
-export function matchRequestOf(request: Request, random: () => number = Math.random, url: UrlParts = urlParts(request.url)): { match: MatchRequest; pathname: string } {
+export function matchRequestOf(request: Request, random: () => number = Math.random, url: URL = new URL(request.url)): { match: MatchRequest; pathname: string } {
   const headers = request.headers
   const pathname = url.pathname
   return {
@@ -25,7 +24,7 @@ export function matchRequestOf(request: Request, random: () => number = Math.ran
       // The Host header is the authority (workerd and Cloudflare set it from the URL).
       authority: headers.get('host') ?? url.host,
       path: pathname + url.search,
-      scheme: (headers.get('x-forwarded-proto') ?? url.scheme).toLowerCase(),
+      scheme: (headers.get('x-forwarded-proto') ?? url.protocol.slice(0, -1)).toLowerCase(),
       random,
     },
     pathname,
@@ -41,7 +40,7 @@ export function decideRoute(
   indexes: ReadonlyMap<string, RouteIndex>,
   request: Request,
   random: () => number = Math.random,
-  url?: UrlParts,
+  url?: URL,
   requestId: string | undefined = request.headers.get('x-request-id') ?? undefined,
 ): RouteDecision {
   const { match, pathname } = matchRequestOf(request, random, url)

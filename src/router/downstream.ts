@@ -20,7 +20,6 @@ import { withHeaders, type DownstreamInfo } from '../context.js'
 import { isWebSocketUpgrade, stripHopByHop } from '../upstream/headers.js'
 import { inCidr, isIp } from './ip.js'
 import { normalizePathname } from './path-normalize.js'
-import { partsOf, urlParts } from './request-url.js'
 import { upgradeTypeOf } from './upgrade.js'
 
 export type { DownstreamInfo }
@@ -51,18 +50,11 @@ export function prepareDownstream(
   isInternal?: InternalCaller,
   inRanges: (ip: string) => boolean = internalRanges(policy),
 ): { request: Request; info: DownstreamInfo } {
-  // The URL's parts without a URL object for the common request (request-url.ts); one only when normalization changed the path.
-  let url = urlParts(request.url)
+  const url = new URL(request.url)
   const pathname = url.pathname
   const normalized = normalizePathname(pathname, policy)
   const pathChanged = normalized.action !== 'reject' && normalized.pathname !== pathname
-  let changedUrl: string | undefined
-  if (pathChanged) {
-    const parsed = new URL(request.url)
-    parsed.pathname = normalized.pathname
-    url = partsOf(parsed)
-    changedUrl = parsed.toString()
-  }
+  if (pathChanged) url.pathname = normalized.pathname
   // gRPC clients cannot follow a redirect: Envoy rejects them instead.
   const pathAction = normalized.action === 'redirect' && request.headers.get('content-type')?.startsWith('application/grpc') ? 'reject' : normalized.action
 
@@ -73,7 +65,7 @@ export function prepareDownstream(
   stripHopByHop(headers, { keepUpgrade: isWebSocketUpgrade(request.headers), removeNominated: clientMayNominate })
 
   const peer = request.headers.get('cf-connecting-ip')?.trim() || undefined
-  const realScheme = url.scheme
+  const realScheme = url.protocol.slice(0, -1)
   let remoteAddress: string | undefined
   // Only a request whose x-forwarded-for names one address (or none, with
   // use_remote_address) may be internal: Envoy's "allow trusted address checks".
@@ -109,7 +101,7 @@ export function prepareDownstream(
 
   const conflictingFraming = request.headers.has('transfer-encoding') && request.headers.has('content-length')
   const upgrade = upgradeTypeOf(request.headers)
-  const prepared = withHeaders(request, headers, changedUrl)
+  const prepared = withHeaders(request, headers, pathChanged ? url.toString() : undefined)
   return { request: prepared, info: { remoteAddress, internal, edge, pathAction, conflictingFraming, url, ...(upgrade !== undefined ? { upgrade } : {}) } }
 }
 
