@@ -27,13 +27,6 @@ export interface ActionOptions {
   readonly hopByHopRemoved?: boolean
   /** Nothing on this listener observes how a response body ends (observability/observe.ts `observesBodyEnd`): bodies may pass through untouched. */
   readonly passThroughBody?: boolean
-  /**
-   * Nothing reads the request's header map once the router filter has it: no
-   * http_filters (whose code after `next()` could), no access log or span
-   * (%REQ()%). A one-try forward may then make that map the upstream's
-   * headers in place (router/app.ts knows its listener).
-   */
-  readonly requestHeadersUnread?: boolean
 }
 
 export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps, options: ActionOptions = {}): Promise<Response> {
@@ -70,11 +63,6 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps, options:
   const health = healthLink(c)
   deps.clusters.watchHealth(cluster, health)
   let hostCtx: HeaderValueContext = valueCtx
-  // One try and no mirror: headersFor runs once, and with nobody reading the
-  // request's header map afterwards its edits go into that map, which fetch()
-  // copies — not into a copy of our own that fetch() copies again. A retry or
-  // a mirror needs the map as the connection manager and filters left it.
-  const inPlace = options.requestHeadersUnread === true && (retry === undefined || retry.numRetries === 0) && action.mirrors.length === 0
   const headersFor = (host: Host) => {
     const headers = prepareUpstreamHeaders(request, {
       originalAuthority: decision.match.authority,
@@ -82,7 +70,6 @@ export async function runAction(c: Context<ProxyEnv>, deps: RouterDeps, options:
       ...(path !== decision.match.path ? { originalPath: decision.match.path } : {}),
       timeoutMs: timeouts.routeTimeoutMs,
       hopByHopRemoved: options.hopByHopRemoved,
-      inPlace,
     })
     hostCtx = { ...valueCtx, upstreamHost: host.address }
     applyHeaderLevels(headers, headerLevels(weighted?.requestHeaders, route.requestHeaders, vhost.requestHeaders, table.requestHeaders, table.mostSpecificHeaderMutationsWins), hostCtx)

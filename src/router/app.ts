@@ -62,8 +62,7 @@ export function buildListenerApp(snapshot: Snapshot, listener: Listener, deps: R
   const filters = buildFilterChain(listener, deps)
   // With no http_filters before the router, nothing can add a hop-by-hop header after the connection manager stage removed them.
   // Without an access log or tracing nothing waits for a body's end: bodies pass through, a deadline aborts them (send.ts).
-  // And with neither, nothing reads the request's header map after the router filter: a one-try forward edits it in place.
-  const action = { hopByHopRemoved: filters.length === 0, passThroughBody: !observesBodyEnd(listener), requestHeadersUnread: filters.length === 0 && !observesBodyEnd(listener) }
+  const action = { hopByHopRemoved: filters.length === 0, passThroughBody: !observesBodyEnd(listener) }
   const routerFilter = (c: Context<ProxyEnv>) => runAction(c, deps, action)
   const onError = (err: Error, c: Context<ProxyEnv>) => {
     const res = isProxyError(err) ? err.toResponse() : new ProxyError('internal', { cause: err }).toResponse()

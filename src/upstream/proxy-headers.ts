@@ -21,19 +21,13 @@ export interface UpstreamHeaderOptions {
   readonly timeoutMs?: number
   /** The request holds no hop-by-hop header (no filter ran since the connection manager stage removed them): skip the second pass. */
   readonly hopByHopRemoved?: boolean | undefined
-  /**
-   * Edit the request's own header map instead of a copy: only when nothing
-   * reads that map after this one try (router/action.ts decides it). fetch()
-   * copies its init's headers anyway, so the copy here would be the second.
-   */
-  readonly inPlace?: boolean | undefined
 }
 
-/** The request's headers ready for the router's header mutations: a fresh copy, or (`inPlace`) the map itself. */
+/** A fresh copy of the request's headers, ready for the router's header mutations. */
 export function prepareUpstreamHeaders(request: Request, opts: UpstreamHeaderOptions): Headers {
   // The standard hop-by-hop list only: names the client put in Connection were
   // removed before the filters ran, and one named now may be a header a filter set.
-  const copy = opts.inPlace ? request.headers : new Headers(request.headers)
+  const copy = new Headers(request.headers)
   const headers = opts.hopByHopRemoved ? copy : stripHopByHop(copy, { keepUpgrade: isWebSocketUpgrade(request.headers), removeNominated: () => false })
 
   // Workers' fetch() sends the URL's host as Host whatever the headers say, so
