@@ -13,7 +13,7 @@ import type { LogSinks } from './access-log/loggers.js'
 import type { LogRecord } from './access-log/record.js'
 import type { BodyOutcome } from '../upstream/body-guard.js'
 import { analyticsBinding, writeRequestPoint, type AnalyticsBinding } from './analytics.js'
-import { listenerStats, recordStats, type StatsRecord } from './record-stats.js'
+import { listenerStats, recordStats } from './record-stats.js'
 import { isolateStats, type StatsSink } from './stats.js'
 import type { ListenerObservers } from './observers.js'
 import type { TraceContext } from './tracing/context.js'
@@ -97,10 +97,7 @@ export function listenerObserver(snapshot: Snapshot, listener: Listener, deps: O
     // Envoy writes the access log when the stream ends: for a streamed upstream
     // body that is its last byte (or its reset, whose flag the line carries).
     const finish = (outcome?: BodyOutcome) => {
-      const end = deps.now()
-      // Stats alone read a few fields (record-stats.ts): no full record, whose getter and header reads they never use.
-      if (!obs && !analytics) return recordStats(stats, statNames, statsRecord(c, o.startTime, end, outcome))
-      const record = buildRecord(c, o.request, o.startTime, end, o.requestId, o.trace, localSize, outcome)
+      const record = buildRecord(c, o.request, o.startTime, deps.now(), o.requestId, o.trace, localSize, outcome)
       obs?.log(record)
       recordStats(stats, statNames, record)
       if (analytics) writeRequestPoint(analytics, listener.name, record)
@@ -168,23 +165,6 @@ function localReplySize(c: Context<ProxyEnv>): number | undefined | Promise<numb
   return c.res.clone().arrayBuffer().then((b) => b.byteLength)
 }
 
-/** What the stats read of a finished request: its code, duration, flags, details and upstream. */
-function statsRecord(c: Context<ProxyEnv>, startTime: number, end: number, body: BodyOutcome | undefined): StatsRecord {
-  const flags = responseFlags(c)
-  const reset = body?.error
-  if (reset?.flag && !flags.includes(reset.flag)) flags.push(reset.flag)
-  const upstreamHost = c.get('upstreamHost')
-  const details = reset ? reset.code : isProxyError(c.error) ? c.error.code : flags.includes('NR') ? 'route_not_found' : upstreamHost ? 'via_upstream' : undefined
-  return {
-    durationMs: Math.max(0, Math.round(end - startTime)),
-    responseCode: c.res.status,
-    responseFlags: flags,
-    responseCodeDetails: details,
-    upstreamHost,
-    upstreamCluster: c.get('upstreamCluster'),
-  }
-}
-
 function buildRecord(
   c: Context<ProxyEnv>,
   request: Request,
@@ -196,22 +176,26 @@ function buildRecord(
   body?: BodyOutcome,
 ): LogRecord {
   const res = c.res
-  const { durationMs, responseCode, responseFlags: flags, responseCodeDetails, upstreamHost, upstreamCluster } = statsRecord(c, startTime, end, body)
+  const flags = responseFlags(c)
+  const reset = body?.error
+  if (reset?.flag && !flags.includes(reset.flag)) flags.push(reset.flag)
+  const upstreamHost = c.get('upstreamHost')
   const length = (h: Headers) => {
     const v = h.get('content-length')
     return v === null ? undefined : Number(v)
   }
+  const details = reset ? reset.code : isProxyError(c.error) ? c.error.code : flags.includes('NR') ? 'route_not_found' : upstreamHost ? 'via_upstream' : undefined
   return {
     startTime,
-    durationMs,
+    durationMs: Math.max(0, Math.round(end - startTime)),
     request,
     requestId,
-    responseCode,
+    responseCode: res.status,
     responseHeaders: res.headers,
     responseFlags: flags,
-    responseCodeDetails,
+    responseCodeDetails: details,
     upstreamHost,
-    upstreamCluster,
+    upstreamCluster: c.get('upstreamCluster'),
     upstreamFailure: flags.includes('UF') ? 'connection_failure' : undefined,
     routeName: (c.get('decision') as ProxyEnv['Variables']['decision'] | undefined)?.route?.name,
     bytesReceived: length(request.headers) ?? 0,

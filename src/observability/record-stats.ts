@@ -29,10 +29,7 @@ export function listenerStats(statPrefix: string): ListenerStats {
   return names(`http.${statPrefix}.`)
 }
 
-/** The fields of a request's record the stats read (observe.ts builds only these when nothing else reads the record). */
-export type StatsRecord = Pick<LogRecord, 'durationMs' | 'responseCode' | 'responseFlags' | 'responseCodeDetails' | 'upstreamHost' | 'upstreamCluster'>
-
-export function recordStats(stats: StatsSink, http: ListenerStats, r: StatsRecord): void {
+export function recordStats(stats: StatsSink, http: ListenerStats, r: LogRecord): void {
   const klass = Math.floor(r.responseCode / 100)
   stats.counter(stat(http, 'downstream_rq_total', () => `${http.base}downstream_rq_total`))
   stats.counter(stat(http, 'downstream_rq_completed', () => `${http.base}downstream_rq_completed`))
