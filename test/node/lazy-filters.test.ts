@@ -4,7 +4,9 @@
  * `edgevoy build --worker` writes it, in a freshly started workerd isolate
  * (Miniflare) — the entry, its data-plane chunk, and a chunk per filter.
  *   - a base naming jwt_authn serves from the first request (its chunk is
- *     imported while the isolate loads the base, not per request);
+ *     imported while the isolate loads the base, not per request), and so
+ *     does its route matched by a header, a query parameter and a cookie
+ *     (the matcher linkers' chunk, imported before the base is linked);
  *   - a new version naming a filter not loaded yet (rbac) replaces it once
  *     that filter's chunk is imported;
  *   - a version whose filter cannot be imported (its chunk left out of the
@@ -33,6 +35,12 @@ const served = { match: { prefix: '/' }, direct_response: { status: 200, body: {
 const config = (filters: unknown[], routes: unknown[] = [served], clusters: TestConfig['clusters'] = {}) =>
   bootstrapYaml({ virtual_hosts: anyHost(routes), http_filters: [...filters, ROUTER], clusters })
 
+/** Served only to a request with header x-h: y, query parameter q=1 and cookie c=z (snapshot/match-linkers.ts). */
+const matched = {
+  match: { prefix: '/m', headers: [{ name: 'x-h', string_match: { exact: 'y' } }], query_parameters: [{ name: 'q', string_match: { exact: '1' } }], cookies: [{ name: 'c', string_match: { exact: 'z' } }] },
+  direct_response: { status: 200, body: { inline_string: 'matched' } },
+}
+
 const jwtConfig = () =>
   config([
     {
@@ -43,7 +51,7 @@ const jwtConfig = () =>
         rules: [{ match: { prefix: '/' }, requires: { provider_name: 'lazy' } }],
       },
     },
-  ])
+  ], [matched, served])
 
 /** rbac denying every request: a version that serves is told apart by its 403. */
 const rbacConfig = () =>
@@ -124,7 +132,7 @@ describe('filters imported for the snapshot that names them, in the built Worker
     expect(entry).not.toContain('Jwt is missing')
     expect(entry).not.toContain('RBAC: access denied')
     // Outlier detection, mirroring, the hash policy, the health hub's core and the route index: chunks of their own too.
-    for (const m of ['src/router/indexed-routes.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/lb/hash-policy.ts', 'src/state/health-authority-core.ts']) {
+    for (const m of ['src/router/indexed-routes.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/lb/hash-policy.ts', 'src/state/health-authority-core.ts', 'src/snapshot/match-linkers.ts']) {
       expect(worker.modules.find((x) => x.path === chunkOf(m))?.dataPlane, m).toBe(false)
       expect(worker.modules.find((x) => x.path === chunkOf(m))?.lazy, m).toBe(true)
     }
@@ -137,9 +145,15 @@ describe('filters imported for the snapshot that names them, in the built Worker
       const first = await get(mf)
       expect(first.status).toBe(401)
       expect(await first.text()).toBe('Jwt is missing')
-      const ok = await get(mf, { authorization: `Bearer ${await signer.sign({ iss: 'https://issuer.test', exp: Math.floor(Date.now() / 1000) + 600 })}` })
+      const bearer = `Bearer ${await signer.sign({ iss: 'https://issuer.test', exp: Math.floor(Date.now() / 1000) + 600 })}`
+      const ok = await get(mf, { authorization: bearer })
       expect(ok.status).toBe(200)
       expect(await ok.text()).toBe('served')
+      // The base's header, query-parameter and cookie matchers, linked in this isolate without the control plane.
+      const m = await mf.dispatchFetch('http://edge.test/m?q=1', { headers: { authorization: bearer, 'x-h': 'y', cookie: 'a=b; c=z' } })
+      expect([m.status, await m.text()]).toEqual([200, 'matched'])
+      const noCookie = await mf.dispatchFetch('http://edge.test/m?q=1', { headers: { authorization: bearer, 'x-h': 'y' } })
+      expect(await noCookie.text()).toBe('served')
 
       expect((await push(mf, rbacConfig())).status).toBe(200)
       const denied = await get(mf)
