@@ -16,7 +16,7 @@ import { linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } fro
 import { EMPTY_MUTATION, linkHeaderMutation } from './headers.js'
 import { linkMatchExtras, matchLinkers, NO_MATCH_EXTRAS, type MatchExtras } from './matchers.js'
 import { LinkedRoute, type RouteExtras } from './route.js'
-import { Re2Regex } from '../regex/index.js'
+import { isRe2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 import { buildVirtualHostIndex } from './virtual-hosts.js'
 
@@ -311,7 +311,7 @@ export function linkSnapshot(encoded: EncodedSnapshot, source: EncodedSnapshot |
  * without a WeakSet lookup per node. Maps and Sets cannot be frozen; a Map's values are.
  */
 export function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || value instanceof RegExp || value instanceof Set || value instanceof Re2Regex || Object.isFrozen(value)) return value
+  if (value === null || typeof value !== 'object' || value instanceof RegExp || value instanceof Set || Object.isFrozen(value) || isRe2Regex(value)) return value
   if (value instanceof Map) {
     for (const v of value.values()) deepFreeze(v)
     return value

@@ -5,8 +5,9 @@
  * (Miniflare) — the entry, its data-plane chunk, and a chunk per filter.
  *   - a base naming jwt_authn serves from the first request (its chunk is
  *     imported while the isolate loads the base, not per request), and so
- *     does its route matched by a header, a query parameter and a cookie
- *     (the matcher linkers' chunk, imported before the base is linked);
+ *     does its route matched by a header (a regex), a query parameter and a
+ *     cookie (the matcher linkers' and the regex engine's chunks, imported
+ *     before the base is linked);
  *   - a new version naming a filter not loaded yet (rbac) replaces it once
  *     that filter's chunk is imported;
  *   - a version whose filter cannot be imported (its chunk left out of the
@@ -35,9 +36,9 @@ const served = { match: { prefix: '/' }, direct_response: { status: 200, body: {
 const config = (filters: unknown[], routes: unknown[] = [served], clusters: TestConfig['clusters'] = {}) =>
   bootstrapYaml({ virtual_hosts: anyHost(routes), http_filters: [...filters, ROUTER], clusters })
 
-/** Served only to a request with header x-h: y, query parameter q=1 and cookie c=z (snapshot/match-linkers.ts). */
+/** Served only to a request with header x-h: y… (a safe_regex: the regex engine's chunk), query parameter q=1 and cookie c=z (snapshot/match-linkers.ts). */
 const matched = {
-  match: { prefix: '/m', headers: [{ name: 'x-h', string_match: { exact: 'y' } }], query_parameters: [{ name: 'q', string_match: { exact: '1' } }], cookies: [{ name: 'c', string_match: { exact: 'z' } }] },
+  match: { prefix: '/m', headers: [{ name: 'x-h', string_match: { safe_regex: { regex: 'y+' } } }], query_parameters: [{ name: 'q', string_match: { exact: '1' } }], cookies: [{ name: 'c', string_match: { exact: 'z' } }] },
   direct_response: { status: 200, body: { inline_string: 'matched' } },
 }
 
@@ -149,8 +150,8 @@ describe('filters imported for the snapshot that names them, in the built Worker
       const ok = await get(mf, { authorization: bearer })
       expect(ok.status).toBe(200)
       expect(await ok.text()).toBe('served')
-      // The base's header, query-parameter and cookie matchers, linked in this isolate without the control plane.
-      const m = await mf.dispatchFetch('http://edge.test/m?q=1', { headers: { authorization: bearer, 'x-h': 'y', cookie: 'a=b; c=z' } })
+      // The base's header (regex), query-parameter and cookie matchers, linked in this isolate without the control plane.
+      const m = await mf.dispatchFetch('http://edge.test/m?q=1', { headers: { authorization: bearer, 'x-h': 'yy', cookie: 'a=b; c=z' } })
       expect([m.status, await m.text()]).toEqual([200, 'matched'])
       const noCookie = await mf.dispatchFetch('http://edge.test/m?q=1', { headers: { authorization: bearer, 'x-h': 'y' } })
       expect(await noCookie.text()).toBe('served')
