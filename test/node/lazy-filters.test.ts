@@ -69,7 +69,7 @@ const rbacConfig = () =>
 /**
  * A route matched by a safe_regex (serving it needs the regex engine's
  * chunk) and one to a MAGLEV cluster (the balancer's chunk) with a hash
- * policy, a mirror to a RANDOM cluster, outlier detection and locality
+ * policy, a retry policy, a mirror to a RANDOM cluster, outlier detection and locality
  * weights (upstream/on-demand.ts's and lb/index.ts's chunks), among more
  * than 8 routes (the route index's chunk: router/route-index.ts).
  */
@@ -79,7 +79,7 @@ const regexConfig = () =>
     [
       { match: { safe_regex: { regex: '/x[0-9]+' } }, direct_response: { status: 200, body: { inline_string: 'regex' } } },
       ...Array.from({ length: 8 }, (_, i) => ({ match: { path: `/r${i}` }, direct_response: { status: 200, body: { inline_string: `r${i}` } } })),
-      { match: { prefix: '/up' }, route: { cluster: 'hashed', hash_policy: [{ header: { header_name: 'x-user' } }], request_mirror_policies: [{ cluster: 'shadow' }] } },
+      { match: { prefix: '/up' }, route: { cluster: 'hashed', hash_policy: [{ header: { header_name: 'x-user' } }], request_mirror_policies: [{ cluster: 'shadow' }], retry_policy: { retry_on: '5xx', num_retries: 1 } } },
     ],
     {
       hashed: { endpoints: [upstreams.a!], lb_policy: 'MAGLEV', outlier_detection: { consecutive_5xx: 5 }, common_lb_config: { locality_weighted_lb_config: {} } },
@@ -133,7 +133,7 @@ describe('filters imported for the snapshot that names them, in the built Worker
     expect(entry).not.toContain('Jwt is missing')
     expect(entry).not.toContain('RBAC: access denied')
     // Outlier detection, mirroring, the hash policy, the health hub's core and the route index: chunks of their own too.
-    for (const m of ['src/router/indexed-routes.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/lb/hash-policy.ts', 'src/state/health-authority-core.ts', 'src/snapshot/match-linkers.ts']) {
+    for (const m of ['src/router/indexed-routes.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/retries.ts', 'src/upstream/lb/hash-policy.ts', 'src/state/health-authority-core.ts', 'src/snapshot/match-linkers.ts']) {
       expect(worker.modules.find((x) => x.path === chunkOf(m))?.dataPlane, m).toBe(false)
       expect(worker.modules.find((x) => x.path === chunkOf(m))?.lazy, m).toBe(true)
     }
@@ -165,7 +165,7 @@ describe('filters imported for the snapshot that names them, in the built Worker
     }
   }, 60_000)
 
-  it('a new version holding a regex, a MAGLEV cluster with outlier detection, a route that hashes and mirrors and more than 8 routes imports each chunk before it serves', async () => {
+  it('a new version holding a regex, a MAGLEV cluster with outlier detection, a route that hashes, mirrors and retries and more than 8 routes imports each chunk before it serves', async () => {
     expect(regexConfig()).toContain('safe_regex')
     const mf = start()
     try {

@@ -1,6 +1,6 @@
 /**
  * A served snapshot's HTTP filters (and its least-request, ring-hash and
- * Maglev balancers, outlier detection, hash policy and mirroring, the filter
+ * Maglev balancers, outlier detection, hash policy, mirroring and retrying, the filter
  * config and matcher linkers, the route index for virtual hosts of more than 8 routes, and its
  * access-log and tracing code) are imported where the snapshot is made ready
  * (src/filters/registry.ts, src/upstream/lb/index.ts, awaited in
