@@ -118,6 +118,37 @@ class QueryMatcher implements QueryPredicate {
 }
 
 /**
+ * The query string of `:path` as Envoy's router reads it for matching
+ * (Http::Utility::QueryParamsMulti::parseQueryString, source/common/http/utility.cc):
+ * `&`-separated, split at the first `=` (none: an empty value), up to a `#`,
+ * and neither names nor values percent-decoded — `?k=a%20b` has the value
+ * `a%20b`, and `+` stays `+`. The first value of a repeated name counts.
+ */
+export class RawQuery implements QueryParams {
+  private readonly first = new Map<string, string>()
+
+  constructor(path: string) {
+    const q = path.indexOf('?')
+    if (q < 0) return
+    let end = path.indexOf('#', q)
+    if (end < 0) end = path.length
+    let start = q + 1
+    while (start < end) {
+      let stop = path.indexOf('&', start)
+      if (stop < 0 || stop > end) stop = end
+      const eq = path.indexOf('=', start)
+      const [key, value] = eq >= 0 && eq < stop ? [path.slice(start, eq), path.slice(eq + 1, stop)] : [path.slice(start, stop), '']
+      if (!this.first.has(key)) this.first.set(key, value)
+      start = stop + 1
+    }
+  }
+
+  get(name: string): string | null {
+    return this.first.get(name) ?? null
+  }
+}
+
+/**
  * The value of cookie `name` in the Cookie header(s), or null: Envoy's
  * Http::Utility::parseCookieValue — `;`-separated pairs, whitespace trimmed,
  * the first pair with that exact name wins, surrounding double quotes dropped.

@@ -44,37 +44,6 @@ export const stripQuery = (path: string) => {
 }
 
 /**
- * The query string of `:path` as Envoy's router reads it for matching
- * (Http::Utility::QueryParamsMulti::parseQueryString, source/common/http/utility.cc):
- * `&`-separated, split at the first `=` (none: an empty value), up to a `#`,
- * and neither names nor values percent-decoded — `?k=a%20b` has the value
- * `a%20b`, and `+` stays `+`. The first value of a repeated name counts.
- */
-export class RawQuery implements QueryParams {
-  private readonly first = new Map<string, string>()
-
-  constructor(path: string) {
-    const q = path.indexOf('?')
-    if (q < 0) return
-    let end = path.indexOf('#', q)
-    if (end < 0) end = path.length
-    let start = q + 1
-    while (start < end) {
-      let stop = path.indexOf('&', start)
-      if (stop < 0 || stop > end) stop = end
-      const eq = path.indexOf('=', start)
-      const [key, value] = eq >= 0 && eq < stop ? [path.slice(start, eq), path.slice(eq + 1, stop)] : [path.slice(start, stop), '']
-      if (!this.first.has(key)) this.first.set(key, value)
-      start = stop + 1
-    }
-  }
-
-  get(name: string): string | null {
-    return this.first.get(name) ?? null
-  }
-}
-
-/**
  * The Hono pattern a literal path value derives (src/compile/hono-pattern.ts
  * literalPattern, for values it accepts): the serialized snapshot writes only
  * the patterns that are not this (src/compile/ir.ts RouteColumnsIR.pattern).
