@@ -17,7 +17,7 @@ import { median } from './stats.js'
 
 // The loader as the Worker bundles it (argv[4], from bench/main.ts), else from source.
 const loader = process.argv[4]
-const { loadRegexEngine, loadRouteIndex, programFromJson, buildRouteIndex, loadSnapshot } = (
+const { loadRegexEngine, loadRouteIndex, loadMatchLinkers, programFromJson, buildRouteIndex, loadSnapshot } = (
   loader ? await import(pathToFileURL(loader).href) : await import('./load-entry.js')
 ) as typeof import('./load-entry.js')
 
@@ -55,10 +55,11 @@ const seedWarm = median(Array.from({ length: 20 }, () => loadOnce(seedText).tota
 const baseline = settle()
 peak = baseline
 // A snapshot holding regexes makes the serving isolate import the regex engine's chunk first, and one
-// with a virtual host of more than 8 routes the route index's (state/serving.ts): the big one's first
+// with a virtual host of more than 8 routes the route index's (state/serving.ts), and one with header or
+// query-parameter matchers the matcher linkers' (snapshot/load.ts readySnapshot): the big one's first
 // load pays those imports, counted in its load time.
 const e0 = performance.now()
-await Promise.all([loadRegexEngine(), loadRouteIndex()])
+await Promise.all([loadRegexEngine(), loadRouteIndex(), loadMatchLinkers()])
 const engineMs = performance.now() - e0
 const big = loadOnce(bigText)
 big.loadMs += engineMs

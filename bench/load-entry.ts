@@ -5,6 +5,7 @@
  * deployed Worker does not have.
  */
 export { loadSnapshot } from '../src/snapshot/load.js'
+export { loadMatchLinkers } from '../src/snapshot/matchers.js'
 export { buildRouteIndex, loadRouteIndex } from '../src/router/route-index.js'
 export { loadRegexEngine } from '../src/regex/index.js'
 export { programFromJson, type ProgramJson } from '../src/regex/serialize.js'

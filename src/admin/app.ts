@@ -6,6 +6,7 @@
  * ever forwarded upstream.
  */
 import { Hono } from 'hono'
+import type { Cluster } from '../compile/types.js'
 import { bodyLimit } from 'hono/body-limit'
 import type { StateEnv } from '../state/env.js'
 import { refreshSeconds } from '../state/env.js'
@@ -28,6 +29,7 @@ import { syncUpstreamStats } from '../observability/upstream-stats.js'
 import type { MiddlewareHandler } from 'hono'
 import { DASHBOARD_HTML } from '../observability/dashboard.js'
 import { setEndpointHealth } from '../upstream/health/admin.js'
+import { upstreamStatus as clusterStatusOf } from '../upstream/cluster-status.js'
 import { namespaceResolver, type DurableObjectNamespaceLike } from '../upstream/health/authority.js'
 
 export { adminPrefix, DEFAULT_ADMIN_PREFIX, isAdminRequest } from '../state/admin-request.js'
@@ -37,7 +39,7 @@ const VERSION = '0.1.0'
 
 function buildAdminApp(prefix: string, isolate: Isolate): Hono<AdminEnv> {
   const currentServing = (env: StateEnv) => isolate.current(env)
-  const upstreamStatus = isolate.upstreamStatus.bind(isolate)
+  const upstreamStatus = (cluster: Cluster) => clusterStatusOf(isolate.deps.clusters, cluster)
   const api = new Hono<AdminEnv>({ strict: false })
   api.use(async (c, next) => {
     c.set('isolate', isolate)

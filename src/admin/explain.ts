@@ -8,7 +8,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_routing#route-table
  */
 import type { Listener, MatchRequest, QueryParams, Route, RouteAction } from '../compile/types.js'
-import { RawQuery } from '../snapshot/matchers.js'
+import { RawQuery } from '../snapshot/match-linkers.js'
 import { matchRequestOf } from '../router/decide.js'
 import { routeMatches } from '../router/route-index.js'
 import { AdminError } from './errors.js'

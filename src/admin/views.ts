@@ -69,7 +69,7 @@ function healthFlags(h: Host, s: HostStatus | undefined): string {
 const isoTime = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
 
 /** Envoy's `/clusters?format=json` shape (admin.v3.Clusters), with what edgevoy knows of each host. */
-/** This isolate's upstream state of a cluster (Isolate.upstreamStatus). */
+/** This isolate's upstream state of a cluster (upstream/cluster-status.ts upstreamStatus). */
 export type UpstreamStatus = (cluster: Cluster) => ClusterStatus
 
 export function clustersJson(serving: Serving, upstreamStatus: UpstreamStatus): Json {

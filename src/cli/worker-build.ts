@@ -53,12 +53,15 @@ export function entrySource(base: BuiltBase): string {
  * imported module is given a side-effect import of the Worker's root
  * (src/index.ts), which the entry has already evaluated when any of them
  * runs: then all of the data plane is reached by the same entry points and
- * lands in one chunk, and a lazy chunk holds only its own code.
+ * lands in one chunk, and a lazy chunk holds only its own code. The modules
+ * of LAZY_DATA_PLANE are given it whatever the order esbuild loads them in:
+ * one also imported statically (by the compiler, or by another lazy chunk)
+ * may be loaded before any import() of it is resolved.
  */
 export const dataPlaneChunk = (root = join(ROOT, 'src/index.ts')): Plugin => ({
   name: 'edgevoy-data-plane-chunk',
   setup(b) {
-    const lazy = new Set<string>()
+    const lazy = new Set<string>(LAZY_DATA_PLANE.map((f) => join(ROOT, f)))
     b.onResolve({ filter: /.*/ }, async (args) => {
       if (args.kind !== 'dynamic-import' || args.pluginData === 'edgevoy-resolved') return undefined
       const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'edgevoy-resolved' })
@@ -109,9 +112,9 @@ export async function buildWorker(base: BuiltBase, outdir: string, options: { mi
 }
 
 /** Lazily imported data-plane modules outside src/filters/ and src/upstream/lb/. */
-const LAZY_DATA_PLANE = ['src/router/indexed-routes.ts', 'src/regex/engine.ts', 'src/observability/observers.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/informational.ts', 'src/state/health-authority-core.ts', 'src/snapshot/filter-configs.ts', 'src/state/config-rows.ts']
+const LAZY_DATA_PLANE = ['src/router/indexed-routes.ts', 'src/regex/engine.ts', 'src/observability/observers.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/retries.ts', 'src/upstream/informational.ts', 'src/state/health-authority-core.ts', 'src/snapshot/filter-configs.ts', 'src/snapshot/match-linkers.ts', 'src/state/config-rows.ts']
 
-/** Outputs of the lazily imported data plane (src/filters/, load balancers and the hash policy, the route index of large virtual hosts, the regex engine, access logs and tracing, outlier detection, mirroring, reading past an upstream 1xx, the health hub's core, filter config linkers, D1 config rows) and what they import, beyond the entry's static graph. */
+/** Outputs of the lazily imported data plane (src/filters/, load balancers and the hash policy, the route index of large virtual hosts, the regex engine, access logs and tracing, outlier detection, mirroring, retrying, reading past an upstream 1xx, the health hub's core, filter config and matcher linkers, D1 config rows) and what they import, beyond the entry's static graph. */
 export function lazyOutputs(metafile: Metafile, staticGraph: ReadonlySet<string>): Set<string> {
   const lazy = new Set<string>()
   const isLazy = (entryPoint: string) => ['src/filters/', 'src/upstream/lb/'].some((d) => resolve(entryPoint).startsWith(join(ROOT, d))) || LAZY_DATA_PLANE.some((f) => resolve(entryPoint) === join(ROOT, f))

@@ -15,6 +15,8 @@ import type { RouteConfigurationConfig, VirtualHostConfig } from '../config/sche
 import { linkSnapshot } from '../snapshot/link.js'
 import * as filterConfigs from '../snapshot/filter-configs.js'
 import { installFilterLinkers } from '../snapshot/filters.js'
+import * as matchLinkers from '../snapshot/match-linkers.js'
+import { installMatchLinkers } from '../snapshot/matchers.js'
 import { encodeSnapshot } from './serialize.js'
 import { lowerAction, lowerUpgrades, RetryPolicyTable } from './actions.js'
 import { lowerCluster, type ResolveMap } from './clusters.js'
@@ -43,8 +45,9 @@ export interface CompileOptions {
 }
 
 export function compileConfig(config: EnvoyConfig, options: CompileOptions = {}): Snapshot {
-  // The data plane imports the filter config linkers on demand (snapshot/filters.ts); the compiler carries them.
+  // The data plane imports the filter config and matcher linkers on demand (snapshot/filters.ts, snapshot/matchers.ts); the compiler carries them.
   installFilterLinkers(filterConfigs)
+  installMatchLinkers(matchLinkers)
   return linkSnapshot(encodeSnapshot(lowerConfig(config, options)))
 }
 

@@ -39,6 +39,8 @@ export interface RouterDeps {
    * x-envoy-* control headers (retries, timeouts, force-trace) and
    * internal_only_headers, and get `x-envoy-internal: true`. Default: none —
    * every request is external, as in Envoy ≥ 1.36 without internal_address_config.
+   * Whoever sets it loads retrying first (upstream/on-demand.ts `preloadUpstream`):
+   * an internal caller may ask for retries on any route.
    */
   readonly trustEnvoyHeaders?: RetryHeaderTrust | undefined
   /**

@@ -7,7 +7,7 @@
  */
 import type { Listener, MatchRequest, QueryParams, Route, VirtualHost } from '../compile/types.js'
 import { lazyModule } from '../lazy-module.js'
-import { RawQuery, routeMatchHolds } from '../snapshot/matchers.js'
+import { matchLinkers, routeMatchHolds } from '../snapshot/matchers.js'
 
 export interface RouteIndex {
   /**
@@ -26,7 +26,8 @@ export function routeMatches(route: Route, request: MatchRequest, query: () => Q
 /**
  * The request's query parameters, parsed at most once and only if a route
  * with query matchers is tested — raw, as Envoy's router reads them — likewise
- * its runtime_fraction random value. A class, not a closure: bundlers that keep
+ * its runtime_fraction random value (the parser is the matcher linkers': a
+ * route has query matchers only once they are loaded). A class, not a closure: bundlers that keep
  * function names (wrangler does) pay a defineProperty per closure created.
  */
 export class LazyQuery {
@@ -36,7 +37,7 @@ export class LazyQuery {
     private parsed: QueryParams | undefined,
   ) {}
   params(): QueryParams {
-    return (this.parsed ??= new RawQuery(this.path))
+    return (this.parsed ??= new (matchLinkers().RawQuery)(this.path))
   }
   /** The request's one random value, drawn when the first runtime_fraction route is tested. */
   random(request: MatchRequest): number {

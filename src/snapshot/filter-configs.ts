@@ -7,9 +7,9 @@
  */
 import type { CacheFilterIR, QueryMatcherIR, CsrfPolicyIR, FaultIR, FilterOverrideIR, HeaderMutationFilterIR, HeaderMutationStepIR, HealthCheckFilterIR, HttpFilterIR, JwtAuthnIR, PerRouteFilterConfigIR } from '../compile/ir.js'
 import type { CacheFilterConfig, CacheQueryMatch, CsrfPolicy, FaultConfig, FilterOverride, HeaderMutationFilterConfig, HeaderMutationStep, HealthCheckFilterConfig, HttpFilter, JwtAuthnConfig } from '../compile/types.js'
-import { filterBase, linkCors } from './filters.js'
+import { filterBase } from './filters.js'
 import { linkHeaderMutation } from './headers.js'
-import { linkHeaderMatcher, linkRouteMatch, linkStringMatcher } from './matchers.js'
+import { linkCors, linkHeaderMatcher, linkRouteMatch, linkStringMatcher } from './match-linkers.js'
 import { linkRbac } from './rbac.js'
 import { linkOAuth2 } from './oauth2.js'
 

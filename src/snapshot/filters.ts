@@ -1,5 +1,5 @@
 /**
- * HTTP filters, per-route filter overrides, CORS policies and rate limits
+ * HTTP filters, per-route filter overrides and rate limits
  * (as data) → what the router and the filters run with, once per snapshot,
  * never per request.
  *
@@ -11,10 +11,10 @@
  * installs it (`installFilterLinkers`). A listener with only the router
  * filter never loads it.
  */
-import type { CorsPolicyIR, FilterOverrideIR, HttpFilterIR, RateLimitIR } from '../compile/ir.js'
-import type { CorsPolicy, FilterOverride, HttpFilter, RateLimit } from '../compile/types.js'
+import type { FilterOverrideIR, HttpFilterIR, RateLimitIR } from '../compile/ir.js'
+import type { FilterOverride, HttpFilter, RateLimit } from '../compile/types.js'
 import { lazyModule } from '../lazy-module.js'
-import { linkHeaderMatcher, linkStringMatcher } from './matchers.js'
+import { matchLinkers } from './matchers.js'
 
 type FilterConfigs = typeof import('./filter-configs.js')
 
@@ -42,19 +42,13 @@ const linkers = (): FilterConfigs => FILTER_CONFIGS.expect('edgevoy: the filter 
 
 const NONE: readonly never[] = Object.freeze([])
 
-export function linkCors(c: CorsPolicyIR): CorsPolicy {
-  const matchers = c.allowOrigin.map(linkStringMatcher)
-  const { allowOrigin: _, ...rest } = c
-  return { ...rest, allowOrigin: (origin) => matchers.some((m) => m(origin) || m('*')) }
-}
-
 export function linkRateLimits(list: readonly RateLimitIR[] | undefined): readonly RateLimit[] {
   if (!list?.length) return NONE
   return list.map((rl) => ({
     stage: rl.stage,
     actions: rl.actions.map((a) =>
       a.kind === 'header_value_match'
-        ? { ...a, headers: a.headers.map(linkHeaderMatcher) }
+        ? { ...a, headers: a.headers.map(matchLinkers().linkHeaderMatcher) }
         : a.kind === 'request_headers'
           ? { ...a, skipIfAbsent: a.skipIfAbsent === true }
           : a,

@@ -12,11 +12,11 @@ import {
 } from '../compile/ir.js'
 import type { Cluster, FilterOverride, Host, Listener, PathRewrite, RetryPolicy, Route, RouteAction, RouteTable, Snapshot, VirtualHost } from '../compile/types.js'
 import type { SnapshotEnvelope } from './format.js'
-import { linkCors, linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } from './filters.js'
+import { linkFilterOverrides, linkHttpFilter, linkRateLimits, NO_OVERRIDES } from './filters.js'
 import { EMPTY_MUTATION, linkHeaderMutation } from './headers.js'
-import { linkMatchExtras, NO_MATCH_EXTRAS, type MatchExtras } from './matchers.js'
+import { linkMatchExtras, matchLinkers, NO_MATCH_EXTRAS, type MatchExtras } from './matchers.js'
 import { LinkedRoute, type RouteExtras } from './route.js'
-import { Re2Regex } from '../regex/index.js'
+import { isRe2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 import { buildVirtualHostIndex } from './virtual-hosts.js'
 
@@ -132,7 +132,7 @@ function linkExtras(i: number, vhostOverrides: Readonly<Record<string, FilterOve
   return deepFreeze({
     requestHeaders: linkHeaderMutation(x.requestHeaders),
     responseHeaders: linkHeaderMutation(x.responseHeaders),
-    cors: x.cors ? linkCors(x.cors) : undefined,
+    cors: x.cors ? matchLinkers().linkCors(x.cors) : undefined,
     // The most specific entry wins, per filter: the route's, else its virtual host's.
     filterOverrides: own === NO_OVERRIDES ? vhostOverrides : vhostOverrides === NO_OVERRIDES ? own : { ...vhostOverrides, ...own },
   })
@@ -311,7 +311,7 @@ export function linkSnapshot(encoded: EncodedSnapshot, source: EncodedSnapshot |
  * without a WeakSet lookup per node. Maps and Sets cannot be frozen; a Map's values are.
  */
 export function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || value instanceof RegExp || value instanceof Set || value instanceof Re2Regex || Object.isFrozen(value)) return value
+  if (value === null || typeof value !== 'object' || value instanceof RegExp || value instanceof Set || Object.isFrozen(value) || isRe2Regex(value)) return value
   if (value instanceof Map) {
     for (const v of value.values()) deepFreeze(v)
     return value

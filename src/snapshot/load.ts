@@ -11,6 +11,9 @@ import { ProxyError } from '../errors.js'
 import { COMPILER_VERSION, SNAPSHOT_FORMAT } from './format.js'
 import { loadFilterLinkers, needsFilterLinkers } from './filters.js'
 import { linkSnapshot, type EncodedSnapshot } from './link.js'
+import { loadMatchLinkers, needsMatchLinkers } from './matchers.js'
+import { holdsRegex } from './regex.js'
+import { loadRegexEngine } from '../regex/index.js'
 
 const refuse = (message: string) => new ProxyError('snapshot_incompatible', { message })
 
@@ -77,8 +80,10 @@ function checkPool(vhost: string, c: readonly number[] | undefined, n: number, p
  * Serialized text → the runtime Snapshot, or throws ProxyError
  * `snapshot_incompatible`. Links synchronously: what linking needs beyond the
  * entry (the filter config linkers, for a snapshot whose filters have
- * configs: snapshot/filters.ts) must already be imported — `readySnapshot`
- * does both.
+ * configs: snapshot/filters.ts; the header, query-parameter, cookie and
+ * string matcher linkers, for one that has such matchers or a CORS policy:
+ * snapshot/matchers.ts; the regex engine, whose Re2Regex a linked regex is,
+ * for one that holds a regex) must already be imported — `readySnapshot` does both.
  */
 export function loadSnapshot(text: string): Snapshot {
   return linkSnapshot(readEnvelope(text), text)
@@ -86,6 +91,6 @@ export function loadSnapshot(text: string): Snapshot {
 
 /** `loadSnapshot(text)`, once what linking `text` needs beyond the entry is imported. */
 export async function readySnapshot(text: string): Promise<Snapshot> {
-  if (needsFilterLinkers(text)) await loadFilterLinkers()
+  await Promise.all([needsFilterLinkers(text) ? loadFilterLinkers() : undefined, needsMatchLinkers(text) ? loadMatchLinkers() : undefined, holdsRegex(text) ? loadRegexEngine() : undefined])
   return loadSnapshot(text)
 }

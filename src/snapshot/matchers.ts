@@ -1,197 +1,47 @@
 /**
- * Matchers as data → predicates: string matchers, header and query
- * matchers, and a route's path match. The semantics are Envoy's; the
+ * Matchers as data → predicates: a route's path match, what a route's other
+ * matchers share, and the route-match test. The semantics are Envoy's; the
  * compiler (src/compile/match.ts) decided everything that can be decided
  * before a request arrives.
+ *
+ * Header, query-parameter, cookie and string matchers (and CORS policies)
+ * are linked by match-linkers.ts, a chunk of its own: only a snapshot that
+ * has one imports it (`loadMatchLinkers`, through snapshot/load.ts
+ * `readySnapshot`); the compiler, which links in memory, installs it.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routematch
  */
-import type { CookieMatcherIR, HeaderMatcherIR, PathMatchIR, QueryMatcherIR, RouteMatchExtrasIR, RouteMatchIR, StringMatcherIR } from '../compile/ir.js'
-import type { CookiePredicate, Fraction, HeaderPredicate, MatchRequest, PathPredicate, QueryParams, QueryPredicate, RouteMatch, StringMatch } from '../compile/types.js'
+import type { PathMatchIR, RouteMatchExtrasIR } from '../compile/ir.js'
+import type { CookiePredicate, Fraction, HeaderPredicate, MatchRequest, PathPredicate, QueryParams, QueryPredicate, RouteMatch } from '../compile/types.js'
+import { lazyModule } from '../lazy-module.js'
 import type { Re2Regex } from '../regex/index.js'
 import { regexOf } from './regex.js'
 
-/** `type.matcher.v3.StringMatcher`; ignore_case has no effect on safe_regex (use (?i)), as in Envoy. */
-export function linkStringMatcher(m: StringMatcherIR): StringMatch {
-  if (m.kind === 'regex') {
-    const re = regexOf(m.regex)
-    return (v) => re.fullMatch(v)
-  }
-  const ic = m.ignoreCase === true
-  const want = ic ? m.value.toLowerCase() : m.value
-  switch (m.kind) {
-    case 'exact':
-      return ic ? (v) => v.toLowerCase() === want : (v) => v === want
-    case 'prefix':
-      return ic ? (v) => v.toLowerCase().startsWith(want) : (v) => v.startsWith(want)
-    case 'suffix':
-      return ic ? (v) => v.toLowerCase().endsWith(want) : (v) => v.endsWith(want)
-    case 'contains':
-      return ic ? (v) => v.toLowerCase().includes(want) : (v) => v.includes(want)
-  }
-}
+type MatchLinkers = typeof import('./match-linkers.js')
+
+const MATCH_LINKERS = lazyModule<MatchLinkers>(() => import('./match-linkers.js'))
+
+/**
+ * Whether serialized snapshot text needs match-linkers.ts: a header,
+ * query-parameter or cookie matcher (each IR carries a `describe`, and only
+ * they do) or a CORS policy (`allowOrigin`). As JSON structure only: inside a
+ * JSON string the quotes would be escaped; a false positive only imports the chunk.
+ */
+export const needsMatchLinkers = (text: string): boolean => text.includes('"describe":') || text.includes('"allowOrigin":')
+
+/** Import match-linkers.ts (once per isolate; a failed import is tried again by the next call). */
+export const loadMatchLinkers = async (): Promise<void> => void (await MATCH_LINKERS.load())
+
+/** For the compiler, which imports match-linkers.ts statically and links in memory. */
+export const installMatchLinkers = (m: MatchLinkers): void => MATCH_LINKERS.install(m)
+
+/** The header, query-parameter, cookie and string matcher linkers; throws before they are loaded. */
+export const matchLinkers = (): MatchLinkers =>
+  MATCH_LINKERS.expect('edgevoy: the header/query/cookie matcher linkers are not loaded: await loadMatchLinkers() before linking a snapshot that has such matchers or a CORS policy')
 
 export const stripQuery = (path: string) => {
   const q = path.indexOf('?')
   return q < 0 ? path : path.slice(0, q)
 }
-
-/**
- * Envoy's HeaderUtility::matchHeaders: an absent header matches only
- * `present_match: false` (or, inverted, `present_match: true`); several values
- * are joined with "," before matching. A class, not closures: bundlers that
- * keep function names (wrangler does) pay a defineProperty per closure, and
- * a snapshot links thousands of these.
- * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-headermatcher
- */
-class HeaderMatcher implements HeaderPredicate {
-  readonly name: string
-  readonly describe: string
-  private readonly match: StringMatch
-  private readonly invert: boolean
-  private readonly missingMatches: boolean
-  private readonly treatMissingAsEmpty: boolean
-
-  constructor(h: HeaderMatcherIR) {
-    const m = h.match
-    this.name = h.name
-    this.describe = h.describe
-    this.invert = h.invert === true
-    this.treatMissingAsEmpty = h.treatMissingAsEmpty === true
-    this.missingMatches = m.kind === 'present' ? (this.invert ? m.present : !m.present) : false
-    this.match = m.kind === 'present' ? (m.present ? TRUE : FALSE) : m.kind === 'any' ? TRUE : m.kind === 'range' ? inRange(m.start, m.end) : linkStringMatcher(m)
-    Object.freeze(this)
-  }
-
-  test(request: MatchRequest): boolean {
-    const value = headerValue(request, this.name)
-    if (value === null) return this.treatMissingAsEmpty ? this.match('') !== this.invert : this.missingMatches
-    return this.match(value) !== this.invert
-  }
-}
-
-const TRUE: StringMatch = () => true
-const FALSE: StringMatch = () => false
-const INTEGER = /^-?\d+$/
-const inRange = (start: number, end: number): StringMatch => (v) => INTEGER.test(v) && Number(v) >= start && Number(v) < end
-
-export const linkHeaderMatcher = (h: HeaderMatcherIR): HeaderPredicate => new HeaderMatcher(h)
-
-/**
- * The header as Envoy sees it for matching. Envoy joins repeated headers with
- * ","; fetch's Headers joins them with ", ", so undo that.
- * Pseudo-headers `:path`, `:method`, `:authority` and `:scheme` are read from the request.
- */
-export function headerValue(request: MatchRequest, name: string): string | null {
-  if (name.charCodeAt(0) === 58 /* : */) {
-    if (name === ':method') return request.method
-    if (name === ':path') return request.path
-    if (name === ':authority') return request.authority
-    if (name === ':scheme') return request.scheme
-    return null
-  }
-  const v = request.headers.get(name)
-  return v === null || name === 'set-cookie' ? v : v.replaceAll(', ', ',')
-}
-
-/**
- * Envoy's QueryParameterMatcher::matches: the first value of the parameter,
- * as the router parses it (QueryParamsMulti::parseQueryString — not
- * percent-decoded); an absent parameter never matches.
- */
-class QueryMatcher implements QueryPredicate {
-  readonly name: string
-  readonly describe: string
-  private readonly match: StringMatch
-
-  constructor(q: QueryMatcherIR) {
-    this.name = q.name
-    this.describe = q.describe
-    this.match = q.match.kind === 'any' ? TRUE : linkStringMatcher(q.match)
-    Object.freeze(this)
-  }
-
-  test(params: QueryParams): boolean {
-    const v = params.get(this.name)
-    return v === null ? false : this.match(v)
-  }
-}
-
-/**
- * The query string of `:path` as Envoy's router reads it for matching
- * (Http::Utility::QueryParamsMulti::parseQueryString, source/common/http/utility.cc):
- * `&`-separated, split at the first `=` (none: an empty value), up to a `#`,
- * and neither names nor values percent-decoded — `?k=a%20b` has the value
- * `a%20b`, and `+` stays `+`. The first value of a repeated name counts.
- */
-export class RawQuery implements QueryParams {
-  private readonly first = new Map<string, string>()
-
-  constructor(path: string) {
-    const q = path.indexOf('?')
-    if (q < 0) return
-    let end = path.indexOf('#', q)
-    if (end < 0) end = path.length
-    let start = q + 1
-    while (start < end) {
-      let stop = path.indexOf('&', start)
-      if (stop < 0 || stop > end) stop = end
-      const eq = path.indexOf('=', start)
-      const [key, value] = eq >= 0 && eq < stop ? [path.slice(start, eq), path.slice(eq + 1, stop)] : [path.slice(start, stop), '']
-      if (!this.first.has(key)) this.first.set(key, value)
-      start = stop + 1
-    }
-  }
-
-  get(name: string): string | null {
-    return this.first.get(name) ?? null
-  }
-}
-
-/**
- * The value of cookie `name` in the Cookie header(s), or null: Envoy's
- * Http::Utility::parseCookieValue — `;`-separated pairs, whitespace trimmed,
- * the first pair with that exact name wins, surrounding double quotes dropped.
- */
-export function cookieValue(headers: Headers, name: string): string | null {
-  const header = headers.get('cookie')
-  if (header === null) return null
-  // Several Cookie headers reach a Worker joined by ", " — split on both.
-  for (const part of header.split(/;|, (?=[^=;,\s]+=)/)) {
-    const eq = part.indexOf('=')
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue
-    const v = part.slice(eq + 1).trim()
-    return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v
-  }
-  return null
-}
-
-/**
- * A route's `cookies` entry (config.route.v3.CookieMatcher, Envoy PR #42662):
- * the named cookie's value against a StringMatcher; an absent cookie never
- * matches, inverted or not (as a header matcher without present_match).
- */
-class CookieMatcher implements CookiePredicate {
-  readonly name: string
-  readonly describe: string
-  private readonly match: StringMatch
-  private readonly invert: boolean
-
-  constructor(c: CookieMatcherIR) {
-    this.name = c.name
-    this.describe = c.describe
-    this.match = linkStringMatcher(c.match)
-    this.invert = c.invert === true
-  }
-
-  test(request: MatchRequest): boolean {
-    const v = cookieValue(request.headers, this.name)
-    return v !== null && this.match(v) !== this.invert
-  }
-}
-
-export const linkCookieMatcher = (c: CookieMatcherIR): CookiePredicate => new CookieMatcher(c)
-
-export const linkQueryMatcher = (q: QueryMatcherIR): QueryPredicate => new QueryMatcher(q)
 
 /**
  * The Hono pattern a literal path value derives (src/compile/hono-pattern.ts
@@ -292,11 +142,13 @@ export interface MatchExtras {
 
 export const NO_MATCH_EXTRAS: MatchExtras = Object.freeze({ headers: NONE, queryParameters: NONE, cookies: NONE, runtimeFraction: undefined })
 
+/** A route match's header, query-parameter and cookie matchers (match-linkers.ts) and runtime fraction. */
 export function linkMatchExtras(m: RouteMatchExtrasIR): MatchExtras {
+  const linkers = m.headers?.length || m.queryParameters?.length || m.cookies?.length ? matchLinkers() : undefined
   return Object.freeze({
-    headers: m.headers ? Object.freeze(m.headers.map(linkHeaderMatcher)) : NONE,
-    queryParameters: m.queryParameters ? Object.freeze(m.queryParameters.map(linkQueryMatcher)) : NONE,
-    cookies: m.cookies ? Object.freeze(m.cookies.map(linkCookieMatcher)) : NONE,
+    headers: m.headers?.length ? Object.freeze(m.headers.map(linkers!.linkHeaderMatcher)) : NONE,
+    queryParameters: m.queryParameters?.length ? Object.freeze(m.queryParameters.map(linkers!.linkQueryMatcher)) : NONE,
+    cookies: m.cookies?.length ? Object.freeze(m.cookies.map(linkers!.linkCookieMatcher)) : NONE,
     runtimeFraction: m.runtimeFraction ? Object.freeze(m.runtimeFraction) : undefined,
   })
 }
@@ -307,11 +159,6 @@ export function routeMatchOf(path: PathPredicate, x: MatchExtras): RouteMatch {
   return Object.freeze(
     f === undefined ? { path, headers: x.headers, queryParameters: x.queryParameters, cookies: x.cookies } : { path, headers: x.headers, queryParameters: x.queryParameters, cookies: x.cookies, runtimeFraction: f },
   )
-}
-
-/** A route match from its IR (the JWT filter's rules; routes are linked from the serialized columns). */
-export function linkRouteMatch(m: RouteMatchIR, options: { ignorePathParameters?: boolean } = {}): RouteMatch {
-  return routeMatchOf(PathMatcher.of(m.path, options.ignorePathParameters === true), linkMatchExtras(m))
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { HeaderFormatPartIR, OAuth2IR } from '../compile/ir.js'
 import type { OAuth2Config } from '../compile/types.js'
-import { linkHeaderMatcher, linkStringMatcher } from './matchers.js'
+import { linkHeaderMatcher, linkStringMatcher } from './match-linkers.js'
 
 /**
  * redirect_uri "supports header formatting tokens" (oauth.proto): `%REQ(name)%`

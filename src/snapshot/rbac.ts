@@ -7,7 +7,8 @@
  */
 import type { CidrIR, MatchInputIR, MatchPredicateIR, MetadataMatcherIR, OnMatchIR, RbacIR, RbacMatcherIR, RbacRulesIR, UnifiedMatcherIR, ValueMatcherIR } from '../compile/ir.js'
 import type { RbacConfig, RbacEngine, RbacMatcherEngine, RbacPredicate, RbacRequest } from '../compile/types.js'
-import { headerValue, linkHeaderMatcher, linkStringMatcher, stripQuery } from './matchers.js'
+import { headerValue, linkHeaderMatcher, linkStringMatcher } from './match-linkers.js'
+import { stripQuery } from './matchers.js'
 
 function parseIp(ip: string): { v6: boolean; bits: bigint } | undefined {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) {

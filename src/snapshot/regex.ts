@@ -5,16 +5,16 @@
  * across virtual hosts, and a Re2Regex holds only caches.
  */
 import type { RegexIR } from '../compile/ir.js'
-import { Re2Regex, regexEngine } from '../regex/index.js'
+import { regexEngine, type Re2Regex } from '../regex/index.js'
 
 const built = new Map<string, Re2Regex>()
 const MAX_CACHED = 10_000
 let linked = false
 
 /**
- * Whether this isolate linked a regex: then the engine (src/regex/engine.ts)
- * must be imported before the snapshot serves (state/serving.ts). Snapshots
- * without regexes never load it.
+ * Whether this isolate linked a regex (the engine, src/regex/engine.ts, was
+ * imported before: snapshot/load.ts `readySnapshot`; state/serving.ts makes
+ * sure of it before serving). Snapshots without regexes never load it.
  */
 export const regexesLinked = (): boolean => linked
 
@@ -35,7 +35,8 @@ export function regexOf(ir: RegexIR): Re2Regex {
     // regexes, most rarely reached, loads without building a thousand programs. The bench's load
     // section prints the unpacking a first run pays (~10–30 µs per regex on a shared 2-core machine).
     const program = ir.program
-    built.set(ir.re2, (re = new Re2Regex(() => regexEngine().programFromJson(program), ir.re2)))
+    const engine = regexEngine()
+    built.set(ir.re2, (re = new engine.Re2Regex(() => engine.programFromJson(program), ir.re2)))
   }
   return re
 }

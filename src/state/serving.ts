@@ -24,7 +24,6 @@ import { readySnapshot } from '../snapshot/load.js'
 import { loadUpstreamFor } from '../upstream/on-demand.js'
 import { holdsRegex, regexesLinked } from '../snapshot/regex.js'
 import { ClusterManager } from '../upstream/cluster-manager.js'
-import type { ClusterStatus } from '../upstream/cluster-status.js'
 import { builtBase } from './base.js'
 import type { StateEnv } from './env.js'
 import type { PublishedConfig } from './published.js'
@@ -105,11 +104,6 @@ export class Isolate {
   readonly #loading = new Map<string, Promise<IsolateState>>()
 
   constructor(readonly deps: IsolateDeps) {}
-
-  /** This isolate's upstream state for a cluster (health flags, ejections, counters), for the admin `/clusters`. */
-  upstreamStatus(cluster: Cluster): ClusterStatus {
-    return this.deps.clusters.status(cluster)
-  }
 
   /** The state for this env if it is ready (the per-request fast path), else undefined. */
   ready(env: StateEnv): IsolateState | undefined {

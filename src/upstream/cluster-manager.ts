@@ -18,7 +18,6 @@ import { LOAD_BALANCERS, type LbContext, type LbDeps, type LoadBalancer } from '
 import { outlierDetection } from './on-demand.js'
 import type { AttemptResult, OutlierDetector } from './outlier.js'
 import { planPriorities, type PriorityLevel } from './priority.js'
-import { clusterStatus, type ClusterStatus } from './cluster-status.js'
 
 export interface ClusterManagerDeps extends LbDeps {
   sleep?: (ms: number) => Promise<void>
@@ -174,11 +173,6 @@ export class ClusterManager {
 
   breaker(cluster: Cluster): CircuitBreaker {
     return this.state(cluster).breaker
-  }
-
-  /** Every host's flags, ejections and the cluster's counters, for `GET /__admin/clusters`. */
-  status(cluster: Cluster): ClusterStatus {
-    return clusterStatus(this.state(cluster), (s, h) => this.flags(s, h))
   }
 }
 

@@ -4,9 +4,9 @@
  * ejections and reason, and this isolate's counters.
  * https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--clusters
  */
-import type { Host } from '../compile/types.js'
+import type { Cluster, Host } from '../compile/types.js'
 import type { BreakerCounters } from './circuit-breaker.js'
-import type { ClusterState } from './cluster-manager.js'
+import type { ClusterManager, ClusterState } from './cluster-manager.js'
 import { coarseHealth, type CoarseHealth, type HealthFlag } from './health/flags.js'
 import { lbStats } from './lb/stats.js'
 import type { EjectionReason } from './outlier.js'
@@ -66,3 +66,10 @@ export function clusterStatus(s: ClusterState, flagsOf: (s: ClusterState, h: Hos
     healthReportAt: s.report?.generatedAt,
   }
 }
+
+/**
+ * Every host's flags, ejections and the cluster's counters in this isolate's
+ * cluster manager, for `GET /__admin/clusters` and the stats: the control
+ * plane's (admin/app.ts), so the data-plane entry does not carry it.
+ */
+export const upstreamStatus = (clusters: ClusterManager, cluster: Cluster): ClusterStatus => clusterStatus(clusters.state(cluster), (s, h) => clusters.flags(s, h))

@@ -12,8 +12,9 @@ import { ProxyError, isProxyError } from '../errors.js'
 import type { ClusterManager, HealthLink } from './cluster-manager.js'
 import { answerResponse, forwardAnswer, type ForwardDeps, type UpstreamAnswer } from './forward.js'
 import { activeRequests } from './lb/index.js'
-import { prepareReplayBody, withBody, type ReplayBody } from './replay-body.js'
-import { backOffMs, shouldRetry, type AttemptOutcome } from './retry.js'
+import { retrying } from './on-demand.js'
+import type { ReplayBody } from './replay-body.js'
+import type { AttemptOutcome } from './retry.js'
 import { abortAtDeadline, canPipe, earliest, guardBody, pipeBody, readSmallBody, SMALL_BODY_BYTES, type BodyDeadline, type BodyOutcome } from './body-guard.js'
 import type { UploadState } from './upload.js'
 
@@ -79,6 +80,8 @@ export interface SendDeps extends ForwardDeps {
 
 export const DEFAULT_MAX_TRIES = 25
 
+const NO_BODY: ReplayBody = Object.freeze({ kind: 'none' })
+
 export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise<Response> {
   const { cluster, retry } = req
   // RFC 9112 §6.1: Content-Length with Transfer-Encoding is a smuggling vector;
@@ -92,8 +95,8 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
   // A retry counts against max_retries / retry_budget until its try has an outcome.
   let activeRetry: (() => void) | undefined
   try {
-    // Buffer only when a retry could need the body again.
-    const body: ReplayBody = retry && retry.numRetries > 0 ? await prepareReplayBody(req.request, req.bufferLimitBytes) : { kind: 'none' }
+    // Buffer only when a retry could need the body again (retrying's module is loaded for a snapshot whose routes retry: upstream/on-demand.ts).
+    const body: ReplayBody = retry && retry.numRetries > 0 ? await retrying().prepareReplayBody(req.request, req.bufferLimitBytes) : NO_BODY
     const replayable = body.kind !== 'stream'
     const start = deps.now()
     const deadline = req.routeTimeoutMs > 0 ? start + req.routeTimeoutMs : Infinity
@@ -134,7 +137,7 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
         tryTimeout = req.perTryTimeoutMs
       }
       const isLast = attempt + 1 >= maxTries
-      const tryRequest = body.kind === 'none' ? req.request : withBody(req.request, body)
+      const tryRequest = body.kind === 'none' ? req.request : retrying().withBody(req.request, body)
 
       let outcome: AttemptOutcome
       let response: UpstreamAnswer | undefined
@@ -167,7 +170,7 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
 
       activeRetry?.()
       activeRetry = undefined
-      const retryable = !isLast && retry !== undefined && replayable && shouldRetry(retry, outcome)
+      const retryable = !isLast && retry !== undefined && replayable && retrying().shouldRetry(retry, outcome)
       const releaseRetry = retryable ? clusters.breaker(cluster).tryRetry() : undefined
       if (!releaseRetry) {
         if (response) return await guardResponse(response, req, deadline, deps.now)
@@ -178,7 +181,7 @@ export async function sendWithRetries(req: SendRequest, deps: SendDeps): Promise
       response?.timer?.clear()
       await response?.body?.cancel().catch(() => undefined)
       state.counters.retries++
-      const wait = backOffMs(retry!, attempt + 1, deps.random)
+      const wait = retrying().backOffMs(retry!, attempt + 1, deps.random)
       if (deps.now() + wait >= deadline) throw new ProxyError('upstream_timeout')
       await deps.sleep(wait)
     }

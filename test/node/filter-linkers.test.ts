@@ -5,7 +5,9 @@
  * to link. Checked against every serialized snapshot we can compile — the
  * project's routes/ and the real-world corpus — by walking the JSON: any
  * HTTP filter of a kind whose config is linked, or any per-route filter
- * override, must be caught.
+ * override, must be caught. Likewise the matcher linkers
+ * (src/snapshot/match-linkers.ts, `needsMatchLinkers`): any header,
+ * query-parameter or cookie matcher, CORS policy or string matcher.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { compileFile } from '../../src/cli/build'
 import { needsFilterLinkers } from '../../src/snapshot/filters'
+import { needsMatchLinkers } from '../../src/snapshot/matchers'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const LINKED = new Set(['fault', 'rbac', 'jwt_authn', 'health_check', 'csrf', 'cache', 'header_mutation', 'oauth2'])
@@ -63,5 +66,48 @@ describe('needsFilterLinkers', () => {
   it('passes over a snapshot whose listener has only the router filter', async () => {
     const compiled = await compileFile(join(ROOT, 'routes/front-envoy.yaml'), undefined)
     expect(compiled.ok && needsFilterLinkers(compiled.base.snapshot)).toBe(false)
+  })
+})
+
+/**
+ * Whether the linker would need snapshot/match-linkers.ts, read off the
+ * parsed text: a header, query-parameter or cookie matcher (anything with a
+ * name and a match), a CORS policy, or a string matcher — outside filter
+ * configs and per-route overrides (filter-configs.ts imports the module
+ * itself) and active health checks (linked by the health hub's core, which
+ * does too).
+ */
+function needsMatchersByWalk(doc: unknown): boolean {
+  const isStringMatcher = (o: Record<string, unknown>) => ['exact', 'prefix', 'suffix', 'contains', 'regex'].includes(o.kind as string) && ('value' in o || 'regex' in o) && !('path' in o)
+  const walk = (v: unknown): boolean => {
+    if (Array.isArray(v)) return v.some(walk)
+    if (v === null || typeof v !== 'object') return false
+    const o = v as Record<string, unknown>
+    if ((typeof o.name === 'string' && o.match !== null && typeof o.match === 'object') || Array.isArray(o.allowOrigin) || isStringMatcher(o)) return true
+    return Object.entries(o).some(([k, x]) => !['httpFilters', 'filterOverrides', 'healthChecks'].includes(k) && walk(x))
+  }
+  return walk(doc)
+}
+
+describe('needsMatchLinkers', () => {
+  it('catches every compiled snapshot with a header, query-parameter or cookie matcher, a CORS policy or a string matcher', async () => {
+    const files = [...list(join(ROOT, 'routes')), ...corpusFiles()]
+    let needing = 0
+    const missed: string[] = []
+    for (const file of files) {
+      const compiled = await compileFile(file, undefined).catch(() => undefined)
+      if (!compiled?.ok) continue
+      const text = compiled.base.snapshot
+      if (!needsMatchersByWalk(JSON.parse(text))) continue
+      needing++
+      if (!needsMatchLinkers(text)) missed.push(file)
+    }
+    expect(missed).toEqual([])
+    expect(needing).toBeGreaterThan(3)
+  }, 120_000)
+
+  it('passes over a snapshot whose routes match on the path alone', async () => {
+    const compiled = await compileFile(join(ROOT, 'routes/front-envoy.yaml'), undefined)
+    expect(compiled.ok && needsMatchLinkers(compiled.base.snapshot)).toBe(false)
   })
 })

@@ -4,7 +4,10 @@
  * `edgevoy build --worker` writes it, in a freshly started workerd isolate
  * (Miniflare) — the entry, its data-plane chunk, and a chunk per filter.
  *   - a base naming jwt_authn serves from the first request (its chunk is
- *     imported while the isolate loads the base, not per request);
+ *     imported while the isolate loads the base, not per request), and so
+ *     does its route matched by a header (a regex), a query parameter and a
+ *     cookie (the matcher linkers' and the regex engine's chunks, imported
+ *     before the base is linked);
  *   - a new version naming a filter not loaded yet (rbac) replaces it once
  *     that filter's chunk is imported;
  *   - a version whose filter cannot be imported (its chunk left out of the
@@ -33,6 +36,12 @@ const served = { match: { prefix: '/' }, direct_response: { status: 200, body: {
 const config = (filters: unknown[], routes: unknown[] = [served], clusters: TestConfig['clusters'] = {}) =>
   bootstrapYaml({ virtual_hosts: anyHost(routes), http_filters: [...filters, ROUTER], clusters })
 
+/** Served only to a request with header x-h: y… (a safe_regex: the regex engine's chunk), query parameter q=1 and cookie c=z (snapshot/match-linkers.ts). */
+const matched = {
+  match: { prefix: '/m', headers: [{ name: 'x-h', string_match: { safe_regex: { regex: 'y+' } } }], query_parameters: [{ name: 'q', string_match: { exact: '1' } }], cookies: [{ name: 'c', string_match: { exact: 'z' } }] },
+  direct_response: { status: 200, body: { inline_string: 'matched' } },
+}
+
 const jwtConfig = () =>
   config([
     {
@@ -43,7 +52,7 @@ const jwtConfig = () =>
         rules: [{ match: { prefix: '/' }, requires: { provider_name: 'lazy' } }],
       },
     },
-  ])
+  ], [matched, served])
 
 /** rbac denying every request: a version that serves is told apart by its 403. */
 const rbacConfig = () =>
@@ -60,7 +69,7 @@ const rbacConfig = () =>
 /**
  * A route matched by a safe_regex (serving it needs the regex engine's
  * chunk) and one to a MAGLEV cluster (the balancer's chunk) with a hash
- * policy, a mirror to a RANDOM cluster, outlier detection and locality
+ * policy, a retry policy, a mirror to a RANDOM cluster, outlier detection and locality
  * weights (upstream/on-demand.ts's and lb/index.ts's chunks), among more
  * than 8 routes (the route index's chunk: router/route-index.ts).
  */
@@ -70,7 +79,7 @@ const regexConfig = () =>
     [
       { match: { safe_regex: { regex: '/x[0-9]+' } }, direct_response: { status: 200, body: { inline_string: 'regex' } } },
       ...Array.from({ length: 8 }, (_, i) => ({ match: { path: `/r${i}` }, direct_response: { status: 200, body: { inline_string: `r${i}` } } })),
-      { match: { prefix: '/up' }, route: { cluster: 'hashed', hash_policy: [{ header: { header_name: 'x-user' } }], request_mirror_policies: [{ cluster: 'shadow' }] } },
+      { match: { prefix: '/up' }, route: { cluster: 'hashed', hash_policy: [{ header: { header_name: 'x-user' } }], request_mirror_policies: [{ cluster: 'shadow' }], retry_policy: { retry_on: '5xx', num_retries: 1 } } },
     ],
     {
       hashed: { endpoints: [upstreams.a!], lb_policy: 'MAGLEV', outlier_detection: { consecutive_5xx: 5 }, common_lb_config: { locality_weighted_lb_config: {} } },
@@ -124,7 +133,7 @@ describe('filters imported for the snapshot that names them, in the built Worker
     expect(entry).not.toContain('Jwt is missing')
     expect(entry).not.toContain('RBAC: access denied')
     // Outlier detection, mirroring, the hash policy, the health hub's core and the route index: chunks of their own too.
-    for (const m of ['src/router/indexed-routes.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/lb/hash-policy.ts', 'src/state/health-authority-core.ts']) {
+    for (const m of ['src/router/indexed-routes.ts', 'src/upstream/outlier.ts', 'src/upstream/mirror.ts', 'src/upstream/retries.ts', 'src/upstream/lb/hash-policy.ts', 'src/state/health-authority-core.ts', 'src/snapshot/match-linkers.ts']) {
       expect(worker.modules.find((x) => x.path === chunkOf(m))?.dataPlane, m).toBe(false)
       expect(worker.modules.find((x) => x.path === chunkOf(m))?.lazy, m).toBe(true)
     }
@@ -137,9 +146,15 @@ describe('filters imported for the snapshot that names them, in the built Worker
       const first = await get(mf)
       expect(first.status).toBe(401)
       expect(await first.text()).toBe('Jwt is missing')
-      const ok = await get(mf, { authorization: `Bearer ${await signer.sign({ iss: 'https://issuer.test', exp: Math.floor(Date.now() / 1000) + 600 })}` })
+      const bearer = `Bearer ${await signer.sign({ iss: 'https://issuer.test', exp: Math.floor(Date.now() / 1000) + 600 })}`
+      const ok = await get(mf, { authorization: bearer })
       expect(ok.status).toBe(200)
       expect(await ok.text()).toBe('served')
+      // The base's header (regex), query-parameter and cookie matchers, linked in this isolate without the control plane.
+      const m = await mf.dispatchFetch('http://edge.test/m?q=1', { headers: { authorization: bearer, 'x-h': 'yy', cookie: 'a=b; c=z' } })
+      expect([m.status, await m.text()]).toEqual([200, 'matched'])
+      const noCookie = await mf.dispatchFetch('http://edge.test/m?q=1', { headers: { authorization: bearer, 'x-h': 'y' } })
+      expect(await noCookie.text()).toBe('served')
 
       expect((await push(mf, rbacConfig())).status).toBe(200)
       const denied = await get(mf)
@@ -150,7 +165,7 @@ describe('filters imported for the snapshot that names them, in the built Worker
     }
   }, 60_000)
 
-  it('a new version holding a regex, a MAGLEV cluster with outlier detection, a route that hashes and mirrors and more than 8 routes imports each chunk before it serves', async () => {
+  it('a new version holding a regex, a MAGLEV cluster with outlier detection, a route that hashes, mirrors and retries and more than 8 routes imports each chunk before it serves', async () => {
     expect(regexConfig()).toContain('safe_regex')
     const mf = start()
     try {

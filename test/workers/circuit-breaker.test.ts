@@ -7,6 +7,7 @@
 import { describe, expect, inject, it } from 'vitest'
 import { controlClient } from '../support/control-client'
 import { envoyConfig, proxyFor } from './health-harness'
+import { upstreamStatus } from '../../src/upstream/cluster-status'
 
 const control = controlClient(inject('upstreamControl'))
 
@@ -26,7 +27,7 @@ describe('circuit breakers', () => {
     const refused = results.filter((r) => r.status === 503)
     expect(refused).toHaveLength(15)
     expect(refused.every((r) => r.overloaded === 'true')).toBe(true)
-    const status = proxy.clusters.status(proxy.snapshot.clusters.get('circuit_max_requests')!)
+    const status = upstreamStatus(proxy.clusters, proxy.snapshot.clusters.get('circuit_max_requests')!)
     expect(status.counters.requestOverflows).toBe(15)
     expect(status.counters.activeRequests).toBe(0)
     // Capacity is back once they finish.

@@ -35,6 +35,7 @@ import { HubRowWriter } from '../../src/upstream/health/hub-row-writer'
 import { controlClient } from '../support/control-client'
 import { edgeYaml } from '../support/edge-yaml'
 import { answeredBy, envoyConfig, sleep } from './health-harness'
+import { upstreamStatus } from '../../src/upstream/cluster-status'
 
 const control = controlClient(inject('upstreamControl'))
 const upstreams = inject('upstreams')
@@ -151,10 +152,10 @@ describe("the hub's D1 row, or the hub", () => {
     const cluster = snapshot.clusters.get('d1_health')!
     const traffic = () => Promise.all(isolates.map(async (p, i) => answeredBy(await p.fetch(`/t/${i}`))))
     const victim = `127.0.0.1:${ports[1]}`
-    const failed = (p: (typeof isolates)[number]) => p.clusters.status(cluster).hosts.find((h) => h.address === victim)!.healthFlags.includes('failed_active_hc')
+    const failed = (p: (typeof isolates)[number]) => upstreamStatus(p.clusters, cluster).hosts.find((h) => h.address === victim)!.healthFlags.includes('failed_active_hc')
 
     // Warm-up: the first looks find no row with this cluster (or none at all) and ask the hub, which registers it and writes its row.
-    await until(() => isolates.every((p) => p.clusters.status(cluster).healthReportAt !== undefined), 5000, traffic)
+    await until(() => isolates.every((p) => upstreamStatus(p.clusters, cluster).healthReportAt !== undefined), 5000, traffic)
     const row = await readHubRow(realDb(), Date.now)
     expect(row?.reports.d1_health?.hash).toBe(cluster.hash)
     await sleep(500)

@@ -32,6 +32,7 @@ import { HUB_NAME, type HealthHub } from '../../src/upstream/health/authority'
 import { controlClient } from '../support/control-client'
 import { edgeYaml } from '../support/edge-yaml'
 import { answeredBy, envoyConfig, proxyFor, sleep } from './health-harness'
+import { upstreamStatus } from '../../src/upstream/cluster-status'
 
 const control = controlClient(inject('upstreamControl'))
 const upstreams = inject('upstreams')
@@ -64,10 +65,10 @@ describe('health through the location cache and the hub', () => {
     const cluster = proxies[0]!.snapshot.clusters.get('dist_health')!
     const traffic = () => Promise.all(proxies.map(async (p, i) => answeredBy(await p.fetch(`/t/${i}`))))
     const victim = `127.0.0.1:${ports[1]}`
-    const failed = (p: (typeof proxies)[number]) => p.clusters.status(cluster).hosts.find((h) => h.address === victim)!.healthFlags.includes('failed_active_hc')
+    const failed = (p: (typeof proxies)[number]) => upstreamStatus(p.clusters, cluster).hosts.find((h) => h.address === victim)!.healthFlags.includes('failed_active_hc')
 
-    await until(() => proxies.every((p) => p.clusters.status(cluster).healthReportAt !== undefined), 5000, traffic)
-    expect(proxies.every((p) => p.clusters.status(cluster).healthReportAt !== undefined)).toBe(true)
+    await until(() => proxies.every((p) => upstreamStatus(p.clusters, cluster).healthReportAt !== undefined), 5000, traffic)
+    expect(proxies.every((p) => upstreamStatus(p.clusters, cluster).healthReportAt !== undefined)).toBe(true)
     const hub = (env as unknown as { HEALTH: DurableObjectNamespace }).HEALTH
     const digest = await (hub.get(hub.idFromName(HUB_NAME)) as unknown as HealthHub).digest()
     expect(digest.reports.dist_health?.hash).toBe(cluster.hash)

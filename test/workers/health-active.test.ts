@@ -8,6 +8,7 @@
 import { describe, expect, inject, it } from 'vitest'
 import { controlClient } from '../support/control-client'
 import { answeredBy, envoyConfig, proxyFor, sleep } from './health-harness'
+import { upstreamStatus } from '../../src/upstream/cluster-status'
 
 const control = controlClient(inject('upstreamControl'))
 
@@ -49,13 +50,13 @@ describe('active health checks (Durable Object alarm loop)', () => {
 
     // Traffic registers the cluster with its health authority; wait for a first report.
     expect(new Set(await answers(proxy, 6))).toEqual(new Set(ids))
-    await until(() => (proxy.clusters.status(cluster).hosts[0]?.activeCheck?.checks ?? 0) > 0, 2000)
-    expect(proxy.clusters.status(cluster).healthReportAt).toBeDefined()
+    await until(() => (upstreamStatus(proxy.clusters, cluster).hosts[0]?.activeCheck?.checks ?? 0) > 0, 2000)
+    expect(upstreamStatus(proxy.clusters, cluster).healthReportAt).toBeDefined()
 
     // No client requests from here: only the alarm loop's checks reach the hosts.
     await control.setBehavior(victim, { healthy: false })
     const failedAt = Date.now()
-    const victimStatus = () => proxy.clusters.status(cluster).hosts.find((h) => h.address === victimAddress)!
+    const victimStatus = () => upstreamStatus(proxy.clusters, cluster).hosts.find((h) => h.address === victimAddress)!
     const detectedIn = await until(() => victimStatus().healthFlags.includes('failed_active_hc'), 3000)
     // Two failed checks (≤ 2 intervals after the flip, plus one in flight) and half an interval of poll lag.
     expect(detectedIn).toBeLessThanOrEqual((UNHEALTHY_THRESHOLD + 1) * INTERVAL_MS + INTERVAL_MS / 2 + 100)

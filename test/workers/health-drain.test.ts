@@ -13,6 +13,7 @@ import { namespaceResolver } from '../../src/upstream/health/authority'
 import { controlClient } from '../support/control-client'
 import type { EchoBody } from '../support/upstream-types'
 import { answeredBy, envoyConfig, proxyFor, sleep } from './health-harness'
+import { upstreamStatus } from '../../src/upstream/cluster-status'
 
 const control = controlClient(inject('upstreamControl'))
 const resolve = namespaceResolver((env as { HEALTH: DurableObjectNamespace }).HEALTH)
@@ -36,7 +37,7 @@ describe('drain and immediate health-check fail', () => {
     expect(drained.status).toBe(200)
     await sleep(200) // the background poll runs every half interval (75 ms)
     expect(await answers(proxy, 10)).toEqual(Array(10).fill(ids[1]))
-    const flags = proxy.clusters.status(cluster).hosts[0]!.healthFlags
+    const flags = upstreamStatus(proxy.clusters, cluster).hosts[0]!.healthFlags
     expect(flags).toContain('eds_status_draining')
 
     expect((await setEndpointHealth(cluster, `127.0.0.1:${ports[0]}`, { health_status: null }, resolve)).status).toBe(200)
@@ -61,14 +62,14 @@ describe('drain and immediate health-check fail', () => {
     const other = ids.find((id) => id !== failed)!
     // At once, in this isolate, without waiting for any check.
     expect(await answers(proxy, 6)).toEqual(Array(6).fill(other))
-    const host = proxy.clusters.status(cluster).hosts.find((h) => h.address === `127.0.0.1:${ports[ids.indexOf(failed)]}`)!
+    const host = upstreamStatus(proxy.clusters, cluster).hosts.find((h) => h.address === `127.0.0.1:${ports[ids.indexOf(failed)]}`)!
     expect(host.healthFlags).toContain('excluded_via_immediate_hc_fail')
 
     // /health still passes, so two checks (≈ 300 ms) plus a poll bring it back.
     let back = false
     for (let i = 0; i < 40 && !back; i++) {
       await sleep(50)
-      back = proxy.clusters.status(cluster).hosts.every((h) => h.health === 'healthy')
+      back = upstreamStatus(proxy.clusters, cluster).hosts.every((h) => h.health === 'healthy')
     }
     expect(back).toBe(true)
     expect(await answers(proxy, 6)).toContain(failed)

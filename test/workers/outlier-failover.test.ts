@@ -8,6 +8,7 @@
 import { describe, expect, inject, it } from 'vitest'
 import { controlClient } from '../support/control-client'
 import { answeredBy, envoyConfig, proxyFor, sleep } from './health-harness'
+import { upstreamStatus } from '../../src/upstream/cluster-status'
 
 const control = controlClient(inject('upstreamControl'))
 
@@ -49,7 +50,7 @@ describe('outlier detection + retries', () => {
       if (id === victim && restartedAt > 0 && backAt === 0) backAt = Date.now()
       if (i === 520) {
         // Ejected within consecutive_5xx (3) failed tries to it.
-        const status = proxy.clusters.status(proxy.snapshot.clusters.get('outlier_failover')!)
+        const status = upstreamStatus(proxy.clusters, proxy.snapshot.clusters.get('outlier_failover')!)
         const host = status.hosts.find((h) => h.address === addressOf(victim))!
         expect(host.ejections).toBeGreaterThanOrEqual(1)
         expect(host.ejectionReason).toBe('consecutive_5xx')
@@ -76,7 +77,7 @@ describe('outlier detection + retries', () => {
     }
     // Round robin keeps sending a third of the traffic to the failing host: no ejection.
     expect(seen.get('failed')).toBe(20)
-    const status = proxy.clusters.status(proxy.snapshot.clusters.get('outlier_default')!)
+    const status = upstreamStatus(proxy.clusters, proxy.snapshot.clusters.get('outlier_default')!)
     expect(status.hosts.every((h) => h.ejections === 0)).toBe(true)
     await control.setBehavior(ids[0]!, {})
   })

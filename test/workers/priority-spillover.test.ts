@@ -8,6 +8,7 @@
 import { describe, expect, inject, it } from 'vitest'
 import { controlClient } from '../support/control-client'
 import { answeredBy, envoyConfig, proxyFor } from './health-harness'
+import { upstreamStatus } from '../../src/upstream/cluster-status'
 
 const control = controlClient(inject('upstreamControl'))
 
@@ -60,7 +61,7 @@ describe('priority levels', () => {
     expect(counts.get(ids[1]!) ?? 0).toBe(0)
     expect(p0 + p1).toBe(1000)
     expect(Math.abs(p0 - 700)).toBeLessThanOrEqual(50)
-    const status = proxy.clusters.status(proxy.snapshot.clusters.get('priority_half_down')!)
+    const status = upstreamStatus(proxy.clusters, proxy.snapshot.clusters.get('priority_half_down')!)
     expect(status.priorityLoad.map((l) => Math.round(l.load))).toEqual([70, 30])
     // 1,000 real requests: the default 5 s is too little on a loaded 2-core machine.
   }, 60_000)

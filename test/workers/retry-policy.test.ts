@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { compileRetryPolicy } from '../../src/compile/resilience'
-import { backOffMs, effectiveRetryPolicy, effectiveTimeouts, shouldRetry, type AttemptOutcome } from '../../src/upstream/retry'
+import { effectiveRetryPolicy, effectiveTimeouts, type AttemptOutcome } from '../../src/upstream/retry'
+import { backOffMs, shouldRetry } from '../../src/upstream/retries'
 
 const response = (status: number, headers: Record<string, string> = {}): AttemptOutcome => ({ kind: 'response', status, headers: new Headers(headers) })
 const noResponse: AttemptOutcome = { kind: 'no_response', reason: 'connect_failure' }

@@ -9,6 +9,7 @@ import { StatsStore } from '../../src/observability/stats'
 import { buildListenerApp } from '../../src/router/app'
 import { ClusterManager } from '../../src/upstream/cluster-manager'
 import { anyHost, bootstrap } from '../support/config'
+import { upstreamStatus } from '../../src/upstream/cluster-status'
 
 /** %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_SENT% %RESPONSE_CODE_DETAILS% %UPSTREAM_HOST% */
 export const LOG_FORMAT = '%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_SENT% %RESPONSE_CODE_DETAILS% %UPSTREAM_HOST%'
@@ -56,7 +57,7 @@ export function streamApp(o: StreamAppOptions) {
     lines,
     stats,
     /** Ejected hosts and counters, as /__admin/clusters shows them. */
-    status: () => clusters.status(cluster),
+    status: () => upstreamStatus(clusters, cluster),
     request: (path: string, init?: RequestInit) => app.request(`http://edge.example.com${path}`, init),
   }
 }

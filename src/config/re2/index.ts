@@ -22,7 +22,8 @@
  * flags `s`/`m` are never set and `^`/`$` in the output are whole-text anchors.
  */
 
-import { Re2Regex, type Program } from '../../regex/index.js'
+import type { Program } from '../../regex/index.js'
+import { Re2Regex } from '../../regex/re2-regex.js'
 // The control plane runs regexes (validation, compile-time checks): the engine is loaded with it.
 import '../../regex/engine.js'
 import { emitAlts } from './emit.js'

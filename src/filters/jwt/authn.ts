@@ -8,7 +8,8 @@
  */
 import type { JwtRequirementIR } from '../../compile/ir.js'
 import type { JwtPerRouteConfig, RouteMatch } from '../../compile/types.js'
-import { RawQuery, routeMatchHolds } from '../../snapshot/matchers.js'
+import { RawQuery } from '../../snapshot/match-linkers.js'
+import { routeMatchHolds } from '../../snapshot/matchers.js'
 import { setDynamicMetadata } from '../metadata.js'
 import { editRequestHeaders } from '../request.js'
 import type { FilterContext, FilterDeps, FilterFactory } from '../types.js'

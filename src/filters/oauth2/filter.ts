@@ -20,7 +20,8 @@
  */
 import type { OAuth2Config } from '../../compile/types.js'
 import type { OAuth2SecretIR } from '../../compile/ir.js'
-import { headerValue, stripQuery } from '../../snapshot/matchers.js'
+import { headerValue } from '../../snapshot/match-linkers.js'
+import { stripQuery } from '../../snapshot/matchers.js'
 import { editRequestHeaders } from '../request.js'
 import type { FilterContext, FilterDeps, FilterFactory } from '../types.js'
 import { authorizationRedirect } from './authorize.js'

@@ -7,7 +7,7 @@
 import type { StringMatcherIR } from '../../compile/ir.js'
 import type { HealthCheckPolicy, StringMatch } from '../../compile/types.js'
 import { loadRegexEngine } from '../../regex/index.js'
-import { linkStringMatcher } from '../../snapshot/matchers.js'
+import { linkStringMatcher } from '../../snapshot/match-linkers.js'
 
 /** Linked once per policy (the policy is plain data, checked every interval). */
 const matchers = new WeakMap<StringMatcherIR, StringMatch>()

@@ -1,7 +1,7 @@
 /**
  * A served snapshot's HTTP filters (and its least-request, ring-hash and
- * Maglev balancers, outlier detection, hash policy and mirroring, the filter
- * config linkers, the route index for virtual hosts of more than 8 routes, and its
+ * Maglev balancers, outlier detection, hash policy, mirroring and retrying, the filter
+ * config and matcher linkers, the route index for virtual hosts of more than 8 routes, and its
  * access-log and tracing code) are imported where the snapshot is made ready
  * (src/filters/registry.ts, src/upstream/lb/index.ts, awaited in
  * state/serving.ts). The test
@@ -18,7 +18,8 @@ import { LAZY_LB_POLICIES, loadLoadBalancers } from '../../../src/upstream/lb'
 import { preloadUpstream } from '../../../src/upstream/on-demand'
 import { loadFilterLinkers } from '../../../src/snapshot/filters'
 import { loadRouteIndex } from '../../../src/router/route-index'
+import { loadMatchLinkers } from '../../../src/snapshot/matchers'
 
-await Promise.all([loadFilters(IMPLEMENTED_KINDS), loadLoadBalancers(LAZY_LB_POLICIES), preloadObservers(), preloadUpstream(), loadFilterLinkers(), loadRouteIndex()])
+await Promise.all([loadFilters(IMPLEMENTED_KINDS), loadLoadBalancers(LAZY_LB_POLICIES), preloadObservers(), preloadUpstream(), loadFilterLinkers(), loadMatchLinkers(), loadRouteIndex()])
 
 export {}
