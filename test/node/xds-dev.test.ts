@@ -157,7 +157,17 @@ describe('edgevoy dev with a dynamic-only bootstrap', () => {
     })
     console.log(`first config from the control plane served after ${ms} ms (refresh_delay ${REFRESH_S * 1000} ms)`)
     expect(value.body).toBe('v1')
-    expect(await text('/api/items')).toEqual({ status: 200, body: 'upstream /api/items' })
+    // Each poll round asks CDS, EDS, LDS, then RDS, one after another (xds/client.ts, Envoy's order). A
+    // snapshot put on the control plane between a round's CDS and LDS requests reaches the listener one
+    // round before its cluster; meanwhile /api answers 503 for the unknown cluster, as Envoy's would with
+    // independent REST subscriptions (the xDS protocol's "eventual consistency considerations": only ADS
+    // orders resources across types). So the cluster is awaited, and must follow within a round or two.
+    const served = await until('the CDS cluster behind /api', async () => {
+      const r = await text('/api/items')
+      return r.status === 200 ? r : undefined
+    })
+    expect(served.value).toEqual({ status: 200, body: 'upstream /api/items' })
+    expect(served.ms).toBeLessThan(3 * REFRESH_S * 1000 + 1000)
     const seen = await requests()
     expect(new Set(seen.map((r) => r.kind))).toEqual(new Set(['clusters', 'listeners', 'routes']))
     // RDS asks for the route config the LDS listener names (Envoy: RdsRouteConfigSubscription).
