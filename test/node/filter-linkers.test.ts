@@ -33,6 +33,24 @@ function corpusFiles(): string[] {
   return []
 }
 
+/** Every serialized snapshot we can compile (routes/ and the corpus), compiled once for both checks below. */
+let compiled: Promise<{ file: string; text: string }[]> | undefined
+const snapshots = () =>
+  (compiled ??= (async () => {
+    const out: { file: string; text: string }[] = []
+    for (const file of [...list(join(ROOT, 'routes')), ...corpusFiles()]) {
+      const c = await compileFile(file, undefined).catch(() => undefined)
+      if (c?.ok) out.push({ file, text: c.base.snapshot })
+    }
+    return out
+  })())
+
+/** Of the snapshots `needs` (the walk) says need a module: how many, and those `detects` passed over. */
+async function missedBy(needs: (doc: unknown) => boolean, detects: (text: string) => boolean): Promise<{ needing: number; missed: string[] }> {
+  const needing = (await snapshots()).filter((s) => needs(JSON.parse(s.text)))
+  return { needing: needing.length, missed: needing.filter((s) => !detects(s.text)).map((s) => s.file) }
+}
+
 /** What the linker would need the module for, read off the parsed text. */
 function needsByWalk(doc: unknown): boolean {
   const walk = (v: unknown, key?: string): boolean => {
@@ -47,17 +65,7 @@ function needsByWalk(doc: unknown): boolean {
 
 describe('needsFilterLinkers', () => {
   it('catches every compiled snapshot whose filters or per-route overrides need the linkers', async () => {
-    const files = [...list(join(ROOT, 'routes')), ...corpusFiles()]
-    let needing = 0
-    const missed: string[] = []
-    for (const file of files) {
-      const compiled = await compileFile(file, undefined).catch(() => undefined)
-      if (!compiled?.ok) continue
-      const text = compiled.base.snapshot
-      if (!needsByWalk(JSON.parse(text))) continue
-      needing++
-      if (!needsFilterLinkers(text)) missed.push(file)
-    }
+    const { needing, missed } = await missedBy(needsByWalk, needsFilterLinkers)
     expect(missed).toEqual([])
     // Not vacuous: routes/examples/edge-policies.yaml alone has several such filters.
     expect(needing).toBeGreaterThan(3)
@@ -91,17 +99,7 @@ function needsMatchersByWalk(doc: unknown): boolean {
 
 describe('needsMatchLinkers', () => {
   it('catches every compiled snapshot with a header, query-parameter or cookie matcher, a CORS policy or a string matcher', async () => {
-    const files = [...list(join(ROOT, 'routes')), ...corpusFiles()]
-    let needing = 0
-    const missed: string[] = []
-    for (const file of files) {
-      const compiled = await compileFile(file, undefined).catch(() => undefined)
-      if (!compiled?.ok) continue
-      const text = compiled.base.snapshot
-      if (!needsMatchersByWalk(JSON.parse(text))) continue
-      needing++
-      if (!needsMatchLinkers(text)) missed.push(file)
-    }
+    const { needing, missed } = await missedBy(needsMatchersByWalk, needsMatchLinkers)
     expect(missed).toEqual([])
     expect(needing).toBeGreaterThan(3)
   }, 120_000)
