@@ -3,7 +3,7 @@
  * class they run (re2-regex.ts). Importing this module installs it. The control plane
  * (the RE2 validator, src/config/re2/) imports it statically; the data plane
  * imports it only when a snapshot it serves holds a regex
- * (`loadRegexEngine`, awaited in snapshot/load.ts and state/serving.ts), so a config without
+ * (`loadRegexEngine`, awaited in snapshot/load.ts `readySnapshot` before linking), so a config without
  * regexes never evaluates the engine.
  */
 import { BitState } from './bitstate.js'

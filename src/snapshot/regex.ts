@@ -9,15 +9,6 @@ import { regexEngine, type Re2Regex } from '../regex/index.js'
 
 const built = new Map<string, Re2Regex>()
 const MAX_CACHED = 10_000
-let linked = false
-
-/**
- * Whether this isolate linked a regex (the engine, src/regex/engine.ts, was
- * imported before: snapshot/load.ts `readySnapshot`; state/serving.ts makes
- * sure of it before serving). Snapshots without regexes never load it.
- */
-export const regexesLinked = (): boolean => linked
-
 /**
  * Whether serialized snapshot text holds a regex anywhere, also where it is
  * linked only when first used (a health check's service_name_matcher): a
@@ -27,7 +18,6 @@ export const regexesLinked = (): boolean => linked
 export const holdsRegex = (text: string): boolean => text.includes('"re2":')
 
 export function regexOf(ir: RegexIR): Re2Regex {
-  linked = true
   let re = built.get(ir.re2)
   if (!re) {
     if (built.size >= MAX_CACHED) built.clear()

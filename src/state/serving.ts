@@ -17,12 +17,10 @@ import type { Cluster, Listener, Snapshot } from '../compile/types.js'
 import type { StatsStore } from '../observability/stats.js'
 import { loadListenerFilters } from '../filters/registry.js'
 import { loadObservers } from '../observability/observe.js'
-import { loadRegexEngine } from '../regex/index.js'
 import { buildListenerApp, type RouterDeps } from '../router/app.js'
 import { loadRouteIndex, needsRouteIndex } from '../router/route-index.js'
 import { readySnapshot } from '../snapshot/load.js'
 import { loadUpstreamFor } from '../upstream/on-demand.js'
-import { holdsRegex, regexesLinked } from '../snapshot/regex.js'
 import { ClusterManager } from '../upstream/cluster-manager.js'
 import { builtBase } from './base.js'
 import type { StateEnv } from './env.js'
@@ -148,7 +146,7 @@ export class Isolate {
     // Only without a built base: tests and `edgevoy dev` hand the isolate config text.
     const base: CompiledBase = built ? { snapshot: built.snapshot, source: undefined, sourceHash: built.sourceHash, xdsPolled: built.xdsPolled } : (await import('./control-plane.js')).compileBase(env)
     const snapshot = await readySnapshot(base.snapshot)
-    const served = await this.serve(snapshot, env.EDGEVOY_LISTENER || built?.listener || undefined, env, base.snapshot)
+    const served = await this.serve(snapshot, env.EDGEVOY_LISTENER || built?.listener || undefined, env)
     // Version 0 is the base config: the same number the admin API's ETag and history use.
     const updatedAt = new Date().toISOString()
     let source = base.source
@@ -170,17 +168,16 @@ export class Isolate {
    * and tracing code if it has either, the
    * load balancers, outlier detection, hash policy and mirroring its clusters
    * and routes use (upstream/on-demand.ts), the route index if a virtual host
-   * has more than a few routes (router/route-index.ts), and the regex engine if it holds a regex
-   * (`text`: its serialized form).
+   * has more than a few routes (router/route-index.ts). The regex engine, which
+   * linking a regex needs, `readySnapshot` (snapshot/load.ts) imported before.
    */
-  async serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv, text?: string): Promise<Pick<Serving, 'snapshot' | 'listener' | 'fetch'>> {
+  async serve(snapshot: Snapshot, listenerName: string | undefined, env: EdgevoyEnv): Promise<Pick<Serving, 'snapshot' | 'listener' | 'fetch'>> {
     const imports: Promise<void>[] = []
     if (snapshot.listeners.length > 0) {
       const listener = pickListener(snapshot, listenerName)
       imports.push(loadListenerFilters(listener), loadObservers(listener))
       if (needsRouteIndex(listener)) imports.push(loadRouteIndex())
     }
-    if (regexesLinked() || (text !== undefined && holdsRegex(text))) imports.push(loadRegexEngine())
     imports.push(loadUpstreamFor(snapshot))
     await Promise.all(imports)
     return serve(snapshot, listenerName, { ...routerDeps(env, this.deps), clusters: this.deps.clusters })
@@ -202,7 +199,7 @@ export class Isolate {
     if (s.problem?.version === published.version) return { installed: false, problem: s.problem }
     try {
       if (typeof published.snapshot !== 'string') throw new Error(`version ${published.version} carries no compiled snapshot (published by an older edgevoy); the next accepted write republishes it`)
-      const served = await this.serve(await readySnapshot(published.snapshot), env.EDGEVOY_LISTENER || builtBase()?.listener || undefined, env, published.snapshot)
+      const served = await this.serve(await readySnapshot(published.snapshot), env.EDGEVOY_LISTENER || builtBase()?.listener || undefined, env)
       // Another install finished first while the filters were imported: keep the newer one.
       if (published.version <= (s.stored?.version ?? 0)) return { installed: false }
       s.stored = { ...served, config: published.config, version: published.version, updatedAt: published.createdAt }
